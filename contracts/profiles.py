@@ -1,0 +1,55 @@
+"""Subscriber profiles, as subscriptions publishes them."""
+
+from __future__ import annotations
+
+from pydantic import BaseModel, ConfigDict, Field, model_validator
+
+from contracts.envelope import Event
+from contracts.vocab import EvidenceType, Frequency, Weekday
+
+
+class Profile(BaseModel):
+    """What one subscriber wants, and how to reach them."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    name: str
+    email: str
+    role: str = Field(default="", description="Role or profession, e.g. 'Consultant cardiologist'.")
+    organisation_name: str = ""
+    active: bool = Field(default=True, description="False once unsubscribed: keep, but send nothing.")
+    frequency: Frequency = Frequency.weekly
+    weekday: Weekday = Field(default=Weekday.monday, description="Day for weekly digests.")
+    hour: int = Field(default=7, ge=0, le=23, description="Hour of sending, Europe/London time.")
+    urgent_alerts: bool = Field(default=True, description="Receive urgent items straight away.")
+    interests: list[str] = Field(default_factory=list, description="Free-text interest statements.")
+    topics: list[str] = Field(default_factory=list, description="Topic taxonomy ids.")
+    examples: list[str] = Field(
+        default_factory=list, description="Example papers: 'doi:...', 'pmid:...' or a URL."
+    )
+    example_texts: list[str] = Field(
+        default_factory=list,
+        description="Title and abstract of each example paper, where subscriptions could resolve it.",
+    )
+    exclude: list[str] = Field(default_factory=list, description="Statements or words not wanted.")
+    content_types: list[EvidenceType] = Field(default_factory=list, description="Empty means all.")
+    sources: list[str] = Field(default_factory=list, description="Source ids to restrict to; empty means all.")
+    board_briefing: bool = Field(default=False, description="Receives the organisation's board briefing.")
+
+
+class ProfileChanged(Event):
+    """A subscriber's profile was created, changed, or deleted (a tombstone: deleted, no profile)."""
+
+    subscriber_id: str
+    organisation_id: str
+    version: int = Field(description="Monotonic per subscriber; consumers ignore older versions.")
+    deleted: bool = False
+    profile: Profile | None = None
+
+    @model_validator(mode="after")
+    def _tombstone_has_no_profile(self) -> "ProfileChanged":
+        if self.deleted and self.profile is not None:
+            raise ValueError("a tombstone (deleted=True) carries no profile")
+        if not self.deleted and self.profile is None:
+            raise ValueError("a live ProfileChanged needs a profile")
+        return self

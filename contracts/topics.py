@@ -1,0 +1,33 @@
+"""Topic names and versions: the only place they are spelled."""
+
+from __future__ import annotations
+
+from contracts.feedback import DigestSent, FeedbackGiven
+from contracts.items import ItemClassified, ItemDiscovered
+from contracts.matches import ItemMatched
+from contracts.profiles import ProfileChanged
+
+ITEMS = "horizon.items.v1"  # ItemDiscovered, key item_id
+ITEMS_CLASSIFIED = "horizon.items.classified.v1"  # ItemClassified, key item_id
+MATCHES = "horizon.matches.v1"  # ItemMatched, key subscriber_id
+PROFILES = "horizon.profiles.v1"  # ProfileChanged, key subscriber_id
+FEEDBACK = "horizon.feedback.v1"  # FeedbackGiven, key subscriber_id
+DIGESTS = "horizon.digests.v1"  # DigestSent, key subscriber_id
+
+#: Each topic's event type.
+EVENT_TYPES = {
+    ITEMS: ItemDiscovered,
+    ITEMS_CLASSIFIED: ItemClassified,
+    MATCHES: ItemMatched,
+    PROFILES: ProfileChanged,
+    FEEDBACK: FeedbackGiven,
+    DIGESTS: DigestSent,
+}
+
+#: Partitions each topic is created with (keys keep per-item / per-subscriber order).
+PARTITIONS = {ITEMS: 6, ITEMS_CLASSIFIED: 6, MATCHES: 12, PROFILES: 6, FEEDBACK: 3, DIGESTS: 3}
+
+
+def dead_letter_topic(topic: str, consumer: str) -> str:
+    """The dead-letter topic where `consumer` parks messages from `topic` it cannot process."""
+    return f"{topic}.dlq.{consumer}"

@@ -1,0 +1,1 @@
+"""Horizon: the command line and the composition roots that wire the services together."""

@@ -1,0 +1,33 @@
+"""The `horizon` command line: one entry point, one sub-command module per concern."""
+
+from __future__ import annotations
+
+import logging
+import os
+
+import typer
+
+from horizon.commands import bench, demo, ingest, kafka, up
+
+app = typer.Typer(
+    name="horizon",
+    help="Horizon: horizon scanning and evidence alerting for health library and knowledge teams.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+app.add_typer(kafka.app, name="kafka")
+app.add_typer(ingest.app, name="ingest")
+app.add_typer(bench.app, name="bench")
+app.command("demo")(demo.demo)
+app.command("up")(up.up)
+
+
+def main() -> None:
+    # Model weights never come from a hub at run time: they ship in a Python package.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    logging.basicConfig(
+        level=os.environ.get("HORIZON_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    app()

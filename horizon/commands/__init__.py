@@ -1,0 +1,1 @@
+"""Sub-commands of the `horizon` command line, one module each."""

@@ -1,0 +1,1 @@
+"""Infrastructure glue shared by the services: logging and Kafka wiring. Imports no service."""
