@@ -13,21 +13,23 @@ from contracts.envelope import Event
 class DigestSent(Event):
     """A digest, alert or briefing was delivered."""
 
-    digest_id: str
-    kind: Literal["digest", "alert", "briefing"] = "digest"
-    subscriber_id: str
-    organisation_id: str
+    digest_id: str = Field(description="Stable id of the delivery: kind, subscriber and period.")
+    kind: Literal["digest", "alert", "briefing"] = Field(default="digest", description="What was sent.")
+    subscriber_id: str = Field(description="The recipient.")
+    organisation_id: str = Field(description="The recipient's organisation.")
     period: str = Field(description="The period it covers, e.g. '2026-W48' or '2026-11'.")
-    item_ids: list[str] = Field(default_factory=list)
+    item_ids: list[str] = Field(default_factory=list, description="The items it carried, in order.")
     message_id: str = Field(default="", description="The e-mail's Message-ID header.")
-    sent_at: datetime
+    sent_at: datetime = Field(description="When the transport accepted it (UTC).")
 
 
 class FeedbackGiven(Event):
     """A subscriber clicked an item or said whether it was useful."""
 
-    subscriber_id: str
-    organisation_id: str = ""
-    item_id: str
-    digest_id: str = ""
-    verdict: Literal["click", "useful", "not_relevant", "full_text_request"]
+    subscriber_id: str = Field(description="Who gave the feedback.")
+    organisation_id: str = Field(default="", description="Their organisation.")
+    item_id: str = Field(description="The item the feedback is about.")
+    digest_id: str = Field(default="", description="The digest the link was in.")
+    verdict: Literal["click", "useful", "not_relevant", "full_text_request"] = Field(
+        description="A click through, a rating, or a request for the full text from the library."
+    )

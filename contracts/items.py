@@ -43,7 +43,7 @@ class Item(BaseModel):
 class ItemDiscovered(Event):
     """Ingest found a new item, or a revision of one it had already published."""
 
-    item: Item
+    item: Item = Field(description="The normalised item.")
     revision: int = Field(default=0, description="0 for a new item; n for its n-th revision.")
 
 
@@ -60,8 +60,8 @@ class TopicTag(BaseModel):
 class ItemClassified(Event):
     """Classify embedded and tagged an item."""
 
-    item: Item
-    revision: int = 0
+    item: Item = Field(description="The item as ingest published it.")
+    revision: int = Field(default=0, description="The revision of the item that was classified.")
     tags: list[TopicTag] = Field(default_factory=list, description="Topic tags, best first.")
     evidence_type: EvidenceType = Field(description="Inferred kind of evidence.")
     urgent: bool = Field(

@@ -15,7 +15,9 @@ class MatchReason(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["interest", "example", "topic"]
+    kind: Literal["interest", "example", "topic"] = Field(
+        description="What in the profile matched: a statement, an example paper or a topic."
+    )
     text: str = Field(description="The interest statement, example reference or topic label.")
     score: float = Field(description="Similarity or tag score behind this reason.")
 
@@ -23,10 +25,10 @@ class MatchReason(BaseModel):
 class ItemMatched(Event):
     """An item matched one subscriber's profile above the threshold."""
 
-    item_id: str
-    subscriber_id: str
-    organisation_id: str
+    item_id: str = Field(description="The matched item (see ItemClassified for its content).")
+    subscriber_id: str = Field(description="The subscriber whose profile matched.")
+    organisation_id: str = Field(description="The subscriber's organisation.")
     score: float = Field(description="Calibrated match score in [0, 1]; higher is better.")
     reasons: list[MatchReason] = Field(default_factory=list, description="Best reason first.")
-    evidence_type: EvidenceType = EvidenceType.other
-    urgent: bool = False
+    evidence_type: EvidenceType = Field(default=EvidenceType.other, description="The item's evidence type.")
+    urgent: bool = Field(default=False, description="Send as an alert now, not only in the next digest.")

@@ -13,12 +13,12 @@ class Profile(BaseModel):
 
     model_config = ConfigDict(extra="ignore", frozen=True)
 
-    name: str
-    email: str
+    name: str = Field(description="The subscriber's name, as used in greetings.")
+    email: str = Field(description="Where digests and alerts go.")
     role: str = Field(default="", description="Role or profession, e.g. 'Consultant cardiologist'.")
-    organisation_name: str = ""
+    organisation_name: str = Field(default="", description="Human name of the organisation.")
     active: bool = Field(default=True, description="False once unsubscribed: keep, but send nothing.")
-    frequency: Frequency = Frequency.weekly
+    frequency: Frequency = Field(default=Frequency.weekly, description="How often digests are sent.")
     weekday: Weekday = Field(default=Weekday.monday, description="Day for weekly digests.")
     hour: int = Field(default=7, ge=0, le=23, description="Hour of sending, Europe/London time.")
     urgent_alerts: bool = Field(default=True, description="Receive urgent items straight away.")
@@ -40,11 +40,11 @@ class Profile(BaseModel):
 class ProfileChanged(Event):
     """A subscriber's profile was created, changed, or deleted (a tombstone: deleted, no profile)."""
 
-    subscriber_id: str
-    organisation_id: str
+    subscriber_id: str = Field(description="The subscriber's stable id.")
+    organisation_id: str = Field(description="The organisation the subscriber belongs to.")
     version: int = Field(description="Monotonic per subscriber; consumers ignore older versions.")
-    deleted: bool = False
-    profile: Profile | None = None
+    deleted: bool = Field(default=False, description="A tombstone: forget this subscriber everywhere.")
+    profile: Profile | None = Field(default=None, description="The whole current profile; none on a tombstone.")
 
     @model_validator(mode="after")
     def _tombstone_has_no_profile(self) -> "ProfileChanged":
