@@ -1,0 +1,84 @@
+"""Organisations and librarians: creating them, the bootstrap admin, who sees which organisation."""
+
+from __future__ import annotations
+
+import logging
+
+from sqlmodel import Session, select
+
+from services.subscriptions.access import Problem, scope
+from services.subscriptions.auth import hash_password, organisation_ids
+from services.subscriptions.models import Librarian, Membership, Organisation
+
+log = logging.getLogger(__name__)
+
+
+def ensure_organisation(session: Session, name: str, actor: Librarian | None = None) -> Organisation | Problem:
+    """The organisation of that name, created if new (by the system or an admin, who joins it)."""
+    name = name.strip()
+    if not name or len(name) > 200:
+        return Problem(422, "an organisation needs a name of 1 to 200 characters")
+    org = session.exec(select(Organisation).where(Organisation.name == name)).first()
+    if org is not None:
+        if actor is not None and org.id not in organisation_ids(session, actor):
+            return Problem(403, f"you do not act for the organisation {name!r}")
+        return org
+    if actor is not None and actor.role != "admin":
+        return Problem(403, "only an admin may create an organisation")
+    org = Organisation(name=name)
+    session.add(org)
+    session.flush()
+    if actor is not None:
+        session.add(Membership(librarian_id=actor.id, organisation_id=org.id))
+    session.commit()
+    log.info("organisation created", extra={"organisation_id": org.id})
+    return org
+
+
+def create_librarian(
+    session: Session, email: str, password: str, role: str = "librarian",
+    organisations: list[str] = (), name: str = "", actor: Librarian | None = None,
+) -> Librarian | Problem:
+    """A librarian (or admin) of some organisations; an admin actor can only grant their own."""
+    if role not in ("admin", "librarian"):
+        return Problem(422, "role is 'admin' or 'librarian'")
+    if actor is not None and actor.role != "admin":
+        return Problem(403, "only an admin may add librarians")
+    if len(password) < 12:
+        return Problem(422, "a password needs at least 12 characters")
+    allowed = scope(session, actor)
+    if allowed is not None and not set(organisations) <= allowed:
+        return Problem(404, "organisation not found")
+    email = email.strip().lower()
+    if session.exec(select(Librarian).where(Librarian.email == email)).first() is not None:
+        return Problem(409, "a librarian with that e-mail already exists")
+    for org_id in organisations:
+        if session.get(Organisation, org_id) is None:
+            return Problem(404, "organisation not found")
+    librarian = Librarian(email=email, name=name, role=role, password_hash=hash_password(password))
+    session.add(librarian)
+    session.flush()
+    for org_id in organisations:
+        session.add(Membership(librarian_id=librarian.id, organisation_id=org_id))
+    session.commit()
+    return librarian
+
+
+def ensure_bootstrap_admin(session: Session, email: str, password: str) -> Librarian | None:
+    """At first start (no librarian yet) create the admin named in the settings."""
+    if session.exec(select(Librarian)).first() is not None:
+        return None
+    created = create_librarian(session, email, password, role="admin")
+    if isinstance(created, Problem):
+        log.error("bootstrap admin refused", extra={"reason": created.message})
+        return None
+    log.info("bootstrap admin created", extra={"librarian_id": created.id})
+    return created
+
+
+def visible_organisations(session: Session, actor: Librarian | None) -> list[Organisation]:
+    query = select(Organisation).order_by(Organisation.name)
+    allowed = scope(session, actor)
+    if allowed is not None:
+        query = query.where(Organisation.id.in_(allowed))
+    return list(session.exec(query).all())

@@ -1,0 +1,164 @@
+"""The subscriptions database: organisations, librarians, subscribers, profiles, outbox, engagement.
+
+SQLModel table classes only; the Alembic migrations under `migrations/` create exactly these.
+Lists (interests, topics, ...) are JSON columns, which SQLite and PostgreSQL both hold.
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+
+from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy.orm import registry
+from sqlmodel import Field, SQLModel
+
+
+def new_id() -> str:
+    return str(uuid.uuid4())
+
+
+def now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Table(SQLModel, registry=registry()):
+    """Base of this service's tables: their own metadata, so other services' tables never clash."""
+
+
+metadata = Table.metadata
+
+
+def _ts(**kw) -> Column:
+    return Column(DateTime(timezone=True), **kw)
+
+
+class Organisation(Table, table=True):
+    __tablename__ = "organisations"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    name: str = Field(max_length=200, unique=True)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+
+
+class Librarian(Table, table=True):
+    __tablename__ = "librarians"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    email: str = Field(max_length=320, unique=True)
+    name: str = Field(default="", max_length=200)
+    role: str = Field(default="librarian", max_length=20)  # "admin" | "librarian"
+    password_hash: str = Field(max_length=255)
+    active: bool = True
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+
+
+class Membership(Table, table=True):
+    """A librarian belongs to (and may act for) an organisation."""
+
+    __tablename__ = "memberships"
+
+    librarian_id: str = Field(foreign_key="librarians.id", primary_key=True, max_length=36)
+    organisation_id: str = Field(foreign_key="organisations.id", primary_key=True, max_length=36)
+
+
+class ApiToken(Table, table=True):
+    """A librarian's API token; only its SHA-256 is stored."""
+
+    __tablename__ = "api_tokens"
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    librarian_id: str = Field(foreign_key="librarians.id", index=True, max_length=36)
+    name: str = Field(default="", max_length=100)
+    token_hash: str = Field(max_length=64, unique=True)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    revoked: bool = False
+
+
+class Subscriber(Table, table=True):
+    __tablename__ = "subscribers"
+    __table_args__ = (UniqueConstraint("organisation_id", "email_key", name="uq_subscriber_org_email"),)
+
+    id: str = Field(default_factory=new_id, primary_key=True, max_length=36)
+    organisation_id: str = Field(foreign_key="organisations.id", index=True, max_length=36)
+    name: str = Field(max_length=200)
+    email: str = Field(max_length=320)
+    email_key: str = Field(max_length=320, index=True)  # lower-cased e-mail: the identity on import
+    role: str = Field(default="", max_length=200)
+    status: str = Field(default="active", max_length=20)  # "active" | "unsubscribed"
+    version: int = 0  # bumped on every change; the ProfileChanged version
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+
+
+class ProfileRow(Table, table=True):
+    """A subscriber's interest profile and delivery preferences (one per subscriber)."""
+
+    __tablename__ = "profiles"
+
+    subscriber_id: str = Field(foreign_key="subscribers.id", primary_key=True, max_length=36)
+    frequency: str = Field(default="weekly", max_length=10)
+    weekday: str = Field(default="monday", max_length=10)
+    hour: int = 7
+    urgent_alerts: bool = True
+    interests: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    topics: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    examples: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    exclude: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    content_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class BoardRecipient(Table, table=True):
+    """A subscriber who receives their organisation's board briefing."""
+
+    __tablename__ = "board_recipients"
+
+    organisation_id: str = Field(foreign_key="organisations.id", primary_key=True, max_length=36)
+    subscriber_id: str = Field(foreign_key="subscribers.id", primary_key=True, max_length=36)
+
+
+class OutboxRow(Table, table=True):
+    """An event written in the same transaction as the change it reports; the relay publishes it."""
+
+    __tablename__ = "outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=36, unique=True)
+    topic: str = Field(max_length=200)
+    key: str = Field(max_length=200)
+    payload: str  # the event as JSON
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+
+
+class ProcessedEvent(Table, table=True):
+    """Ids of consumed events, so that a redelivered event is counted once."""
+
+    __tablename__ = "processed_events"
+
+    event_id: str = Field(primary_key=True, max_length=64)
+    processed_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+
+
+class Engagement(Table, table=True):
+    """Counts per organisation from notify's DigestSent and FeedbackGiven."""
+
+    __tablename__ = "engagement"
+
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    digests: int = 0
+    clicks: int = 0
+    useful: int = 0
+    not_relevant: int = 0
+    full_text_requests: int = 0
+
+
+class ReachRow(Table, table=True):
+    """One row per distinct subscriber an organisation's digests reached (reach = count of rows)."""
+
+    __tablename__ = "reach"
+
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    subscriber_id: str = Field(primary_key=True, max_length=36)

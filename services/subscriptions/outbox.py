@@ -1,0 +1,72 @@
+"""The transactional outbox: events written with the change, published later by a relay.
+
+`record` adds the event to the caller's session, so it commits (or rolls back) with the
+change itself. `relay_once` publishes pending rows in order and marks each sent only after
+the broker acknowledged it; a crash in between republishes it (consumers are idempotent on
+the event id and ignore older profile versions).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+
+from sqlmodel import Session, select
+
+from contracts import ProfileChanged
+from contracts.topics import PROFILES
+from services.subscriptions.models import OutboxRow, now
+from services.subscriptions.store import SessionFactory
+
+log = logging.getLogger(__name__)
+
+Publish = Callable[[ProfileChanged, str], Awaitable[None]]
+
+
+def record(session: Session, event: ProfileChanged) -> None:
+    """Queue a ProfileChanged in the caller's transaction (key: subscriber id)."""
+    session.add(
+        OutboxRow(
+            event_id=event.event_id,
+            topic=PROFILES,
+            key=event.subscriber_id,
+            payload=event.model_dump_json(),
+        )
+    )
+
+
+def pending(session: Session, limit: int = 100) -> list[tuple[int, ProfileChanged]]:
+    """Unpublished events, oldest first."""
+    rows = session.exec(
+        select(OutboxRow).where(OutboxRow.published_at.is_(None)).order_by(OutboxRow.id).limit(limit)
+    ).all()
+    return [(row.id, ProfileChanged.model_validate_json(row.payload)) for row in rows]
+
+
+def mark_published(session: Session, ids: list[int]) -> None:
+    if not ids:
+        return
+    stamp = now()
+    for row in session.exec(select(OutboxRow).where(OutboxRow.id.in_(ids))).all():
+        row.published_at = stamp
+        session.add(row)
+    session.commit()
+
+
+async def relay_once(session_factory: SessionFactory, publish: Publish, limit: int = 100) -> int:
+    """Publish up to `limit` pending events; returns how many were published and marked.
+
+    Stops at the first failure so that a subscriber's events never overtake each other.
+    """
+    with session_factory() as session:
+        batch = pending(session, limit)
+        done: list[int] = []
+        try:
+            for row_id, event in batch:
+                await publish(event, event.subscriber_id)
+                done.append(row_id)
+        finally:
+            mark_published(session, done)
+    if done:
+        log.info("outbox relayed", extra={"published": len(done), "pending_seen": len(batch)})
+    return len(done)

@@ -1,0 +1,62 @@
+"""The subscriptions service's settings: one table, read from HORIZON_SUBSCRIPTIONS_* variables.
+
+| variable | default | meaning |
+|---|---|---|
+| HORIZON_SUBSCRIPTIONS_DATABASE_URL (or DATABASE_URL) | sqlite:///var/subscriptions.db | SQLAlchemy URL; postgresql:// is driven by psycopg 3 |
+| HORIZON_SUBSCRIPTIONS_SECRET_KEY | dev-insecure-secret | signs sessions and self-service links; must be changed unless DEV is on |
+| HORIZON_SUBSCRIPTIONS_DEV | false | development mode: allows the default secret and plain-http cookies |
+| HORIZON_SUBSCRIPTIONS_PUBLIC_BASE_URL | http://127.0.0.1:8003 | base of the links put in e-mails (/self/{token}) |
+| HORIZON_SUBSCRIPTIONS_CLASSIFY_URL | http://127.0.0.1:8002 | classify's API (POST /preview) |
+| HORIZON_SUBSCRIPTIONS_INGEST_URL | http://127.0.0.1:8001 | ingest's API (GET /sources) |
+| HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_EMAIL | (none) | an admin created at start when no librarian exists |
+| HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_PASSWORD | (none) | that admin's password |
+| HORIZON_SUBSCRIPTIONS_LINK_MAX_AGE_S | 3888000 (45 days) | how long a self-service link stays valid |
+| HORIZON_SUBSCRIPTIONS_SESSION_MAX_AGE_S | 28800 (8 hours) | how long a librarian's web session lasts |
+| HORIZON_SUBSCRIPTIONS_RELAY_INTERVAL_S | 1.0 | pause of the outbox relay when nothing is pending |
+| HORIZON_SUBSCRIPTIONS_RELAY_BATCH | 100 | outbox rows published per relay round |
+| HORIZON_SUBSCRIPTIONS_HTTP_TIMEOUT_S | 10.0 | timeout of calls to classify and ingest |
+"""
+
+from __future__ import annotations
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-insecure-secret"
+
+
+class SubscriptionsSettings(BaseSettings):
+    """Everything the subscriptions service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="HORIZON_SUBSCRIPTIONS_", populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite:///var/subscriptions.db",
+        validation_alias=AliasChoices("HORIZON_SUBSCRIPTIONS_DATABASE_URL", "DATABASE_URL", "database_url"),
+    )
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    dev: bool = False
+    public_base_url: str = "http://127.0.0.1:8003"
+    classify_url: str = "http://127.0.0.1:8002"
+    ingest_url: str = "http://127.0.0.1:8001"
+    bootstrap_admin_email: str | None = None
+    bootstrap_admin_password: SecretStr | None = None
+    link_max_age_s: int = Field(default=45 * 24 * 3600, gt=0)
+    session_max_age_s: int = Field(default=8 * 3600, gt=0)
+    relay_interval_s: float = Field(default=1.0, gt=0)
+    relay_batch: int = Field(default=100, gt=0)
+    http_timeout_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _secret_is_set_outside_dev(self) -> "SubscriptionsSettings":
+        secret = self.secret_key.get_secret_value()
+        if not self.dev and (secret == DEFAULT_SECRET or len(secret) < 16):
+            raise ValueError(
+                "HORIZON_SUBSCRIPTIONS_SECRET_KEY must be set to a secret of at least 16 characters "
+                "(or HORIZON_SUBSCRIPTIONS_DEV=true for development)"
+            )
+        return self
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_base_url.startswith("https://")

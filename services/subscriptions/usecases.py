@@ -1,0 +1,227 @@
+"""What librarians and subscribers do to subscribers and their profiles (organisations: accounts.py).
+
+Every change to a subscriber writes its ProfileChanged to the outbox in the same transaction.
+`actor` is the librarian acting (their organisations bound what they reach) or None for the
+system itself (bootstrap, the demo, self-service by a signed link). Expected failures come back
+as a `Problem`, never as an exception.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from sqlalchemy import func, or_
+from sqlmodel import Session, select
+
+from services.subscriptions import outbox, profiles
+from services.subscriptions.access import NOT_FOUND, Problem, scope
+from services.subscriptions.models import (
+    BoardRecipient,
+    Librarian,
+    Organisation,
+    ProfileRow,
+    Subscriber,
+    now,
+)
+from services.subscriptions.schemas import SubscriberCreate, SubscriberPublic, SubscriberUpdate
+
+log = logging.getLogger(__name__)
+
+
+# --- subscribers ------------------------------------------------------------------------------
+
+
+def get_subscriber(session: Session, actor: Librarian | None, subscriber_id: str, lock: bool = False) -> Subscriber | None:
+    """The subscriber if the actor may see them; None for both 'absent' and 'not yours'."""
+    query = select(Subscriber).where(Subscriber.id == subscriber_id)
+    if lock:
+        query = query.with_for_update()
+    sub = session.exec(query).first()
+    allowed = scope(session, actor)
+    if sub is None or (allowed is not None and sub.organisation_id not in allowed):
+        return None
+    return sub
+
+
+def list_subscribers(
+    session: Session, actor: Librarian | None, q: str = "", organisation_id: str | None = None,
+    status: str | None = None, limit: int = 50, offset: int = 0,
+) -> list[Subscriber]:
+    query = select(Subscriber)
+    allowed = scope(session, actor)
+    if allowed is not None:
+        query = query.where(Subscriber.organisation_id.in_(allowed))
+    if organisation_id:
+        query = query.where(Subscriber.organisation_id == organisation_id)
+    if status:
+        query = query.where(Subscriber.status == status)
+    if q.strip():
+        pattern = "%" + q.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        query = query.where(or_(func.lower(Subscriber.name).like(pattern, escape="\\"),
+                                Subscriber.email_key.like(pattern, escape="\\"),
+                                func.lower(Subscriber.role).like(pattern, escape="\\")))
+    query = query.order_by(Subscriber.name, Subscriber.id).offset(max(offset, 0)).limit(min(max(limit, 1), 500))
+    return list(session.exec(query).all())
+
+
+def profile_of(session: Session, sub: Subscriber) -> ProfileRow:
+    return session.get(ProfileRow, sub.id) or ProfileRow(subscriber_id=sub.id)
+
+
+def is_board_recipient(session: Session, sub: Subscriber) -> bool:
+    return session.get(BoardRecipient, (sub.organisation_id, sub.id)) is not None
+
+
+def public(session: Session, sub: Subscriber) -> SubscriberPublic:
+    prof = profile_of(session, sub)
+    org = session.get(Organisation, sub.organisation_id)
+    return SubscriberPublic(
+        **profiles.file_row(sub, prof), id=sub.id, organisation_id=sub.organisation_id,
+        organisation_name=org.name if org else "", status=sub.status, version=sub.version,
+        board_briefing=is_board_recipient(session, sub), created_at=sub.created_at, updated_at=sub.updated_at,
+    )
+
+
+def current_profile_event(session: Session, sub: Subscriber):
+    org = session.get(Organisation, sub.organisation_id)
+    return profiles.changed(sub, profile_of(session, sub), org.name if org else "", is_board_recipient(session, sub))
+
+
+def emit_change(session: Session, sub: Subscriber, prof: ProfileRow) -> None:
+    """Bump the version and queue the ProfileChanged; the caller commits both with the change."""
+    sub.version += 1
+    sub.updated_at = now()
+    session.add(sub)
+    session.add(prof)
+    session.flush()
+    outbox.record(session, current_profile_event(session, sub))
+
+
+def _set_board(session: Session, sub: Subscriber, on: bool) -> bool:
+    row = session.get(BoardRecipient, (sub.organisation_id, sub.id))
+    if on and row is None:
+        session.add(BoardRecipient(organisation_id=sub.organisation_id, subscriber_id=sub.id))
+        return True
+    if not on and row is not None:
+        session.delete(row)
+        return True
+    return False
+
+
+def _email_taken(session: Session, organisation_id: str, email: str, except_id: str | None = None) -> bool:
+    query = select(Subscriber.id).where(
+        Subscriber.organisation_id == organisation_id, Subscriber.email_key == email.lower()
+    )
+    return any(sid != except_id for sid in session.exec(query).all())
+
+
+def resolve_organisation(session: Session, actor: Librarian | None, organisation_id: str | None) -> str | Problem:
+    allowed = scope(session, actor)
+    if organisation_id is None:
+        if allowed is not None and len(allowed) == 1:
+            return next(iter(allowed))
+        return Problem(422, "organisation_id is required")
+    if (allowed is not None and organisation_id not in allowed) or session.get(Organisation, organisation_id) is None:
+        return Problem(404, "organisation not found")
+    return organisation_id
+
+
+def create_subscriber(session: Session, actor: Librarian | None, data: SubscriberCreate) -> Subscriber | Problem:
+    org_id = resolve_organisation(session, actor, data.organisation_id)
+    if isinstance(org_id, Problem):
+        return org_id
+    if _email_taken(session, org_id, data.email):
+        return Problem(409, "a subscriber with that e-mail already exists in this organisation")
+    sub = Subscriber(organisation_id=org_id, name=data.name, email=data.email, email_key=data.email.lower())
+    prof = ProfileRow(subscriber_id=sub.id)
+    session.add(sub)
+    session.flush()
+    profiles.apply_fields(sub, prof, data.model_dump(exclude={"organisation_id", "board_briefing"}))
+    _set_board(session, sub, data.board_briefing)
+    emit_change(session, sub, prof)
+    session.commit()
+    log.info("subscriber created", extra={"subscriber_id": sub.id, "organisation_id": org_id})
+    return sub
+
+
+def update_subscriber(session: Session, actor: Librarian | None, subscriber_id: str, data: SubscriberUpdate) -> Subscriber | Problem:
+    sub = get_subscriber(session, actor, subscriber_id, lock=True)
+    if sub is None:
+        return NOT_FOUND
+    fields: dict[str, Any] = data.model_dump(exclude_unset=True, exclude={"board_briefing"})
+    fields = {k: v for k, v in fields.items() if v is not None}
+    if "email" in fields and _email_taken(session, sub.organisation_id, fields["email"], except_id=sub.id):
+        return Problem(409, "a subscriber with that e-mail already exists in this organisation")
+    prof = profile_of(session, sub)
+    dirty = profiles.apply_fields(sub, prof, fields)
+    if data.board_briefing is not None:
+        dirty = _set_board(session, sub, data.board_briefing) or dirty
+    if dirty:
+        emit_change(session, sub, prof)
+        session.commit()
+        log.info("subscriber updated", extra={"subscriber_id": sub.id, "version": sub.version})
+    return sub
+
+
+def delete_subscriber(session: Session, actor: Librarian | None, subscriber_id: str) -> int | Problem:
+    """Erase the subscriber and everything held about them; a tombstone tells every service."""
+    sub = get_subscriber(session, actor, subscriber_id, lock=True)
+    if sub is None:
+        return NOT_FOUND
+    org_id, version = sub.organisation_id, sub.version + 1
+    _set_board(session, sub, False)
+    prof = session.get(ProfileRow, sub.id)
+    if prof is not None:
+        session.delete(prof)
+    session.flush()
+    session.delete(sub)
+    outbox.record(session, profiles.tombstone(subscriber_id, org_id, version))
+    session.commit()
+    log.info("subscriber deleted", extra={"subscriber_id": subscriber_id, "version": version})
+    return version
+
+
+def set_board_recipients(session: Session, actor: Librarian | None, organisation_id: str, subscriber_ids: list[str]) -> list[str] | Problem:
+    """Make exactly these subscribers the organisation's board-briefing recipients."""
+    org_id = resolve_organisation(session, actor, organisation_id)
+    if isinstance(org_id, Problem):
+        return org_id
+    wanted = set(subscriber_ids)
+    subs = list(session.exec(select(Subscriber).where(Subscriber.organisation_id == org_id)).all())
+    known = {s.id for s in subs}
+    if not wanted <= known:
+        return Problem(404, "subscriber not found")
+    for sub in subs:
+        if _set_board(session, sub, sub.id in wanted):
+            session.flush()
+            emit_change(session, sub, profile_of(session, sub))
+    session.commit()
+    return sorted(wanted)
+
+
+def board_recipients(session: Session, organisation_id: str) -> list[str]:
+    rows = session.exec(select(BoardRecipient.subscriber_id).where(BoardRecipient.organisation_id == organisation_id))
+    return sorted(rows.all())
+
+
+# --- self-service (the subscriber, through a signed link) ------------------------------------
+
+
+def unsubscribe(session: Session, subscriber_id: str) -> Subscriber | Problem:
+    return update_subscriber(session, None, subscriber_id, SubscriberUpdate(status="unsubscribed"))
+
+
+def my_data(session: Session, subscriber_id: str) -> dict[str, Any] | Problem:
+    """Everything held about a subscriber, for a subject access request (UK GDPR art. 15)."""
+    sub = get_subscriber(session, None, subscriber_id)
+    if sub is None:
+        return NOT_FOUND
+    return public(session, sub).model_dump(mode="json")
+
+
+def import_subscribers(session: Session, data: bytes, fmt: str, organisation_id: str | None, actor: Librarian | None):
+    """Bulk import of a subscribers file (see importing.import_subscribers)."""
+    from services.subscriptions import importing
+
+    return importing.import_subscribers(session, data, fmt, organisation_id, actor)
