@@ -1,0 +1,171 @@
+"""Session fixtures for the real components: a Kafka broker, a PostgreSQL server, Docker.
+
+- `kafka_bootstrap`: "host:port" of a running Apache Kafka broker with the project's topics.
+  HORIZON_KAFKA_BOOTSTRAP if set; else a testcontainers broker when a Docker engine answers;
+  else the project's own broker (horizon/kafka_local.py, Maven Central jars, Java 17) on free
+  ports in a temporary folder, stopped at the end of the session.
+- `postgres_url`: a SQLAlchemy URL (postgresql+psycopg://...) of a fresh, empty database on the
+  server named by HORIZON_TEST_DATABASE_URL, dropped after the test (`pg_database` is an alias).
+- `requires_docker` fixture and `@pytest.mark.docker`: skip cleanly when no Docker engine answers.
+
+Where a component is missing the test is skipped with the reason, except under CI=true, where
+a missing component is a failure: CI must run every integration test.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+import pytest
+
+if TYPE_CHECKING:
+    from testcontainers.community.kafka import KafkaContainer
+
+log = logging.getLogger(__name__)
+
+
+def in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() in {"1", "true", "yes"}
+
+
+def unavailable(reason: str) -> None:
+    """Skip locally, fail under CI: a component the test needs is not there."""
+    if in_ci():
+        pytest.fail(f"{reason} (CI=true: every integration test must run)", pytrace=False)
+    pytest.skip(reason)
+
+
+@functools.cache
+def docker_available() -> bool:
+    """Whether a Docker engine answers a ping (a client binary alone is not enough)."""
+    try:
+        import docker
+        from docker.errors import DockerException
+    except ImportError:
+        return False
+    try:
+        client = docker.from_env(timeout=3)
+        try:
+            return bool(client.ping())
+        finally:
+            client.close()
+    except (DockerException, OSError) as exc:  # requests' errors are OSErrors
+        log.info("no Docker engine", extra={"error": repr(exc)})
+        return False
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "docker: needs a Docker engine; skipped cleanly without one")
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    if item.get_closest_marker("docker") and not docker_available():
+        pytest.skip("no Docker engine answers")
+
+
+@pytest.fixture(scope="session")
+def requires_docker() -> None:
+    if not docker_available():
+        pytest.skip("no Docker engine answers")
+
+
+def free_port_pair(host: str = "127.0.0.1") -> int:
+    """A free port p whose neighbour p+1 is free too (the broker's controller listens there)."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind((host, 0))
+            port = first.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind((host, port + 1))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free pair of ports")
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """Bootstrap address of a real Kafka broker for the whole session."""
+    from horizon import kafka_local
+
+    given = os.environ.get("HORIZON_KAFKA_BOOTSTRAP")
+    if given:
+        yield given
+        return
+    if docker_available():
+        container = _start_kafka_container()
+        if container is not None:
+            bootstrap = container.get_bootstrap_server()
+            kafka_local.ensure_topics(bootstrap)
+            yield bootstrap
+            container.stop()
+            return
+    if shutil.which("java") is None:
+        unavailable("no Kafka: set HORIZON_KAFKA_BOOTSTRAP, or install Java 17 and Maven, or run Docker")
+    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka"), port=free_port_pair())
+    fetched = kafka_local.fetch_jars(settings)
+    if not fetched.ok:
+        unavailable(f"no Kafka jars: {fetched.message}")
+    started = kafka_local.start(settings)
+    if not started.ok:
+        pytest.fail(f"the local Kafka broker did not start: {started.message}", pytrace=False)
+    try:
+        kafka_local.ensure_topics(settings.bootstrap)
+        yield settings.bootstrap
+    finally:
+        kafka_local.stop(settings)
+
+
+def _start_kafka_container() -> KafkaContainer | None:
+    from docker.errors import DockerException
+    from testcontainers.community.kafka import KafkaContainer
+
+    container = KafkaContainer().with_kraft()
+    try:
+        return container.start()
+    except (DockerException, OSError) as exc:
+        log.warning("Kafka container did not start; trying the local broker", extra={"error": repr(exc)})
+        return None
+
+
+@pytest.fixture(scope="session")
+def postgres_server_url() -> str:
+    """URL of the PostgreSQL server tests may create databases on."""
+    url = os.environ.get("HORIZON_TEST_DATABASE_URL")
+    if not url:
+        unavailable("no PostgreSQL: set HORIZON_TEST_DATABASE_URL (CI starts a server and sets it)")
+    return url
+
+
+@pytest.fixture
+def postgres_url(postgres_server_url: str) -> Iterator[str]:
+    """A SQLAlchemy URL of a fresh, empty PostgreSQL database, dropped after the test."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    server = make_url(postgres_server_url)
+    name = f"horizon_test_{uuid.uuid4().hex[:12]}"
+    admin_dsn = server.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin_dsn, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield server.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin_dsn, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture
+def pg_database(postgres_url: str) -> str:
+    """Alias of `postgres_url`: a fresh database per test."""
+    return postgres_url
