@@ -1,0 +1,116 @@
+"""SQL tables of ingest (SQLModel): sources with their health, and the items already seen.
+
+Model families per direction, as in the FastAPI template: `SourceCreate` and `SourceUpdate` come
+in through the CLI and API, `Source` is the stored row, `SourcePublic` goes out with its health.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from pydantic import field_validator
+from sqlmodel import Field, SQLModel
+
+from contracts import ContentType
+
+
+def as_utc(moment: datetime | None) -> datetime | None:
+    """SQLite hands datetimes back naive; every datetime ingest stores is UTC."""
+    if moment is None or moment.tzinfo is not None:
+        return moment
+    return moment.replace(tzinfo=timezone.utc)
+
+
+class SourceBase(SQLModel):
+    """The fields a librarian sets on a source."""
+
+    url: str = Field(index=True, description="Feed URL (http, https, or file when allowed).")
+    title: str = Field(default="", description="Human name, e.g. 'NICE guidance'.")
+    publisher: str = Field(default="", description="Journal or publishing body, when the feed does not say.")
+    content_type: ContentType = Field(default=ContentType.journal_article, description="Default content type.")
+    poll_interval_s: int = Field(default=3600, ge=60, description="Seconds between polls.")
+    enabled: bool = Field(default=True, description="Polled when true.")
+
+
+class SourceCreate(SourceBase):
+    """A new source; `id` is derived from the URL unless given."""
+
+    id: str | None = None
+
+    @field_validator("url")
+    @classmethod
+    def _url_has_scheme(cls, value: str) -> str:
+        value = value.strip()
+        if "://" not in value:
+            raise ValueError("the URL needs a scheme, e.g. https://")
+        return value
+
+
+class SourceUpdate(SQLModel):
+    """Fields to change on a source; unset fields stay as they are."""
+
+    url: str | None = None
+    title: str | None = None
+    publisher: str | None = None
+    content_type: ContentType | None = None
+    poll_interval_s: int | None = Field(default=None, ge=60)
+    enabled: bool | None = None
+
+
+class SourceHealth(SQLModel):
+    """How polling a source is going."""
+
+    last_attempt_at: datetime | None = None
+    last_success_at: datetime | None = None
+    last_error_kind: str | None = None
+    last_error_message: str | None = None
+    last_error_at: datetime | None = None
+    last_warning: str | None = Field(default=None, description="A problem met on the last success (bozo feed).")
+    consecutive_failures: int = 0
+    next_attempt_at: datetime | None = Field(default=None, index=True)
+    last_item_count: int = 0
+
+
+class Source(SourceBase, SourceHealth, table=True):
+    """A stored source: what the librarian set, the conditional-GET validators and its health."""
+
+    id: str = Field(primary_key=True)
+    etag: str | None = None
+    last_modified: str | None = None
+    created_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class SourcePublic(SourceBase, SourceHealth):
+    """A source as the API shows it, health included."""
+
+    id: str
+    healthy: bool = True
+
+
+class SeenItem(SQLModel, table=True):
+    """A work ingest has published, under its canonical item id."""
+
+    item_id: str = Field(primary_key=True)
+    source_id: str = Field(index=True, description="The source it was first published from.")
+    title_key: str = ""
+    title_prefix: str = Field(default="", index=True)
+    doi: str | None = None
+    content_hash: str = ""
+    revision: int = 0
+    first_seen_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    last_seen_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+
+
+class Sighting(SQLModel, table=True):
+    """A source carrying a known work, with the content it last showed (revisions are per source)."""
+
+    item_id: str = Field(primary_key=True)
+    source_id: str = Field(primary_key=True)
+    content_hash: str = ""
+
+
+class Alias(SQLModel, table=True):
+    """Another id under which a known work arrived (a PMID id of a work first seen by DOI)."""
+
+    alias_id: str = Field(primary_key=True)
+    item_id: str = Field(index=True)
