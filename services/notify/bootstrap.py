@@ -1,0 +1,35 @@
+"""The composition root: build the Notifier and its adapters from settings."""
+
+from __future__ import annotations
+
+from services.notify.links import Links
+from services.notify.mailer import OutboxTransport, SmtpTransport, Transport, parse_smtp_url
+from services.notify.notifier import Notifier
+from services.notify.settings import NotifySettings
+from services.notify.store import NotifyStore
+
+
+def build_links(settings: NotifySettings) -> Links:
+    return Links(
+        secret=settings.secret_key.get_secret_value(),
+        self_service_secret=settings.self_service_secret.get_secret_value(),
+        public_base_url=settings.public_base_url,
+        subscriptions_base_url=settings.subscriptions_base_url,
+        max_age_s=settings.link_max_age_s,
+    )
+
+
+def build_transport(settings: NotifySettings) -> Transport:
+    """SMTP when a URL is set, else the outbox folder."""
+    url = settings.smtp_url.get_secret_value()
+    if not url:
+        return OutboxTransport(settings.outbox_dir)
+    config = parse_smtp_url(url, timeout_s=settings.smtp_timeout_s)
+    return SmtpTransport(config, retries=settings.smtp_retries, backoff_s=settings.smtp_backoff_s)
+
+
+def build_notifier(settings: NotifySettings | None = None, *, transport: Transport | None = None) -> Notifier:
+    settings = settings or NotifySettings()
+    return Notifier(
+        settings, NotifyStore(settings.database_url), transport or build_transport(settings), build_links(settings)
+    )

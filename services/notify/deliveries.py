@@ -1,0 +1,176 @@
+"""The delivery log: intents written before sending, then 'sent' (or 'failed'), and its outbox.
+
+A delivery is claimed in one transaction that writes the finished message (with its
+deterministic Message-ID) as status 'sending' and marks the matched items as taken by it. The
+primary key (subscriber, kind, period) makes a second claim for the same period fail, so a
+digest is never built twice. Rows marked sent but not yet `published` are the outbox of
+DigestSent events.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import func, update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import select
+
+from contracts import DigestSent, FeedbackGiven
+from services.notify.message import digest_sent_event_id
+from services.notify.store import NotifyStore, aware, as_utc
+from services.notify.tables import DeliveryRow, FeedbackRow, MatchRow
+
+
+def delivery_tag(kind: str, period: str) -> str:
+    """What a match row records as the delivery that took it."""
+    return f"{kind}:{period}"
+
+
+class DeliveryLog:
+    def __init__(self, store: NotifyStore) -> None:
+        self.store = store
+
+    def claim(self, row: DeliveryRow, take_item_ids: list[str]) -> bool:
+        """Record the intent and take the items; False if this (subscriber, kind, period) exists."""
+        with self.store.session() as s:
+            if s.get(DeliveryRow, (row.subscriber_id, row.kind, row.period)) is not None:
+                return False
+            s.add(row)
+            if take_item_ids:
+                s.exec(  # type: ignore[call-overload]
+                    update(MatchRow)
+                    .where(MatchRow.subscriber_id == row.subscriber_id, MatchRow.item_id.in_(take_item_ids))  # type: ignore[attr-defined]
+                    .where(MatchRow.delivery == None)  # noqa: E711
+                    .values(delivery=delivery_tag(row.kind, row.period))
+                )
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return False
+        return True
+
+    def exists(self, subscriber_id: str, kind: str, period: str) -> bool:
+        with self.store.session() as s:
+            return s.get(DeliveryRow, (subscriber_id, kind, period)) is not None
+
+    def count_like(self, subscriber_id: str, kind: str, period: str) -> int:
+        """Deliveries of this subscriber and kind for `period` or its forced extras ('period.2', ...)."""
+        with self.store.session() as s:
+            return s.exec(
+                select(func.count()).select_from(DeliveryRow).where(
+                    DeliveryRow.subscriber_id == subscriber_id, DeliveryRow.kind == kind,
+                    (DeliveryRow.period == period) | DeliveryRow.period.like(f"{period}.%"),  # type: ignore[attr-defined]
+                )
+            ).one()
+
+    def of_subscriber(self, subscriber_id: str) -> list[DeliveryRow]:
+        """One subscriber's deliveries, oldest first (what a librarian sees)."""
+        with self.store.session() as s:
+            return list(s.exec(select(DeliveryRow).where(DeliveryRow.subscriber_id == subscriber_id).order_by(DeliveryRow.created_at)).all())
+
+    def unfinished(self, now: datetime) -> list[DeliveryRow]:
+        """Intents not yet sent whose retry time has come (all of them after a crash)."""
+        with self.store.session() as s:
+            rows = s.exec(select(DeliveryRow).where(DeliveryRow.status == "sending").order_by(DeliveryRow.created_at)).all()
+        return [r for r in rows if r.next_attempt_at is None or aware(r.next_attempt_at) <= now]
+
+    def mark_sent(self, row: DeliveryRow, at: datetime) -> DeliveryRow:
+        return self._update(row, status="sent", sent_at=as_utc(at), attempts=row.attempts + 1, last_error="")
+
+    def mark_failed_attempt(
+        self, row: DeliveryRow, error: str, *, permanent: bool, max_runs: int, retry_at: datetime
+    ) -> DeliveryRow:
+        """Count a failed run; after `max_runs` (or a permanent refusal) the delivery is 'failed'."""
+        attempts = row.attempts + 1
+        status = "failed" if permanent or attempts >= max_runs else "sending"
+        return self._update(
+            row, status=status, attempts=attempts, last_error=error[:1000], next_attempt_at=as_utc(retry_at)
+        )
+
+    def _update(self, row: DeliveryRow, **values: object) -> DeliveryRow:
+        with self.store.session() as s:
+            fresh = s.get(DeliveryRow, (row.subscriber_id, row.kind, row.period))
+            if fresh is None:  # the subscriber was deleted meanwhile
+                return row
+            for key, value in values.items():
+                setattr(fresh, key, value)
+            s.add(fresh)
+            s.commit()
+            return fresh
+
+    # --- the outbox of events -------------------------------------------------------------
+
+    def unpublished(self, limit: int = 500) -> list[DigestSent | FeedbackGiven]:
+        """DigestSent for sent deliveries and FeedbackGiven for recorded feedback, not yet published."""
+        with self.store.session() as s:
+            sent = s.exec(select(DeliveryRow).where(DeliveryRow.status == "sent", DeliveryRow.published == False).limit(limit)).all()  # noqa: E712
+            feedback = s.exec(select(FeedbackRow).where(FeedbackRow.published == False).limit(limit)).all()  # noqa: E712
+        return [digest_sent(r) for r in sent] + [feedback_given(r) for r in feedback]
+
+    def mark_published(self, events: list[DigestSent | FeedbackGiven]) -> None:
+        with self.store.session() as s:
+            for e in events:
+                if isinstance(e, DigestSent):
+                    s.exec(update(DeliveryRow).where(  # type: ignore[call-overload]
+                        DeliveryRow.subscriber_id == e.subscriber_id, DeliveryRow.kind == e.kind, DeliveryRow.period == e.period
+                    ).values(published=True))
+                else:
+                    s.exec(update(FeedbackRow).where(FeedbackRow.event_id == e.event_id).values(published=True))  # type: ignore[call-overload]
+            s.commit()
+
+    def record_feedback(self, row: FeedbackRow) -> bool:
+        """Record feedback once per event id; False if already recorded."""
+        with self.store.session() as s:
+            if s.get(FeedbackRow, row.event_id) is not None:
+                return False
+            s.add(row)
+            try:
+                s.commit()
+            except IntegrityError:
+                s.rollback()
+                return False
+        return True
+
+    def counts(self, organisation_id: str, start: datetime, end: datetime) -> dict[str, int]:
+        """Deliveries and feedback of an organisation in [start, end), by kind and verdict."""
+        with self.store.session() as s:
+            sent = s.exec(select(DeliveryRow.kind, func.count()).where(
+                DeliveryRow.organisation_id == organisation_id, DeliveryRow.status == "sent",
+                DeliveryRow.sent_at >= as_utc(start), DeliveryRow.sent_at < as_utc(end),  # type: ignore[operator]
+            ).group_by(DeliveryRow.kind)).all()
+            fb = s.exec(select(FeedbackRow.verdict, func.count()).where(
+                FeedbackRow.organisation_id == organisation_id,
+                FeedbackRow.occurred_at >= as_utc(start), FeedbackRow.occurred_at < as_utc(end),
+            ).group_by(FeedbackRow.verdict)).all()
+        return {f"sent_{k}": n for k, n in sent} | {str(v): n for v, n in fb}
+
+
+def digest_sent(row: DeliveryRow) -> DigestSent:
+    return DigestSent(
+        event_id=digest_sent_event_id(row.subscriber_id, row.kind, row.period),
+        occurred_at=aware(row.sent_at or row.created_at),
+        producer="notify",
+        digest_id=row.digest_id,
+        kind=row.kind,  # type: ignore[arg-type]
+        subscriber_id=row.subscriber_id,
+        organisation_id=row.organisation_id,
+        period=row.period,
+        item_ids=list(row.item_ids),
+        message_id=row.message_id,
+        sent_at=aware(row.sent_at or row.created_at),
+    )
+
+
+def feedback_given(row: FeedbackRow) -> FeedbackGiven:
+    return FeedbackGiven(
+        event_id=row.event_id,
+        occurred_at=aware(row.occurred_at),
+        producer="notify",
+        subscriber_id=row.subscriber_id,
+        organisation_id=row.organisation_id,
+        item_id=row.item_id,
+        digest_id=row.digest_id,
+        verdict=row.verdict,  # type: ignore[arg-type]
+    )
+

@@ -1,0 +1,133 @@
+"""What goes in a digest or an urgent alert: ranking, grouping by interest, capping. Pure.
+
+A candidate is one matched item whose classification has arrived. A digest shows the best
+`max_items` of them, grouped by the reason each was chosen (ItemMatched.reasons[0]); the rest
+are counted ("and 4 more"), and taken with the digest so they do not pile up for ever.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from contracts import EvidenceType, Item, MatchReason, TopicTag
+from services.notify.text import clean_text, safe_url, summarise
+
+EVIDENCE_LABELS = {
+    EvidenceType.guideline: "Guideline",
+    EvidenceType.systematic_review: "Systematic review",
+    EvidenceType.trial: "Trial",
+    EvidenceType.observational: "Observational study",
+    EvidenceType.qualitative: "Qualitative study",
+    EvidenceType.review: "Review",
+    EvidenceType.policy: "Policy",
+    EvidenceType.report: "Report",
+    EvidenceType.news: "News",
+    EvidenceType.safety_alert: "Safety alert",
+    EvidenceType.article: "Article",
+    EvidenceType.other: "Other",
+}
+
+_REASON_PREFIX = {"interest": "", "topic": "Topic: ", "example": "Papers like: "}
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A matched item ready to show: the item, its classification and why it matched."""
+
+    item: Item
+    score: float
+    evidence_type: EvidenceType
+    urgent: bool
+    matched_at: datetime
+    reasons: tuple[MatchReason, ...] = ()
+    tags: tuple[TopicTag, ...] = ()
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One item as an e-mail shows it (plain text; templates escape it)."""
+
+    item_id: str
+    title: str
+    url: str
+    source: str
+    date: str
+    badge: str
+    evidence_type: str
+    summary: str
+    why: str
+    urgent: bool
+
+
+@dataclass(frozen=True)
+class Group:
+    heading: str
+    entries: tuple[Entry, ...]
+
+
+@dataclass(frozen=True)
+class Digest:
+    groups: tuple[Group, ...]
+    item_ids: tuple[str, ...] = ()
+    overflow_ids: tuple[str, ...] = field(default=())
+
+    @property
+    def shown(self) -> int:
+        return len(self.item_ids)
+
+    @property
+    def more(self) -> int:
+        return len(self.overflow_ids)
+
+
+def rank(candidates: list[Candidate]) -> list[Candidate]:
+    """Best first: urgent items, then by score, then the newest; stable on the item id."""
+    return sorted(candidates, key=lambda c: (not c.urgent, -c.score, -c.matched_at.timestamp(), c.item.item_id))
+
+
+def reason_label(reasons: tuple[MatchReason, ...]) -> str:
+    if not reasons:
+        return "Other matches"
+    best = reasons[0]
+    return _REASON_PREFIX.get(best.kind, "") + clean_text(best.text)
+
+
+def entry(candidate: Candidate) -> Entry:
+    item = candidate.item
+    when = item.published_at or item.updated_at
+    source = clean_text(item.source_title or item.publisher or item.source_id)
+    return Entry(
+        item_id=item.item_id,
+        title=clean_text(item.title) or "(untitled)",
+        url=safe_url(item.url),
+        source=source,
+        date=f"{when.day} {when:%b %Y}" if when else "",
+        badge=EVIDENCE_LABELS.get(candidate.evidence_type, "Other"),
+        evidence_type=str(candidate.evidence_type),
+        summary=summarise(item.summary),
+        why=reason_label(candidate.reasons),
+        urgent=candidate.urgent,
+    )
+
+
+def build_digest(candidates: list[Candidate], max_items: int) -> Digest:
+    """The digest of these candidates: the top `max_items`, grouped by their first reason."""
+    ranked = rank(candidates)
+    shown, overflow = ranked[:max_items], ranked[max_items:]
+    groups: dict[str, list[Entry]] = {}
+    for candidate in shown:
+        e = entry(candidate)
+        groups.setdefault(e.why, []).append(e)
+    return Digest(
+        groups=tuple(Group(heading, tuple(entries)) for heading, entries in groups.items()),
+        item_ids=tuple(c.item.item_id for c in shown),
+        overflow_ids=tuple(c.item.item_id for c in overflow),
+    )
+
+
+def build_alert(candidates: list[Candidate]) -> Digest:
+    """A short urgent alert: every urgent candidate, in one group, nothing capped away."""
+    urgent = [c for c in rank(candidates) if c.urgent]
+    entries = tuple(entry(c) for c in urgent)
+    return Digest(groups=(Group("Urgent", entries),) if entries else (), item_ids=tuple(e.item_id for e in entries))

@@ -1,0 +1,86 @@
+"""Signed links in e-mails: tracking/feedback links served by notify, self-service links by subscriptions.
+
+Click and feedback tokens are itsdangerous URLSafeTimedSerializer tokens signed with notify's
+secret; they name the subscriber, organisation, item and digest, so a forged or altered link is
+refused and an expired one too. Self-service tokens follow subscriptions' format (shared
+secret, salt 'horizon.self-service', payload {"sid", "act"}).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
+LINK_SALT = "horizon.notify.link"
+SELF_SERVICE_SALT = "horizon.self-service"
+VERDICTS = ("useful", "not_relevant")
+
+
+@dataclass(frozen=True)
+class LinkClaims:
+    subscriber_id: str
+    organisation_id: str
+    item_id: str
+    digest_id: str
+
+
+@dataclass(frozen=True)
+class BadLink:
+    """Why a token was refused: 'expired' or 'invalid'."""
+
+    reason: str
+
+
+class Links:
+    """Makes and checks the links one e-mail carries."""
+
+    def __init__(
+        self, *, secret: str, self_service_secret: str, public_base_url: str, subscriptions_base_url: str,
+        max_age_s: int,
+    ) -> None:
+        self._signer = URLSafeTimedSerializer(secret, salt=LINK_SALT)
+        self._self_service = URLSafeTimedSerializer(self_service_secret, salt=SELF_SERVICE_SALT)
+        self._base = public_base_url.rstrip("/")
+        self._subs = subscriptions_base_url.rstrip("/")
+        self._max_age_s = max_age_s
+
+    def token(self, claims: LinkClaims) -> str:
+        return self._signer.dumps(
+            {"s": claims.subscriber_id, "o": claims.organisation_id, "i": claims.item_id, "d": claims.digest_id}
+        )
+
+    def click(self, claims: LinkClaims) -> str:
+        return f"{self._base}/r/{self.token(claims)}"
+
+    def feedback(self, claims: LinkClaims, verdict: str) -> str:
+        if verdict not in VERDICTS:
+            raise ValueError(f"unknown verdict {verdict!r}")
+        return f"{self._base}/f/{self.token(claims)}/{verdict}"
+
+    def full_text(self, claims: LinkClaims) -> str:
+        return f"{self._base}/t/{self.token(claims)}"
+
+    def verify(self, token: str) -> LinkClaims | BadLink:
+        try:
+            data = self._signer.loads(token, max_age=self._max_age_s)
+        except SignatureExpired:
+            return BadLink("expired")
+        except BadSignature:
+            return BadLink("invalid")
+        if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in "soid"):
+            return BadLink("invalid")
+        return LinkClaims(data["s"], data["o"], data["i"], data["d"])
+
+    def self_service_token(self, subscriber_id: str, act: str) -> str:
+        return self._self_service.dumps({"sid": subscriber_id, "act": act})
+
+    def preferences(self, subscriber_id: str) -> str:
+        return f"{self._subs}/self/{self.self_service_token(subscriber_id, 'preferences')}"
+
+    def unsubscribe(self, subscriber_id: str) -> str:
+        return f"{self._subs}/self/{self.self_service_token(subscriber_id, 'unsubscribe')}"
+
+    def list_unsubscribe(self, subscriber_id: str) -> str:
+        """The RFC 8058 one-click target (POST List-Unsubscribe=One-Click)."""
+        return f"{self.unsubscribe(subscriber_id)}/unsubscribe"

@@ -1,0 +1,110 @@
+"""Render e-mails: Jinja2 templates (HTML autoescaped, CSS inlined with css-inline) plus plain text.
+
+Rendering is pure apart from reading the templates: data in, (subject, html, text) out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import css_inline
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from services.notify.branding import Branding
+from services.notify.digest import Digest
+from services.notify.links import LinkClaims, Links
+
+TEMPLATES = Path(__file__).parent / "templates"
+
+_env = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=select_autoescape(["html"], default_for_string=True),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_inliner = css_inline.CSSInliner(keep_style_tags=False)
+
+
+@dataclass(frozen=True)
+class Rendered:
+    subject: str
+    html: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Recipient:
+    subscriber_id: str
+    organisation_id: str
+    name: str
+    email: str
+
+
+def render_template(name: str, context: dict[str, Any]) -> str:
+    return _env.get_template(name).render(**context)
+
+
+def render_pair(base: str, context: dict[str, Any]) -> tuple[str, str]:
+    """The inlined HTML and the plain text of one template pair."""
+    html = _inliner.inline(render_template(f"{base}.html", context))
+    return html, render_template(f"{base}.txt", context)
+
+
+def _entry_links(links: Links, recipient: Recipient, digest_id: str, item_id: str, has_url: bool) -> dict[str, str]:
+    claims = LinkClaims(recipient.subscriber_id, recipient.organisation_id, item_id, digest_id)
+    return {
+        "click": links.click(claims) if has_url else "",
+        "useful": links.feedback(claims, "useful"),
+        "not_relevant": links.feedback(claims, "not_relevant"),
+        "full_text": links.full_text(claims),
+    }
+
+
+def _groups(digest: Digest, links: Links, recipient: Recipient, digest_id: str) -> list[dict[str, Any]]:
+    return [
+        {
+            "heading": group.heading,
+            "entries": [
+                asdict(e) | {"links": _entry_links(links, recipient, digest_id, e.item_id, bool(e.url))}
+                for e in group.entries
+            ],
+        }
+        for group in digest.groups
+    ]
+
+
+def render_digest(
+    digest: Digest, *, kind: str, recipient: Recipient, period_label: str, frequency_word: str,
+    digest_id: str, brand: Branding, links: Links,
+) -> Rendered:
+    """A digest (kind 'digest') or an urgent alert (kind 'alert') for one recipient."""
+    n = digest.shown
+    plural = "item" if n == 1 else "items"
+    if kind == "alert":
+        subject = f"Urgent: {digest.groups[0].entries[0].title}" if n == 1 else f"Urgent: {n} new alerts and guidance"
+        heading = "Urgent evidence alert"
+        intro = f"{n} urgent {plural} (safety alerts or new national guidance) matched your interests."
+    else:
+        subject = f"Your {frequency_word} evidence update: {n} new {plural}"
+        heading = f"Your {frequency_word} evidence update"
+        intro = f"{n} new {plural} matched your interests, best first, grouped by why they were chosen."
+    context = {
+        "subject": subject,
+        "preheader": intro,
+        "heading": heading,
+        "intro": intro,
+        "name": recipient.name,
+        "groups": _groups(digest, links, recipient, digest_id),
+        "more": digest.more,
+        "period_label": period_label,
+        "frequency_word": frequency_word,
+        "brand": brand,
+        "preferences_url": links.preferences(recipient.subscriber_id),
+        "unsubscribe_url": links.unsubscribe(recipient.subscriber_id),
+    }
+    html, text = render_pair("digest", context)
+    return Rendered(subject=subject, html=html, text=text)

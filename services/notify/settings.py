@@ -1,0 +1,93 @@
+"""The notify service's settings: one table, read from HORIZON_NOTIFY_* variables.
+
+| variable | default | meaning |
+|---|---|---|
+| HORIZON_NOTIFY_DATABASE_URL (or DATABASE_URL) | sqlite:///var/notify/notify.db | SQLAlchemy URL; postgresql:// uses psycopg 3 |
+| HORIZON_NOTIFY_OUTBOX_DIR | var/outbox | where the default transport writes `.eml` + `.html` |
+| HORIZON_NOTIFY_SMTP_URL (or SMTP_URL) | (empty: outbox folder) | smtp://user:pass@host:port?starttls=1, smtps://... for implicit TLS |
+| HORIZON_NOTIFY_SMTP_RETRIES | 3 | attempts per message within one run (transient errors only) |
+| HORIZON_NOTIFY_SMTP_BACKOFF_S | 1.0 | first back-off between attempts; doubles each time |
+| HORIZON_NOTIFY_SMTP_TIMEOUT_S | 30 | SMTP connection/command timeout |
+| HORIZON_NOTIFY_MAX_DELIVERY_RUNS | 20 | runs a delivery is retried before it is recorded as failed |
+| HORIZON_NOTIFY_FROM_ADDRESS | evidence@library.example.org | sender address; its domain names Message-IDs |
+| HORIZON_NOTIFY_MAX_ITEMS | 12 | items shown in one digest (the rest are counted, not shown) |
+| HORIZON_NOTIFY_LIBRARY_NAME | Horizon Library and Knowledge Service | shown in every e-mail |
+| HORIZON_NOTIFY_LIBRARY_LOGO_URL | (empty: no logo) | absolute URL of the logo image |
+| HORIZON_NOTIFY_COLOUR_PRIMARY / _TEXT / _BACKGROUND | #005EB8 / #212B32 / #F0F4F5 | brand colours |
+| HORIZON_NOTIFY_PUBLIC_BASE_URL | http://127.0.0.1:8004 | base of tracking/feedback links (the links API) |
+| HORIZON_NOTIFY_SUBSCRIPTIONS_BASE_URL | http://127.0.0.1:8003 | base of self-service links (/self/{token}) |
+| HORIZON_NOTIFY_SECRET_KEY | dev-insecure-secret | signs click/feedback links; must be set unless DEV |
+| HORIZON_NOTIFY_SELF_SERVICE_SECRET | dev-insecure-secret | subscriptions' secret for /self links; must be set unless DEV |
+| HORIZON_NOTIFY_LINK_MAX_AGE_S | 31536000 (1 year) | how long click/feedback links stay valid |
+| HORIZON_NOTIFY_DEV | false | development mode: allows the default secrets |
+| HORIZON_NOTIFY_TIMEZONE | Europe/London | the zone of subscribers' weekday and hour |
+| HORIZON_NOTIFY_BRIEFING_HOUR | 8 | local hour on the 1st of the month when last month's briefing goes |
+| HORIZON_NOTIFY_BASELINE_MONTHS | 3 | months compared against when spotting emerging themes |
+| HORIZON_NOTIFY_SCHEDULER_INTERVAL_S | 60 | pause of the app's scheduler loop |
+| HORIZON_NOTIFY_SEND_IMMEDIATELY | false | treat pending items as due at once (demos, end-to-end tests) |
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import AliasChoices, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "dev-insecure-secret"
+
+
+class NotifySettings(BaseSettings):
+    """Everything the notify service reads from its environment."""
+
+    model_config = SettingsConfigDict(env_prefix="HORIZON_NOTIFY_", populate_by_name=True)
+
+    database_url: str = Field(
+        default="sqlite:///var/notify/notify.db",
+        validation_alias=AliasChoices("HORIZON_NOTIFY_DATABASE_URL", "DATABASE_URL", "database_url"),
+    )
+    outbox_dir: Path = Path("var/outbox")
+    smtp_url: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("HORIZON_NOTIFY_SMTP_URL", "SMTP_URL", "smtp_url"),
+    )
+    smtp_retries: int = Field(default=3, ge=1)
+    smtp_backoff_s: float = Field(default=1.0, ge=0)
+    smtp_timeout_s: float = Field(default=30.0, gt=0)
+    max_delivery_runs: int = Field(default=20, ge=1)
+    from_address: str = "evidence@library.example.org"
+    max_items: int = Field(default=12, ge=1)
+    library_name: str = "Horizon Library and Knowledge Service"
+    library_logo_url: str = ""
+    colour_primary: str = Field(default="#005EB8", pattern=r"^#[0-9A-Fa-f]{6}$")
+    colour_text: str = Field(default="#212B32", pattern=r"^#[0-9A-Fa-f]{6}$")
+    colour_background: str = Field(default="#F0F4F5", pattern=r"^#[0-9A-Fa-f]{6}$")
+    public_base_url: str = "http://127.0.0.1:8004"
+    subscriptions_base_url: str = "http://127.0.0.1:8003"
+    secret_key: SecretStr = SecretStr(DEFAULT_SECRET)
+    self_service_secret: SecretStr = SecretStr(DEFAULT_SECRET)
+    link_max_age_s: int = Field(default=365 * 24 * 3600, gt=0)
+    dev: bool = False
+    timezone: str = "Europe/London"
+    briefing_hour: int = Field(default=8, ge=0, le=23)
+    baseline_months: int = Field(default=3, ge=1)
+    scheduler_interval_s: float = Field(default=60.0, gt=0)
+    send_immediately: bool = False
+
+    @model_validator(mode="after")
+    def _secrets_are_set_outside_dev(self) -> "NotifySettings":
+        if self.dev:
+            return self
+        for name in ("secret_key", "self_service_secret"):
+            secret = getattr(self, name).get_secret_value()
+            if secret == DEFAULT_SECRET or len(secret) < 16:
+                raise ValueError(
+                    f"HORIZON_NOTIFY_{name.upper()} must be set to a secret of at least 16 characters "
+                    "(or HORIZON_NOTIFY_DEV=true for development)"
+                )
+        return self
+
+    @property
+    def mail_domain(self) -> str:
+        """The domain of the sender address, used on the right of Message-IDs."""
+        return self.from_address.rpartition("@")[2] or "horizon.invalid"

@@ -1,0 +1,41 @@
+"""Feed text made safe and short for e-mails."""
+
+from services.notify.text import clean_text, safe_url, sentences, summarise
+
+
+def test_clean_text_removes_scripts_tags_and_encoded_markup() -> None:
+    hostile = '<p>Hi <script>alert("x")</script>there &lt;script&gt;steal()&lt;/script&gt; <b>bold</b> <img src=x onerror=alert(1) '
+    cleaned = clean_text(hostile)
+    assert cleaned == "Hi there bold"
+    assert "<" not in cleaned and "alert" not in cleaned
+
+
+def test_clean_text_keeps_plain_text_and_decodes_entities() -> None:
+    assert clean_text("Heart failure &amp; AF:  a review\n of 5 < 7 trials") == "Heart failure & AF: a review of 5 < 7 trials"
+
+
+def test_sentences_do_not_break_after_abbreviations() -> None:
+    text = "Anticoagulants, e.g. apixaban, were compared. Smith et al. found less bleeding. Mortality fell."
+    assert sentences(text) == [
+        "Anticoagulants, e.g. apixaban, were compared.",
+        "Smith et al. found less bleeding.",
+        "Mortality fell.",
+    ]
+
+
+def test_summary_is_two_or_three_sentences() -> None:
+    text = "BACKGROUND: One is short. Two is short. Three is short. Four is not shown."
+    assert summarise(text) == "One is short. Two is short. Three is short."
+    long = "A" * 200 + " first. " + "B" * 150 + " second. Third sentence here."
+    assert summarise(long).endswith("second.")
+
+
+def test_summary_is_trimmed_at_a_word_boundary() -> None:
+    summary = summarise("word " * 300)
+    assert len(summary) <= 481 and summary.endswith("…") and not summary.endswith(" …")
+
+
+def test_safe_url_allows_only_absolute_http_links() -> None:
+    assert safe_url("https://www.nice.org.uk/guidance/ng196") == "https://www.nice.org.uk/guidance/ng196"
+    for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "/relative", "https://x.org/\"onmouseover=", ""):
+        assert safe_url(bad) == ""
