@@ -1,0 +1,156 @@
+"""The subscriptions service's two faces: the FastStream app and the web app (REST API + librarian UI).
+
+`create_app` relays the outbox to horizon.profiles.v1 and counts DigestSent / FeedbackGiven
+into reach and engagement. `create_api` serves /api, the UI and /self links.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import asynccontextmanager, suppress
+
+from fastapi import FastAPI, Request
+from fastapi.responses import RedirectResponse
+from faststream import AckPolicy, FastStream
+from sqlalchemy.engine import Engine
+from starlette.concurrency import run_in_threadpool
+
+from contracts import DigestSent, FeedbackGiven, ProfileChanged
+from contracts.topics import DIGESTS, FEEDBACK, PROFILES
+from services.common.kafka import KafkaSettings, make_broker
+from services.subscriptions import accounts, engagement, outbox
+from services.subscriptions.context import Context, make_templates
+from services.subscriptions.ports import ClassifyPort, HttpClassify, HttpIngest, IngestPort
+from services.subscriptions.settings import SubscriptionsSettings
+from services.subscriptions.store import SessionFactory, create_schema, make_engine, session_factory
+from services.subscriptions.websession import Cookies
+
+log = logging.getLogger(__name__)
+SERVICE = "subscriptions"
+
+
+def open_database(settings: SubscriptionsSettings, engine: Engine | None = None) -> SessionFactory:
+    """Engine, schema and bootstrap admin: what both apps need before serving."""
+    engine = engine or make_engine(settings.database_url)
+    create_schema(engine)
+    sessions = session_factory(engine)
+    if settings.bootstrap_admin_email and settings.bootstrap_admin_password:
+        with sessions() as session:
+            accounts.ensure_bootstrap_admin(
+                session, settings.bootstrap_admin_email, settings.bootstrap_admin_password.get_secret_value()
+            )
+    return sessions
+
+
+def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettings | None = None,
+               engine: Engine | None = None) -> FastStream:
+    """The FastStream app: outbox relay loop and engagement consumers."""
+    settings = settings or SubscriptionsSettings()
+    broker = make_broker(SERVICE, kafka)
+    profiles_out = broker.publisher(PROFILES, schema=ProfileChanged, title="ProfileChanged",
+                                    description="Profile created, changed or deleted (tombstone); key subscriber_id")
+    state: dict = {}
+
+    async def publish(event: ProfileChanged, key: str) -> None:
+        await profiles_out.publish(event, key=key.encode("utf-8"))
+
+    async def relay_forever() -> None:
+        while True:
+            try:
+                sent = await outbox.relay_once(state["sessions"], publish, settings.relay_batch)
+            except Exception as exc:  # broker or database down: keep the rows, try again later
+                log.warning("outbox relay failed, will retry", extra={"error": repr(exc)})
+                sent = 0
+            if sent < settings.relay_batch:
+                await asyncio.sleep(settings.relay_interval_s)
+
+    @broker.subscriber(DIGESTS, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
+    async def on_digest_sent(event: DigestSent) -> None:
+        await run_in_threadpool(_in_session, state["sessions"], engagement.record_digest, event)
+
+    @broker.subscriber(FEEDBACK, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
+    async def on_feedback(event: FeedbackGiven) -> None:
+        await run_in_threadpool(_in_session, state["sessions"], engagement.record_feedback, event)
+
+    app = FastStream(broker)
+
+    @app.on_startup
+    async def open_db() -> None:
+        state["sessions"] = await run_in_threadpool(open_database, settings, engine)
+
+    @app.after_startup
+    async def start_relay() -> None:
+        state["relay"] = asyncio.create_task(relay_forever(), name="outbox-relay")
+
+    @app.on_shutdown
+    async def stop_relay() -> None:
+        task = state.pop("relay", None)
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+
+    app.subscriptions_state = state  # type: ignore[attr-defined]  (the session factory, for tests and the integrator)
+    return app
+
+
+def _in_session(sessions: SessionFactory, fn, event) -> bool:
+    with sessions() as session:
+        counted = fn(session, event)
+    log.info("engagement event", extra={"event_id": event.event_id, "counted": counted})
+    return counted
+
+
+def create_api(settings: SubscriptionsSettings | None = None, classify: ClassifyPort | None = None,
+               ingest: IngestPort | None = None, engine: Engine | None = None) -> FastAPI:
+    """The web app: REST API under /api (OpenAPI at /docs), librarian UI, self-service under /self."""
+    from services.subscriptions import api, selfservice, web
+
+    settings = settings or SubscriptionsSettings()
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        sessions = await run_in_threadpool(open_database, settings, engine)
+        app.state.ctx = Context(
+            settings=settings,
+            sessions=sessions,
+            classify=classify or HttpClassify(settings.classify_url, settings.http_timeout_s),
+            ingest=ingest or HttpIngest(settings.ingest_url, settings.http_timeout_s),
+            cookies=Cookies(settings.secret_key.get_secret_value(), settings.session_max_age_s,
+                            settings.secure_cookies),
+            templates=make_templates(),
+        )
+        yield
+
+    application = FastAPI(
+        title="Horizon subscriptions",
+        description="Subscribers, profiles and organisations for librarians; subscriber self-service.",
+        version="1",
+        lifespan=lifespan,
+    )
+    application.include_router(api.router)
+    application.include_router(web.router)
+    application.include_router(selfservice.router)
+
+    @application.exception_handler(web.LoginRequired)
+    async def to_login(request: Request, exc: web.LoginRequired):
+        return RedirectResponse("/login", status_code=303)
+
+    @application.middleware("http")
+    async def security_headers(request: Request, call_next):
+        response = await call_next(request)
+        # Self-service tokens are in URLs: never leak them to other sites through Referer.
+        response.headers.setdefault("Referrer-Policy", "no-referrer")
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if not request.url.path.startswith(("/docs", "/redoc")):
+            response.headers.setdefault(
+                "Content-Security-Policy",
+                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
+            )
+        if request.url.path.startswith(("/self", "/api")):
+            response.headers.setdefault("Cache-Control", "no-store")
+        return response
+
+    return application

@@ -1,0 +1,53 @@
+"""What the web app's handlers share: settings, database sessions, ports, cookies, templates."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from fastapi import Request
+from fastapi.templating import Jinja2Templates
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from sqlmodel import Session
+
+from services.subscriptions.ports import ClassifyPort, IngestPort
+from services.subscriptions.settings import SubscriptionsSettings
+from services.subscriptions.store import SessionFactory
+from services.subscriptions.websession import Cookies
+
+TEMPLATES = Path(__file__).resolve().parent / "web" / "templates"
+
+
+@dataclass
+class Context:
+    settings: SubscriptionsSettings
+    sessions: SessionFactory
+    classify: ClassifyPort
+    ingest: IngestPort
+    cookies: Cookies
+    templates: Jinja2Templates
+
+    @property
+    def secret(self) -> str:
+        return self.settings.secret_key.get_secret_value()
+
+
+def make_templates() -> Jinja2Templates:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
+    env.filters["safe_url"] = safe_url
+    return Jinja2Templates(env=env)
+
+
+def safe_url(url: str) -> str:
+    """Only web addresses become links: a 'javascript:' URL from a feed must never run."""
+    return url if isinstance(url, str) and url.lower().startswith(("https://", "http://")) else "#"
+
+
+def ctx(request: Request) -> Context:
+    return request.app.state.ctx
+
+
+def db(request: Request) -> Iterator[Session]:
+    with ctx(request).sessions() as session:
+        yield session

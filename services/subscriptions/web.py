@@ -1,0 +1,255 @@
+"""The librarian web UI: server-rendered pages (Jinja2, autoescaped), session login, CSRF on every form."""
+
+from __future__ import annotations
+
+import logging
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from pydantic import ValidationError
+from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import FormData
+
+from services.subscriptions import accounts, auth, engagement, importing, links, usecases
+from services.subscriptions.access import Problem
+from services.subscriptions.context import Context, ctx, db
+from services.subscriptions.forms import errors_of, from_form, to_form
+from services.subscriptions.models import Librarian
+from services.subscriptions.ports import fetch_preview, fetch_sources
+from services.subscriptions.schemas import SubscriberCreate, SubscriberUpdate
+from services.subscriptions.websession import CSRF_FIELD, WebSession, same_token
+
+log = logging.getLogger(__name__)
+router = APIRouter(include_in_schema=False)
+DB = Annotated[Session, Depends(db)]
+
+
+class LoginRequired(Exception):
+    """Raised by the page dependency; the app answers with a redirect to /login."""
+
+
+def web_session(request: Request) -> WebSession:
+    session = ctx(request).cookies.session(request)
+    if session is None:
+        raise LoginRequired()
+    return session
+
+
+def librarian(request: Request, session: DB, web: Annotated[WebSession, Depends(web_session)]) -> Librarian:
+    lib = session.get(Librarian, web.librarian_id)
+    if lib is None or not lib.active:
+        raise LoginRequired()
+    return lib
+
+
+async def checked_form(request: Request, web: Annotated[WebSession, Depends(web_session)]) -> FormData:
+    """The posted form, once its CSRF token matches the session's."""
+    form = await request.form()
+    if not same_token(web.csrf, form.get(CSRF_FIELD)):
+        raise HTTPException(403, "the form's security token is missing or wrong: reload the page and try again")
+    return form
+
+
+Me = Annotated[Librarian, Depends(librarian)]
+Web = Annotated[WebSession, Depends(web_session)]
+Form = Annotated[FormData, Depends(checked_form)]
+
+
+def page(request: Request, name: str, web: WebSession | None, status: int = 200, **values: Any) -> HTMLResponse:
+    c: Context = ctx(request)
+    csrf = web.csrf if web else c.cookies.anonymous_csrf(request)
+    response = c.templates.TemplateResponse(request, name, {"csrf": csrf, "logged_in": web is not None, **values},
+                                            status_code=status)
+    if web is None:
+        c.cookies.keep_csrf(response, csrf)
+    return response
+
+
+def redirect(url: str) -> RedirectResponse:
+    return RedirectResponse(url, status_code=303)
+
+
+@router.get("/login")
+def login_page(request: Request) -> HTMLResponse:
+    return page(request, "login.html", None)
+
+
+@router.post("/login")
+async def login(request: Request) -> Response:
+    c = ctx(request)
+    form = await request.form()
+    if not c.cookies.anonymous_csrf_valid(request, form.get(CSRF_FIELD)):
+        raise HTTPException(403, "the form's security token is missing or wrong: reload the page and try again")
+    email, password = str(form.get("email", ""))[:320], str(form.get("password", ""))[:1000]
+
+    def check() -> Librarian | None:
+        with c.sessions() as session:
+            return auth.authenticate(session, email, password)
+
+    lib = await run_in_threadpool(check)
+    if lib is None:
+        return page(request, "login.html", None, status=401, error="Wrong e-mail or password.", email=email)
+    response = redirect("/subscribers")
+    c.cookies.start(response, lib.id)
+    log.info("librarian logged in", extra={"librarian_id": lib.id})
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, form: Form) -> Response:
+    response = redirect("/login")
+    ctx(request).cookies.end(response)
+    return response
+
+
+@router.get("/")
+def home(web: Web) -> Response:
+    return redirect("/subscribers")
+
+
+@router.get("/subscribers")
+def subscribers(request: Request, session: DB, me: Me, web: Web, q: str = "", organisation_id: str = "") -> HTMLResponse:
+    subs = usecases.list_subscribers(session, me, q[:200], organisation_id or None, limit=200)
+    return page(request, "subscribers.html", web, subscribers=[usecases.public(session, s) for s in subs], q=q,
+                organisation_id=organisation_id, organisations=accounts.visible_organisations(session, me))
+
+
+def _form_page(request, session, me, web, values, errors=None, sub=None, status=200, saved=False):
+    return page(request, "subscriber_form.html", web, status=status, values=to_form(values), errors=errors or {},
+                sub=sub, saved=saved, organisations=accounts.visible_organisations(session, me))
+
+
+@router.get("/subscribers/new")
+def new_subscriber(request: Request, session: DB, me: Me, web: Web) -> HTMLResponse:
+    return _form_page(request, session, me, web, {"frequency": "weekly", "weekday": "monday", "hour": 7,
+                                                  "urgent_alerts": True})
+
+
+@router.post("/subscribers/new")
+def create_subscriber(request: Request, session: DB, me: Me, web: Web, form: Form) -> Response:
+    values = from_form(form)
+    values.pop("status", None)
+    try:
+        data = SubscriberCreate.model_validate(values)
+    except ValidationError as exc:
+        return _form_page(request, session, me, web, values, errors_of(exc), status=422)
+    result = usecases.create_subscriber(session, me, data)
+    if isinstance(result, Problem):
+        return _form_page(request, session, me, web, values, {"form": result.message}, status=result.status)
+    return redirect(f"/subscribers/{result.id}?saved=1")
+
+
+def _visible(session: Session, me: Librarian, subscriber_id: str):
+    sub = usecases.get_subscriber(session, me, subscriber_id)
+    if sub is None:
+        raise HTTPException(404, "subscriber not found")
+    return sub
+
+
+@router.get("/subscribers/{subscriber_id}")
+def edit_subscriber(request: Request, session: DB, me: Me, web: Web, subscriber_id: str, saved: str = "") -> HTMLResponse:
+    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    return _form_page(request, session, me, web, pub.model_dump(), sub=pub, saved=bool(saved))
+
+
+@router.post("/subscribers/{subscriber_id}")
+def save_subscriber(request: Request, session: DB, me: Me, web: Web, form: Form, subscriber_id: str) -> Response:
+    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    values = from_form(form)
+    values.pop("organisation_id", None)
+    try:
+        data = SubscriberUpdate.model_validate(values)
+    except ValidationError as exc:
+        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, errors_of(exc), pub, status=422)
+    result = usecases.update_subscriber(session, me, subscriber_id, data)
+    if isinstance(result, Problem):
+        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, {"form": result.message}, pub,
+                          status=result.status)
+    return redirect(f"/subscribers/{subscriber_id}?saved=1")
+
+
+@router.post("/subscribers/{subscriber_id}/delete")
+def delete_subscriber(session: DB, me: Me, form: Form, subscriber_id: str) -> Response:
+    result = usecases.delete_subscriber(session, me, subscriber_id)
+    if isinstance(result, Problem):
+        raise HTTPException(result.status, result.message)
+    return redirect("/subscribers")
+
+
+@router.get("/subscribers/{subscriber_id}/preview")
+async def preview(request: Request, web: Web, subscriber_id: str) -> HTMLResponse:
+    c = ctx(request)
+
+    def load():
+        with c.sessions() as session:
+            lib = session.get(Librarian, web.librarian_id)
+            sub = usecases.get_subscriber(session, lib, subscriber_id) if lib and lib.active else None
+            if sub is None:
+                return None
+            return usecases.public(session, sub), usecases.current_profile_event(session, sub).profile
+
+    loaded = await run_in_threadpool(load)
+    if loaded is None:
+        raise HTTPException(404, "subscriber not found")
+    pub, profile = loaded
+    items, error = await fetch_preview(c.classify, profile, 7)
+    return page(request, "preview.html", web, sub=pub, items=items, error=error)
+
+
+@router.get("/import")
+def import_page(request: Request, session: DB, me: Me, web: Web) -> HTMLResponse:
+    return page(request, "import.html", web, organisations=accounts.visible_organisations(session, me))
+
+
+@router.post("/import")
+async def import_upload(request: Request, web: Web, form: Form) -> HTMLResponse:
+    c = ctx(request)
+    upload = form.get("file")
+    if not isinstance(upload, UploadFile):
+        raise HTTPException(422, "choose a file to import")
+    data = await upload.read(importing.MAX_FILE_BYTES + 1)
+    fmt = "csv" if (upload.filename or "").lower().endswith(".csv") else "yaml"
+    org_id = str(form.get("organisation_id") or "") or None
+
+    def run():
+        with c.sessions() as session:
+            lib = session.get(Librarian, web.librarian_id)
+            if lib is None or not lib.active:
+                raise LoginRequired()
+            report = importing.import_subscribers(session, data, fmt, org_id, lib)
+            return report, accounts.visible_organisations(session, lib)
+
+    report, orgs = await run_in_threadpool(run)
+    status = 200 if report.created + report.updated + report.unchanged or not report.errors else 422
+    return page(request, "import.html", web, status=status, report=report, organisations=orgs)
+
+
+@router.get("/export")
+def export(session: DB, me: Me, organisation_id: str, format: str = "yaml") -> Response:
+    data = importing.export_subscribers(session, organisation_id, format, me)
+    if isinstance(data, Problem):
+        raise HTTPException(data.status, data.message)
+    media = "text/csv" if format == "csv" else "application/yaml"
+    return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="subscribers.{format}"'})
+
+
+@router.get("/sources")
+async def sources(request: Request, me: Me, web: Web) -> HTMLResponse:
+    items, error = await fetch_sources(ctx(request).ingest)
+    return page(request, "sources.html", web, sources=items, error=error)
+
+
+@router.get("/engagement")
+def engagement_page(request: Request, session: DB, me: Me, web: Web) -> HTMLResponse:
+    rows = [(o, engagement.engagement_for(session, o.id)) for o in accounts.visible_organisations(session, me)]
+    return page(request, "engagement.html", web, rows=rows)
+
+
+@router.get("/subscribers/{subscriber_id}/links")
+def subscriber_links(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
+    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    c = ctx(request)
+    return page(request, "links.html", web, sub=pub,
+                links=links.links_for(c.secret, c.settings.public_base_url, subscriber_id))
