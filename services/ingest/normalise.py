@@ -102,10 +102,11 @@ def _authors(entry: dict[str, Any]) -> list[str]:
 
 def _date(entry: dict[str, Any], *keys: str) -> datetime | None:
     for key in keys:
-        parsed = entry.get(f"{key}_parsed")
+        # dict.get, not entry.get: feedparser's own get maps a missing 'updated' to 'published' with a warning.
+        parsed = dict.get(entry, f"{key}_parsed")
         if parsed:
             return datetime(*parsed[:6], tzinfo=timezone.utc)
-        raw = _str(entry.get(key))
+        raw = _str(dict.get(entry, key))
         if raw:
             found = _parse_date_text(raw)
             if found:
