@@ -1,11 +1,54 @@
 """`horizon bench relevance` and `horizon bench pipeline`: classify's benchmarks."""
 
+from __future__ import annotations
 
-def relevance() -> None:
+import json
+from pathlib import Path
+
+import typer
+
+
+def relevance(
+    data: Path = typer.Option(..., "--data", help="A benchmark folder (topics.jsonl, docs.jsonl.gz, qrels.tsv).",
+                              exists=True, file_okay=False),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    max_seq_length: int = typer.Option(0, "--max-seq-length", help="Override the model's truncation (tokens)."),
+) -> None:
     """The routing benchmark: bm25, dense and the production matcher."""
-    raise SystemExit("not built yet")
+    from services.classify import relevance as bench
+    from services.classify.embedder import Embedder
+    from services.classify.relevance_data import load
+    from services.classify.settings import ClassifySettings
+
+    settings = ClassifySettings()
+    if max_seq_length:
+        settings = settings.model_copy(update={"max_seq_length": max_seq_length})
+    embedder = Embedder(settings.model, settings.max_seq_length, settings.batch_size, settings.device)
+    result = bench.run(load(data), embedder, settings.threshold,
+                       progress=lambda step: typer.echo(f"... {step}", err=True))
+    if as_json:
+        typer.echo(json.dumps(result, indent=None))
+        return
+    typer.echo(f"{result['topics']} topics, model {embedder.key}, threshold {settings.threshold}")
+    typer.echo(f"{'method':10s} {'MAP':>6s} {'nDCG@10':>8s} {'P@10':>6s} {'del.P':>6s} {'del.R':>6s} {'del.F1':>6s}")
+    for name, m in result["methods"].items():
+        d = m["delivered"]
+        typer.echo(f"{name:10s} {m['map']:6.3f} {m['ndcg@10']:8.3f} {m['p@10']:6.3f} "
+                   f"{d['precision']:6.3f} {d['recall']:6.3f} {d['f1']:6.3f}")
 
 
-def pipeline() -> None:
+def pipeline(
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+) -> None:
     """Classify throughput against raw encode speed; match latency as profiles grow."""
-    raise SystemExit("not built yet")
+    from services.classify.pipeline_bench import run
+
+    result = run()
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"encode {result['encode_items_per_s']:.1f} items/s, classify {result['classify_items_per_s']:.1f} "
+               f"items/s, ratio {result['ratio']:.2f}")
+    for n, lat in result["match_ms"].items():
+        typer.echo(f"match with {n} interest points: p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms")
+    typer.echo(f"peak RSS {result['peak_rss_mb']:.0f} MB")

@@ -1,0 +1,196 @@
+"""The classify use case: embed, tag and match a batch of items; keep profiles current; preview.
+
+One Classifier holds the model, the profile index, the recent items and the term statistics.
+Output events get ids derived from the input event's id, so a redelivered batch republishes the
+same events and downstream consumers drop the repeats.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from contracts import (
+    EvidenceType, ItemClassified, ItemDiscovered, ItemMatched, MatchReason, Profile, ProfileChanged, TopicTag,
+    derived_event_id,
+)
+from services.classify import lexical
+from services.classify.embedder import item_text
+from services.classify.enrich import Enricher
+from services.classify.index import ItemFilter, ProfileIndex
+from services.classify.index_edge import EdgeProfileIndex
+from services.classify.matcher import ItemQuery, Matcher
+from services.classify.profile_sync import apply_profile_events
+from services.classify.recent import RecentItem, RecentItems, as_matrix
+
+log = logging.getLogger(__name__)
+
+PRODUCER = "classify"
+BACKGROUND_ITEMS = 2000
+SEEN_EVENTS = 100_000
+
+
+@dataclass
+class ClassifyResult:
+    classified: list[ItemClassified] = field(default_factory=list)
+    matched: list[ItemMatched] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class PreviewMatch:
+    """One recent item a profile would have received, and why."""
+
+    item_id: str
+    title: str
+    url: str
+    source_id: str
+    published_at: str | None
+    evidence_type: str
+    score: float
+    reasons: list[MatchReason]
+
+
+class Classifier:
+    def __init__(
+        self,
+        embed: Callable[[Sequence[str]], np.ndarray],
+        model_key: str,
+        dim: int,
+        index: ProfileIndex,
+        recent: RecentItems,
+        enricher: Enricher,
+        stats: lexical.TermStats,
+        threshold: float = 0.5,
+        candidates: int = 64,
+        recent_days: int = 30,
+        stats_path: Path | None = None,
+    ) -> None:
+        self.embed, self.model_key, self.dim = embed, model_key, dim
+        self.index, self.recent, self.enricher, self.stats = index, recent, enricher, stats
+        self.matcher = Matcher(index, threshold=threshold, candidates=candidates)
+        self.recent_days = recent_days
+        self.stats_path = stats_path
+        self._seen: OrderedDict[str, None] = OrderedDict()
+        self._unsaved = 0
+
+    def _background(self) -> tuple[np.ndarray, list[lexical.Sparse]]:
+        since = int(time.time()) - self.recent_days * 86400
+        items = self.recent.since(since, limit=BACKGROUND_ITEMS)
+        return as_matrix(items, self.dim), [it.sparse for it in items]
+
+    def apply_profiles(self, events: Sequence[ProfileChanged]) -> None:
+        """Bring the profile index up to date (stale versions ignored)."""
+        if not events:
+            return
+        changed = apply_profile_events(self.index, events, self.embed, self.stats, self._background())
+        self.matcher.forget(changed)
+
+    def _fresh(self, events: Sequence[ItemDiscovered]) -> list[ItemDiscovered]:
+        out = []
+        for e in events:
+            if e.event_id in self._seen:
+                continue
+            self._seen[e.event_id] = None
+            out.append(e)
+        while len(self._seen) > SEEN_EVENTS:
+            self._seen.popitem(last=False)
+        return out
+
+    def classify(self, events: Sequence[ItemDiscovered]) -> ClassifyResult:
+        """Embed, tag and match a batch; events already handled in this process are skipped."""
+        events = self._fresh(events)
+        result = ClassifyResult()
+        if not events:
+            return result
+        texts = [item_text(e.item.title, e.item.summary) for e in events]
+        unique = list(dict.fromkeys(texts))
+        vectors_u = self.embed(unique)
+        row = {t: n for n, t in enumerate(unique)}
+        vectors = vectors_u[[row[t] for t in texts]]
+        doc_terms = [lexical.terms(t) for t in texts]
+        self.stats.add(doc_terms)
+        sparse = [lexical.item_vector(t, self.stats) for t in doc_terms]
+        tags = self.enricher.tags(texts, vectors)
+        queries, evidence, urgent = [], [], []
+        for e, v, sp, terms, tg in zip(events, vectors, sparse, doc_terms, tags):
+            et = self.enricher.evidence_type(e.item)
+            evidence.append(et)
+            urgent.append(self.enricher.urgent(e.item, et, tg))
+            queries.append(ItemQuery(v, sp, frozenset(terms), ItemFilter(str(et), e.item.source_id), tg))
+        matches = self.matcher.match(queries)
+        now = int(time.time())
+        recent = []
+        for e, v, sp, tg, et, urg, ms in zip(events, vectors, sparse, tags, evidence, urgent, matches):
+            result.classified.append(ItemClassified(
+                event_id=derived_event_id(e.event_id, "classified"), producer=PRODUCER, item=e.item,
+                revision=e.revision, tags=tg, evidence_type=et, urgent=urg, model=self.model_key,
+            ))
+            for m in ms:
+                result.matched.append(ItemMatched(
+                    event_id=derived_event_id(e.event_id, m.subscriber_id), producer=PRODUCER,
+                    item_id=e.item.item_id, subscriber_id=m.subscriber_id, organisation_id=m.organisation_id,
+                    score=m.score, reasons=m.reasons, evidence_type=et, urgent=urg and m.urgent_alerts,
+                ))
+            recent.append(RecentItem(e.item.item_id, now, v.tolist(), sp, {
+                "item": e.item.model_dump(mode="json"), "tags": [t.model_dump() for t in tg],
+                "evidence_type": str(et), "urgent": int(urg),
+            }))
+        self.recent.add(recent)
+        self._unsaved += len(events)
+        if self._unsaved >= 1000:
+            self.save_stats()
+        log.info("items classified", extra={"items": len(events), "matches": len(result.matched)})
+        return result
+
+    def preview(self, profile: Profile, days: int = 7, now: datetime | None = None) -> list[PreviewMatch]:
+        """Which of the last `days` days' items this profile (saved or draft) would match, and why."""
+        since = int((now.timestamp() if now else time.time()) - days * 86400)
+        items = self.recent.since(since)
+        if not items:
+            return []
+        event = ProfileChanged(producer=PRODUCER, subscriber_id="preview", organisation_id="preview",
+                               version=1, profile=profile)
+        with tempfile.TemporaryDirectory(prefix="horizon-preview-") as tmp:
+            index = EdgeProfileIndex(Path(tmp) / "profile", self.dim)
+            try:
+                apply_profile_events(index, [event], self.embed, self.stats, self._background())
+                matcher = Matcher(index, threshold=self.matcher.threshold, candidates=self.matcher.candidates)
+                queries = [
+                    ItemQuery(np.asarray(it.dense, dtype=np.float32), it.sparse,
+                              frozenset(lexical.terms(item_text(it.payload["item"]["title"],
+                                                                it.payload["item"].get("summary", "")))),
+                              ItemFilter(it.payload.get("evidence_type", str(EvidenceType.other)),
+                                         it.payload["item"]["source_id"]),
+                              [TopicTag(**t) for t in it.payload.get("tags", [])])
+                    for it in items
+                ]
+                matches = matcher.match(queries)
+            finally:
+                index.close()
+        out = []
+        for it, ms in zip(items, matches):
+            for m in ms:
+                item = it.payload["item"]
+                out.append(PreviewMatch(it.item_id, item["title"], item.get("url", ""), item["source_id"],
+                                        item.get("published_at"), it.payload.get("evidence_type", "other"),
+                                        m.score, m.reasons))
+        out.sort(key=lambda p: -p.score)
+        return out
+
+    def save_stats(self) -> None:
+        if self.stats_path is not None:
+            self.stats.save(self.stats_path)
+        self._unsaved = 0
+
+    def close(self) -> None:
+        self.save_stats()
+        self.index.close()
+        self.recent.close()

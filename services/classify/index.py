@@ -1,0 +1,62 @@
+"""The profile index port: what the matcher needs from Qdrant, whichever way Qdrant runs.
+
+Two adapters implement it: index_edge.py (Qdrant Edge, in process, the default) and
+index_client.py (the Qdrant server through qdrant-client, or its local mode in tests). Points
+carry a dense vector ("dense"), a sparse lexical vector ("lexical"), or both, and a payload.
+Flags are stored as integers: qdrant-edge-py 0.9 never matches a filter on a boolean.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from services.classify.lexical import Sparse
+
+DENSE = "dense"
+LEXICAL = "lexical"
+ANY = "*"  # in a filter list: the profile does not restrict this field
+
+
+@dataclass(frozen=True)
+class IndexPoint:
+    id: str
+    payload: dict[str, Any]
+    dense: Sequence[float] | None = None
+    sparse: Sparse | None = None
+
+
+@dataclass(frozen=True)
+class Hit:
+    id: str
+    score: float
+    payload: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """What an item is, for the profiles' payload filters: only profiles that accept it match."""
+
+    evidence_type: str
+    source_id: str
+
+
+class ProfileIndex(Protocol):
+    def upsert(self, points: Sequence[IndexPoint]) -> None: ...
+
+    def delete_subscriber(self, subscriber_id: str) -> None: ...
+
+    def retrieve(self, ids: Sequence[str]) -> list[Hit]: ...
+
+    def search_dense(self, vectors: np.ndarray, filters: Sequence[ItemFilter], limit: int) -> list[list[Hit]]: ...
+
+    def search_sparse(self, vectors: Sequence[Sparse], filters: Sequence[ItemFilter], limit: int) -> list[list[Hit]]: ...
+
+    def by_topics(self, topic_ids: Sequence[str], flt: ItemFilter, limit: int) -> list[Hit]: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...

@@ -1,0 +1,154 @@
+"""Lexical side of matching: words, their document frequencies, and BM25-weighted sparse vectors.
+
+An item becomes a sparse vector of BM25 document weights (saturated term frequency times IDF,
+IDF from the items classify has seen). A profile becomes a sparse vector of query-term weights:
+its statements' words plus the most telling words of its example papers (Rocchio/RM3-style
+expansion). Their dot product, which Qdrant computes over sparse vectors, is a BM25 score of the
+item against the expanded profile. Spelling is folded to one form (oestrogen/estrogen,
+paediatric/pediatric, tumour/tumor) because UK statements meet US-spelt abstracts.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import zlib
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+STOPWORDS = frozenset(
+    """a about above after again against all also although am among an and any are as at be
+    because been before being below between both but by can could did do does doing down during
+    each either et al etc few for from further had has have having he her here hers herself him
+    himself his how however i if in into is it its itself just may me might more most must my
+    myself neither no nor not of off on once only or other our ours ourselves out over own per
+    same she should so some such than that the their theirs them themselves then there these they
+    this those through thus to too under until up upon very via was we were what when where which
+    while who whom why will with within without would yet you your yours yourself such whether
+    versus vs using used use""".split()
+)
+
+K1 = 1.2
+B = 0.75
+
+
+def fold(word: str) -> str:
+    """British to American spelling and a light plural strip, so variants share one term."""
+    if len(word) > 3:
+        word = word.replace("ae", "e").replace("oe", "e")
+        if word.endswith("our") and len(word) > 5:
+            word = word[:-3] + "or"
+        if word.endswith("isation"):
+            word = word[:-7] + "ization"
+        elif word.endswith("ise") and len(word) > 6:
+            word = word[:-3] + "ize"
+        if word.endswith("ies") and len(word) > 4:
+            word = word[:-3] + "y"
+        elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
+    return word
+
+
+def terms(text: str) -> list[str]:
+    """The text's index terms: lower case, stop words out, spelling folded."""
+    return [fold(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+def term_id(term: str) -> int:
+    """A stable sparse-vector index for a term."""
+    return zlib.crc32(term.encode("utf-8")) & 0x7FFFFFFF
+
+
+@dataclass
+class TermStats:
+    """Document frequencies over the items seen: the IDF every sparse vector uses."""
+
+    n_docs: int = 0
+    total_len: int = 0
+    df: Counter = field(default_factory=Counter)
+
+    def add(self, docs: Iterable[Sequence[str]]) -> None:
+        for doc in docs:
+            self.n_docs += 1
+            self.total_len += len(doc)
+            self.df.update(set(doc))
+
+    def idf(self, term: str) -> float:
+        df = self.df.get(term, 0)
+        return math.log(1.0 + (self.n_docs - df + 0.5) / (df + 0.5))
+
+    @property
+    def avg_len(self) -> float:
+        return self.total_len / self.n_docs if self.n_docs else 150.0
+
+    def save(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(".tmp")
+        tmp.write_text(json.dumps({"n_docs": self.n_docs, "total_len": self.total_len, "df": self.df}))
+        tmp.replace(path)
+
+    @classmethod
+    def load(cls, path: Path) -> "TermStats":
+        if not path.exists():
+            return cls()
+        raw = json.loads(path.read_text())
+        return cls(raw["n_docs"], raw["total_len"], Counter(raw["df"]))
+
+
+Sparse = dict[int, float]
+
+
+def item_vector(doc: Sequence[str], stats: TermStats) -> Sparse:
+    """BM25 document weights of an item's terms."""
+    tf = Counter(doc)
+    norm = K1 * (1 - B + B * len(doc) / stats.avg_len)
+    out: Sparse = {}
+    for t, n in tf.items():
+        w = stats.idf(t) * n * (K1 + 1) / (n + norm)
+        if w > 0:
+            i = term_id(t)
+            out[i] = out.get(i, 0.0) + w
+    return out
+
+
+def profile_vector(
+    statements: Sequence[str], examples: Sequence[str], stats: TermStats,
+    expansion_terms: int = 40, statement_weight: float = 0.5,
+) -> Sparse:
+    """Query-term weights: the statements' words, expanded with the examples' most telling words.
+
+    Each part is a distribution over terms (weights sum to 1); the statements keep
+    `statement_weight` of the mass and the examples share the rest, as in RM3.
+    """
+    parts: list[tuple[float, Counter]] = []
+    stmt = Counter(t for s in statements for t in terms(s))
+    ex_vectors = []
+    for text in examples:
+        tf = Counter(terms(text))
+        top = sorted(tf, key=lambda t: (-tf[t] * stats.idf(t), t))[:expansion_terms]
+        ex_vectors.append(Counter({t: float(tf[t]) for t in top}))
+    if stmt and ex_vectors:
+        parts.append((statement_weight, stmt))
+        parts += [((1 - statement_weight) / len(ex_vectors), v) for v in ex_vectors]
+    elif stmt:
+        parts.append((1.0, stmt))
+    else:
+        parts += [(1.0 / len(ex_vectors), v) for v in ex_vectors]
+    out: Sparse = {}
+    for weight, counts in parts:
+        total = sum(counts.values())
+        for t, n in counts.items():
+            i = term_id(t)
+            out[i] = out.get(i, 0.0) + weight * n / total
+    return out
+
+
+def dot(a: Sparse, b: Sparse) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    return sum(w * b.get(i, 0.0) for i, w in a.items())

@@ -1,0 +1,171 @@
+"""Matching items against the profile index: candidates from Qdrant, scores, reasons, decision.
+
+Per batch of items the matcher asks the index for the nearest profile points by meaning
+(interest, example and exclusion points, dense) and by words (profile points, sparse), both
+under the items' payload filters (active profiles that accept this evidence type and source),
+plus the profiles whose chosen topics the item's tags include. Hits are grouped per subscriber
+and scored with scoring.py. When a result list is full, a subscriber's points missing from it
+scored below its last hit: that last score stands in for them (a bound, never an overestimate
+by more than the list's own spread).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from contracts import MatchReason, TopicTag
+from services.classify.index import Hit, ItemFilter, ProfileIndex
+from services.classify.lexical import Sparse
+from services.classify.profiles import point_id
+from services.classify.scoring import Calibration, calibrated_score, fuse
+
+log = logging.getLogger(__name__)
+
+#: A meaning-matched exclusion removes an item at this cosine or above (if above the positives).
+EXCLUSION_MIN = 0.5
+#: Added to the fused z, times the tag score, when an item carries one of the profile's topics.
+TOPIC_BONUS = 2.0
+
+
+@dataclass(frozen=True)
+class ItemQuery:
+    """One item as the matcher needs it."""
+
+    dense: np.ndarray
+    sparse: Sparse
+    terms: frozenset[str]
+    filter: ItemFilter
+    tags: Sequence[TopicTag] = ()
+
+
+@dataclass(frozen=True)
+class Match:
+    subscriber_id: str
+    organisation_id: str
+    score: float
+    z: float
+    reasons: list[MatchReason]
+    components: dict[str, float | None] = field(default_factory=dict)
+    urgent_alerts: bool = True
+
+
+def excluded_by_terms(exclude_terms: Sequence[Sequence[str]], item_terms: frozenset[str]) -> bool:
+    return any(entry and all(t in item_terms for t in entry) for entry in exclude_terms)
+
+
+def score_subscriber(
+    meta: dict, dense_hits: Sequence[Hit], lexical: float | None, item: ItemQuery, dense_floor: float
+) -> Match | None:
+    """Score one subscriber from its hits; None when an exclusion removes the item."""
+    if excluded_by_terms(meta.get("exclude_terms") or [], item.terms):
+        return None
+    by_kind: dict[str, dict[int, Hit]] = defaultdict(dict)
+    for h in dense_hits:
+        by_kind[h.payload.get("kind", "")][int(h.payload.get("n", 0))] = h
+    n_int, n_ex = int(meta.get("n_interests", 0)), int(meta.get("n_examples", 0))
+    interest = example = None
+    best_int = best_ex = None
+    if n_int:
+        scores = [by_kind["interest"][i].score if i in by_kind["interest"] else dense_floor for i in range(n_int)]
+        interest, best_int = max(scores), int(np.argmax(scores))
+    if n_ex:
+        scores = [by_kind["example"][i].score if i in by_kind["example"] else dense_floor for i in range(n_ex)]
+        example, best_ex = float(np.mean(scores)), int(np.argmax(scores))
+        best_ex_score = max(scores)
+    positive = max(v for v in (interest, best_ex_score if n_ex else None, -1.0) if v is not None)
+    for h in by_kind["exclusion"].values():
+        if h.score >= EXCLUSION_MIN and h.score >= positive:
+            return None
+    components = {"interest": interest, "example": example, "lexical": lexical if (n_int or n_ex) else None}
+    calibration = Calibration.from_payload(meta.get("calibration"))
+    z = fuse(components, calibration)
+    reasons: list[tuple[float, MatchReason]] = []
+    if best_int is not None:
+        text = meta["interests"][best_int]
+        reasons.append((calibration.z("interest", interest), MatchReason(kind="interest", text=text, score=round(interest, 4))))
+    if best_ex is not None:
+        text = meta["examples"][best_ex]
+        reasons.append((calibration.z("example", example), MatchReason(kind="example", text=text, score=round(best_ex_score, 4))))
+    wanted = set(meta.get("topics") or [])
+    topic_tags = [t for t in item.tags if t.topic_id in wanted]
+    if topic_tags:
+        if n_int or n_ex:
+            z += TOPIC_BONUS * max(t.score for t in topic_tags)
+        for t in topic_tags:
+            reasons.append((TOPIC_BONUS * t.score, MatchReason(kind="topic", text=t.label, score=round(t.score, 4))))
+    if n_int or n_ex:
+        score = calibrated_score(z)
+    else:  # a topics-only profile: the tag score is the match score
+        score = max((t.score for t in topic_tags), default=0.0)
+        z = float("-inf") if not topic_tags else score
+    reasons.sort(key=lambda r: -r[0])
+    return Match(
+        subscriber_id=meta["subscriber_id"],
+        organisation_id=meta.get("organisation_id", ""),
+        score=round(score, 6),
+        z=z,
+        reasons=[r for _, r in reasons],
+        components=components,
+        urgent_alerts=bool(meta.get("urgent_alerts", 1)),
+    )
+
+
+class Matcher:
+    """Scores items against every candidate profile in the index; `match` applies the threshold."""
+
+    def __init__(self, index: ProfileIndex, threshold: float = 0.5, candidates: int = 64) -> None:
+        self.index = index
+        self.threshold = threshold
+        self.candidates = candidates
+        self._meta: dict[str, dict] = {}
+
+    def forget(self, subscriber_ids: Sequence[str]) -> None:
+        """Drop cached profile metadata (after a profile changed)."""
+        for s in subscriber_ids:
+            self._meta.pop(s, None)
+
+    def _metas(self, subscriber_ids: set[str]) -> dict[str, dict]:
+        missing = [s for s in subscriber_ids if s not in self._meta]
+        if missing:
+            for h in self.index.retrieve([point_id(s, "profile") for s in missing]):
+                self._meta[h.payload["subscriber_id"]] = h.payload
+        return {s: self._meta[s] for s in subscriber_ids if s in self._meta}
+
+    def score(self, items: Sequence[ItemQuery]) -> list[list[Match]]:
+        """Every candidate subscriber's match for each item, best first, exclusions removed."""
+        if not items:
+            return []
+        filters = [it.filter for it in items]
+        dense = self.index.search_dense(np.stack([it.dense for it in items]), filters, self.candidates)
+        sparse = self.index.search_sparse([it.sparse for it in items], filters, self.candidates)
+        out = []
+        for item, dhits, shits in zip(items, dense, sparse):
+            topic_hits = self.index.by_topics([t.topic_id for t in item.tags], item.filter, self.candidates)
+            dense_floor = dhits[-1].score if len(dhits) >= self.candidates else -1.0
+            lex_floor = shits[-1].score if len(shits) >= self.candidates else 0.0
+            grouped: dict[str, list[Hit]] = defaultdict(list)
+            for h in dhits:
+                grouped[h.payload["subscriber_id"]].append(h)
+            lex = {h.payload["subscriber_id"]: h.score for h in shits}
+            for h in shits + topic_hits:
+                self._meta.setdefault(h.payload["subscriber_id"], h.payload)
+            metas = self._metas(set(grouped) | set(lex) | {h.payload["subscriber_id"] for h in topic_hits})
+            matches = []
+            for sub, meta in metas.items():
+                if meta.get("deleted") or not meta.get("active", 1):
+                    continue
+                m = score_subscriber(meta, grouped.get(sub, []), lex.get(sub, lex_floor), item, dense_floor)
+                if m is not None:
+                    matches.append(m)
+            matches.sort(key=lambda m: -m.z)
+            out.append(matches)
+        return out
+
+    def match(self, items: Sequence[ItemQuery]) -> list[list[Match]]:
+        """The matches at or above the threshold, for each item."""
+        return [[m for m in ms if m.score >= self.threshold] for ms in self.score(items)]

@@ -1,0 +1,81 @@
+"""Keeping the profile index current from ProfileChanged events, idempotently.
+
+An event applies only if its version is above the stored one; a tombstone removes the
+profile's points but keeps its version, so a late, older event cannot resurrect it. Each
+live profile is calibrated against background items (recent items, or a sample of them):
+the mean and spread of each score component, stored with the profile.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import replace
+
+import numpy as np
+
+from contracts import ProfileChanged
+from services.classify import lexical
+from services.classify.index import ProfileIndex
+from services.classify.profiles import EmbedFn, ProfileModel, build_model, point_id, to_points, tombstone_point
+from services.classify.scoring import calibrate
+
+log = logging.getLogger(__name__)
+
+
+def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse]) -> dict[str, np.ndarray]:
+    """Each score component of many items against one profile (for calibration)."""
+    out: dict[str, np.ndarray] = {}
+    if len(dense) == 0:
+        return out
+    if len(model.interest_vectors):
+        out["interest"] = (dense @ model.interest_vectors.T).max(axis=1)
+    if len(model.example_vectors):
+        out["example"] = (dense @ model.example_vectors.T).mean(axis=1)
+    if model.lexical:
+        out["lexical"] = np.array([lexical.dot(model.lexical, s) for s in sparse])
+    return out
+
+
+def latest_per_subscriber(events: Sequence[ProfileChanged]) -> list[ProfileChanged]:
+    """The newest event of each subscriber in a batch (older ones in it are already superseded)."""
+    latest: dict[str, ProfileChanged] = {}
+    for e in events:
+        if e.subscriber_id not in latest or e.version > latest[e.subscriber_id].version:
+            latest[e.subscriber_id] = e
+    return list(latest.values())
+
+
+def apply_profile_events(
+    index: ProfileIndex,
+    events: Sequence[ProfileChanged],
+    embed: EmbedFn,
+    stats: lexical.TermStats,
+    background: tuple[np.ndarray, Sequence[lexical.Sparse]] | None = None,
+) -> list[str]:
+    """Apply what is new; return the subscriber ids whose profile changed in the index."""
+    events = latest_per_subscriber(events)
+    stored = {
+        h.payload.get("subscriber_id"): int(h.payload.get("version", -1))
+        for h in index.retrieve([point_id(e.subscriber_id, "profile") for e in events])
+    }
+    changed = []
+    for e in events:
+        if e.version <= stored.get(e.subscriber_id, -1):
+            log.info("stale profile event ignored", extra={"subscriber_id": e.subscriber_id, "event_id": e.event_id,
+                                                           "version": e.version})
+            continue
+        index.delete_subscriber(e.subscriber_id)
+        if e.deleted or e.profile is None:
+            index.upsert([tombstone_point(e)])
+        else:
+            model = build_model(e, embed, stats)
+            if background is not None:
+                cal = calibrate(components_over(model, background[0], background[1]))
+                model = replace(model, calibration=cal)
+            index.upsert(to_points(model))
+        changed.append(e.subscriber_id)
+        log.info("profile applied", extra={"subscriber_id": e.subscriber_id, "version": e.version,
+                                           "deleted": e.deleted})
+    return changed
+

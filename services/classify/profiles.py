@@ -1,0 +1,154 @@
+"""A subscriber's profile as the matcher sees it, and as points in the profile index (pure).
+
+Each profile becomes: one "profile" point (the lexical sparse vector and all the profile's
+metadata: filters, topics, exclusions, calibration, version), one point per interest
+statement, one per example paper and one per exclusion statement (dense vectors). Every point
+carries the filter fields (active, content_types, sources) so Qdrant filters candidates before
+scoring. Short exclusions ("paediatric") are words to avoid; longer ones are statements matched
+by meaning.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from contracts import Profile, ProfileChanged
+from services.classify import lexical
+from services.classify.index import ANY, IndexPoint
+from services.classify.scoring import Calibration
+
+_NS = uuid.UUID("0b6c3f39-5d3e-4f4e-8a57-6a0c3c1f2d10")
+
+#: An exclusion of at most this many words is matched as words, a longer one by meaning.
+EXCLUSION_WORDS_MAX = 3
+
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+
+
+def point_id(subscriber_id: str, kind: str, n: int = 0) -> str:
+    return str(uuid.uuid5(_NS, f"{subscriber_id}\x1f{kind}\x1f{n}"))
+
+
+@dataclass(frozen=True)
+class ProfileModel:
+    """Everything needed to score items for one subscriber."""
+
+    subscriber_id: str
+    organisation_id: str
+    version: int
+    interests: list[str]
+    interest_vectors: np.ndarray
+    examples: list[str]
+    example_vectors: np.ndarray
+    exclusions: list[str]
+    exclusion_vectors: np.ndarray
+    exclude_terms: list[list[str]]
+    lexical: lexical.Sparse
+    topics: list[str] = field(default_factory=list)
+    content_types: list[str] = field(default_factory=list)
+    sources: list[str] = field(default_factory=list)
+    active: bool = True
+    urgent_alerts: bool = True
+    calibration: Calibration = field(default_factory=Calibration)
+
+
+def example_labels(profile: Profile) -> list[str]:
+    """A reference for each example text: its DOI/PMID/URL when given, else its opening words."""
+    labels = []
+    for i, text in enumerate(profile.example_texts):
+        labels.append(profile.examples[i] if i < len(profile.examples) else text[:80])
+    return labels
+
+
+def build_model(
+    event: ProfileChanged, embed: EmbedFn, stats: lexical.TermStats, calibration: Calibration | None = None
+) -> ProfileModel:
+    """Embed a live profile's statements, examples and exclusions; build its lexical vector."""
+    p = event.profile
+    assert p is not None, "tombstones have no model"
+    interests = [s.strip() for s in p.interests if s.strip()]
+    example_texts = [t.strip() for t in p.example_texts if t.strip()]
+    word_excl = [e for e in p.exclude if 0 < len(lexical.terms(e)) <= EXCLUSION_WORDS_MAX]
+    meaning_excl = [e for e in p.exclude if len(lexical.terms(e)) > EXCLUSION_WORDS_MAX]
+    texts = interests + example_texts + meaning_excl
+    vectors = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+    a, b = len(interests), len(interests) + len(example_texts)
+    return ProfileModel(
+        subscriber_id=event.subscriber_id,
+        organisation_id=event.organisation_id,
+        version=event.version,
+        interests=interests,
+        interest_vectors=vectors[:a],
+        examples=example_labels(p)[: len(example_texts)] if example_texts else [],
+        example_vectors=vectors[a:b],
+        exclusions=meaning_excl,
+        exclusion_vectors=vectors[b:],
+        exclude_terms=[lexical.terms(e) for e in word_excl],
+        lexical=lexical.profile_vector(interests, example_texts, stats),
+        topics=list(p.topics),
+        content_types=[str(c) for c in p.content_types],
+        sources=list(p.sources),
+        active=p.active,
+        urgent_alerts=p.urgent_alerts,
+        calibration=calibration or Calibration(),
+    )
+
+
+def _filter_fields(m: ProfileModel) -> dict:
+    return {
+        "subscriber_id": m.subscriber_id,
+        "active": int(m.active),
+        "content_types": m.content_types or [ANY],
+        "sources": m.sources or [ANY],
+    }
+
+
+def to_points(m: ProfileModel) -> list[IndexPoint]:
+    """The model as index points (see the module docstring)."""
+    base = _filter_fields(m)
+    meta = {
+        **base,
+        "kind": "profile",
+        "organisation_id": m.organisation_id,
+        "version": m.version,
+        "deleted": 0,
+        "topics": m.topics,
+        "interests": m.interests,
+        "examples": m.examples,
+        "exclusions": m.exclusions,
+        "exclude_terms": m.exclude_terms,
+        "urgent_alerts": int(m.urgent_alerts),
+        "n_interests": len(m.interests),
+        "n_examples": len(m.examples),
+        "calibration": m.calibration.as_payload(),
+    }
+    points = [IndexPoint(point_id(m.subscriber_id, "profile"), meta, sparse=m.lexical)]
+    for kind, texts, vectors in (
+        ("interest", m.interests, m.interest_vectors),
+        ("example", m.examples, m.example_vectors),
+        ("exclusion", m.exclusions, m.exclusion_vectors),
+    ):
+        for n, (text, vec) in enumerate(zip(texts, vectors)):
+            payload = {**base, "kind": kind, "n": n, "text": text}
+            points.append(IndexPoint(point_id(m.subscriber_id, kind, n), payload, dense=[float(x) for x in vec]))
+    return points
+
+
+def tombstone_point(event: ProfileChanged) -> IndexPoint:
+    """What is left of a deleted profile: its version, so older events stay ignored."""
+    payload = {
+        "subscriber_id": event.subscriber_id,
+        "organisation_id": event.organisation_id,
+        "kind": "profile",
+        "version": event.version,
+        "deleted": 1,
+        "active": 0,
+        "content_types": [ANY],
+        "sources": [ANY],
+        "topics": [],
+    }
+    return IndexPoint(point_id(event.subscriber_id, "profile"), payload, sparse={})

@@ -1,0 +1,45 @@
+"""Recent items kept for preview and calibration: the port and its record (no I/O here)."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+import numpy as np
+
+from services.classify.lexical import Sparse
+
+_NS = uuid.UUID("5a3f0e8e-7f0e-4a43-9d0e-2b8d7c1a9e42")
+
+
+def recent_id(item_id: str) -> str:
+    return str(uuid.uuid5(_NS, item_id))
+
+
+@dataclass(frozen=True)
+class RecentItem:
+    """An item as classified: its vectors and what preview shows (payload: item, tags, evidence)."""
+
+    item_id: str
+    seen_at: int  # unix seconds
+    dense: Sequence[float]
+    sparse: Sparse
+    payload: dict[str, Any]
+
+
+class RecentItems(Protocol):
+    def add(self, items: Sequence[RecentItem]) -> None: ...
+
+    def since(self, seen_at: int, limit: int = 100_000) -> list[RecentItem]: ...
+
+    def prune(self, before: int) -> None: ...
+
+    def close(self) -> None: ...
+
+
+def as_matrix(items: Sequence[RecentItem], dim: int) -> np.ndarray:
+    if not items:
+        return np.zeros((0, dim), dtype=np.float32)
+    return np.asarray([it.dense for it in items], dtype=np.float32)

@@ -1,0 +1,121 @@
+"""Matching behaviour end to end through the Classifier, on Qdrant Edge and on qdrant-client's local mode."""
+
+from __future__ import annotations
+
+from contracts import EvidenceType, derived_event_id
+from services.classify.profiles import point_id
+
+from .conftest import item_event, profile_event, tombstone
+
+FILLER = [
+    ("Knee replacement rehabilitation outcomes", "Physiotherapy after total knee arthroplasty in older adults."),
+    ("Dental caries in schoolchildren", "Fluoride varnish programmes and tooth decay in primary schools."),
+    ("Hospital discharge planning", "Nurse-led discharge and readmission rates in medical wards."),
+    ("Antibiotic stewardship", "Prescribing audits reduce broad-spectrum antibiotic use in hospitals."),
+]
+AF = item_event("doi:10.1/af", "Apixaban versus warfarin for stroke prevention in atrial fibrillation",
+                "Anticoagulation with apixaban reduced stroke and bleeding in patients with atrial fibrillation.")
+AF_CHILD = item_event("doi:10.1/af-child", "Anticoagulation for atrial fibrillation in paediatric patients",
+                      "Stroke prevention with warfarin in children with atrial fibrillation and heart disease.")
+
+
+def matched_ids(result, subscriber_id="s1"):
+    return {m.item_id for m in result.matched if m.subscriber_id == subscriber_id}
+
+
+def warm(classifier):
+    classifier.classify([item_event(f"doi:10.9/{n}", t, s) for n, (t, s) in enumerate(FILLER)])
+
+
+def test_an_interest_matches_with_reasons_and_derived_ids(classifier):
+    warm(classifier)
+    classifier.apply_profiles([profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])])
+    result = classifier.classify([AF])
+    assert [c.item.item_id for c in result.classified] == ["doi:10.1/af"]
+    assert matched_ids(result) == {"doi:10.1/af"}
+    match = result.matched[0]
+    assert match.event_id == derived_event_id(AF.event_id, "s1")
+    assert match.reasons[0].kind == "interest"
+    assert match.reasons[0].text.startswith("Anticoagulation")
+    assert 0.0 <= match.score <= 1.0
+
+
+def test_an_exclusion_removes_an_item(classifier):
+    warm(classifier)
+    interests = ["Anticoagulation for stroke prevention in atrial fibrillation"]
+    classifier.apply_profiles([profile_event("s1", interests=interests)])
+    assert matched_ids(classifier.classify([AF_CHILD])) == {"doi:10.1/af-child"}
+    classifier.apply_profiles([profile_event("s1", version=2, interests=interests, exclude=["paediatric"])])
+    again = item_event("doi:10.1/af-child2", AF_CHILD.item.title, AF_CHILD.item.summary)
+    assert matched_ids(classifier.classify([again, AF])) == {"doi:10.1/af"}
+
+
+def test_a_content_type_filter_holds(classifier):
+    warm(classifier)
+    interests = ["Anticoagulation for stroke prevention in atrial fibrillation"]
+    classifier.apply_profiles([profile_event("s1", interests=interests, content_types=[EvidenceType.guideline])])
+    article = classifier.classify([AF])
+    assert matched_ids(article) == set()
+    guideline = item_event("url:nice/af", AF.item.title, AF.item.summary, content_type="guideline")
+    result = classifier.classify([guideline])
+    assert result.classified[0].evidence_type == EvidenceType.guideline
+    assert matched_ids(result) == {"url:nice/af"}
+
+
+def test_a_deleted_profile_stops_matching_and_older_events_stay_ignored(classifier):
+    warm(classifier)
+    live = profile_event("s1", version=1, interests=["Anticoagulation for stroke prevention in atrial fibrillation"])
+    classifier.apply_profiles([live])
+    assert matched_ids(classifier.classify([AF])) == {"doi:10.1/af"}
+    classifier.apply_profiles([tombstone("s1", version=2)])
+    classifier.apply_profiles([live])  # a late redelivery of the older version
+    second = item_event("doi:10.1/af2", AF.item.title, AF.item.summary)
+    assert matched_ids(classifier.classify([second])) == set()
+
+
+def test_a_new_example_paper_changes_what_matches(classifier):
+    warm(classifier)
+    hip = item_event("doi:10.1/hip", "Hip fracture surgery timing and mortality",
+                     "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+    classifier.apply_profiles([profile_event("s1", interests=["Falls prevention in care homes"])])
+    assert matched_ids(classifier.classify([hip])) == set()
+    classifier.apply_profiles([profile_event(
+        "s1", version=2, interests=["Falls prevention in care homes"], examples=["doi:10.1/example"],
+        example_texts=["Timing of hip fracture surgery and mortality. Surgery delayed beyond 36 hours raised "
+                       "mortality after hip fracture in older patients."],
+    )])
+    hip2 = item_event("doi:10.1/hip2", hip.item.title, hip.item.summary)
+    result = classifier.classify([hip2])
+    assert matched_ids(result) == {"doi:10.1/hip2"}
+    assert any(r.kind == "example" and r.text == "doi:10.1/example" for r in result.matched[0].reasons)
+
+
+def test_profile_changed_applied_twice_changes_nothing(classifier):
+    warm(classifier)
+    event = profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])
+    classifier.apply_profiles([event])
+    ids = [point_id("s1", "profile"), point_id("s1", "interest", 0)]
+    before = classifier.index.retrieve(ids)
+    count = classifier.index.count()
+    classifier.classify([AF])  # more items seen: a re-applied profile would be calibrated anew
+    classifier.apply_profiles([event])
+    assert classifier.index.count() == count
+    assert classifier.index.retrieve(ids) == before
+
+
+def test_a_redelivered_item_event_is_not_processed_twice(classifier):
+    warm(classifier)
+    classifier.apply_profiles([profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])])
+    assert len(classifier.classify([AF]).classified) == 1
+    assert classifier.classify([AF]).classified == []
+
+
+def test_preview_shows_recent_items_a_draft_would_match(classifier):
+    warm(classifier)
+    classifier.classify([AF])
+    from contracts import Profile
+
+    draft = Profile(name="d", email="d@example.org", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])
+    rows = classifier.preview(draft, days=7)
+    assert [r.item_id for r in rows] == ["doi:10.1/af"]
+    assert rows[0].reasons[0].kind == "interest"
