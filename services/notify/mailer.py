@@ -80,10 +80,11 @@ class SmtpConfig:
     use_tls: bool = False
     start_tls: bool | None = None
     timeout_s: float = 30.0
+    cert_bundle: str | None = None  # a CA file to trust besides the system's (a private relay)
 
 
 def parse_smtp_url(url: str, timeout_s: float = 30.0) -> SmtpConfig:
-    """smtp://user:pass@host:port?starttls=1 (or smtps:// for implicit TLS) as an SmtpConfig."""
+    """smtp://user:pass@host:port?starttls=1 (smtps:// for implicit TLS; &cafile=PATH) as an SmtpConfig."""
     parts = urlsplit(url)
     if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
         raise ValueError("SMTP URL must look like smtp://user:pass@host:port?starttls=1")
@@ -99,6 +100,7 @@ def parse_smtp_url(url: str, timeout_s: float = 30.0) -> SmtpConfig:
         use_tls=implicit,
         start_tls=False if implicit else start_tls,
         timeout_s=float(query.get("timeout", timeout_s)),
+        cert_bundle=parse_qs(parts.query).get("cafile", [None])[-1],
     )
 
 
@@ -128,7 +130,7 @@ class SmtpTransport:
                 await aiosmtplib.send(
                     message.raw, sender=message.sender, recipients=[message.recipient],
                     hostname=c.host, port=c.port, username=c.username, password=c.password,
-                    use_tls=c.use_tls, start_tls=c.start_tls, timeout=c.timeout_s,
+                    use_tls=c.use_tls, start_tls=c.start_tls, timeout=c.timeout_s, cert_bundle=c.cert_bundle,
                 )
                 return SendResult(ok=True)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:

@@ -1,0 +1,96 @@
+"""The links API: tracking redirects, feedback and full-text requests from e-mail links.
+
+GET /r/{token} records a click and redirects to the item; GET /f/{token}/{useful|not_relevant}
+records a verdict; GET /t/{token} records a full-text request; both show a thank-you page.
+Each is stored as a FeedbackRow (an outbox) that the notify app publishes as FeedbackGiven.
+A verdict or request is recorded once per subscriber, item and digest however often it is
+clicked; every click counts.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from fastapi import FastAPI, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+
+from contracts import derived_event_id, new_event_id, utcnow
+from services.notify.bootstrap import build_links
+from services.notify.branding import Branding
+from services.notify.deliveries import DeliveryLog
+from services.notify.links import VERDICTS, BadLink, LinkClaims
+from services.notify.render import render_template
+from services.notify.settings import NotifySettings
+from services.notify.store import NotifyStore
+from services.notify.tables import FeedbackRow
+from services.notify.text import clean_text, safe_url
+
+log = logging.getLogger(__name__)
+
+_THANKS = {
+    "useful": ("Thank you", "We will send you more like this."),
+    "not_relevant": ("Thank you", "We will send you fewer items like this."),
+    "full_text_request": ("Request received", "Your library team will send you the full text."),
+}
+
+
+def create_links_api(settings: NotifySettings | None = None, store: NotifyStore | None = None) -> FastAPI:
+    settings = settings or NotifySettings()
+    store = store or NotifyStore(settings.database_url)
+    deliveries = DeliveryLog(store)
+    links = build_links(settings)
+    brand = Branding(settings.library_name, settings.library_logo_url, settings.colour_primary, settings.colour_text, settings.colour_background)
+    api = FastAPI(title="Horizon notify links", docs_url=None, redoc_url=None)
+
+    def page(title: str, message: str, status: int = 200, item_title: str = "") -> HTMLResponse:
+        body = render_template("page.html", {"title": title, "message": message, "brand": brand, "item_title": item_title})
+        return HTMLResponse(body, status_code=status, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+    def bad(reason: BadLink) -> HTMLResponse:
+        if reason.reason == "expired":
+            return page("Link expired", "This link has expired. Newer e-mails carry fresh links.", 410)
+        return page("Link not valid", "This link is not valid. Please use the link in your e-mail as it is.", 400)
+
+    def record(claims: LinkClaims, verdict: str, event_id: str) -> None:
+        fresh = deliveries.record_feedback(FeedbackRow(
+            event_id=event_id, subscriber_id=claims.subscriber_id, organisation_id=claims.organisation_id,
+            item_id=claims.item_id, digest_id=claims.digest_id, verdict=verdict, occurred_at=utcnow(),
+        ))
+        log.info("feedback recorded", extra={"subscriber_id": claims.subscriber_id, "item_id": claims.item_id, "verdict": verdict, "new": fresh})
+
+    @api.get("/r/{token}")
+    def click(token: str) -> Response:
+        claims = links.verify(token)
+        if isinstance(claims, BadLink):
+            return bad(claims)
+        item = store.item(claims.item_id)
+        url = safe_url(item.url) if item else ""
+        if not url:
+            return page("Item not found", "We could not find where this item lives. Your library team can help.", 404)
+        record(claims, "click", new_event_id())
+        return RedirectResponse(url, status_code=303, headers={"Cache-Control": "no-store", "Referrer-Policy": "no-referrer"})
+
+    def once(token: str, verdict: str) -> Response:
+        claims = links.verify(token)
+        if isinstance(claims, BadLink):
+            return bad(claims)
+        record(claims, verdict, derived_event_id("notify.feedback", claims.subscriber_id, claims.item_id, claims.digest_id, verdict))
+        item = store.item(claims.item_id)
+        title, message = _THANKS[verdict]
+        return page(title, message, item_title=clean_text(item.title) if item else "")
+
+    @api.get("/f/{token}/{verdict}")
+    def feedback(token: str, verdict: str) -> Response:
+        if verdict not in VERDICTS:
+            return page("Link not valid", "This link is not valid.", 404)
+        return once(token, verdict)
+
+    @api.get("/t/{token}")
+    def full_text(token: str) -> Response:
+        return once(token, "full_text_request")
+
+    @api.get("/healthz")
+    def healthz(request: Request) -> dict[str, str]:
+        return {"status": "ok"}
+
+    return api
