@@ -10,7 +10,9 @@ import typer
 
 from horizon import kafka_local
 
-app = typer.Typer(help="The local single-node Apache Kafka broker (KRaft), from Maven Central jars.", no_args_is_help=True)
+app = typer.Typer(
+    help="The local single-node Apache Kafka broker (KRaft), from Maven Central jars.", no_args_is_help=True
+)
 
 
 def _finish(outcome: kafka_local.Outcome) -> None:

@@ -56,7 +56,8 @@ async def test_the_project_topics_exist_with_their_partition_counts(kafka_bootst
 
 
 async def test_create_topics_creates_only_what_is_missing(kafka_bootstrap: str) -> None:
-    wanted = {f"test.topics.{uuid.uuid4().hex[:8]}": 4, f"test.topics.{uuid.uuid4().hex[:8]}": 2}
+    run = uuid.uuid4().hex[:8]
+    wanted = {f"test.topics.{run}.a": 4, f"test.topics.{run}.b": 2}
 
     first = await kafka_local.create_topics(kafka_bootstrap, wanted)
     second = await kafka_local.create_topics(kafka_bootstrap, wanted)

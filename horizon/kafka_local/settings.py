@@ -1,0 +1,68 @@
+"""Settings of the local broker, and the values its operations return."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+KAFKA_VERSION = "4.1.1"
+POM = Path(__file__).resolve().parents[2] / "deploy" / "kafka" / "pom.xml"
+COMPLETE_MARKER = ".complete"
+
+
+def _default_cache() -> Path:
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "horizon"
+
+
+class KafkaLocalSettings(BaseSettings):
+    """Where the local broker keeps its jars and state, and how it listens."""
+
+    model_config = SettingsConfigDict(env_prefix="HORIZON_KAFKA_")
+
+    home: Path = Field(default=Path("var/kafka"), description="State folder: config, data, logs, pid file.")
+    port: int = Field(default=9092, description="Client port on 127.0.0.1; the controller listens on port+1.")
+    host: str = Field(default="127.0.0.1", description="Address both listeners bind and advertise.")
+    cache_dir: Path = Field(default_factory=_default_cache, description="Cache root for the jars.")
+    heap: str = Field(default="512m", description="Java maximum heap (-Xmx).")
+    start_timeout_s: float = Field(default=90.0, description="How long `start` waits for the broker.")
+    stop_timeout_s: float = Field(default=60.0, description="How long `stop` waits after SIGTERM.")
+
+    @property
+    def lib_dir(self) -> Path:
+        return self.cache_dir / f"kafka-{KAFKA_VERSION}" / "lib"
+
+    @property
+    def bootstrap(self) -> str:
+        return f"{self.host}:{self.port}"
+
+    @property
+    def pid_file(self) -> Path:
+        return self.home / "kafka.pid"
+
+    @property
+    def log_file(self) -> Path:
+        return self.home / "logs" / "server.log"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What a fetch/start/stop did: ok or not, and why."""
+
+    ok: bool
+    message: str
+    pid: int | None = None
+
+
+@dataclass(frozen=True)
+class BrokerStatus:
+    running: bool
+    pid: int | None
+    bootstrap: str
+
+
+def tail(text: str, lines: int = 40) -> str:
+    return "\n".join(text.strip().splitlines()[-lines:])

@@ -1,0 +1,42 @@
+"""Just enough of the Kafka wire protocol for a readiness probe: one Metadata request."""
+
+from __future__ import annotations
+
+import socket
+import struct
+
+
+def metadata_request(correlation_id: int, client_id: str = "horizon-probe") -> bytes:
+    """A Metadata v4 request for all topics (v4 is the oldest version Kafka 4 still accepts)."""
+    cid = client_id.encode()
+    body = struct.pack(">hhih", 3, 4, correlation_id, len(cid)) + cid + struct.pack(">ib", -1, 0)
+    return struct.pack(">i", len(body)) + body
+
+
+def metadata_broker_count(payload: bytes, correlation_id: int) -> int:
+    """The number of brokers in a Metadata v4 response body (without its size prefix)."""
+    got, _throttle, brokers = struct.unpack_from(">iii", payload, 0)
+    if got != correlation_id:
+        raise ValueError(f"correlation id {got} != {correlation_id}")
+    return brokers
+
+
+def probe(host: str, port: int, timeout_s: float = 2.0) -> int | None:
+    """The broker count a Metadata request returns, or None when the port does not answer."""
+    try:
+        with socket.create_connection((host, port), timeout=timeout_s) as sock:
+            sock.sendall(metadata_request(7))
+            (size,) = struct.unpack(">i", _recv(sock, 4))
+            return metadata_broker_count(_recv(sock, size), 7)
+    except (OSError, ValueError, struct.error):
+        return None
+
+
+def _recv(sock: socket.socket, n: int) -> bytes:
+    buf = b""
+    while len(buf) < n:
+        chunk = sock.recv(n - len(buf))
+        if not chunk:
+            raise ConnectionError("connection closed")
+        buf += chunk
+    return buf
