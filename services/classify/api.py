@@ -1,0 +1,69 @@
+"""classify's HTTP face: POST /preview, what a saved or draft profile would have received."""
+
+from __future__ import annotations
+
+from contextlib import asynccontextmanager
+from dataclasses import asdict
+
+from fastapi import FastAPI
+from pydantic import BaseModel, Field
+from starlette.concurrency import run_in_threadpool
+
+from contracts import MatchReason, Profile
+from services.classify.classifier import Classifier
+from services.classify.settings import ClassifySettings
+
+
+class PreviewRequest(BaseModel):
+    profile: Profile
+    days: int = Field(default=7, ge=1, le=90)
+
+
+class PreviewItem(BaseModel):
+    item_id: str
+    title: str
+    url: str = ""
+    source_id: str = ""
+    published_at: str | None = None
+    evidence_type: str = ""
+    score: float
+    reasons: list[MatchReason]
+
+
+class PreviewResponse(BaseModel):
+    items: list[PreviewItem]
+
+
+def preview(classifier: Classifier, request: PreviewRequest) -> PreviewResponse:
+    """The preview as a plain function (the same the endpoint serves)."""
+    rows = classifier.preview(request.profile, request.days)
+    return PreviewResponse(items=[PreviewItem(**asdict(r)) for r in rows])
+
+
+def create_api(classifier: Classifier | None = None, settings: ClassifySettings | None = None) -> FastAPI:
+    """The FastAPI app; builds its own Classifier (model and index) at startup unless given one."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        owned = classifier is None
+        if owned:
+            from services.classify.bootstrap import build_classifier
+
+            app.state.classifier = await run_in_threadpool(build_classifier, settings)
+        else:
+            app.state.classifier = classifier
+        yield
+        if owned:
+            app.state.classifier.close()
+
+    app = FastAPI(title="Horizon classify", lifespan=lifespan)
+
+    @app.post("/preview", response_model=PreviewResponse)
+    async def post_preview(body: PreviewRequest) -> PreviewResponse:
+        return await run_in_threadpool(preview, app.state.classifier, body)
+
+    @app.get("/health")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    return app
