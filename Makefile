@@ -49,7 +49,7 @@ kafka-stop:
 kafka-status:
 	$(UV_RUN) horizon kafka status
 
-up: setup
+up: kafka-start
 	$(UV_RUN) horizon up
 
 asyncapi: setup
