@@ -1,0 +1,94 @@
+"""The HTTP API of ingest (FastAPI): sources and their health, OPML import and export.
+
+`create_api(settings=None, store=None) -> FastAPI`; the librarian UI calls it, `horizon up`
+serves it (uvicorn) on `HORIZON_INGEST_API_HOST:HORIZON_INGEST_API_PORT`.
+
+- GET /sources: every source with its health (last success, last error kind and message,
+  consecutive failures, next attempt); POST /sources; GET, PATCH, DELETE /sources/{id}
+- POST /sources/opml (an OPML document as the body); GET /sources/opml
+- GET /health: the service's own state and how many sources are failing
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Body, FastAPI, HTTPException, Response
+
+from services.ingest.health import is_healthy
+from services.ingest.opml import OpmlError, parse_opml
+from services.ingest.settings import IngestSettings
+from services.ingest.sources import export_opml, import_outlines
+from services.ingest.store import SqlStore
+from services.ingest.tables import Source, SourceCreate, SourcePublic, SourceUpdate
+
+
+def public(source: Source) -> SourcePublic:
+    """A stored source as the API shows it."""
+    data = source.model_dump(exclude={"etag", "last_modified", "created_at"})
+    return SourcePublic(**data, healthy=is_healthy(source))
+
+
+def sources_router(store: SqlStore) -> APIRouter:
+    router = APIRouter(tags=["sources"])
+
+    @router.get("/sources", response_model=list[SourcePublic])
+    def list_sources() -> list[SourcePublic]:
+        return [public(s) for s in store.list_sources()]
+
+    @router.post("/sources", response_model=SourcePublic, status_code=201)
+    def add_source(new: SourceCreate) -> SourcePublic:
+        if store.find_by_url(new.url):
+            raise HTTPException(409, "a source with this URL already exists")
+        try:
+            return public(store.add_source(new))
+        except ValueError as exc:
+            raise HTTPException(409, str(exc)) from exc
+
+    @router.get("/sources/opml", response_class=Response)
+    def get_opml() -> Response:
+        return Response(export_opml(store.list_sources()), media_type="text/x-opml")
+
+    @router.post("/sources/opml")
+    def post_opml(document: bytes = Body(..., media_type="text/x-opml")) -> dict[str, list[str]]:
+        try:
+            outlines = parse_opml(document)
+        except OpmlError as exc:
+            raise HTTPException(422, str(exc)) from exc
+        report = import_outlines(store, [o for o in outlines if "://" in o.xml_url])
+        return {"added": report.added, "skipped": report.skipped, "invalid": report.invalid}
+
+    @router.get("/sources/{source_id}", response_model=SourcePublic)
+    def get_source(source_id: str) -> SourcePublic:
+        found = store.get_source(source_id)
+        if found is None:
+            raise HTTPException(404, "no such source")
+        return public(found)
+
+    @router.patch("/sources/{source_id}", response_model=SourcePublic)
+    def edit_source(source_id: str, change: SourceUpdate) -> SourcePublic:
+        updated = store.update_source(source_id, change)
+        if updated is None:
+            raise HTTPException(404, "no such source")
+        return public(updated)
+
+    @router.delete("/sources/{source_id}", status_code=204)
+    def remove_source(source_id: str) -> Response:
+        if not store.remove_source(source_id):
+            raise HTTPException(404, "no such source")
+        return Response(status_code=204)
+
+    @router.get("/health")
+    def health() -> dict[str, object]:
+        sources = store.list_sources()
+        failing = [s.id for s in sources if s.enabled and s.consecutive_failures > 0]
+        return {"status": "ok", "sources": len(sources), "enabled": sum(s.enabled for s in sources),
+                "failing": failing}
+
+    return router
+
+
+def create_api(settings: IngestSettings | None = None, store: SqlStore | None = None) -> FastAPI:
+    """The ingest HTTP API over the store named by the settings (or the store given)."""
+    settings = settings or IngestSettings()
+    api = FastAPI(title="Horizon ingest", version="1")
+    api.include_router(sources_router(store or SqlStore(settings.database_url)))
+    return api
