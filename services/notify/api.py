@@ -10,9 +10,12 @@ clicked; every click counts.
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
-from fastapi import FastAPI, Request
+from fastapi import FastAPI
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from contracts import derived_event_id, new_event_id, utcnow
 from services.notify.bootstrap import build_links
@@ -35,12 +38,22 @@ _THANKS = {
 
 
 def create_links_api(settings: NotifySettings | None = None, store: NotifyStore | None = None) -> FastAPI:
+    """The click/feedback app; it opens notify's database at startup unless given a store."""
     settings = settings or NotifySettings()
-    store = store or NotifyStore(settings.database_url)
-    deliveries = DeliveryLog(store)
     links = build_links(settings)
     brand = Branding(settings.library_name, settings.library_logo_url, settings.colour_primary, settings.colour_text, settings.colour_background)
-    api = FastAPI(title="Horizon notify links", docs_url=None, redoc_url=None)
+    opened: dict[str, NotifyStore] = {"store": store} if store else {}
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if "store" not in opened:
+            opened["store"] = await run_in_threadpool(NotifyStore, settings.database_url)
+            yield
+            opened.pop("store").close()
+        else:
+            yield
+
+    api = FastAPI(title="Horizon notify links", docs_url=None, redoc_url=None, lifespan=lifespan)
 
     def page(title: str, message: str, status: int = 200, item_title: str = "") -> HTMLResponse:
         body = render_template("page.html", {"title": title, "message": message, "brand": brand, "item_title": item_title})
@@ -52,7 +65,7 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
         return page("Link not valid", "This link is not valid. Please use the link in your e-mail as it is.", 400)
 
     def record(claims: LinkClaims, verdict: str, event_id: str) -> None:
-        fresh = deliveries.record_feedback(FeedbackRow(
+        fresh = DeliveryLog(opened["store"]).record_feedback(FeedbackRow(
             event_id=event_id, subscriber_id=claims.subscriber_id, organisation_id=claims.organisation_id,
             item_id=claims.item_id, digest_id=claims.digest_id, verdict=verdict, occurred_at=utcnow(),
         ))
@@ -63,7 +76,7 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
         claims = links.verify(token)
         if isinstance(claims, BadLink):
             return bad(claims)
-        item = store.item(claims.item_id)
+        item = opened["store"].item(claims.item_id)
         url = safe_url(item.url) if item else ""
         if not url:
             return page("Item not found", "We could not find where this item lives. Your library team can help.", 404)
@@ -75,7 +88,7 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
         if isinstance(claims, BadLink):
             return bad(claims)
         record(claims, verdict, derived_event_id("notify.feedback", claims.subscriber_id, claims.item_id, claims.digest_id, verdict))
-        item = store.item(claims.item_id)
+        item = opened["store"].item(claims.item_id)
         title, message = _THANKS[verdict]
         return page(title, message, item_title=clean_text(item.title) if item else "")
 
@@ -90,7 +103,7 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
         return once(token, "full_text_request")
 
     @api.get("/healthz")
-    def healthz(request: Request) -> dict[str, str]:
+    def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     return api

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from contracts import DigestSent, FeedbackGiven, Frequency, ItemClassified, ItemMatched, Profile, ProfileChanged
 from services.notify.branding import Branding
+from services.notify.briefings import run_briefings
 from services.notify.deliveries import DeliveryLog, digest_sent
 from services.notify.digest import Candidate, Digest, build_alert, build_digest
 from services.notify.links import Links
@@ -100,7 +101,7 @@ class Notifier:
         sent = []
         for row in self.log.unfinished(now):
             log.info("resuming delivery", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period})
-            event = self._deliver(row, now)
+            event = self.deliver(row, now)
             if event is not None:
                 sent.append(event)
         return sent
@@ -151,7 +152,7 @@ class Notifier:
         if not self.log.claim(row, list(digest.item_ids) + list(digest.overflow_ids)):
             log.info("delivery already recorded", extra={"subscriber_id": subscriber_id, "kind": kind, "period": period})
             return None
-        return self._deliver(row, now)
+        return self.deliver(row, now)
 
     def compose(
         self, recipient: Recipient, kind: str, period: str, rendered: Rendered, item_ids: list[str], now: datetime
@@ -174,7 +175,7 @@ class Notifier:
             status="sending", item_ids=item_ids, raw=raw, html=rendered.html, created_at=as_utc(now),
         )
 
-    def _deliver(self, row: DeliveryRow, now: datetime) -> DigestSent | None:
+    def deliver(self, row: DeliveryRow, now: datetime) -> DigestSent | None:
         outgoing = Outgoing(
             name=safe_name(row.kind, row.period, row.subscriber_id), message_id=row.message_id,
             sender=self.settings.from_address, recipient=row.recipient, raw=row.raw, html=row.html,
@@ -191,6 +192,10 @@ class Notifier:
         )
         log.warning("delivery failed", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "status": failed.status, "error": result.error})
         return None
+
+    def run_briefings(self, now: datetime, *, force: bool = False) -> list[DigestSent]:
+        """Send each organisation's monthly board briefing that is due (force: this month so far)."""
+        return run_briefings(self, now, force=force)
 
     # --- the event outbox -----------------------------------------------------------------
 

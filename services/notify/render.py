@@ -13,6 +13,7 @@ import css_inline
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from services.notify.branding import Branding
+from services.notify.briefing import Briefing
 from services.notify.digest import Digest
 from services.notify.links import LinkClaims, Links
 
@@ -107,4 +108,48 @@ def render_digest(
         "unsubscribe_url": links.unsubscribe(recipient.subscriber_id),
     }
     html, text = render_pair("digest", context)
+    return Rendered(subject=subject, html=html, text=text)
+
+
+STAT_LABELS = (
+    ("items_classified", "new items scanned"),
+    ("items_matched", "items matched to staff"),
+    ("subscribers_reached", "staff with matches"),
+    ("sent_digest", "digests sent"),
+    ("sent_alert", "urgent alerts sent"),
+    ("click", "items opened"),
+    ("useful", "rated useful"),
+    ("full_text_request", "full texts requested"),
+)
+
+
+def render_briefing(
+    briefing: Briefing, *, recipient: Recipient, organisation: str, period_label: str, digest_id: str,
+    brand: Branding, links: Links,
+) -> Rendered:
+    """The monthly board briefing of one organisation, for one board member."""
+    def with_links(e: Any) -> dict[str, Any]:
+        claims = LinkClaims(recipient.subscriber_id, recipient.organisation_id, e.item_id, digest_id)
+        only_click = {"click": links.click(claims) if e.url else "", "useful": "", "not_relevant": "", "full_text": ""}
+        return asdict(e) | {"links": only_click, "why_label": "Reach"}
+
+    subject = f"Board horizon-scanning briefing: {period_label}" + (f" - {organisation}" if organisation else "")
+    intro = f"What changed in the published evidence and national guidance in {period_label}, for {organisation or 'your organisation'}."
+    context = {
+        "subject": subject,
+        "preheader": intro,
+        "heading": "Board horizon-scanning briefing",
+        "intro": intro,
+        "name": recipient.name,
+        "organisation": organisation or "your organisation",
+        "stats": [(label, briefing.counts.get(key, 0)) for key, label in STAT_LABELS],
+        "guidance": [with_links(e) for e in briefing.guidance],
+        "emerging": briefing.emerging,
+        "themes": [{"label": t.label, "count": t.count, "entries": [with_links(e) for e in t.entries]} for t in briefing.themes],
+        "period_label": period_label,
+        "brand": brand,
+        "preferences_url": links.preferences(recipient.subscriber_id),
+        "unsubscribe_url": links.unsubscribe(recipient.subscriber_id),
+    }
+    html, text = render_pair("briefing", context)
     return Rendered(subject=subject, html=html, text=text)

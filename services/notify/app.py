@@ -1,0 +1,101 @@
+"""The notify service's FastStream app: consume items, matches and profiles; send on a schedule.
+
+Handlers apply each event to the store (idempotent on event_id). A scheduler loop, every
+`scheduler_interval_s`, finishes interrupted deliveries, sends urgent alerts and due digests
+and briefings, then relays the outbox (DigestSent, FeedbackGiven) to Kafka, marking each event
+published only after the broker took it. Blocking work (SQL, SMTP) runs in worker threads.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import suppress
+from typing import Any
+
+from faststream import AckPolicy, FastStream
+from starlette.concurrency import run_in_threadpool
+
+from contracts import DigestSent, FeedbackGiven, ItemClassified, ItemMatched, ProfileChanged, utcnow
+from contracts.topics import DIGESTS, FEEDBACK, ITEMS_CLASSIFIED, MATCHES, PROFILES
+from services.common.kafka import KafkaSettings, make_broker
+from services.notify.api import create_links_api
+from services.notify.bootstrap import build_notifier
+from services.notify.notifier import Notifier
+from services.notify.settings import NotifySettings
+
+log = logging.getLogger(__name__)
+SERVICE = "notify"
+
+__all__ = ["create_app", "create_links_api"]
+
+
+def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | None = None) -> FastStream:
+    settings = settings or NotifySettings()
+    broker = make_broker(SERVICE, kafka)
+    digests_out = broker.publisher(DIGESTS, schema=DigestSent, title="DigestSent",
+                                   description="A digest, alert or briefing was delivered; key subscriber_id")
+    feedback_out = broker.publisher(FEEDBACK, schema=FeedbackGiven, title="FeedbackGiven",
+                                    description="A click, verdict or full-text request; key subscriber_id")
+    state: dict[str, Any] = {}
+
+    def notifier() -> Notifier:
+        return state["notifier"]
+
+    @broker.subscriber(ITEMS_CLASSIFIED, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
+    async def on_classified(event: ItemClassified) -> None:
+        await run_in_threadpool(notifier().handle, event)
+
+    @broker.subscriber(MATCHES, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
+    async def on_matched(event: ItemMatched) -> None:
+        await run_in_threadpool(notifier().handle, event)
+
+    @broker.subscriber(PROFILES, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
+    async def on_profile(event: ProfileChanged) -> None:
+        await run_in_threadpool(notifier().handle, event)
+
+    async def relay() -> int:
+        events = await run_in_threadpool(notifier().outbox)
+        for event in events:
+            out = digests_out if isinstance(event, DigestSent) else feedback_out
+            await out.publish(event, key=event.subscriber_id.encode("utf-8"))
+            await run_in_threadpool(notifier().mark_published, [event])
+        return len(events)
+
+    async def tick() -> None:
+        now = utcnow()
+        await run_in_threadpool(notifier().run_due, now)
+        await run_in_threadpool(notifier().run_briefings, now)
+        await relay()
+
+    async def schedule_forever() -> None:
+        while True:
+            try:
+                await tick()
+            except Exception as exc:  # database, SMTP or broker down: state is kept, try next round
+                log.warning("scheduler round failed, will retry", extra={"error": repr(exc)})
+            await asyncio.sleep(settings.scheduler_interval_s)
+
+    app = FastStream(broker)
+
+    @app.on_startup
+    async def open_notifier() -> None:
+        state["notifier"] = await run_in_threadpool(build_notifier, settings)
+
+    @app.after_startup
+    async def start_scheduler() -> None:
+        state["scheduler"] = asyncio.create_task(schedule_forever(), name="notify-scheduler")
+
+    @app.on_shutdown
+    async def stop() -> None:
+        task = state.pop("scheduler", None)
+        if task is not None:
+            task.cancel()
+            with suppress(asyncio.CancelledError):
+                await task
+        if "notifier" in state:
+            await run_in_threadpool(state.pop("notifier").close)
+
+    app.notify_state = state  # type: ignore[attr-defined]  (the Notifier and scheduler task, for tests)
+    app.notify_tick = tick  # type: ignore[attr-defined]  (one scheduler round, for tests)
+    return app

@@ -1,0 +1,93 @@
+"""Monthly board briefings: gather an organisation's month from the store, then send per board member.
+
+Same delivery protocol as digests (intent, send, mark sent), keyed (subscriber, 'briefing',
+'YYYY-MM'), so a briefing goes once per month and member.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from contracts import DigestSent, EvidenceType, Item, Profile, TopicTag
+from services.notify.briefing import GUIDANCE, BriefItem, Briefing, build_briefing, theme_counts
+from services.notify.message import delivery_id
+from services.notify.render import Recipient, render_briefing
+from services.notify.schedule import due_briefing_month, month_bounds, month_key, previous_month
+
+if TYPE_CHECKING:
+    from services.notify.notifier import Notifier
+
+log = logging.getLogger(__name__)
+
+
+def _brief(item_row, subscribers: int = 0, best: float = 0.0) -> BriefItem:  # type: ignore[no-untyped-def]
+    return BriefItem(
+        item=Item.model_validate(item_row.item), evidence_type=EvidenceType(item_row.evidence_type),
+        tags=tuple(TopicTag.model_validate(t) for t in item_row.tags), urgent=item_row.urgent,
+        subscribers=subscribers, best_score=best,
+    )
+
+
+def matched_items(n: "Notifier", organisation_id: str, start: datetime, end: datetime) -> list[BriefItem]:
+    rows = n.store.org_matches(organisation_id, start, end)
+    subscribers: Counter[str] = Counter(m.item_id for m, _ in rows)
+    best: dict[str, float] = {}
+    items = {}
+    for match, item in rows:
+        best[match.item_id] = max(best.get(match.item_id, 0.0), match.score)
+        items[match.item_id] = item
+    return [_brief(items[i], subscribers[i], best[i]) for i in items]
+
+
+def gather(n: "Notifier", organisation_id: str, year: int, month: int) -> Briefing:
+    """The briefing of one organisation's month, from notify's store."""
+    start, end = month_bounds(year, month, n.tz)
+    matched = matched_items(n, organisation_id, start, end)
+    national = [_brief(r) for r in n.store.items_between(start, end) if EvidenceType(r.evidence_type) in GUIDANCE]
+    history = []
+    for back in range(1, n.settings.baseline_months + 1):
+        y, m = previous_month(year, month, back)
+        history.append(theme_counts(matched_items(n, organisation_id, *month_bounds(y, m, n.tz))))
+    counts = {
+        "items_classified": len(n.store.items_between(start, end)),
+        "items_matched": len(matched),
+        "subscribers_reached": len({m.subscriber_id for m, _ in n.store.org_matches(organisation_id, start, end)}),
+    } | n.log.counts(organisation_id, start, end)
+    return build_briefing(matched, national, history, counts)
+
+
+def run_briefings(n: "Notifier", now: datetime, *, force: bool = False) -> list[DigestSent]:
+    """Send each organisation's briefing to its board members, once per month.
+
+    Normally the briefing for last month goes from the 1st at `briefing_hour`; force=True sends
+    the current month so far instead (demos).
+    """
+    local = now.astimezone(n.tz)
+    year, month = (local.year, local.month) if force else due_briefing_month(now, n.tz, n.settings.briefing_hour)
+    period = month_key(year, month)
+    label = datetime(year, month, 1).strftime("%B %Y")
+    members: dict[str, list[tuple[str, Profile]]] = {}
+    for sid, (org, profile) in sorted(n.store.live_profiles().items()):
+        if profile.board_briefing and profile.active and not n.log.exists(sid, "briefing", period):
+            members.setdefault(org, []).append((sid, profile))
+    sent: list[DigestSent] = []
+    for org, people in members.items():
+        briefing = gather(n, org, year, month)
+        if briefing.empty:
+            log.info("nothing to brief", extra={"organisation_id": org, "period": period})
+            continue
+        for sid, profile in people:
+            recipient = Recipient(sid, org, profile.name, profile.email)
+            rendered = render_briefing(
+                briefing, recipient=recipient, organisation=profile.organisation_name, period_label=label,
+                digest_id=delivery_id(sid, "briefing", period), brand=n.brand, links=n.links,
+            )
+            item_ids = [e.item_id for e in briefing.guidance] + [e.item_id for t in briefing.themes for e in t.entries]
+            row = n.compose(recipient, "briefing", period, rendered, list(dict.fromkeys(item_ids)), now)
+            if row is not None and n.log.claim(row, []):
+                event = n.deliver(row, now)
+                sent += [event] if event else []
+    return sent
