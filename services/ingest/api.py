@@ -24,7 +24,10 @@ from services.ingest.tables import Source, SourceCreate, SourcePublic, SourceUpd
 def public(source: Source) -> SourcePublic:
     """A stored source as the API shows it."""
     data = source.model_dump(exclude={"etag", "last_modified", "created_at"})
-    return SourcePublic(**data, healthy=is_healthy(source))
+    status = "disabled" if not source.enabled else ("failing" if source.consecutive_failures else "ok")
+    last_error = f"{source.last_error_kind}: {source.last_error_message}" if source.last_error_kind else None
+    return SourcePublic(**data, source_id=source.id, healthy=is_healthy(source), status=status,
+                        last_error=last_error)
 
 
 def sources_router(store: SqlStore) -> APIRouter:

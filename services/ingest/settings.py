@@ -39,4 +39,4 @@ class IngestSettings(BaseSettings):
         default=0.92, ge=0, le=1, description="Normalised-title similarity above which two items are one work."
     )
     api_host: str = Field(default="127.0.0.1", description="Host of the sources/health HTTP API.")
-    api_port: int = Field(default=8101, description="Port of the sources/health HTTP API; 0 = do not serve.")
+    api_port: int = Field(default=8001, description="Port of the sources/health HTTP API; 0 = do not serve.")

@@ -84,7 +84,10 @@ class SourcePublic(SourceBase, SourceHealth):
     """A source as the API shows it, health included."""
 
     id: str
+    source_id: str = Field(default="", description="The same as id (the name the librarian UI reads).")
     healthy: bool = True
+    status: str = Field(default="ok", description="'ok', 'failing' or 'disabled'.")
+    last_error: str | None = Field(default=None, description="'<kind>: <message>' of the last error, if any.")
 
 
 class SeenItem(SQLModel, table=True):
