@@ -55,15 +55,16 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
     async def publish(event: ProfileChanged, key: str) -> None:
         await profiles_out.publish(event, key=key.encode("utf-8"))
 
-    async def relay_forever() -> None:
-        while True:
+    async def relay_forever(stop: asyncio.Event) -> None:
+        while not stop.is_set():
             try:
                 sent = await outbox.relay_once(state["sessions"], publish, settings.relay_batch)
             except Exception as exc:  # broker or database down: keep the rows, try again later
                 log.warning("outbox relay failed, will retry", extra={"error": repr(exc)})
                 sent = 0
             if sent < settings.relay_batch:
-                await asyncio.sleep(settings.relay_interval_s)
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.relay_interval_s)
 
     @broker.subscriber(DIGESTS, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
     async def on_digest_sent(event: DigestSent) -> None:
@@ -81,15 +82,19 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
 
     @app.after_startup
     async def start_relay() -> None:
-        state["relay"] = asyncio.create_task(relay_forever(), name="outbox-relay")
+        state["stop"] = asyncio.Event()
+        state["relay"] = asyncio.create_task(relay_forever(state["stop"]), name="outbox-relay")
 
     @app.on_shutdown
     async def stop_relay() -> None:
         task = state.pop("relay", None)
-        if task is not None:
-            task.cancel()
-            with suppress(asyncio.CancelledError):
-                await task
+        if task is None:
+            return
+        state["stop"].set()  # let the current round finish and mark what the broker acknowledged
+        try:
+            await asyncio.wait_for(task, timeout=settings.http_timeout_s)
+        except (asyncio.TimeoutError, asyncio.CancelledError):
+            log.warning("outbox relay stopped mid-round; unmarked events will be sent again")
 
     app.subscriptions_state = state  # type: ignore[attr-defined]  (the session factory, for tests and the integrator)
     return app

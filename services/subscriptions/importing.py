@@ -86,7 +86,7 @@ def import_subscribers(session: Session, data: bytes, fmt: str, organisation_id:
                 report.unchanged += 1
     session.commit()
     report.errors.sort(key=lambda e: e.row)
-    log.info("subscribers imported", extra={"organisation_id": org_id, "created": report.created,
+    log.info("subscribers imported", extra={"organisation_id": org_id, "created_count": report.created,
                                             "updated": report.updated, "errors": len(report.errors)})
     return report
 

@@ -1,0 +1,90 @@
+"""The FastStream app: the outbox relay publishes ProfileChanged; DigestSent and FeedbackGiven become
+reach and engagement. Wiring with TestKafkaBroker; the relay once more against the real broker."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import datetime, timezone
+
+import pytest
+from faststream import TestApp
+from faststream.kafka import KafkaMessage, TestKafkaBroker
+
+from contracts import DigestSent, FeedbackGiven, ProfileChanged
+from contracts.topics import DIGESTS, FEEDBACK, PROFILES
+from services.common.kafka import KafkaSettings
+from services.subscriptions import engagement, outbox, usecases
+from services.subscriptions.accounts import ensure_organisation
+from services.subscriptions.app import create_app
+from services.subscriptions.schemas import SubscriberCreate
+
+
+async def eventually(check, rounds: int = 400):
+    """Wait (without asserting any duration) until the app has done its work."""
+    for _ in range(rounds):
+        if check():
+            return True
+        await asyncio.sleep(0.05)
+    return check()
+
+
+def _subscriber(sessions) -> tuple[str, str]:
+    with sessions() as session:
+        org = ensure_organisation(session, "Alpha Hospitals NHS Trust")
+        sub = usecases.create_subscriber(session, None, SubscriberCreate(
+            organisation_id=org.id, name="Ann Lee", email="ann@example.nhs.uk", interests=["Sepsis"]))
+        return org.id, sub.id
+
+
+async def test_relay_and_engagement_through_the_app(settings, engine, sessions):
+    org_id, sid = _subscriber(sessions)
+    app = create_app(settings.model_copy(update={"relay_interval_s": 0.05}), engine=engine)
+    seen: list[tuple[dict, bytes]] = []
+
+    @app.broker.subscriber(PROFILES)
+    async def on_profile(body: dict, message: KafkaMessage) -> None:
+        seen.append((body, message.raw_message.key))
+
+    async with TestKafkaBroker(app.broker) as br, TestApp(app):
+        assert await eventually(lambda: len(seen) == 1)
+        event = ProfileChanged.model_validate(seen[0][0])
+        assert event.subscriber_id == sid and seen[0][1] == sid.encode() and event.profile.interests == ["Sepsis"]
+
+        sent = DigestSent(producer="notify", digest_id="d1", subscriber_id=sid, organisation_id=org_id,
+                          period="2026-W48", sent_at=datetime(2026, 11, 23, 7, tzinfo=timezone.utc))
+        await br.publish(sent, topic=DIGESTS, key=sid.encode())
+        await br.publish(sent, topic=DIGESTS, key=sid.encode())  # redelivered: counted once
+        for verdict in ("click", "useful", "not_relevant", "click"):
+            await br.publish(FeedbackGiven(producer="notify", subscriber_id=sid, organisation_id=org_id,
+                                           item_id="doi:10.1/x", verdict=verdict), topic=FEEDBACK, key=sid.encode())
+    with sessions() as session:
+        counts = engagement.engagement_for(session, org_id)
+    assert (counts.reach, counts.digests, counts.clicks, counts.useful, counts.not_relevant) == (1, 1, 2, 1, 1)
+
+
+@pytest.mark.kafka
+async def test_the_relay_publishes_to_the_real_broker(kafka_bootstrap, settings, engine, sessions):
+    bootstrap = kafka_bootstrap
+    from aiokafka import AIOKafkaConsumer
+
+    _, sid = _subscriber(sessions)
+    app = create_app(settings.model_copy(update={"relay_interval_s": 0.05}),
+                     kafka=KafkaSettings(bootstrap_servers=bootstrap), engine=engine)
+    consumer = AIOKafkaConsumer(PROFILES, bootstrap_servers=bootstrap, auto_offset_reset="earliest",
+                                group_id=f"subscriptions-test-{sid}")
+    await consumer.start()
+    try:
+        async with TestApp(app):
+            found = None
+            for _ in range(60):
+                batch = await consumer.getmany(timeout_ms=500)
+                for record in (r for records in batch.values() for r in records):
+                    if record.key == sid.encode():
+                        found = ProfileChanged.model_validate_json(record.value)
+                if found:
+                    break
+        assert found is not None and found.subscriber_id == sid and found.version == 1
+        with sessions() as session:  # the relay finished its round on shutdown and marked it sent
+            assert outbox.pending(session) == []
+    finally:
+        await consumer.stop()
