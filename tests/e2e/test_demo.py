@@ -1,0 +1,70 @@
+"""`horizon demo` end to end on the project's own samples: the embedded defaults, no broker."""
+
+from __future__ import annotations
+
+import email
+import json
+from email import policy
+
+import pytest
+import yaml
+
+from horizon.demo import DEFAULT_SUBSCRIBERS, run_demo
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def demo_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("demo")
+    report = run_demo(out)
+    return out, report, json.loads((out / "summary.json").read_text())
+
+
+def test_summary_counts_agree_with_what_was_written(demo_run):
+    out, report, summary = demo_run
+    assert summary["sources"] == 5 and summary["source_errors"] == []
+    assert summary["items_ingested"] == summary["items_classified"] > 20
+    assert summary["digests_written"] == len(report.digests) == len(list(out.glob("*.eml")))
+    assert len(list(out.glob("*.html"))) == len(list(out.glob("*.eml")))
+
+
+def test_the_same_work_in_two_feeds_is_ingested_once(demo_run):
+    _, _, summary = demo_run
+    # 34 entries across the five sample feeds; one paper is in both the journal and the PubMed feed.
+    assert summary["items_ingested"] == 33
+
+
+def test_each_subscriber_gets_what_matches_them_and_nobody_gets_an_empty_digest(demo_run):
+    _, _, summary = demo_run
+    people = yaml.safe_load(DEFAULT_SUBSCRIBERS.read_text())["subscribers"]
+    rows = summary["subscribers"]
+    assert set(rows) == {p["email"] for p in people}
+    dermatologist = rows["helen.price@example.nhs.uk"]
+    assert dermatologist["digest"] is None and dermatologist["items"] == []
+    with_digest = [row for row in rows.values() if row["digest"]]
+    assert len(with_digest) == len(people) - 1
+    assert all(row["items"] for row in with_digest)
+    infection = rows["fiona.macleod@example.nhs.uk"]["items"]
+    assert any("infection" in title.lower() for title in infection)
+    finance = " ".join(rows["priya.sharma@example.nhs.uk"]["items"]).lower()
+    assert "workforce" in finance or "financial" in finance
+
+
+def test_every_digest_is_a_complete_message_with_escaped_content(demo_run):
+    out, _, _ = demo_run
+    for path in out.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        assert message["To"] and message["Message-ID"] and message["List-Unsubscribe"]
+        html = message.get_body(("html",)).get_content()
+        text = message.get_body(("plain",)).get_content()
+        assert "<script" not in html.lower() and "javascript:" not in html.lower()
+        assert "<script" not in text.lower()
+        assert path.with_suffix(".html").is_file()
+
+
+def test_a_second_run_starts_afresh(demo_run):
+    out, _, first = demo_run
+    again = run_demo(out)
+    assert len(again.digests) == first["digests_written"]
+    assert len(list(out.glob("*.eml"))) == first["digests_written"]
