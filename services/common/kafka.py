@@ -18,7 +18,7 @@ from typing import Any
 from faststream import BaseMiddleware
 from faststream.exceptions import FastStreamException
 from faststream.kafka import KafkaBroker
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import DeadLetter, utcnow
@@ -81,24 +81,52 @@ async def _park(service: str, context: Any, msg: Any, exc: BaseException, attemp
     records = msg.raw_message if isinstance(msg.raw_message, (list, tuple)) else [msg.raw_message]
     broker: KafkaBroker = context.get("broker")
     for record in records:
-        topic = getattr(record, "topic", None) or "unknown"
-        key = getattr(record, "key", None)
-        body = getattr(record, "value", None)
-        if body is None:
-            body = msg.body
-        letter = DeadLetter(
-            topic=topic,
-            partition=getattr(record, "partition", None),
-            offset=getattr(record, "offset", None),
-            key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
-            consumer=service,
-            error=f"{type(exc).__name__}: {exc}",
-            attempts=attempts,
-            failed_at=utcnow(),
-            body=body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body),
-        )
-        log.error(
-            "message dead-lettered",
-            extra={"service": service, "topic": topic, "offset": letter.offset, "error": letter.error},
-        )
-        await broker.publish(letter, topic=dead_letter_topic(topic, service), key=key)
+        await park_record(service, broker, record, exc, attempts, fallback_body=msg.body)
+
+
+async def park_record(
+    service: str, broker: KafkaBroker, record: Any, exc: BaseException, attempts: int, fallback_body: Any = b""
+) -> None:
+    """Publish one consumed record, with its error, to its dead-letter topic."""
+    topic = getattr(record, "topic", None) or "unknown"
+    key = getattr(record, "key", None)
+    body = getattr(record, "value", None)
+    if body is None:
+        body = fallback_body
+    letter = DeadLetter(
+        topic=topic,
+        partition=getattr(record, "partition", None),
+        offset=getattr(record, "offset", None),
+        key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
+        consumer=service,
+        error=f"{type(exc).__name__}: {exc}",
+        attempts=attempts,
+        failed_at=utcnow(),
+        body=body.decode("utf-8", "replace") if isinstance(body, bytes) else str(body),
+    )
+    log.error(
+        "message dead-lettered",
+        extra={"service": service, "topic": topic, "offset": letter.offset, "error": letter.error},
+    )
+    await broker.publish(letter, topic=dead_letter_topic(topic, service), key=key)
+
+
+def batch_decoder(service: str, model: type[BaseModel], broker_ref: Callable[[], KafkaBroker]):
+    """A decoder for batch subscribers that parks each invalid record on its own.
+
+    Without it, one poison record fails the validation of its whole batch, and the valid records
+    beside it would go to the dead-letter topic with it. With it, the handler gets only the valid
+    records, and each invalid one is parked with its own error, topic, partition and offset.
+    """
+
+    async def decode(msg: Any, original_decoder: Any) -> list[Any]:
+        records = msg.raw_message if isinstance(msg.raw_message, (list, tuple)) else [msg.raw_message]
+        valid = []
+        for record in records:
+            try:
+                valid.append(model.model_validate_json(record.value).model_dump(mode="json"))
+            except ValidationError as exc:
+                await park_record(service, broker_ref(), record, exc, attempts=1)
+        return valid
+
+    return decode

@@ -11,7 +11,7 @@ from faststream.kafka import TestKafkaBroker
 import contracts
 from contracts import DeadLetter, ItemDiscovered
 from contracts.topics import ITEMS, dead_letter_topic
-from services.common.kafka import KafkaSettings, make_broker
+from services.common.kafka import KafkaSettings, batch_decoder, make_broker
 
 EXAMPLE = json.loads((Path(contracts.__file__).parent / "examples" / "item_discovered.json").read_text())
 
@@ -77,3 +77,27 @@ async def test_persistent_failure_is_parked_after_the_retry_budget():
 
     assert len(calls) == 3
     assert [(letter.attempts, letter.error) for letter in letters] == [(3, "ConnectionError: disk full")]
+
+
+async def test_one_poison_record_in_a_batch_is_parked_alone_and_the_valid_ones_are_handled():
+    broker = make_broker("classify", KafkaSettings(retry_backoff_s=0))
+    batches: list[list[ItemDiscovered]] = []
+    letters: list[DeadLetter] = []
+
+    @broker.subscriber(
+        ITEMS, group_id="classify", ack_policy=AckPolicy.ACK, batch=True,
+        decoder=batch_decoder("classify", ItemDiscovered, lambda: broker),
+    )
+    async def handle(events: list[ItemDiscovered]) -> None:
+        batches.append(events)
+
+    @broker.subscriber(dead_letter_topic(ITEMS, "classify"))
+    async def collect(letter: DeadLetter) -> None:
+        letters.append(letter)
+
+    other = {**EXAMPLE, "event_id": "another", "item": {**EXAMPLE["item"], "item_id": "doi:10.5555/x"}}
+    async with TestKafkaBroker(broker) as test_broker:
+        await test_broker.publish_batch(EXAMPLE, b"{broken", other, topic=ITEMS)
+
+    assert [[e.item.item_id for e in batch] for batch in batches] == [[EXAMPLE["item"]["item_id"], "doi:10.5555/x"]]
+    assert len(letters) == 1 and "broken" in letters[0].body
