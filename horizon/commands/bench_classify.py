@@ -39,11 +39,12 @@ def relevance(
 
 def pipeline(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    items: int = typer.Option(512, "--items", help="Item texts to encode and classify."),
 ) -> None:
     """Classify throughput against raw encode speed; match latency as profiles grow."""
     from services.classify.pipeline_bench import run
 
-    result = run()
+    result = run(items=items)
     if as_json:
         typer.echo(json.dumps(result))
         return

@@ -59,50 +59,58 @@ def excluded_by_terms(exclude_terms: Sequence[Sequence[str]], item_terms: frozen
 
 
 def score_subscriber(
-    meta: dict, dense_hits: Sequence[Hit], lexical: float | None, item: ItemQuery, dense_floor: float
+    meta: dict, dense_hits: Sequence[Hit], lexical: float | None, item: ItemQuery, dense_floor: float,
+    min_score: float | None = None,
 ) -> Match | None:
-    """Score one subscriber from its hits; None when an exclusion removes the item."""
-    if excluded_by_terms(meta.get("exclude_terms") or [], item.terms):
+    """Score one subscriber from its hits; None when an exclusion removes the item, or when
+    the score falls below `min_score` (reasons are only built for what is kept)."""
+    if meta.get("exclude_terms") and excluded_by_terms(meta["exclude_terms"], item.terms):
         return None
-    by_kind: dict[str, dict[int, Hit]] = defaultdict(dict)
+    by_kind: dict[str, dict[int, float]] = defaultdict(dict)
     for h in dense_hits:
-        by_kind[h.payload.get("kind", "")][int(h.payload.get("n", 0))] = h
+        by_kind[h.payload.get("kind", "")][int(h.payload.get("n", 0))] = h.score
     n_int, n_ex = int(meta.get("n_interests", 0)), int(meta.get("n_examples", 0))
-    interest = example = None
-    best_int = best_ex = None
+    interest = example = best_ex_score = None
+    best_int = best_ex = -1
     if n_int:
-        scores = [by_kind["interest"][i].score if i in by_kind["interest"] else dense_floor for i in range(n_int)]
-        interest, best_int = max(scores), int(np.argmax(scores))
+        got = by_kind["interest"]
+        scores = [got.get(i, dense_floor) for i in range(n_int)]
+        best_int = max(range(n_int), key=scores.__getitem__)
+        interest = scores[best_int]
     if n_ex:
-        scores = [by_kind["example"][i].score if i in by_kind["example"] else dense_floor for i in range(n_ex)]
-        example, best_ex = float(np.mean(scores)), int(np.argmax(scores))
-        best_ex_score = max(scores)
-    positive = max(v for v in (interest, best_ex_score if n_ex else None, -1.0) if v is not None)
-    for h in by_kind["exclusion"].values():
-        if h.score >= EXCLUSION_MIN and h.score >= positive:
-            return None
-    components = {"interest": interest, "example": example, "lexical": lexical if (n_int or n_ex) else None}
-    calibration = Calibration.from_payload(meta.get("calibration"))
-    z = fuse(components, calibration)
-    reasons: list[tuple[float, MatchReason]] = []
-    if best_int is not None:
-        text = meta["interests"][best_int]
-        reasons.append((calibration.z("interest", interest), MatchReason(kind="interest", text=text, score=round(interest, 4))))
-    if best_ex is not None:
-        text = meta["examples"][best_ex]
-        reasons.append((calibration.z("example", example), MatchReason(kind="example", text=text, score=round(best_ex_score, 4))))
-    wanted = set(meta.get("topics") or [])
-    topic_tags = [t for t in item.tags if t.topic_id in wanted]
-    if topic_tags:
-        if n_int or n_ex:
+        got = by_kind["example"]
+        scores = [got.get(i, dense_floor) for i in range(n_ex)]
+        best_ex = max(range(n_ex), key=scores.__getitem__)
+        example, best_ex_score = sum(scores) / n_ex, scores[best_ex]
+    positive = max(v for v in (interest, best_ex_score, -1.0) if v is not None)
+    if any(s >= EXCLUSION_MIN and s >= positive for s in by_kind["exclusion"].values()):
+        return None
+    has_text = bool(n_int or n_ex)
+    components = {"interest": interest, "example": example, "lexical": lexical if has_text else None}
+    calibration = meta.get("_calibration")
+    if calibration is None:
+        calibration = meta["_calibration"] = Calibration.from_payload(meta.get("calibration"))
+    wanted = meta.get("topics")
+    topic_tags = [t for t in item.tags if t.topic_id in wanted] if wanted else []
+    if has_text:
+        z = fuse(components, calibration)
+        if topic_tags:
             z += TOPIC_BONUS * max(t.score for t in topic_tags)
-        for t in topic_tags:
-            reasons.append((TOPIC_BONUS * t.score, MatchReason(kind="topic", text=t.label, score=round(t.score, 4))))
-    if n_int or n_ex:
         score = calibrated_score(z)
     else:  # a topics-only profile: the tag score is the match score
         score = max((t.score for t in topic_tags), default=0.0)
-        z = float("-inf") if not topic_tags else score
+        z = score if topic_tags else float("-inf")
+    if min_score is not None and score < min_score:
+        return None
+    reasons: list[tuple[float, MatchReason]] = []
+    if interest is not None:
+        reasons.append((calibration.z("interest", interest),
+                        MatchReason(kind="interest", text=meta["interests"][best_int], score=round(interest, 4))))
+    if example is not None:
+        reasons.append((calibration.z("example", example),
+                        MatchReason(kind="example", text=meta["examples"][best_ex], score=round(best_ex_score, 4))))
+    for t in topic_tags:
+        reasons.append((TOPIC_BONUS * t.score, MatchReason(kind="topic", text=t.label, score=round(t.score, 4))))
     reasons.sort(key=lambda r: -r[0])
     return Match(
         subscriber_id=meta["subscriber_id"],
@@ -136,8 +144,9 @@ class Matcher:
                 self._meta[h.payload["subscriber_id"]] = h.payload
         return {s: self._meta[s] for s in subscriber_ids if s in self._meta}
 
-    def score(self, items: Sequence[ItemQuery]) -> list[list[Match]]:
-        """Every candidate subscriber's match for each item, best first, exclusions removed."""
+    def score(self, items: Sequence[ItemQuery], min_score: float | None = None) -> list[list[Match]]:
+        """Every candidate subscriber's match for each item (at or above `min_score` if given),
+        best first, exclusions removed."""
         if not items:
             return []
         filters = [it.filter for it in items]
@@ -159,7 +168,7 @@ class Matcher:
             for sub, meta in metas.items():
                 if meta.get("deleted") or not meta.get("active", 1):
                     continue
-                m = score_subscriber(meta, grouped.get(sub, []), lex.get(sub, lex_floor), item, dense_floor)
+                m = score_subscriber(meta, grouped.get(sub, []), lex.get(sub, lex_floor), item, dense_floor, min_score)
                 if m is not None:
                     matches.append(m)
             matches.sort(key=lambda m: -m.z)
@@ -168,4 +177,4 @@ class Matcher:
 
     def match(self, items: Sequence[ItemQuery]) -> list[list[Match]]:
         """The matches at or above the threshold, for each item."""
-        return [[m for m in ms if m.score >= self.threshold] for ms in self.score(items)]
+        return self.score(items, min_score=self.threshold)
