@@ -1,0 +1,152 @@
+"""The topic taxonomy: a librarian-editable YAML file of topics, loaded and validated.
+
+The packaged taxonomy lives in `services/classify/data/taxonomy.yaml`. A deployment may point
+at its own copy; a file with a mistake in it (an unknown key, a missing field, two topics with
+one id) is refused with a message that names the topic and the fault, because a silently
+half-loaded taxonomy would quietly mis-tag every item.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from pathlib import Path
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+log = logging.getLogger(__name__)
+
+DEFAULT_PATH = Path(__file__).resolve().parent / "data" / "taxonomy.yaml"
+
+_ID_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
+
+
+class TaxonomyError(ValueError):
+    """The taxonomy file cannot be used; the message says where and why."""
+
+
+class Topic(BaseModel):
+    """One topic a subscriber can choose and an item can be tagged with."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    id: str = Field(description="Stable id, lower case letters, digits and '_', e.g. 'cardiology'.")
+    label: str = Field(min_length=1, description="Human label, e.g. 'Cardiology'.")
+    description: str = Field(min_length=1, description="One or two sentences saying what it covers.")
+    synonyms: list[str] = Field(
+        default_factory=list,
+        description="Words and phrases that name the topic in a text (UK and US spellings).",
+    )
+    group: str = Field(min_length=1, description="Family of topics, e.g. 'specialty' or 'profession'.")
+    urgent: bool = Field(default=False, description="Items strongly on this topic are sent at once.")
+
+    @field_validator("id")
+    @classmethod
+    def _slug(cls, value: str) -> str:
+        if not value or not value[0].isalpha() or not set(value) <= _ID_CHARS:
+            raise ValueError("must be lower case letters, digits and '_', starting with a letter")
+        return value
+
+    @field_validator("synonyms")
+    @classmethod
+    def _clean_synonyms(cls, value: list[str]) -> list[str]:
+        cleaned = [s.strip() for s in value]
+        if any(not s for s in cleaned):
+            raise ValueError("synonyms must not be empty strings")
+        return cleaned
+
+
+class Taxonomy:
+    """The topics, in file order, with lookup by id."""
+
+    def __init__(self, topics: Iterable[Topic]) -> None:
+        self.topics: list[Topic] = list(topics)
+        self._by_id: dict[str, Topic] = {}
+        for topic in self.topics:
+            if topic.id in self._by_id:
+                raise TaxonomyError(f"duplicate topic id {topic.id!r}")
+            self._by_id[topic.id] = topic
+
+    def __len__(self) -> int:
+        return len(self.topics)
+
+    def get(self, topic_id: str) -> Topic | None:
+        """The topic with this id, or None."""
+        return self._by_id.get(topic_id)
+
+    def ids(self) -> list[str]:
+        """Every topic id, in file order."""
+        return [t.id for t in self.topics]
+
+    def unknown(self, ids: Iterable[str]) -> list[str]:
+        """The ids (in the order given, without repeats) that name no topic: for validating profiles."""
+        seen: set[str] = set()
+        missing: list[str] = []
+        for topic_id in ids:
+            if topic_id not in self._by_id and topic_id not in seen:
+                missing.append(topic_id)
+            seen.add(topic_id)
+        return missing
+
+
+def load_taxonomy(path: Path | None = None) -> Taxonomy:
+    """Read and validate a taxonomy YAML file (default: the packaged one); raises TaxonomyError."""
+    path = Path(path) if path is not None else DEFAULT_PATH
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise TaxonomyError(f"{path}: cannot read the taxonomy file ({exc.strerror or exc})") from exc
+    except yaml.YAMLError as exc:
+        raise TaxonomyError(f"{path}: not valid YAML: {exc}") from exc
+    taxonomy = parse_taxonomy(raw, source=str(path))
+    log.info("taxonomy loaded", extra={"path": str(path), "topics": len(taxonomy)})
+    return taxonomy
+
+
+def parse_taxonomy(raw: object, source: str = "taxonomy") -> Taxonomy:
+    """Validate the parsed YAML document (a mapping with a 'topics' list) into a Taxonomy."""
+    if not isinstance(raw, dict):
+        raise TaxonomyError(f"{source}: expected a mapping with a 'topics' list at the top")
+    extra = sorted(set(raw) - {"version", "topics"})
+    if extra:
+        raise TaxonomyError(f"{source}: unknown top-level key(s) {', '.join(map(repr, extra))}")
+    entries = raw.get("topics")
+    if not isinstance(entries, list) or not entries:
+        raise TaxonomyError(f"{source}: 'topics' must be a non-empty list")
+    topics: list[Topic] = []
+    first_seen: dict[str, int] = {}
+    for number, entry in enumerate(entries, start=1):
+        where = _where(source, number, entry)
+        if not isinstance(entry, dict):
+            raise TaxonomyError(f"{where}: expected a mapping of fields, got {type(entry).__name__}")
+        try:
+            topic = Topic.model_validate(entry)
+        except ValidationError as exc:
+            raise TaxonomyError(f"{where}: {_describe(exc)}") from exc
+        if topic.id in first_seen:
+            raise TaxonomyError(
+                f"{where}: duplicate topic id {topic.id!r} (first used by topic #{first_seen[topic.id]})"
+            )
+        first_seen[topic.id] = number
+        topics.append(topic)
+    return Taxonomy(topics)
+
+
+def _where(source: str, number: int, entry: object) -> str:
+    topic_id = entry.get("id") if isinstance(entry, dict) else None
+    return f"{source}: topic #{number}" + (f" (id {topic_id!r})" if topic_id else "")
+
+
+def _describe(exc: ValidationError) -> str:
+    """Pydantic's errors in a librarian's words: 'missing field', 'unknown key', ..."""
+    parts = []
+    for err in exc.errors():
+        field = ".".join(str(p) for p in err["loc"]) or "topic"
+        if err["type"] == "missing":
+            parts.append(f"missing field {field!r}")
+        elif err["type"] == "extra_forbidden":
+            parts.append(f"unknown key {field!r}")
+        else:
+            parts.append(f"field {field!r}: {err['msg']}")
+    return "; ".join(parts)
