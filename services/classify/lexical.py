@@ -41,16 +41,16 @@ def fold(word: str) -> str:
     """British to American spelling and a light plural strip, so variants share one term."""
     if len(word) > 3:
         word = word.replace("ae", "e").replace("oe", "e")
+        if word.endswith("ies") and len(word) > 4:
+            word = word[:-3] + "y"
+        elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
+            word = word[:-1]
         if word.endswith("our") and len(word) > 5:
             word = word[:-3] + "or"
         if word.endswith("isation"):
             word = word[:-7] + "ization"
         elif word.endswith("ise") and len(word) > 6:
             word = word[:-3] + "ize"
-        if word.endswith("ies") and len(word) > 4:
-            word = word[:-3] + "y"
-        elif word.endswith("s") and not word.endswith(("ss", "us", "is")):
-            word = word[:-1]
     return word
 
 

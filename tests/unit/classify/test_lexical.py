@@ -1,0 +1,34 @@
+"""Lexical terms, spelling folding and BM25-weighted sparse vectors."""
+
+from services.classify import lexical
+
+
+def test_uk_and_us_spellings_share_terms():
+    assert lexical.terms("Oestrogen in paediatric tumours") == lexical.terms("Estrogen in pediatric tumors")
+
+
+def test_stop_words_are_dropped_and_plurals_folded():
+    assert lexical.terms("The effects of the inhibitors") == ["effect", "inhibitor"]
+
+
+def test_rare_terms_weigh_more_than_common_ones():
+    stats = lexical.TermStats()
+    stats.add([["trial", "warfarin"], ["trial", "aspirin"], ["trial", "placebo"]])
+    vec = lexical.item_vector(["trial", "warfarin"], stats)
+    assert vec[lexical.term_id("warfarin")] > vec[lexical.term_id("trial")]
+
+
+def test_profile_vector_expands_statement_with_example_words():
+    stats = lexical.TermStats()
+    stats.add([lexical.terms("apixaban warfarin stroke"), lexical.terms("knee surgery")])
+    q = lexical.profile_vector(["stroke prevention"], ["Apixaban versus warfarin for stroke"], stats)
+    assert lexical.term_id("apixaban") in q and lexical.term_id("prevention") in q
+    assert abs(sum(q.values()) - 1.0) < 1e-9
+
+
+def test_term_stats_round_trip(tmp_path):
+    stats = lexical.TermStats()
+    stats.add([["a1", "b2"], ["b2"]])
+    stats.save(tmp_path / "s.json")
+    again = lexical.TermStats.load(tmp_path / "s.json")
+    assert (again.n_docs, again.df["b2"], again.idf("a1")) == (2, 2, stats.idf("a1"))
