@@ -1,0 +1,162 @@
+"""End to end on the real Apache Kafka broker: a feed file enters through ingest, and notify
+writes a digest for the subscriber whose profile matches, and nothing for the one whose does not.
+
+All four services run as their own FastStream apps (each its own broker connection, consumer
+group and state), talking only through the versioned topics.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email
+import time
+from email import policy
+from pathlib import Path
+
+import pytest
+
+from services.common.kafka import KafkaSettings
+
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(420)]
+
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel>
+  <title>E2E Journal of Cardiac Practice</title>
+  <link>https://journal.example.org/</link>
+  <description>End-to-end test feed</description>
+  <item>
+    <title>Apixaban versus warfarin for stroke prevention in older people with atrial fibrillation: a randomised trial</title>
+    <link>https://journal.example.org/e2e/af-apixaban</link>
+    <guid>e2e-af-apixaban-{run}</guid>
+    <dc:identifier>doi:10.5555/horizon.e2e.{run}.1</dc:identifier>
+    <pubDate>Thu, 19 Nov 2026 09:00:00 +0000</pubDate>
+    <description>We randomly assigned 2,114 people aged 75 or over with atrial fibrillation to apixaban or
+    warfarin. Stroke or systemic embolism occurred less often with apixaban, and major bleeding
+    was lower. Oral anticoagulation with apixaban is preferable for stroke prevention.</description>
+  </item>
+  <item>
+    <title>Hospital car park charges: a survey of visitor satisfaction</title>
+    <link>https://journal.example.org/e2e/car-parks</link>
+    <guid>e2e-car-parks-{run}</guid>
+    <pubDate>Thu, 19 Nov 2026 10:00:00 +0000</pubDate>
+    <description>A survey of visitors to twelve hospitals about parking fees, spaces and payment machines.</description>
+  </item>
+</channel>
+</rss>
+"""
+
+SUBSCRIBERS = """organisation: E2E Hospitals NHS Trust {run}
+subscribers:
+  - name: Dr Cardio {run}
+    email: cardio.{run}@example.nhs.uk
+    role: Consultant cardiologist
+    frequency: weekly
+    interests:
+      - Anticoagulation for stroke prevention in atrial fibrillation
+    topics: [cardiology]
+  - name: Dr Skin {run}
+    email: skin.{run}@example.nhs.uk
+    role: Consultant dermatologist
+    frequency: weekly
+    interests:
+      - Isotretinoin for severe acne in adolescents
+      - Biologic treatments for moderate to severe psoriasis
+"""
+
+
+async def _until(predicate, timeout_s: float, what: str, step_s: float = 0.5):
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = await asyncio.to_thread(predicate)
+        if value:
+            return value
+        await asyncio.sleep(step_s)
+    raise AssertionError(f"timed out after {timeout_s:.0f}s waiting for {what}")
+
+
+def _messages_to(outbox: Path, address: str) -> list[email.message.EmailMessage]:
+    found = []
+    for path in outbox.glob("*.eml"):
+        message = email.message_from_bytes(path.read_bytes(), policy=policy.default)
+        if address in str(message["To"]):
+            found.append(message)
+    return found
+
+
+async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kafka_bootstrap, tmp_path):
+    from services.classify.app import create_app as classify_app
+    from services.classify.settings import ClassifySettings
+    from services.ingest.app import create_app as ingest_app
+    from services.ingest.settings import IngestSettings
+    from services.ingest.store import SqlStore
+    from services.ingest.tables import SourceCreate
+    from services.notify.app import create_app as notify_app
+    from services.notify.settings import NotifySettings
+    from services.subscriptions import store as subs_store
+    from services.subscriptions import usecases
+    from services.subscriptions.app import create_app as subscriptions_app
+    from services.subscriptions.settings import SubscriptionsSettings
+
+    run = tmp_path.name.replace("_", "-")[-20:]
+    kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, retry_backoff_s=0.1)
+    outbox = tmp_path / "outbox"
+
+    # subscriptions: two subscribers imported by a librarian; their profiles wait in the outbox.
+    subs_db = f"sqlite:///{tmp_path / 'subscriptions.db'}"
+    engine = subs_store.make_engine(subs_db)
+    subs_store.create_schema(engine)
+    with subs_store.session_factory(engine)() as session:
+        report = usecases.import_subscribers(session, SUBSCRIBERS.format(run=run).encode(), "yaml", None, None)
+        session.commit()
+    assert report.errors == [] and report.created == 2
+
+    feed = tmp_path / "feed.xml"
+    feed.write_text(FEED.format(run=run))
+    ingest_store = SqlStore(f"sqlite:///{tmp_path / 'ingest.db'}")
+    ingest_store.add_source(SourceCreate(url=feed.as_uri(), title="E2E journal"))
+
+    apps = {
+        "subscriptions": subscriptions_app(
+            SubscriptionsSettings(database_url=subs_db, dev=True, relay_interval_s=0.2), kafka, engine
+        ),
+        "classify": classify_app(ClassifySettings(data_dir=tmp_path / "classify", index_backend="edge"), kafka),
+        "notify": notify_app(
+            NotifySettings(
+                database_url=f"sqlite:///{tmp_path / 'notify.db'}", outbox_dir=outbox, dev=True,
+                send_immediately=True, scheduler_interval_s=1,
+            ),
+            kafka,
+        ),
+    }
+    started = []
+    try:
+        for name, app in apps.items():
+            await app.start()
+            started.append(app)
+
+        classifier = lambda: apps["classify"].classify_state["classifier"]  # noqa: E731
+        # Profiles go subscriptions -> Kafka -> classify before any item arrives.
+        await _until(lambda: classifier() is not None and classifier().index.count() > 0, 180, "profiles in classify")
+
+        ingest = ingest_app(
+            IngestSettings(allow_file_urls=True, api_port=0, poll_tick_s=0.5), kafka, store=ingest_store
+        )
+        await ingest.start()
+        started.append(ingest)
+
+        cardio = f"cardio.{run}@example.nhs.uk"
+        messages = await _until(lambda: _messages_to(outbox, cardio), 180, "the cardiologist's digest")
+        digest = messages[0]
+        text = digest.get_body(("plain",)).get_content()
+        assert "Apixaban versus warfarin" in text
+        assert "car park" not in text.lower()
+        assert digest["List-Unsubscribe"] and digest["Message-ID"]
+
+        # The other subscriber's profile matched nothing: no digest, now or after more rounds.
+        await asyncio.sleep(5)
+        assert _messages_to(outbox, f"skin.{run}@example.nhs.uk") == []
+        assert len(_messages_to(outbox, cardio)) == 1
+    finally:
+        for app in reversed(started):
+            await app.stop()
