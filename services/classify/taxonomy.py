@@ -79,6 +79,10 @@ class Taxonomy:
         """Every topic id, in file order."""
         return [t.id for t in self.topics]
 
+    def urgent_ids(self) -> frozenset[str]:
+        """Ids of the topics marked urgent: items strongly on them are sent at once."""
+        return frozenset(t.id for t in self.topics if t.urgent)
+
     def unknown(self, ids: Iterable[str]) -> list[str]:
         """The ids (in the order given, without repeats) that name no topic: for validating profiles."""
         seen: set[str] = set()
