@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from horizon.commands import bench, demo, ingest, kafka, up
+from horizon.commands import asyncapi, bench, demo, ingest, kafka, up
 
 app = typer.Typer(
     name="horizon",
@@ -20,6 +20,7 @@ app.add_typer(ingest.app, name="ingest")
 app.add_typer(bench.app, name="bench")
 app.command("demo")(demo.demo)
 app.command("up")(up.up)
+app.command("asyncapi")(asyncapi.asyncapi)
 
 
 def main() -> None:
