@@ -17,8 +17,6 @@ export HF_HUB_OFFLINE := 1
 export TRANSFORMERS_OFFLINE := 1
 
 UV_RUN := uv run --frozen --all-extras
-# Services whose FastStream apps `make asyncapi` documents (services/<name>/main.py:app).
-ASYNCAPI_SERVICES ?=
 PYTEST_ARGS ?=
 
 .PHONY: setup uv kafka-jars test demo kafka-start kafka-stop kafka-status up asyncapi
@@ -53,7 +51,4 @@ up: kafka-start
 	$(UV_RUN) horizon up
 
 asyncapi: setup
-	mkdir -p docs/asyncapi
-	for service in $(ASYNCAPI_SERVICES); do \
-	  $(UV_RUN) faststream docs gen "services.$$service.main:app" --yaml -o "docs/asyncapi/$$service.yaml"; \
-	done
+	$(UV_RUN) horizon asyncapi
