@@ -26,3 +26,20 @@ def test_in_memory_sqlite_keeps_one_database():
     create_schema(engine)
     with engine.connect() as connection:
         assert "subscribers" in {r[0] for r in connection.exec_driver_sql("select name from sqlite_master")}
+
+
+def test_the_bootstrap_admin_is_created_once(settings, engine):
+    from pydantic import SecretStr
+    from sqlmodel import select
+
+    from services.subscriptions.app import open_database
+    from services.subscriptions.auth import authenticate
+    from services.subscriptions.models import Librarian
+
+    boot = settings.model_copy(update={"bootstrap_admin_email": "Admin@Example.nhs.uk",
+                                       "bootstrap_admin_password": SecretStr("first start password")})
+    sessions = open_database(boot, engine)
+    open_database(boot.model_copy(update={"bootstrap_admin_password": SecretStr("another password!")}), engine)
+    with sessions() as session:
+        assert [(lib.email, lib.role) for lib in session.exec(select(Librarian)).all()] == [("admin@example.nhs.uk", "admin")]
+        assert authenticate(session, "admin@example.nhs.uk", "first start password") is not None
