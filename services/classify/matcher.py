@@ -82,11 +82,15 @@ def score_subscriber(
         scores = [got.get(i, dense_floor) for i in range(n_ex)]
         best_ex = max(range(n_ex), key=scores.__getitem__)
         example, best_ex_score = sum(scores) / n_ex, scores[best_ex]
+    contrast = None
+    if meta.get("n_contrast"):
+        contrast = by_kind["contrast"].get(0, dense_floor)
     positive = max(v for v in (interest, best_ex_score, -1.0) if v is not None)
     if any(s >= EXCLUSION_MIN and s >= positive for s in by_kind["exclusion"].values()):
         return None
     has_text = bool(n_int or n_ex)
-    components = {"interest": interest, "example": example, "lexical": lexical if has_text else None}
+    components = {"interest": interest, "example": example, "lexical": lexical if has_text else None,
+                  "contrast": contrast}
     calibration = meta.get("_calibration")
     if calibration is None:
         calibration = meta["_calibration"] = Calibration.from_payload(meta.get("calibration"))
@@ -96,7 +100,7 @@ def score_subscriber(
         z = fuse(components, calibration)
         if topic_tags:
             z += TOPIC_BONUS * max(t.score for t in topic_tags)
-        score = calibrated_score(z)
+        score = calibrated_score(z, calibration.cut)
     else:  # a topics-only profile: the tag score is the match score
         score = max((t.score for t in topic_tags), default=0.0)
         z = score if topic_tags else float("-inf")

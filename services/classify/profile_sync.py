@@ -18,7 +18,14 @@ from contracts import ProfileChanged
 from services.classify import lexical
 from services.classify.index import ProfileIndex
 from services.classify.profiles import EmbedFn, ProfileModel, build_model, point_id, to_points, tombstone_point
-from services.classify.scoring import calibrate
+from services.classify.scoring import Calibration, calibrate, fuse
+
+#: Share of the background that is a profile's neighbourhood, and the weight of its centroid.
+NEIGHBOURHOOD = 0.05
+CONTRAST_GAMMA = 0.8
+#: Background items this close to an example are copies of it, not neighbours.
+NEAR_COPY = 0.98
+MIN_BACKGROUND = 50
 
 log = logging.getLogger(__name__)
 
@@ -34,7 +41,39 @@ def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
         out["example"] = (dense @ model.example_vectors.T).mean(axis=1)
     if model.lexical:
         out["lexical"] = np.array([lexical.dot(model.lexical, s) for s in sparse])
+    if model.contrast_vector is not None:
+        out["contrast"] = dense @ model.contrast_vector
     return out
+
+
+def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
+                    calibration: Calibration) -> np.ndarray | None:
+    """What sets the examples apart from the profile's neighbourhood (Rocchio's negative term).
+
+    The neighbourhood is the background items the profile scores highest, bar near-copies of
+    the examples: the items a searcher would wade through. Their centroid, weighted by
+    CONTRAST_GAMMA, is taken from the examples' centroid; the result points at what the
+    examples have that their topical neighbours lack (design, population, outcome...).
+    """
+    if not len(model.example_vectors) or len(dense) < MIN_BACKGROUND:
+        return None
+    columns = components_over(model, dense, sparse)
+    fused = np.array([fuse({k: float(v[i]) for k, v in columns.items()}, calibration) for i in range(len(dense))])
+    near_copy = (dense @ model.example_vectors.T).max(axis=1) > NEAR_COPY
+    fused[near_copy] = -np.inf
+    k = int(np.clip(NEIGHBOURHOOD * len(dense), 10, 100))
+    neighbours = np.argsort(-fused)[:k]
+    v = model.example_vectors.mean(axis=0) - CONTRAST_GAMMA * dense[neighbours].mean(axis=0)
+    norm = float(np.linalg.norm(v))
+    return (v / norm).astype(np.float32) if norm > 0 else None
+
+
+def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse]) -> ProfileModel:
+    """The model with its contrast vector and every component's background statistics."""
+    base = calibrate(components_over(model, dense, sparse))
+    contrast = contrast_vector(model, dense, sparse, base)
+    model = replace(model, contrast_vector=contrast, calibration=base)
+    return replace(model, calibration=calibrate(components_over(model, dense, sparse)))
 
 
 def latest_per_subscriber(events: Sequence[ProfileChanged]) -> list[ProfileChanged]:
@@ -70,9 +109,8 @@ def apply_profile_events(
             index.upsert([tombstone_point(e)])
         else:
             model = build_model(e, embed, stats)
-            if background is not None:
-                cal = calibrate(components_over(model, background[0], background[1]))
-                model = replace(model, calibration=cal)
+            if background is not None and len(background[0]):
+                model = calibrated_model(model, background[0], background[1])
             index.upsert(to_points(model))
         changed.append(e.subscriber_id)
         log.info("profile applied", extra={"subscriber_id": e.subscriber_id, "version": e.version,

@@ -2,7 +2,8 @@
 
 Each profile becomes: one "profile" point (the lexical sparse vector and all the profile's
 metadata: filters, topics, exclusions, calibration, version), one point per interest
-statement, one per example paper and one per exclusion statement (dense vectors). Every point
+statement, one per example paper, one per exclusion statement and, where it has examples and
+background items, one "contrast" point (dense vectors; see profile_sync.contrast_vector). Every point
 carries the filter fields (active, content_types, sources) so Qdrant filters candidates before
 scoring. Short exclusions ("paediatric") are words to avoid; longer ones are statements matched
 by meaning.
@@ -54,6 +55,7 @@ class ProfileModel:
     active: bool = True
     urgent_alerts: bool = True
     calibration: Calibration = field(default_factory=Calibration)
+    contrast_vector: np.ndarray | None = None
 
 
 def example_labels(profile: Profile) -> list[str]:
@@ -88,7 +90,7 @@ def build_model(
         exclusions=meaning_excl,
         exclusion_vectors=vectors[b:],
         exclude_terms=[lexical.terms(e) for e in word_excl],
-        lexical=lexical.profile_vector(interests, example_texts, stats),
+        lexical=lexical.profile_vector(interests, example_texts, stats, expansion_terms=100, statement_weight=0.2),
         topics=list(p.topics),
         content_types=[str(c) for c in p.content_types],
         sources=list(p.sources),
@@ -124,6 +126,7 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
         "urgent_alerts": int(m.urgent_alerts),
         "n_interests": len(m.interests),
         "n_examples": len(m.examples),
+        "n_contrast": int(m.contrast_vector is not None),
         "calibration": m.calibration.as_payload(),
     }
     points = [IndexPoint(point_id(m.subscriber_id, "profile"), meta, sparse=m.lexical)]
@@ -135,6 +138,10 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
         for n, (text, vec) in enumerate(zip(texts, vectors)):
             payload = {**base, "kind": kind, "n": n, "text": text}
             points.append(IndexPoint(point_id(m.subscriber_id, kind, n), payload, dense=[float(x) for x in vec]))
+    if m.contrast_vector is not None:
+        payload = {**base, "kind": "contrast", "n": 0, "text": ""}
+        points.append(IndexPoint(point_id(m.subscriber_id, "contrast"), payload,
+                                 dense=[float(x) for x in m.contrast_vector]))
     return points
 
 

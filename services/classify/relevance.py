@@ -38,7 +38,7 @@ Scores = dict[str, tuple[np.ndarray, np.ndarray]]  # topic -> (ranking score, ca
 def _single(name: str, raw: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     cal = calibrate({name: raw[background]})
     z = np.array([fuse({name: float(v)}, cal) for v in raw])
-    return raw, np.array([calibrated_score(float(v)) for v in z])
+    return raw, np.array([calibrated_score(float(v), cal.cut) for v in z])
 
 
 def bm25_scores(data: RelevanceData, background: np.ndarray) -> Scores:

@@ -4,10 +4,17 @@ Components, each a similarity in its own scale:
   interest  - best cosine to an interest statement
   example   - mean cosine to the example papers (a Rocchio centroid of "more like this")
   lexical   - BM25 of the item against the profile's words, expanded from its examples
+  contrast  - similarity to what sets the examples apart from the profile's neighbourhood
+              (Rocchio with negative feedback: examples minus the nearest background items)
 Each is standardised against the profile's own background (its scores over recent items:
 mean and spread), so that scales and profiles become comparable, and the z-scores are
-summed with fixed weights (CombSUM over z-normalised scores). The fused z maps to a
-calibrated score in [0, 1] by a logistic curve; the threshold applies to that score.
+summed with fixed weights (CombSUM over z-normalised scores).
+
+The fused z maps to a calibrated score in [0, 1] by a logistic curve centred on the profile's
+own cut: the fused z that only DELIVERY_RATE of its background items reach (and never below
+Z_FLOOR). A score of 0.5 thus means "as unusual for this profile as the top 0.4% of the
+stream", which holds the same meaning for a broad profile and a narrow one, for a clinical
+one and an out-of-domain one; raising the threshold above 0.5 delivers less.
 """
 
 from __future__ import annotations
@@ -18,16 +25,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-COMPONENTS = ("interest", "example", "lexical")
+COMPONENTS = ("interest", "example", "lexical", "contrast")
 
 #: Weights of the standardised components (dense and lexical evidence count alike).
-WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0}
+WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "contrast": 1.0}
 
 #: Background statistics assumed before any item has been seen (measured on the dev corpus).
-PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0)}
+PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0), "contrast": (0.0, 0.1)}
 
-#: Logistic calibration: fused z at which the score is 0.5, and its slope.
-Z_MID = 6.0
+#: Share of background items a profile's cut lets through; the cut's floor; the cut before any
+#: background exists; the logistic slope around the cut.
+DELIVERY_RATE = 0.004
+Z_FLOOR = 8.0
+Z_MID = 10.0
 Z_SLOPE = 1.0
 
 
@@ -36,28 +46,36 @@ class Calibration:
     """Mean and spread of each component over the profile's background items."""
 
     stats: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(PRIOR))
+    cut: float = Z_MID
 
     def z(self, name: str, value: float) -> float:
         mean, std = self.stats.get(name, PRIOR[name])
         return (value - mean) / max(std, 1e-6)
 
-    def as_payload(self) -> dict[str, list[float]]:
-        return {k: [float(m), float(s)] for k, (m, s) in self.stats.items()}
+    def as_payload(self) -> dict:
+        return {"stats": {k: [float(m), float(s)] for k, (m, s) in self.stats.items()}, "cut": float(self.cut)}
 
     @classmethod
-    def from_payload(cls, raw: Mapping[str, list[float]] | None) -> "Calibration":
+    def from_payload(cls, raw: Mapping | None) -> "Calibration":
         if not raw:
             return cls()
-        return cls({k: (float(v[0]), float(v[1])) for k, v in raw.items()})
+        stats = {k: (float(v[0]), float(v[1])) for k, v in raw.get("stats", {}).items()}
+        return cls({**PRIOR, **stats}, float(raw.get("cut", Z_MID)))
 
 
 def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50) -> Calibration:
-    """Background statistics from component scores over background items (one array each)."""
+    """Background statistics and the cut, from component scores over background items."""
+    columns = {k: v for k, v in columns.items() if v is not None and len(v) >= min_items}
+    if not columns:
+        return Calibration()
     stats = dict(PRIOR)
     for name, values in columns.items():
-        if values is not None and len(values) >= min_items:
-            stats[name] = (float(np.mean(values)), float(np.std(values)) or 1e-3)
-    return Calibration(stats)
+        stats[name] = (float(np.mean(values)), float(np.std(values)) or 1e-3)
+    partial = Calibration(stats)
+    n = len(next(iter(columns.values())))
+    fused = [fuse({k: float(v[i]) for k, v in columns.items()}, partial) for i in range(n)]
+    cut = max(float(np.quantile(fused, 1.0 - DELIVERY_RATE)), Z_FLOOR)
+    return Calibration(stats, cut)
 
 
 def fuse(components: Mapping[str, float | None], calibration: Calibration) -> float:
@@ -75,8 +93,9 @@ def fuse(components: Mapping[str, float | None], calibration: Calibration) -> fl
     return total * sum(WEIGHTS.values()) / weight
 
 
-def calibrated_score(z: float) -> float:
-    """The fused z as a score in [0, 1]."""
+def calibrated_score(z: float, cut: float = Z_MID) -> float:
+    """The fused z as a score in [0, 1]; 0.5 at the profile's cut."""
     if z == float("-inf"):
         return 0.0
-    return 1.0 / (1.0 + math.exp(-Z_SLOPE * (z - Z_MID)))
+    x = -Z_SLOPE * (z - cut)
+    return 0.0 if x > 700 else 1.0 / (1.0 + math.exp(x))
