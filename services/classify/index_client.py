@@ -16,6 +16,7 @@ from services.classify.recent import RecentItem, recent_id
 log = logging.getLogger(__name__)
 
 _KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics")
+_HIT_FIELDS = ["subscriber_id", "kind", "n"]  # what a search hit carries; the rest is cached
 
 
 def _filter(f: ItemFilter | None, extra: Sequence[models.FieldCondition] = ()) -> models.Filter:
@@ -78,7 +79,7 @@ class ClientProfileIndex:
     def search_dense(self, vectors: np.ndarray, filters: Sequence[ItemFilter], limit: int) -> list[list[Hit]]:
         reqs = [
             models.QueryRequest(
-                query=[float(x) for x in v], using=DENSE, filter=_filter(f), limit=limit, with_payload=True
+                query=[float(x) for x in v], using=DENSE, filter=_filter(f), limit=limit, with_payload=_HIT_FIELDS
             )
             for v, f in zip(vectors, filters)
         ]
@@ -90,7 +91,7 @@ class ClientProfileIndex:
         for n, (v, f) in enumerate(zip(vectors, filters)):
             if v:
                 reqs.append(models.QueryRequest(
-                    query=_sparse(v), using=LEXICAL, filter=_filter(f), limit=limit, with_payload=True
+                    query=_sparse(v), using=LEXICAL, filter=_filter(f), limit=limit, with_payload=_HIT_FIELDS
                 ))
                 where.append(n)
         for n, hits in zip(where, self._batch(reqs)):

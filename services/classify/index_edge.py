@@ -19,6 +19,7 @@ from qdrant_edge import (
     MatchAny,
     MatchValue,
     PayloadSchemaType,
+    PayloadSelector,
     Point,
     Query,
     QueryBatchRequest,
@@ -36,6 +37,9 @@ from services.classify.recent import RecentItem, recent_id
 log = logging.getLogger(__name__)
 
 _KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics")
+#: What a search hit needs to carry: who, which kind of point, which one. The rest comes from
+#: the profile point, cached by the matcher.
+_HIT_FIELDS = ["subscriber_id", "kind", "n"]
 
 
 def _filter(f: ItemFilter | None, extra: Sequence[FieldCondition] = ()) -> Filter:
@@ -98,7 +102,7 @@ class EdgeProfileIndex:
         reqs = [
             QueryRequest(
                 limit=limit, query=Query.Nearest([float(x) for x in v], using=DENSE),
-                filter=_filter(f), with_payload=True,
+                filter=_filter(f), with_payload=PayloadSelector.Include(_HIT_FIELDS),
             )
             for v, f in zip(vectors, filters)
         ]
@@ -110,7 +114,8 @@ class EdgeProfileIndex:
         for n, (v, f) in enumerate(zip(vectors, filters)):
             if v:
                 reqs.append(QueryRequest(
-                    limit=limit, query=Query.Nearest(_sparse(v), using=LEXICAL), filter=_filter(f), with_payload=True,
+                    limit=limit, query=Query.Nearest(_sparse(v), using=LEXICAL), filter=_filter(f),
+                    with_payload=PayloadSelector.Include(_HIT_FIELDS),
                 ))
                 where.append(n)
         for n, hits in zip(where, self._batch(reqs)):

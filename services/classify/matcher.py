@@ -165,7 +165,7 @@ class Matcher:
             for h in dhits:
                 grouped[h.payload["subscriber_id"]].append(h)
             lex = {h.payload["subscriber_id"]: h.score for h in shits}
-            for h in shits + topic_hits:
+            for h in topic_hits:
                 self._meta.setdefault(h.payload["subscriber_id"], h.payload)
             metas = self._metas(set(grouped) | set(lex) | {h.payload["subscriber_id"] for h in topic_hits})
             matches = []
