@@ -32,11 +32,14 @@ class Enricher:
     def __init__(self, embed: Callable[[list[str]], np.ndarray], max_tags: int = 5) -> None:
         self.max_tags = max_tags
         self._tagger = None
+        self._urgent_topics: frozenset[str] | None = None
         try:
             from services.classify.tagger import Tagger
             from services.classify.taxonomy import load_taxonomy
 
-            self._tagger = Tagger(load_taxonomy(), embed)
+            taxonomy = load_taxonomy()
+            self._tagger = Tagger(taxonomy, embed)
+            self._urgent_topics = taxonomy.urgent_ids()
         except ImportError as exc:
             log.warning("topic tagging unavailable", extra={"error": repr(exc)})
         try:
@@ -59,5 +62,5 @@ class Enricher:
 
     def urgent(self, item: Item, evidence_type: EvidenceType, tags: Sequence[TopicTag]) -> bool:
         if self._evidence is not None:
-            return bool(self._evidence.is_urgent(item, evidence_type, list(tags)))
+            return bool(self._evidence.is_urgent(item, evidence_type, list(tags), self._urgent_topics))
         return evidence_type == EvidenceType.safety_alert

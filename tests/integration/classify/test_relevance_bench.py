@@ -1,0 +1,52 @@
+"""The routing benchmark's production path on a small data set written here (fake embedder)."""
+
+from __future__ import annotations
+
+import gzip
+import json
+from pathlib import Path
+
+import numpy as np
+
+from services.classify import relevance
+from services.classify.relevance_data import load
+
+from .conftest import DIM, fake_embed
+
+
+class FakeEmbedder:
+    dim, key = DIM, "fake@0"
+
+    def encode(self, texts):
+        return fake_embed(list(texts))
+
+
+def write_data(root: Path) -> Path:
+    docs = [{"doc_id": f"af{n}", "title": f"Warfarin anticoagulation in atrial fibrillation study {n}",
+             "abstract": "Stroke prevention with warfarin or apixaban in atrial fibrillation."} for n in range(6)]
+    rng = np.random.default_rng(0)
+    words = ("dental caries fluoride varnish school knee surgery physiotherapy discharge nurse ward audit "
+             "antibiotic prescribing diabetes insulin asthma inhaler depression therapy cancer screening "
+             "vaccine uptake obesity exercise diet sleep pain opioid hip fracture falls dementia").split()
+    docs += [{"doc_id": f"x{n}", "title": " ".join(rng.choice(words, 6)), "abstract": " ".join(rng.choice(words, 20))}
+             for n in range(1500)]
+    (root / "topics.jsonl").write_text(json.dumps({
+        "topic_id": "af", "title": "AF", "statement": "Anticoagulation for atrial fibrillation",
+        "seed_doc_ids": ["af0"]}) + "\n")
+    with gzip.open(root / "docs.jsonl.gz", "wt") as f:
+        f.write("\n".join(json.dumps(d) for d in docs) + "\n")
+    (root / "qrels.tsv").write_text("topic_id\tdoc_id\tgrade\n" + "".join(f"af\taf{n}\t2\n" for n in range(6))
+                                    + "af\tx0\t0\n")
+    return root
+
+
+def test_horizon_path_ranks_relevant_documents_first(tmp_path):
+    data = load(write_data(tmp_path))
+    assert len(data.doc_ids) == 1506 and data.qrels["af"]["x0"] == 0
+    vectors = fake_embed([data.text(i) for i in range(len(data.doc_ids))])
+    background = np.arange(len(data.doc_ids))
+    scores = relevance.horizon_scores(data, vectors, FakeEmbedder(), background, threshold=0.5)
+    summary, per_topic = relevance.evaluate(data, scores, threshold=0.5)
+    assert summary["map"] == 1.0 and summary["p@10"] == 0.5
+    assert set(summary["delivered"]) == {"precision", "recall", "f1"}
+    assert per_topic["af"]["delivered"]["n"] >= 1
