@@ -76,27 +76,25 @@ class ClientProfileIndex:
     def retrieve(self, ids: Sequence[str]) -> list[Hit]:
         return [_hit(r) for r in self._client.retrieve(self.collection, list(ids), with_payload=True)]
 
-    def search_dense(self, vectors: np.ndarray, filters: Sequence[ItemFilter], limit: int) -> list[list[Hit]]:
+    def search(self, dense: np.ndarray, sparse: Sequence[Sparse], filters: Sequence[ItemFilter],
+               limit: int) -> tuple[list[list[Hit]], list[list[Hit]]]:
+        """Nearest points by meaning and by words, for each item, in one batch request."""
         reqs = [
-            models.QueryRequest(
-                query=[float(x) for x in v], using=DENSE, filter=_filter(f), limit=limit, with_payload=_HIT_FIELDS
-            )
-            for v, f in zip(vectors, filters)
+            models.QueryRequest(query=[float(x) for x in v], using=DENSE, filter=_filter(f), limit=limit,
+                                with_payload=_HIT_FIELDS)
+            for v, f in zip(dense, filters)
         ]
-        return self._batch(reqs)
-
-    def search_sparse(self, vectors: Sequence[Sparse], filters: Sequence[ItemFilter], limit: int) -> list[list[Hit]]:
-        out: list[list[Hit]] = [[] for _ in vectors]
-        reqs, where = [], []
-        for n, (v, f) in enumerate(zip(vectors, filters)):
-            if v:
-                reqs.append(models.QueryRequest(
-                    query=_sparse(v), using=LEXICAL, filter=_filter(f), limit=limit, with_payload=_HIT_FIELDS
-                ))
-                where.append(n)
-        for n, hits in zip(where, self._batch(reqs)):
-            out[n] = hits
-        return out
+        where = [n for n, v in enumerate(sparse) if v]
+        reqs += [
+            models.QueryRequest(query=_sparse(sparse[n]), using=LEXICAL, filter=_filter(filters[n]), limit=limit,
+                                with_payload=_HIT_FIELDS)
+            for n in where
+        ]
+        results = self._batch(reqs)
+        lexical: list[list[Hit]] = [[] for _ in sparse]
+        for n, hits in zip(where, results[len(dense):]):
+            lexical[n] = hits
+        return results[: len(dense)], lexical
 
     def by_topics(self, topic_ids: Sequence[str], flt: ItemFilter, limit: int) -> list[Hit]:
         if not topic_ids:

@@ -154,8 +154,8 @@ class Matcher:
         if not items:
             return []
         filters = [it.filter for it in items]
-        dense = self.index.search_dense(np.stack([it.dense for it in items]), filters, self.candidates)
-        sparse = self.index.search_sparse([it.sparse for it in items], filters, self.candidates)
+        dense, sparse = self.index.search(np.stack([it.dense for it in items]), [it.sparse for it in items],
+                                          filters, self.candidates)
         out = []
         for item, dhits, shits in zip(items, dense, sparse):
             topic_hits = self.index.by_topics([t.topic_id for t in item.tags], item.filter, self.candidates)
