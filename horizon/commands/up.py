@@ -1,6 +1,41 @@
 """`horizon up`: the four services against Kafka on one machine."""
 
+from __future__ import annotations
 
-def up() -> None:
-    """Run the four services against the local Kafka broker, librarian UI on 127.0.0.1."""
-    raise SystemExit("not built yet")
+import os
+from pathlib import Path
+
+import typer
+
+from horizon import kafka_local
+from horizon import up as stack
+
+
+def up(
+    state: Path = typer.Option(Path("var/up"), "--state", help="Folder for the services' databases, index and outbox."),
+    host: str = typer.Option("127.0.0.1", "--host", help="Address the HTTP apps listen on."),
+    port_base: int = typer.Option(8001, "--port-base", help="ingest API, classify API, librarian UI, links: base..base+3."),
+    admin_email: str = typer.Option("admin@horizon.localhost", "--admin-email", help="The first librarian (an admin)."),
+) -> None:
+    """Run the four services against Kafka (the local broker unless HORIZON_KAFKA_BOOTSTRAP_SERVERS is set)."""
+    bootstrap = os.environ.get("HORIZON_KAFKA_BOOTSTRAP_SERVERS")
+    if not bootstrap:
+        settings = kafka_local.KafkaLocalSettings()
+        if not kafka_local.status(settings).running:
+            started = kafka_local.start(settings)
+            if not started.ok:
+                typer.echo(started.message, err=True)
+                raise typer.Exit(1)
+        bootstrap = settings.bootstrap
+    kafka_local.ensure_topics(bootstrap)
+    state = state.resolve()
+    ports = stack.Ports.from_base(port_base)
+    env = stack.environment(state, bootstrap, host, ports, admin_email)
+    typer.echo(f"Kafka at {bootstrap}; state in {state}")
+    typer.echo(f"Librarian UI:  http://{host}:{ports.subscriptions}/  (sign in as {admin_email};")
+    typer.echo(f"               the password is admin_password in {state / 'secrets.json'})")
+    typer.echo(f"Sources API:   http://{host}:{ports.ingest}/sources")
+    typer.echo(f"Preview API:   http://{host}:{ports.classify}/docs")
+    typer.echo(f"Links:         http://{host}:{ports.notify}/healthz")
+    typer.echo("Ctrl-C stops everything.")
+    raise typer.Exit(stack.supervise(stack.processes(host, ports), env, Path.cwd()))
