@@ -94,18 +94,18 @@ class Classifier:
         self.matcher.forget(changed)
 
     def _fresh(self, events: Sequence[ItemDiscovered]) -> list[ItemDiscovered]:
-        out = []
+        """The batch's events not yet handled in this process (and no repeats within it)."""
+        return list({e.event_id: e for e in events if e.event_id not in self._seen}.values())
+
+    def _handled(self, events: Sequence[ItemDiscovered]) -> None:
         for e in events:
-            if e.event_id in self._seen:
-                continue
             self._seen[e.event_id] = None
-            out.append(e)
         while len(self._seen) > SEEN_EVENTS:
             self._seen.popitem(last=False)
-        return out
 
     def classify(self, events: Sequence[ItemDiscovered]) -> ClassifyResult:
-        """Embed, tag and match a batch; events already handled in this process are skipped."""
+        """Embed, tag and match a batch; events already handled in this process are skipped
+        (an event counts as handled only once its batch went through)."""
         events = self._fresh(events)
         result = ClassifyResult()
         if not events:
@@ -144,6 +144,7 @@ class Classifier:
                 "evidence_type": str(et), "urgent": int(urg),
             }))
         self.recent.add(recent)
+        self._handled(events)
         self._unsaved += len(events)
         if self._unsaved >= 1000:
             self.save_stats()
