@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 
@@ -40,8 +41,15 @@ def preview(classifier: Classifier, request: PreviewRequest) -> PreviewResponse:
     return PreviewResponse(items=[PreviewItem(**asdict(r)) for r in rows])
 
 
-def create_api(classifier: Classifier | None = None, settings: ClassifySettings | None = None) -> FastAPI:
-    """The FastAPI app; builds its own Classifier (model and index) at startup unless given one."""
+def create_api(
+    classifier: Classifier | None = None, settings: ClassifySettings | None = None, lock: asyncio.Lock | None = None
+) -> FastAPI:
+    """The FastAPI app; builds its own Classifier (model and index) at startup unless given one.
+
+    Given the classify app's classifier, pass the app's lock too: the index is not shared
+    between threads, so a preview waits for the batch being classified, and vice versa.
+    """
+    lock = lock or asyncio.Lock()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -57,10 +65,12 @@ def create_api(classifier: Classifier | None = None, settings: ClassifySettings 
             app.state.classifier.close()
 
     app = FastAPI(title="Horizon classify", lifespan=lifespan)
+    app.state.classifier = classifier
 
     @app.post("/preview", response_model=PreviewResponse)
     async def post_preview(body: PreviewRequest) -> PreviewResponse:
-        return await run_in_threadpool(preview, app.state.classifier, body)
+        async with lock:
+            return await run_in_threadpool(preview, app.state.classifier, body)
 
     @app.get("/health")
     async def health() -> dict[str, str]:

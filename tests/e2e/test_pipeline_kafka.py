@@ -120,7 +120,9 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
         "subscriptions": subscriptions_app(
             SubscriptionsSettings(database_url=subs_db, dev=True, relay_interval_s=0.2), kafka, engine
         ),
-        "classify": classify_app(ClassifySettings(data_dir=tmp_path / "classify", index_backend="edge"), kafka),
+        "classify": classify_app(
+            ClassifySettings(data_dir=tmp_path / "classify", index_backend="edge", api_port=0), kafka
+        ),
         "notify": notify_app(
             NotifySettings(
                 database_url=f"sqlite:///{tmp_path / 'notify.db'}", outbox_dir=outbox, dev=True,
