@@ -32,3 +32,7 @@ def main() -> None:
         format="%(asctime)s %(levelname)s %(name)s %(message)s",
     )
     app()
+
+
+if __name__ == "__main__":
+    main()

@@ -90,6 +90,25 @@ def environment(state: Path, bootstrap: str, host: str, ports: Ports, admin_emai
     return env
 
 
+def prepare(state: Path, admin_email: str) -> None:
+    """Create the databases of the services that run as two processes (subscriptions: relay and
+    web app; notify: scheduler and links app) once, before those processes would race to."""
+    from services.notify.store import NotifyStore
+    from services.subscriptions.app import open_database
+    from services.subscriptions.settings import SubscriptionsSettings
+
+    keys = state_secrets(state)
+    open_database(
+        SubscriptionsSettings(
+            database_url=f"sqlite:///{state / 'subscriptions.db'}",
+            secret_key=keys["signing_key"],
+            bootstrap_admin_email=admin_email,
+            bootstrap_admin_password=keys["admin_password"],
+        )
+    )
+    NotifyStore(f"sqlite:///{state / 'notify.db'}").close()
+
+
 def processes(host: str, ports: Ports) -> list[Process]:
     python = sys.executable
 

@@ -31,6 +31,7 @@ def up(
     state = state.resolve()
     ports = stack.Ports.from_base(port_base)
     env = stack.environment(state, bootstrap, host, ports, admin_email)
+    stack.prepare(state, admin_email)
     typer.echo(f"Kafka at {bootstrap}; state in {state}")
     typer.echo(f"Librarian UI:  http://{host}:{ports.subscriptions}/  (sign in as {admin_email};")
     typer.echo(f"               the password is admin_password in {state / 'secrets.json'})")

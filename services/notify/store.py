@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlalchemy import delete
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from contracts import EvidenceType, Item, ItemClassified, ItemMatched, MatchReason, Profile, ProfileChanged, TopicTag
@@ -51,7 +51,13 @@ class NotifyStore:
 
     def __init__(self, database_url: str) -> None:
         self.engine = make_engine(database_url)
-        SQLModel.metadata.create_all(self.engine, tables=[t.__table__ for t in _TABLES])  # type: ignore[attr-defined]
+        tables = [t.__table__ for t in _TABLES]  # type: ignore[attr-defined]
+        try:
+            SQLModel.metadata.create_all(self.engine, tables=tables)
+        except (OperationalError, ProgrammingError):
+            # Two processes of notify (the app and the links API) starting together can both see
+            # a table missing and race to create it; the loser finds it made and goes on.
+            SQLModel.metadata.create_all(self.engine, tables=tables)
 
     def close(self) -> None:
         self.engine.dispose()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from services.subscriptions.access import Problem, scope
@@ -68,7 +69,12 @@ def ensure_bootstrap_admin(session: Session, email: str, password: str) -> Libra
     """At first start (no librarian yet) create the admin named in the settings."""
     if session.exec(select(Librarian)).first() is not None:
         return None
-    created = create_librarian(session, email, password, role="admin")
+    try:
+        created = create_librarian(session, email, password, role="admin")
+    except IntegrityError:  # another process (the API beside the relay) created it first
+        session.rollback()
+        log.info("bootstrap admin already created by another process")
+        return None
     if isinstance(created, Problem):
         log.error("bootstrap admin refused", extra={"reason": created.message})
         return None
