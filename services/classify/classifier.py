@@ -58,6 +58,12 @@ class PreviewMatch:
     reasons: list[MatchReason]
 
 
+def _design(item: RecentItem) -> frozenset[str]:
+    """The design markers of a recent item (from its stored title and summary)."""
+    stored = item.payload.get("item", {})
+    return lexical.design_features(item_text(stored.get("title", ""), stored.get("summary", "")))
+
+
 class Classifier:
     def __init__(
         self,
@@ -81,10 +87,10 @@ class Classifier:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._unsaved = 0
 
-    def _background(self) -> tuple[np.ndarray, list[lexical.Sparse]]:
+    def _background(self) -> tuple[np.ndarray, list[lexical.Sparse], list[frozenset[str]]]:
         since = int(time.time()) - self.recent_days * 86400
         items = self.recent.since(since, limit=BACKGROUND_ITEMS)
-        return as_matrix(items, self.dim), [it.sparse for it in items]
+        return as_matrix(items, self.dim), [it.sparse for it in items], [_design(it) for it in items]
 
     def apply_profiles(self, events: Sequence[ProfileChanged]) -> None:
         """Bring the profile index up to date (stale versions ignored)."""
@@ -120,11 +126,12 @@ class Classifier:
         sparse = [lexical.item_vector(t, self.stats) for t in doc_terms]
         tags = self.enricher.tags(texts, vectors)
         queries, evidence, urgent = [], [], []
-        for e, v, sp, terms, tg in zip(events, vectors, sparse, doc_terms, tags):
+        for e, v, sp, terms, tg, text in zip(events, vectors, sparse, doc_terms, tags, texts):
             et = self.enricher.evidence_type(e.item)
             evidence.append(et)
             urgent.append(self.enricher.urgent(e.item, et, tg))
-            queries.append(ItemQuery(v, sp, frozenset(terms), ItemFilter(str(et), e.item.source_id), tg))
+            queries.append(ItemQuery(v, sp, frozenset(terms), ItemFilter(str(et), e.item.source_id), tg,
+                                     lexical.design_features(text)))
         matches = self.matcher.match(queries)
         now = int(time.time())
         recent = []
@@ -170,7 +177,7 @@ class Classifier:
                                                                 it.payload["item"].get("summary", "")))),
                               ItemFilter(it.payload.get("evidence_type", str(EvidenceType.other)),
                                          it.payload["item"]["source_id"]),
-                              [TopicTag(**t) for t in it.payload.get("tags", [])])
+                              [TopicTag(**t) for t in it.payload.get("tags", [])], _design(it))
                     for it in items
                 ]
                 matches = matcher.match(queries)

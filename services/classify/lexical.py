@@ -6,6 +6,11 @@ its statements' words plus the most telling words of its example papers (Rocchio
 expansion). Their dot product, which Qdrant computes over sparse vectors, is a BM25 score of the
 item against the expanded profile. Spelling is folded to one form (oestrogen/estrogen,
 paediatric/pediatric, tumour/tumor) because UK statements meet US-spelt abstracts.
+
+Design markers (`design_features`) say how a study was done rather than what it is about
+(randomised, placebo, pharmacokinetic, rats, in vitro, case report, meta-analysis...), each
+noted in the title and anywhere in the text; scoring.design_weights learns from a profile's
+example papers which of them its subscriber wants.
 """
 
 from __future__ import annotations
@@ -57,6 +62,55 @@ def fold(word: str) -> str:
 def terms(text: str) -> list[str]:
     """The text's index terms: lower case, stop words out, spelling folded."""
     return [fold(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
+
+
+_DESIGN_MARKERS = {
+    "randomised": r"\brandomi[sz](?:ed|ation)|\brandomly (?:assigned|allocated)",
+    "blind": r"\b(?:double|single|triple)[\s-]?blind|\bmasked\b",
+    "placebo": r"\bplacebo",
+    "controlled": r"\bcontrolled (?:clinical )?(?:trial|study)",
+    "crossover": r"\bcross[\s-]?over\b",
+    "comparative": r"\bcompar(?:ed|ison|ing|ative)\b|\bversus\b|\bvs\.?\b|\bhead[\s-]to[\s-]head",
+    "multicentre": r"\bmulti[\s-]?cent(?:er|re)",
+    "duration": r"\b\d+[\s-](?:weeks?|months?)\b",
+    "sample": r"\b\d{2,5} (?:patients|subjects|participants|children|adults|women|men|volunteers)\b",
+    "observational": r"\bcohort\b|\bretrospective\b|\bobservational\b|\bcase[\s-]control\b|\bregistry\b",
+    "meta_analysis": r"\bmeta[\s-]?analys[ie]s\b|\bsystematic (?:literature )?review",
+    "review": r"\breview\b",
+    "pharmacokinetic": r"\bpharmacokinetic|\bbioavailab|\bbioequival|\bplasma concentrations?\b|\bhalf[\s-]life\b"
+                       r"|\bclearance\b|\bauc\b|\bcmax\b",
+    "healthy_volunteers": r"\bhealthy (?:volunteers|subjects|men|male)",
+    "animal": r"\brats?\b|\bmice\b|\bmouse\b|\bdogs?\b|\brabbits?\b|\bguinea[\s-]pigs?\b|\banimals?\b|\bporcine\b"
+              r"|\bcanine\b|\bmonkeys?\b",
+    "in_vitro": r"\bin vitro\b|\bcultured\b|\bcells?\b|\breceptors?\b|\bbinding\b|\bisolated\b",
+    "case_report": r"\bcase reports?\b|\bcase series\b|\ba case of\b|\bwe (?:report|describe) (?:a|an|two|three)\b",
+    "mechanism": r"\bmechanism|\bmolecular\b|\bgene\b|\bexpression\b",
+    "economic": r"\bcost|\beconomic",
+    "survey": r"\bsurvey|\bquestionnaire",
+    "efficacy": r"\befficacy\b|\beffective(?:ness)?\b",
+    "harms": r"\badverse|\bside[\s-]effects?\b|\btolerab|\bsafety\b",
+    "dose_finding": r"\bdose[\s-](?:response|ranging|finding)",
+    "open_label": r"\bopen[\s-]?label\b|\bopen (?:study|trial)\b",
+    "trial": r"\btrials?\b",
+    "study": r"\bstudy\b",
+    "significance": r"\bsignificant(?:ly)?\b|\bp\s*[<=]\s*0?\.\d",
+    "conclusions": r"\bconclusions?\b",
+    "commentary": r"^\s*(?:letter|comment|editorial)",
+}
+_DESIGN = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _DESIGN_MARKERS.items())
+#: Every feature design_features can give: each marker in the text, and in the title.
+DESIGN_FEATURES = tuple(name for name, _ in _DESIGN) + tuple(f"title:{name}" for name, _ in _DESIGN)
+_TITLE_END = re.compile(r"[.?!](?:\s|$)")
+
+
+def design_features(text: str) -> frozenset[str]:
+    """The design markers of a title-plus-abstract text (embedder.item_text): each marker found
+    anywhere in it, and as `title:<marker>` where found in its first sentence (the title)."""
+    end = _TITLE_END.search(text)
+    title = text[: end.start()] if end else text
+    found = {name for name, p in _DESIGN if p.search(text)}
+    found.update(f"title:{name}" for name, p in _DESIGN if name in found and p.search(title))
+    return frozenset(found)
 
 
 def term_id(term: str) -> int:

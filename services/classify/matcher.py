@@ -22,7 +22,7 @@ from contracts import MatchReason, TopicTag
 from services.classify.index import Hit, ItemFilter, ProfileIndex
 from services.classify.lexical import Sparse
 from services.classify.profiles import point_id
-from services.classify.scoring import Calibration, calibrated_score, fuse
+from services.classify.scoring import Calibration, calibrated_score, design_score, fuse
 
 log = logging.getLogger(__name__)
 
@@ -41,6 +41,7 @@ class ItemQuery:
     terms: frozenset[str]
     filter: ItemFilter
     tags: Sequence[TopicTag] = ()
+    design: frozenset[str] = frozenset()  # lexical.design_features of its text
 
 
 @dataclass(frozen=True)
@@ -89,8 +90,9 @@ def score_subscriber(
     if any(s >= EXCLUSION_MIN and s >= positive for s in by_kind["exclusion"].values()):
         return None
     has_text = bool(n_int or n_ex)
+    design = design_score(meta["design"], item.design) if meta.get("design") else None
     components = {"interest": interest, "example": example, "lexical": lexical if has_text else None,
-                  "contrast": contrast}
+                  "contrast": contrast, "design": design}
     calibration = meta.get("_calibration")
     if calibration is None:
         calibration = meta["_calibration"] = Calibration.from_payload(meta.get("calibration"))

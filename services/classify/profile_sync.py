@@ -3,7 +3,9 @@
 An event applies only if its version is above the stored one; a tombstone removes the
 profile's points but keeps its version, so a late, older event cannot resurrect it. Each
 live profile is calibrated against background items (recent items, or a sample of them):
-the mean and spread of each score component, stored with the profile.
+the mean and spread of each score component, stored with the profile. The background also
+gives the profile its neighbourhood (the items it scores highest), against which its contrast
+vector and its design-marker weights are learnt from its examples.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from contracts import ProfileChanged
 from services.classify import lexical
 from services.classify.index import ProfileIndex
 from services.classify.profiles import EmbedFn, ProfileModel, build_model, point_id, to_points, tombstone_point
-from services.classify.scoring import Calibration, calibrate, fuse
+from services.classify.scoring import Calibration, calibrate, design_score, design_weights, fuse
 
 #: Share of the background that is a profile's neighbourhood, and the weight of its centroid.
 NEIGHBOURHOOD = 0.05
@@ -26,11 +28,17 @@ CONTRAST_GAMMA = 0.8
 #: Background items this close to an example are copies of it, not neighbours.
 NEAR_COPY = 0.98
 MIN_BACKGROUND = 50
+#: Share of the background (and its bounds) whose design markers the examples' are compared with.
+DESIGN_NEIGHBOURHOOD = 0.2
+DESIGN_NEIGHBOURS = (50, 400)
+
+Background = tuple  # (dense (n, dim), sparse vectors, design-marker sets or None)
 
 log = logging.getLogger(__name__)
 
 
-def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse]) -> dict[str, np.ndarray]:
+def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
+                    design: Sequence[frozenset[str]] | None = None) -> dict[str, np.ndarray]:
     """Each score component of many items against one profile (for calibration)."""
     out: dict[str, np.ndarray] = {}
     if len(dense) == 0:
@@ -43,7 +51,13 @@ def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
         out["lexical"] = np.array([lexical.dot(model.lexical, s) for s in sparse])
     if model.contrast_vector is not None:
         out["contrast"] = dense @ model.contrast_vector
+    if model.design and design is not None:
+        out["design"] = np.array([design_score(model.design, d) for d in design])
     return out
+
+
+def _fused(columns: dict[str, np.ndarray], calibration: Calibration, n: int) -> np.ndarray:
+    return np.array([fuse({k: float(v[i]) for k, v in columns.items()}, calibration) for i in range(n)])
 
 
 def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
@@ -57,8 +71,7 @@ def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
     """
     if not len(model.example_vectors) or len(dense) < MIN_BACKGROUND:
         return None
-    columns = components_over(model, dense, sparse)
-    fused = np.array([fuse({k: float(v[i]) for k, v in columns.items()}, calibration) for i in range(len(dense))])
+    fused = _fused(components_over(model, dense, sparse), calibration, len(dense))
     near_copy = (dense @ model.example_vectors.T).max(axis=1) > NEAR_COPY
     fused[near_copy] = -np.inf
     k = int(np.clip(NEIGHBOURHOOD * len(dense), 10, 100))
@@ -68,12 +81,28 @@ def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
     return (v / norm).astype(np.float32) if norm > 0 else None
 
 
-def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse]) -> ProfileModel:
-    """The model with its contrast vector and every component's background statistics."""
+def profile_design(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
+                   design: Sequence[frozenset[str]], calibration: Calibration) -> dict | None:
+    """Design-marker weights: the examples' markers against those of the profile's
+    neighbourhood (the background items it scores highest on every other component)."""
+    if not model.example_design or len(dense) < MIN_BACKGROUND:
+        return None
+    fused = _fused(components_over(model, dense, sparse), calibration, len(dense))
+    k = int(np.clip(DESIGN_NEIGHBOURHOOD * len(dense), *DESIGN_NEIGHBOURS))
+    neighbours = [design[i] for i in np.argsort(-fused)[:k]]
+    return design_weights(model.example_design, neighbours, lexical.DESIGN_FEATURES) or None
+
+
+def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
+                     design: Sequence[frozenset[str]] | None = None) -> ProfileModel:
+    """The model with its contrast vector, design weights and every component's background statistics."""
     base = calibrate(components_over(model, dense, sparse))
     contrast = contrast_vector(model, dense, sparse, base)
     model = replace(model, contrast_vector=contrast, calibration=base)
-    return replace(model, calibration=calibrate(components_over(model, dense, sparse)))
+    if design is not None:
+        with_contrast = calibrate(components_over(model, dense, sparse))
+        model = replace(model, design=profile_design(model, dense, sparse, design, with_contrast))
+    return replace(model, calibration=calibrate(components_over(model, dense, sparse, design)))
 
 
 def latest_per_subscriber(events: Sequence[ProfileChanged]) -> list[ProfileChanged]:
@@ -90,9 +119,12 @@ def apply_profile_events(
     events: Sequence[ProfileChanged],
     embed: EmbedFn,
     stats: lexical.TermStats,
-    background: tuple[np.ndarray, Sequence[lexical.Sparse]] | None = None,
+    background: Background | None = None,
 ) -> list[str]:
-    """Apply what is new; return the subscriber ids whose profile changed in the index."""
+    """Apply what is new; return the subscriber ids whose profile changed in the index.
+
+    `background`: recent items as (dense vectors, sparse vectors[, design-marker sets]).
+    """
     events = latest_per_subscriber(events)
     stored = {
         h.payload.get("subscriber_id"): int(h.payload.get("version", -1))
@@ -110,7 +142,8 @@ def apply_profile_events(
         else:
             model = build_model(e, embed, stats)
             if background is not None and len(background[0]):
-                model = calibrated_model(model, background[0], background[1])
+                design = background[2] if len(background) > 2 else None
+                model = calibrated_model(model, background[0], background[1], design)
             index.upsert(to_points(model))
         changed.append(e.subscriber_id)
         log.info("profile applied", extra={"subscriber_id": e.subscriber_id, "version": e.version,

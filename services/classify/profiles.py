@@ -3,7 +3,9 @@
 Each profile becomes: one "profile" point (the lexical sparse vector and all the profile's
 metadata: filters, topics, exclusions, calibration, version), one point per interest
 statement, one per example paper, one per exclusion statement and, where it has examples and
-background items, one "contrast" point (dense vectors; see profile_sync.contrast_vector). Every point
+background items, one "contrast" point (dense vectors; see profile_sync.contrast_vector); the
+design-marker weights learnt from the examples (scoring.design_weights) ride in the profile
+point's metadata. Every point
 carries the filter fields (active, content_types, sources) so Qdrant filters candidates before
 scoring. Short exclusions ("paediatric") are words to avoid; longer ones are statements matched
 by meaning.
@@ -20,7 +22,7 @@ import numpy as np
 from contracts import Profile, ProfileChanged
 from services.classify import lexical
 from services.classify.index import ANY, IndexPoint
-from services.classify.scoring import Calibration
+from services.classify.scoring import Calibration, DesignWeights
 
 _NS = uuid.UUID("0b6c3f39-5d3e-4f4e-8a57-6a0c3c1f2d10")
 
@@ -56,6 +58,8 @@ class ProfileModel:
     urgent_alerts: bool = True
     calibration: Calibration = field(default_factory=Calibration)
     contrast_vector: np.ndarray | None = None
+    example_design: list[frozenset[str]] = field(default_factory=list)
+    design: DesignWeights | None = None
 
 
 def example_labels(profile: Profile) -> list[str]:
@@ -97,6 +101,7 @@ def build_model(
         active=p.active,
         urgent_alerts=p.urgent_alerts,
         calibration=calibration or Calibration(),
+        example_design=[lexical.design_features(t) for t in example_texts],
     )
 
 
@@ -127,6 +132,7 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
         "n_interests": len(m.interests),
         "n_examples": len(m.examples),
         "n_contrast": int(m.contrast_vector is not None),
+        "design": {f: [float(w[0]), float(w[1])] for f, w in m.design.items()} if m.design else None,
         "calibration": m.calibration.as_payload(),
     }
     points = [IndexPoint(point_id(m.subscriber_id, "profile"), meta, sparse=m.lexical)]

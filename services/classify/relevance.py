@@ -68,6 +68,7 @@ def horizon_scores(
     stats = lexical.TermStats()
     stats.add(doc_terms)
     sparse = [lexical.item_vector(t, stats) for t in doc_terms]
+    design = [lexical.design_features(data.text(i)) for i in range(len(data.doc_ids))]
     pos = {d: i for i, d in enumerate(data.doc_ids)}
     events = [
         ProfileChanged(
@@ -83,14 +84,15 @@ def horizon_scores(
         index = EdgeProfileIndex(Path(tmp) / "profiles", embedder.dim)
         try:
             apply_profile_events(index, events, embedder.encode, stats,
-                                 (doc_vectors[background], [sparse[i] for i in background]))
+                                 (doc_vectors[background], [sparse[i] for i in background], [design[i] for i in background]))
             matcher = Matcher(index, threshold=threshold)
             z = {t.topic_id: np.full(len(data.doc_ids), -np.inf) for t in data.topics}
             score = {t.topic_id: np.zeros(len(data.doc_ids)) for t in data.topics}
             flt = ItemFilter(evidence_type="article", source_id="bench")
             for start in range(0, len(data.doc_ids), batch):
                 rows = range(start, min(start + batch, len(data.doc_ids)))
-                items = [ItemQuery(doc_vectors[i], sparse[i], frozenset(doc_terms[i]), flt) for i in rows]
+                items = [ItemQuery(doc_vectors[i], sparse[i], frozenset(doc_terms[i]), flt, design=design[i])
+                         for i in rows]
                 for i, matches in zip(rows, matcher.score(items)):
                     for m in matches:
                         z[m.subscriber_id][i] = m.z

@@ -32,3 +32,12 @@ def test_term_stats_round_trip(tmp_path):
     stats.save(tmp_path / "s.json")
     again = lexical.TermStats.load(tmp_path / "s.json")
     assert (again.n_docs, again.df["b2"], again.idf("a1")) == (2, 2, stats.idf("a1"))
+
+
+def test_design_features_name_the_design_in_the_text_and_in_the_title():
+    found = lexical.design_features(
+        "Amlodipine versus placebo: a randomised trial. We randomly assigned 120 patients for 12 weeks.")
+    assert {"randomised", "placebo", "comparative", "sample", "duration", "title:randomised", "title:placebo"} <= found
+    assert "title:sample" not in found and "animal" not in found
+    assert "animal" in lexical.design_features("Pharmacokinetics of amlodipine in rats. Plasma concentrations fell.")
+    assert set(lexical.design_features("Any text at all.")) <= set(lexical.DESIGN_FEATURES)

@@ -34,3 +34,22 @@ def test_metrics():
     assert average_precision(["a", "x", "b"], {"a", "b"}) == (1 + 2 / 3) / 2
     assert ndcg_at(["a", "b"], {"a": 2, "b": 1}) == 1.0
     assert set_prf({"a", "x"}, {"a", "b"}) == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
+
+
+def test_design_weights_favour_the_examples_designs_over_the_neighbourhoods():
+    from services.classify.scoring import design_score, design_weights
+
+    trial, pk = frozenset({"randomised", "placebo"}), frozenset({"pharmacokinetic", "animal"})
+    weights = design_weights([trial] * 3, [trial] * 10 + [pk] * 30,
+                             ("randomised", "placebo", "pharmacokinetic", "animal", "survey"))
+    assert weights["randomised"][0] > 0 > weights["pharmacokinetic"][0]
+    assert design_score(weights, trial) > design_score(weights, frozenset()) > design_score(weights, pk)
+    assert design_weights([], [trial], ("randomised",)) == {}
+
+
+def test_design_weights_learn_nothing_when_examples_look_like_the_neighbourhood():
+    from services.classify.scoring import design_score, design_weights
+
+    same = [frozenset({"review"}), frozenset()]
+    weights = design_weights(same, same * 20, ("review", "randomised"))
+    assert abs(design_score(weights, frozenset({"review"})) - design_score(weights, frozenset())) < 0.2
