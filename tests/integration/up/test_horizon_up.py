@@ -1,5 +1,7 @@
 """`horizon up` on the real broker: every service starts as its own process, answers on its
-port, the services reach each other, and Ctrl-C (SIGINT) stops them all cleanly."""
+port, a librarian's work flows through all four (a subscriber created over the REST API, a
+source added over ingest's API, the preview from classify, the digest from notify), and
+Ctrl-C (SIGINT) stops them all cleanly."""
 
 from __future__ import annotations
 
@@ -10,6 +12,9 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime, timezone
+from email import message_from_bytes, policy
+from email.utils import format_datetime
 
 import httpx
 import pytest
@@ -48,9 +53,40 @@ def _wait_ok(url: str, deadline: float) -> httpx.Response:
     raise AssertionError(f"{url} did not answer: {last}")
 
 
+FEED = """<?xml version="1.0" encoding="utf-8"?>
+<rss version="2.0"><channel><title>Up test journal</title><link>https://up.example.org/</link>
+<description>feed for the horizon up test</description>
+<item><title>Edoxaban versus warfarin for stroke prevention in atrial fibrillation after cardioversion</title>
+<link>https://up.example.org/edoxaban</link><guid>up-edoxaban</guid><pubDate>{now}</pubDate>
+<description>A randomised trial of oral anticoagulation with edoxaban or warfarin in 1,200 adults with
+atrial fibrillation undergoing cardioversion: stroke and major bleeding were similar.</description></item>
+</channel></rss>
+"""
+
+
+def _wait(predicate, deadline: float, what: str):
+    while time.monotonic() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
 def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
     base = _free_base()
-    env = {**os.environ, "HORIZON_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap, "HF_HUB_OFFLINE": "1"}
+    feed = tmp_path / "feed.xml"
+    feed.write_text(FEED.format(now=format_datetime(datetime.now(timezone.utc))))
+    env = {
+        **os.environ,
+        "HORIZON_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        "HF_HUB_OFFLINE": "1",
+        # Test-only: read the feed from a file, poll often, send digests as soon as items match.
+        "HORIZON_INGEST_ALLOW_FILE_URLS": "true",
+        "HORIZON_INGEST_POLL_TICK_S": "1",
+        "HORIZON_NOTIFY_SEND_IMMEDIATELY": "true",
+        "HORIZON_NOTIFY_SCHEDULER_INTERVAL_S": "1",
+    }
     log = (tmp_path / "up.log").open("wb")
     proc = subprocess.Popen(
         [sys.executable, "-m", "horizon.cli", "up", "--state", str(tmp_path / "state"), "--port-base", str(base)],
@@ -74,6 +110,31 @@ def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
             f"http://127.0.0.1:{base + 2}/api/sources", headers={"Authorization": f"Bearer {token}"}
         )
         assert sources.status_code == 200 and sources.json() == []
+
+        # A librarian's day: an organisation, a subscriber with an interest, a source.
+        api = httpx.Client(base_url=f"http://127.0.0.1:{base + 2}/api", headers={"Authorization": f"Bearer {token}"})
+        org = api.post("/organisations", json={"name": "Up Test NHS Trust"}).json()
+        subscriber = api.post("/subscribers", json={
+            "name": "Dr Up", "email": "dr.up@example.nhs.uk", "organisation_id": org["id"],
+            "interests": ["Anticoagulation for stroke prevention in atrial fibrillation"],
+        })
+        assert subscriber.status_code == 201, subscriber.text
+        subscriber_id = subscriber.json()["id"]
+        # Give classify the profile before the item arrives (it comes through the outbox and Kafka).
+        time.sleep(5)
+        added = httpx.post(f"http://127.0.0.1:{base}/sources", json={"url": feed.as_uri(), "title": "Up journal"})
+        assert added.status_code == 201, added.text
+
+        deadline = time.monotonic() + 120
+        preview = _wait(
+            lambda: api.post(f"/subscribers/{subscriber_id}/preview").json(), deadline, "a preview from classify"
+        )
+        assert preview[0]["title"].startswith("Edoxaban versus warfarin")
+        outbox = tmp_path / "state" / "outbox"
+        digest = _wait(lambda: sorted(outbox.glob("digest_*.eml")), deadline, "the digest from notify")
+        message = message_from_bytes(digest[0].read_bytes(), policy=policy.default)
+        assert message["To"].addresses[0].addr_spec == "dr.up@example.nhs.uk"
+        assert "Edoxaban versus warfarin" in message.get_body(("plain",)).get_content()
     finally:
         proc.send_signal(signal.SIGINT)
         code = proc.wait(timeout=90)
