@@ -1,24 +1,61 @@
-"""docker-compose.yml and deploy/: every service, dependency, health check and required setting is there."""
+"""docker-compose.yml and deploy/: every process (entry point, port, health check), dependency and required setting."""
 
 from __future__ import annotations
 
+import importlib
+import json
 import re
+from contextlib import nullcontext
 from pathlib import Path
 
 import pytest
 import yaml
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+from faststream import FastStream
+from pydantic import AliasChoices
+from pydantic_settings import BaseSettings
 
 from contracts.topics import PARTITIONS
+from services.classify.settings import ClassifySettings
+from services.common.kafka import KafkaSettings
+from services.ingest.settings import IngestSettings
+from services.notify.settings import NotifySettings
+from services.subscriptions.settings import SubscriptionsSettings
 
 ROOT = Path(__file__).resolve().parents[3]
 COMPOSE = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
 SERVICES = COMPOSE["services"]
 APPS = ["ingest", "classify", "subscriptions", "notify"]
+WEB = {"subscriptions-web": "subscriptions", "notify-links": "notify"}  # second process -> its service
 INFRA = ["kafka", "qdrant", "postgres", "mailpit"]
+# process -> (how it runs, its entry point, the port it answers on, the health check's path)
+PROCESSES = {
+    "ingest": ("faststream", "services.ingest.main:app", 8001, "/health"),
+    "classify": ("faststream", "services.classify.main:app", 8002, "/health"),
+    "subscriptions": ("faststream", "services.subscriptions.main:app", None, None),
+    "subscriptions-web": ("uvicorn", "services.subscriptions.main:api", 8003, "/login"),
+    "notify": ("faststream", "services.notify.main:app", None, None),
+    "notify-links": ("uvicorn", "services.notify.main:api", 8004, "/healthz"),
+}
+COMMON_ENV = {"HORIZON_KAFKA_BOOTSTRAP_SERVERS", "FASTSTREAM_LOG_LEVEL", "HF_HUB_OFFLINE"}
 
 
-def test_compose_holds_the_infrastructure_the_topic_job_and_the_four_services() -> None:
-    assert set(SERVICES) == {*INFRA, "kafka-init", *APPS}
+def dockerfile_of(name: str) -> str:
+    return (ROOT / SERVICES[name]["build"]["dockerfile"]).read_text()
+
+
+def argv_of(name: str) -> list[str]:
+    """What the container runs: compose's command, else the image's exec-form CMD."""
+    if "command" in SERVICES[name]:
+        return SERVICES[name]["command"]
+    cmd = re.search(r"^CMD (\[.*\])$", dockerfile_of(name), re.M)
+    assert cmd, f"{name}: no exec-form CMD"
+    return json.loads(cmd.group(1))
+
+
+def test_compose_holds_the_infrastructure_the_topic_job_and_every_process() -> None:
+    assert set(SERVICES) == {*INFRA, "kafka-init", *PROCESSES}
 
 
 @pytest.mark.parametrize("name", INFRA)
@@ -38,45 +75,152 @@ def test_every_dependency_names_a_service_and_waits_for_it() -> None:
 
 
 @pytest.mark.parametrize(
-    ("app", "needs"),
+    ("name", "needs"),
     [
         ("ingest", {"kafka", "kafka-init"}),
         ("classify", {"kafka", "kafka-init", "qdrant"}),
-        ("subscriptions", {"kafka", "kafka-init", "postgres"}),
+        ("subscriptions", {"kafka", "kafka-init", "postgres", "subscriptions-web"}),
+        ("subscriptions-web", {"postgres"}),
         ("notify", {"kafka", "kafka-init", "postgres", "mailpit"}),
+        ("notify-links", {"postgres"}),
     ],
 )
-def test_each_service_starts_after_what_it_uses(app: str, needs: set[str]) -> None:
-    assert needs <= set(SERVICES[app]["depends_on"])
+def test_each_process_starts_after_what_it_uses(name: str, needs: set[str]) -> None:
+    # the relay waits for the web app, which migrates the database before it answers /login
+    assert needs <= set(SERVICES[name]["depends_on"])
+
+
+@pytest.mark.parametrize("name", list(PROCESSES))
+def test_each_process_is_built_from_its_services_dockerfile_with_only_its_extra(name: str) -> None:
+    app = WEB.get(name, name)
+    build = SERVICES[name]["build"]
+    assert build["context"] == "." and build["dockerfile"] == f"deploy/Dockerfile.{app}"
+    dockerfile = dockerfile_of(name)
+    assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.M)
+    assert f"uv sync --frozen --no-dev --extra {app}" in dockerfile
+    assert SERVICES[name]["environment"]["HORIZON_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+
+
+@pytest.mark.parametrize("name", list(PROCESSES))
+def test_each_process_runs_its_entry_point_on_its_port(name: str) -> None:
+    runner, target, port, _ = PROCESSES[name]
+    argv = argv_of(name)
+    if runner == "faststream":
+        assert argv == ["faststream", "run", target]
+    else:
+        assert argv[:2] == ["uvicorn", target]
+        assert argv[argv.index("--host") + 1] == "0.0.0.0"
+        assert argv[argv.index("--port") + 1] == str(port)
+        assert SERVICES[name]["ports"] == [f"127.0.0.1:{port}:{port}"]
 
 
 @pytest.mark.parametrize("app", APPS)
-def test_each_service_is_built_from_its_own_dockerfile_with_only_its_extra(app: str) -> None:
-    build = SERVICES[app]["build"]
-    assert build["context"] == "." and build["dockerfile"] == f"deploy/Dockerfile.{app}"
-    dockerfile = (ROOT / build["dockerfile"]).read_text()
-    assert re.search(r"^FROM python:3\.11-slim\b", dockerfile, re.M)
-    assert f"uv sync --frozen --no-dev --extra {app}" in dockerfile
-    assert SERVICES[app]["environment"]["HORIZON_KAFKA_BOOTSTRAP_SERVERS"] == "kafka:9092"
+def test_each_image_runs_its_faststream_app_by_default(app: str) -> None:
+    assert f'CMD ["faststream", "run", "services.{app}.main:app"]' in dockerfile_of(app)
 
 
-@pytest.mark.parametrize("app", ["ingest", "classify", "notify"])
-def test_the_faststream_services_run_their_app_module(app: str) -> None:
-    dockerfile = (ROOT / f"deploy/Dockerfile.{app}").read_text()
-    assert f'CMD ["faststream", "run", "services.{app}.main:app"]' in dockerfile
+@pytest.mark.parametrize(("name", "api"), [("ingest", "INGEST"), ("classify", "CLASSIFY")])
+def test_ingest_and_classify_serve_their_api_on_the_settings_default_port(name: str, api: str) -> None:
+    settings = {"ingest": IngestSettings, "classify": ClassifySettings}[name]
+    env = SERVICES[name]["environment"]
+    assert env[f"HORIZON_{api}_API_HOST"] == "0.0.0.0"
+    assert int(env[f"HORIZON_{api}_API_PORT"]) == settings.model_fields["api_port"].default == PROCESSES[name][2]
+    assert f"EXPOSE {PROCESSES[name][2]}" in dockerfile_of(name)
+    assert "ports" not in SERVICES[name]  # unauthenticated internal APIs stay inside the network
 
 
-def test_subscriptions_serves_its_asgi_app_with_uvicorn_on_8000() -> None:
-    dockerfile = (ROOT / "deploy/Dockerfile.subscriptions").read_text()
-    assert re.search(r'^CMD \["uvicorn", "services\.subscriptions\.main:app".*"--port", "8000"', dockerfile, re.M)
-    assert "127.0.0.1:8000:8000" in SERVICES["subscriptions"]["ports"]
-    assert "127.0.0.1:8001:8001" in SERVICES["notify"]["ports"]
+@pytest.mark.parametrize("name", [n for n, p in PROCESSES.items() if p[2]])
+def test_each_http_process_is_health_checked_on_its_own_port(name: str) -> None:
+    _, _, port, path = PROCESSES[name]
+    check = SERVICES[name]["healthcheck"]["test"]
+    assert check[:3] == ["CMD", "python", "-c"] and "urllib.request.urlopen(sys.argv[1]" in check[3]
+    assert check[4] == f"http://127.0.0.1:{port}{path}"
+
+
+def test_the_two_processes_of_a_service_share_their_settings() -> None:
+    for web, app in WEB.items():
+        assert SERVICES[web]["environment"] == SERVICES[app]["environment"]
+    assert "notify-data:/data" in SERVICES["notify"]["volumes"]
+
+
+def accepted_names(settings: type[BaseSettings]) -> set[str]:
+    prefix = settings.model_config["env_prefix"]
+    names = set()
+    for name, field in settings.model_fields.items():
+        names.add(f"{prefix}{name}".upper())
+        alias = field.validation_alias
+        if isinstance(alias, AliasChoices):
+            names |= {c.upper() for c in alias.choices if isinstance(c, str)}
+    return names
+
+
+@pytest.mark.parametrize("name", list(PROCESSES))
+def test_every_variable_given_to_a_process_is_a_setting_it_reads(name: str) -> None:
+    settings = {"ingest": IngestSettings, "classify": ClassifySettings,
+                "subscriptions": SubscriptionsSettings, "notify": NotifySettings}[WEB.get(name, name)]
+    unknown = set(SERVICES[name]["environment"]) - accepted_names(settings) - COMMON_ENV
+    assert not unknown
+    assert "HORIZON_KAFKA_BOOTSTRAP_SERVERS" in accepted_names(KafkaSettings)
+
+
+def test_subscriptions_reaches_ingest_and_classify_and_links_agree_on_public_urls() -> None:
+    subs, notify = SERVICES["subscriptions"]["environment"], SERVICES["notify"]["environment"]
+    assert subs["HORIZON_SUBSCRIPTIONS_INGEST_URL"] == "http://ingest:8001"
+    assert subs["HORIZON_SUBSCRIPTIONS_CLASSIFY_URL"] == "http://classify:8002"
+    assert subs["HORIZON_SUBSCRIPTIONS_PUBLIC_BASE_URL"] == "${HORIZON_PUBLIC_URL:-http://localhost:8003}"
+    assert notify["HORIZON_NOTIFY_SUBSCRIPTIONS_BASE_URL"] == subs["HORIZON_SUBSCRIPTIONS_PUBLIC_BASE_URL"]
+    assert notify["HORIZON_NOTIFY_PUBLIC_BASE_URL"] == "${HORIZON_LINKS_URL:-http://localhost:8004}"
+    # self-service links notify writes must verify in subscriptions: one key
+    assert notify["HORIZON_NOTIFY_SELF_SERVICE_SECRET"].split(":?")[0] == \
+        subs["HORIZON_SUBSCRIPTIONS_SECRET_KEY"].split(":?")[0]
+    for variable in ("EMAIL", "PASSWORD"):
+        name = f"HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_{variable}"
+        assert subs[name].startswith(f"${{{name}:?")  # required, no default
+
+
+@pytest.fixture
+def service_modules(monkeypatch: pytest.MonkeyPatch):
+    """Import services.<name>.main as the containers do (development secrets, no database opened)."""
+    monkeypatch.setenv("HORIZON_NOTIFY_DEV", "true")
+    monkeypatch.setenv("HORIZON_SUBSCRIPTIONS_DEV", "true")
+    return importlib.import_module
+
+
+@pytest.mark.parametrize("name", list(PROCESSES))
+def test_every_entry_point_is_an_app_of_the_kind_its_runner_needs(name: str, service_modules) -> None:
+    runner, target, _, _ = PROCESSES[name]
+    module, attribute = target.split(":")
+    app = getattr(service_modules(module), attribute)
+    assert isinstance(app, FastStream if runner == "faststream" else FastAPI)
+
+
+def test_the_health_check_paths_answer_200_from_the_apps(tmp_path: Path) -> None:
+    """Each health-checked path, asked of an app built by the factory its entry point uses."""
+    from services.classify.api import create_api as classify_api
+    from services.ingest.api import create_api as ingest_api
+    from services.notify.app import create_links_api
+    from services.subscriptions.app import create_api as subscriptions_api
+
+    def db(name: str) -> str:
+        return f"sqlite:///{tmp_path / name}.db"
+
+    apps = {
+        "ingest": ingest_api(IngestSettings(database_url=db("ingest"))),
+        "classify": classify_api(),  # its lifespan (the model) is not run: /health needs none
+        "subscriptions-web": subscriptions_api(SubscriptionsSettings(dev=True, database_url=db("subscriptions"))),
+        "notify-links": create_links_api(NotifySettings(dev=True, database_url=db("notify"))),
+    }
+    for name, api in apps.items():
+        client = TestClient(api)
+        # entering the client runs the lifespan: the database opens as in the container
+        with nullcontext(client) if name == "classify" else client:
+            assert client.get(PROCESSES[name][3]).status_code == 200, name
 
 
 def test_services_get_their_backends_and_secrets_without_defaults() -> None:
-    env = {app: SERVICES[app]["environment"] for app in APPS}
+    env = {name: SERVICES[name]["environment"] for name in PROCESSES}
     assert env["classify"]["QDRANT_URL"] == "http://qdrant:6333"
-    for app in ("subscriptions", "notify"):
+    for app in ("subscriptions", "notify", *WEB):
         assert env[app]["DATABASE_URL"].startswith("postgresql+psycopg://horizon:${POSTGRES_PASSWORD:?")
     assert env["notify"]["SMTP_URL"].endswith("smtp://mailpit:1025}")
     assert env["subscriptions"]["HORIZON_SUBSCRIPTIONS_SECRET_KEY"].startswith("${HORIZON_SECRET_KEY:?")
