@@ -40,7 +40,11 @@ def _items(run: str) -> list[ItemDiscovered]:
 
 
 class Tail:
-    """Reads what is published to a topic from now on, in the background, as parsed events."""
+    """Reads a whole topic in the background, as parsed events (the tests filter by their run's ids).
+
+    From the beginning, not from "now": on a broker that has just created its topics, asking for
+    the end offsets can race partition leadership and land after the first records.
+    """
 
     def __init__(self, bootstrap: str, topic: str, model):
         self.bootstrap, self.topic, self.model, self.events = bootstrap, topic, model, []
@@ -50,9 +54,7 @@ class Tail:
         await self.consumer.start()
         parts = [TopicPartition(self.topic, p) for p in range(PARTITIONS[self.topic])]
         self.consumer.assign(parts)
-        await self.consumer.seek_to_end(*parts)
-        for tp in parts:  # pin the positions now, before anything is published
-            await self.consumer.position(tp)
+        await self.consumer.seek_to_beginning(*parts)
         self.task = asyncio.create_task(self._run())
         return self
 
