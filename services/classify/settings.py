@@ -41,5 +41,9 @@ class ClassifySettings(BaseSettings):
     candidates: int = Field(default=64, ge=1, description="Profile points fetched per item and per query.")
     recent_days: int = Field(default=30, ge=1, description="How long items are kept for preview.")
     max_tags: int = Field(default=5, ge=0, description="Topic tags kept per item.")
+    tag_threshold: float = Field(default=0.4, ge=0.0, le=1.0, description="Lowest tag score kept.")
+    taxonomy_path: Path | None = Field(
+        default=None, description="A librarian-edited taxonomy YAML; unset = the packaged one."
+    )
     api_host: str = Field(default="127.0.0.1", description="Host of the preview API the app serves.")
     api_port: int = Field(default=8002, ge=0, description="Port of the preview API; 0 = do not serve.")
