@@ -39,6 +39,14 @@ def _items(run: str) -> list[ItemDiscovered]:
     ]
 
 
+def _probe(run: str, n: int) -> ItemDiscovered:
+    return ItemDiscovered(producer="test", item=Item(
+        item_id=f"doi:10.5555/probe.{run}.{n}", source_id="crash-test",
+        title="Apixaban for stroke prevention in atrial fibrillation: a randomised trial of anticoagulation",
+        summary="Oral anticoagulation with apixaban reduced stroke in people with atrial fibrillation.",
+    ))
+
+
 class Tail:
     """Reads a whole topic in the background, as parsed events (the tests filter by their run's ids).
 
@@ -120,7 +128,16 @@ async def test_classify_killed_mid_stream_loses_nothing_and_notify_sends_once(ka
                                                  key=event.item.item_id.encode())
                     await asyncio.sleep(0.1)
 
-            await publish(items[:4])  # classify warms up (loads the model) on these
+            # Profiles and items travel on different topics, in no order between them: send probe
+            # items until one matches, so the profile is known to be in the index before the stream.
+            probe = 0
+            while not any(m.subscriber_id == subscriber for m in matched.events):
+                assert probe < 60, "classify never applied the profile"
+                event = _probe(run, probe)
+                await producer.send_and_wait(ITEMS, event.model_dump_json().encode(), key=event.item.item_id.encode())
+                probe += 1
+                await asyncio.sleep(3)
+            await publish(items[:4])
             await _until(lambda: len(done()) >= 4, 240, "classify to get going")
             # Then a stream: small batches, and the kill lands while it flows.
             streaming = asyncio.create_task(publish(items[4:]))
@@ -138,7 +155,7 @@ async def test_classify_killed_mid_stream_loses_nothing_and_notify_sends_once(ka
                 second.send_signal(signal.SIGTERM)
                 second.wait(timeout=60)
             seen = [e for e in classified.events if e.item.item_id in mine]
-            my_matches = [m for m in matched.events if m.subscriber_id == subscriber]
+            my_matches = [m for m in matched.events if m.subscriber_id == subscriber and m.item_id in mine]
     finally:
         await producer.stop()
         log.close()
