@@ -73,7 +73,12 @@ def create_api(
             return await run_in_threadpool(preview, app.state.classifier, body)
 
     @app.get("/health")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    async def health() -> dict[str, object]:
+        """Liveness, and how many profile points the index holds (None while the model loads)."""
+        if app.state.classifier is None:
+            return {"status": "ok", "profile_points": None}
+        async with lock:
+            points = await run_in_threadpool(app.state.classifier.index.count)
+        return {"status": "ok", "profile_points": points}
 
     return app

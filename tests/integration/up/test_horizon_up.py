@@ -95,7 +95,7 @@ def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
     try:
         deadline = time.monotonic() + 180
         assert _wait_ok(f"http://127.0.0.1:{base}/health", deadline).json()
-        assert _wait_ok(f"http://127.0.0.1:{base + 1}/health", deadline).json() == {"status": "ok"}
+        assert _wait_ok(f"http://127.0.0.1:{base + 1}/health", deadline).json()["status"] == "ok"
         assert _wait_ok(f"http://127.0.0.1:{base + 3}/healthz", deadline)
         login_page = _wait_ok(f"http://127.0.0.1:{base + 2}/login", deadline)
         assert "<form" in login_page.text
@@ -120,12 +120,13 @@ def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
         })
         assert subscriber.status_code == 201, subscriber.text
         subscriber_id = subscriber.json()["id"]
-        # Give classify the profile before the item arrives (it comes through the outbox and Kafka).
-        time.sleep(5)
+        deadline = time.monotonic() + 120
+        # The profile reaches classify through the outbox and Kafka; the item must come after it.
+        _wait(lambda: httpx.get(f"http://127.0.0.1:{base + 1}/health").json()["profile_points"], deadline,
+              "the profile in classify's index")
         added = httpx.post(f"http://127.0.0.1:{base}/sources", json={"url": feed.as_uri(), "title": "Up journal"})
         assert added.status_code == 201, added.text
 
-        deadline = time.monotonic() + 120
         preview = _wait(
             lambda: api.post(f"/subscribers/{subscriber_id}/preview").json(), deadline, "a preview from classify"
         )
