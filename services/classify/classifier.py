@@ -86,6 +86,7 @@ class Classifier:
         self.stats_path = stats_path
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._unsaved = 0
+        self._optimized_at = 0
 
     def _background(self) -> tuple[np.ndarray, list[lexical.Sparse], list[frozenset[str]]]:
         since = int(time.time()) - self.recent_days * 86400
@@ -202,6 +203,17 @@ class Classifier:
         optimize = getattr(self.index, "optimize", None)
         if optimize is not None:
             optimize()
+
+    def optimize_if_grown(self, min_points: int = 10_000, growth: float = 0.25) -> bool:
+        """Rebuild the HNSW graph once the index holds `min_points` and has grown by `growth`
+        since the last build, so that matching stays fast as subscribers arrive. True if built."""
+        count = self.index.count()
+        if count < min_points or count < self._optimized_at * (1 + growth):
+            return False
+        self.optimize()
+        self._optimized_at = count
+        log.info("profile index optimised", extra={"points": count})
+        return True
 
     def save_stats(self) -> None:
         if self.stats_path is not None:

@@ -119,3 +119,23 @@ def test_preview_shows_recent_items_a_draft_would_match(classifier):
     rows = classifier.preview(draft, days=7)
     assert [r.item_id for r in rows] == ["doi:10.1/af"]
     assert rows[0].reasons[0].kind == "interest"
+
+
+def test_the_hnsw_graph_is_rebuilt_as_the_profile_index_grows(classifier):
+    built: list[int] = []
+    original = classifier.index.optimize if hasattr(classifier.index, "optimize") else (lambda: None)
+
+    def counting_optimize() -> None:
+        built.append(classifier.index.count())
+        original()
+
+    classifier.index.optimize = counting_optimize
+    assert classifier.optimize_if_grown(min_points=3) is False  # empty index
+    for n in range(1, 7):
+        classifier.apply_profiles([profile_event(f"sub-{n}", interests=[f"interest number {n} in cardiology"])])
+        classifier.optimize_if_grown(min_points=3, growth=0.5)
+    points = classifier.index.count()
+    # Built on first reaching the minimum, then again only after 50% growth, never on every change.
+    assert built and built[0] >= 3
+    assert all(later >= earlier * 1.5 for earlier, later in zip(built, built[1:]))
+    assert len(built) < 6 and built[-1] <= points
