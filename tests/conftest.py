@@ -19,7 +19,9 @@ import logging
 import os
 import shutil
 import socket
+import time
 import uuid
+import warnings
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
@@ -161,8 +163,23 @@ def postgres_url(postgres_server_url: str) -> Iterator[str]:
     try:
         yield server.set(drivername="postgresql+psycopg", database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(admin_dsn, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(psycopg, admin_dsn, name)
+
+
+def _drop_database(psycopg, admin_dsn: str, name: str, attempts: int = 5) -> None:
+    """Drop a test database; a backend the test role may not end (an autovacuum worker that
+    has just attached) is waited out, and a database that still cannot go is left with a warning
+    on the throw-away server rather than failing the test that used it."""
+    last: Exception | None = None
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(admin_dsn, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege as exc:
+            last = exc
+            time.sleep(0.5 * (attempt + 1))
+    warnings.warn(f"test database {name} left behind: {last}", stacklevel=2)
 
 
 @pytest.fixture
