@@ -6,12 +6,13 @@ import asyncio
 from contextlib import asynccontextmanager
 from dataclasses import asdict
 
-from fastapi import FastAPI
+from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from contracts import MatchReason, Profile
 from services.classify.classifier import Classifier
+from services.classify.profiles import point_id
 from services.classify.settings import ClassifySettings
 
 
@@ -71,6 +72,21 @@ def create_api(
     async def post_preview(body: PreviewRequest) -> PreviewResponse:
         async with lock:
             return await run_in_threadpool(preview, app.state.classifier, body)
+
+    @app.get("/profiles/{subscriber_id}")
+    async def profile_state(subscriber_id: str) -> dict[str, object]:
+        """Whether a subscriber's profile is in the index, at which version (404 if never seen)."""
+        async with lock:
+            hits = await run_in_threadpool(app.state.classifier.index.retrieve, [point_id(subscriber_id, "profile")])
+        if not hits:
+            raise HTTPException(404, "no profile for this subscriber in the index")
+        payload = hits[0].payload
+        return {
+            "subscriber_id": subscriber_id,
+            "version": payload.get("version"),
+            "deleted": bool(payload.get("deleted")),
+            "active": bool(payload.get("active")),
+        }
 
     @app.get("/health")
     async def health() -> dict[str, object]:

@@ -19,7 +19,7 @@ from email.utils import format_datetime
 import httpx
 import pytest
 
-pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(420)]
 
 
 def _free_base(count: int = 4) -> int:
@@ -120,10 +120,10 @@ def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
         })
         assert subscriber.status_code == 201, subscriber.text
         subscriber_id = subscriber.json()["id"]
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 180
         # The profile reaches classify through the outbox and Kafka; the item must come after it.
-        _wait(lambda: httpx.get(f"http://127.0.0.1:{base + 1}/health").json()["profile_points"], deadline,
-              "the profile in classify's index")
+        _wait(lambda: httpx.get(f"http://127.0.0.1:{base + 1}/profiles/{subscriber_id}").status_code == 200,
+              deadline, "the profile in classify's index")
         added = httpx.post(f"http://127.0.0.1:{base}/sources", json={"url": feed.as_uri(), "title": "Up journal"})
         assert added.status_code == 201, added.text
 
