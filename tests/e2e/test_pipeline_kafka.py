@@ -85,7 +85,10 @@ def _messages_to(outbox: Path, address: str) -> list[email.message.EmailMessage]
 
 
 async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kafka_bootstrap, tmp_path):
+    from sqlmodel import select
+
     from services.classify.app import create_app as classify_app
+    from services.classify.profiles import point_id
     from services.classify.settings import ClassifySettings
     from services.ingest.app import create_app as ingest_app
     from services.ingest.settings import IngestSettings
@@ -96,6 +99,7 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
     from services.subscriptions import store as subs_store
     from services.subscriptions import usecases
     from services.subscriptions.app import create_app as subscriptions_app
+    from services.subscriptions.models import Subscriber
     from services.subscriptions.settings import SubscriptionsSettings
 
     run = tmp_path.name.replace("_", "-")[-20:]
@@ -110,6 +114,8 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
         report = usecases.import_subscribers(session, SUBSCRIBERS.format(run=run).encode(), "yaml", None, None)
         session.commit()
     assert report.errors == [] and report.created == 2
+    with subs_store.session_factory(engine)() as session:
+        subscriber_ids = [s.id for s in session.exec(select(Subscriber)).all()]
 
     feed = tmp_path / "feed.xml"
     feed.write_text(FEED.format(run=run))
@@ -138,8 +144,14 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
             started.append(app)
 
         classifier = lambda: apps["classify"].classify_state["classifier"]  # noqa: E731
-        # Profiles go subscriptions -> Kafka -> classify before any item arrives.
-        await _until(lambda: classifier() is not None and classifier().index.count() > 0, 180, "profiles in classify")
+        profile_points = [point_id(s, "profile") for s in subscriber_ids]
+
+        def both_profiles_indexed() -> bool:
+            return classifier() is not None and len(classifier().index.retrieve(profile_points)) == 2
+
+        # Profiles go subscriptions -> Kafka -> classify before any item arrives (the broker may
+        # also carry other tests' profiles, so wait for these two by id).
+        await _until(both_profiles_indexed, 180, "both profiles in classify")
 
         ingest = ingest_app(
             IngestSettings(allow_file_urls=True, api_port=0, poll_tick_s=0.5), kafka, store=ingest_store
