@@ -62,3 +62,15 @@ class ProfileIndex(Protocol):
     def count(self) -> int: ...
 
     def close(self) -> None: ...
+
+
+def split_results(
+    results: list[list[Hit]], n_dense: int, sparse_rows: list[int], n_sparse: int
+) -> tuple[list[list[Hit]], list[list[Hit]]]:
+    """Split one batch of query results (the dense queries, then a sparse query for each row in
+    `sparse_rows`) back into per-item dense hits and per-item lexical hits (empty where an item
+    had no sparse vector)."""
+    lexical: list[list[Hit]] = [[] for _ in range(n_sparse)]
+    for row, hits in zip(sparse_rows, results[n_dense:]):
+        lexical[row] = hits
+    return results[:n_dense], lexical

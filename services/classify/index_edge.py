@@ -30,7 +30,7 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
-from services.classify.index import ANY, DENSE, LEXICAL, Hit, IndexPoint, ItemFilter
+from services.classify.index import ANY, DENSE, LEXICAL, Hit, IndexPoint, ItemFilter, split_results
 from services.classify.lexical import Sparse
 from services.classify.recent import RecentItem, recent_id
 
@@ -113,10 +113,7 @@ class EdgeProfileIndex:
             for n in where
         ]
         results = self._batch(reqs)
-        lexical: list[list[Hit]] = [[] for _ in sparse]
-        for n, hits in zip(where, results[len(dense):]):
-            lexical[n] = hits
-        return results[: len(dense)], lexical
+        return split_results(results, len(dense), where, len(sparse))
 
     def by_topics(self, topic_ids: Sequence[str], flt: ItemFilter, limit: int) -> list[Hit]:
         if not topic_ids:
