@@ -56,7 +56,8 @@ def _sparse(v: Sparse) -> SparseVector:
 
 
 def _hit(p) -> Hit:
-    return Hit(str(p.id), float(getattr(p, "score", 0.0) or 0.0), dict(p.payload or {}))
+    payload = p.payload  # a fresh dict from the engine on each access: read once, no copy
+    return Hit(str(p.id), float(getattr(p, "score", 0.0) or 0.0), payload if payload is not None else {})
 
 
 class EdgeProfileIndex:

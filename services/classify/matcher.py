@@ -22,7 +22,7 @@ from contracts import MatchReason, TopicTag
 from services.classify.index import Hit, ItemFilter, ProfileIndex
 from services.classify.lexical import Sparse
 from services.classify.profiles import point_id
-from services.classify.scoring import Calibration, calibrated_score, design_score, fuse
+from services.classify.scoring import COMPONENTS, PRIOR, WEIGHTS, Calibration, calibrated_score
 
 log = logging.getLogger(__name__)
 
@@ -59,74 +59,112 @@ def excluded_by_terms(exclude_terms: Sequence[Sequence[str]], item_terms: frozen
     return any(entry and all(t in item_terms for t in entry) for entry in exclude_terms)
 
 
-def score_subscriber(
-    meta: dict, dense_hits: Sequence[Hit], lexical: float | None, item: ItemQuery, dense_floor: float,
-    min_score: float | None = None,
-) -> Match | None:
-    """Score one subscriber from its hits; None when an exclusion removes the item, or when
-    the score falls below `min_score` (reasons are only built for what is kept)."""
-    if meta.get("exclude_terms") and excluded_by_terms(meta["exclude_terms"], item.terms):
-        return None
-    by_kind: dict[str, dict[int, float]] = defaultdict(dict)
-    for h in dense_hits:
-        by_kind[h.payload.get("kind", "")][int(h.payload.get("n", 0))] = h.score
-    n_int, n_ex = int(meta.get("n_interests", 0)), int(meta.get("n_examples", 0))
-    interest = example = best_ex_score = None
-    best_int = best_ex = -1
-    if n_int:
-        got = by_kind["interest"]
-        scores = [got.get(i, dense_floor) for i in range(n_int)]
-        best_int = max(range(n_int), key=scores.__getitem__)
-        interest = scores[best_int]
-    if n_ex:
-        got = by_kind["example"]
-        scores = [got.get(i, dense_floor) for i in range(n_ex)]
-        best_ex = max(range(n_ex), key=scores.__getitem__)
-        example, best_ex_score = sum(scores) / n_ex, scores[best_ex]
-    contrast = None
-    if meta.get("n_contrast"):
-        contrast = by_kind["contrast"].get(0, dense_floor)
-    positive = max(v for v in (interest, best_ex_score, -1.0) if v is not None)
-    if any(s >= EXCLUSION_MIN and s >= positive for s in by_kind["exclusion"].values()):
-        return None
-    has_text = bool(n_int or n_ex)
-    design = design_score(meta["design"], item.design) if meta.get("design") else None
-    components = {"interest": interest, "example": example, "lexical": lexical if has_text else None,
-                  "contrast": contrast, "design": design}
-    calibration = meta.get("_calibration")
-    if calibration is None:
-        calibration = meta["_calibration"] = Calibration.from_payload(meta.get("calibration"))
-    wanted = meta.get("topics")
-    topic_tags = [t for t in item.tags if t.topic_id in wanted] if wanted else []
-    if has_text:
-        z = fuse(components, calibration)
-        if topic_tags:
-            z += TOPIC_BONUS * max(t.score for t in topic_tags)
-        score = calibrated_score(z, calibration.cut)
-    else:  # a topics-only profile: the tag score is the match score
-        score = max((t.score for t in topic_tags), default=0.0)
-        z = score if topic_tags else float("-inf")
-    if min_score is not None and score < min_score:
-        return None
-    reasons: list[tuple[float, MatchReason]] = []
-    if interest is not None:
-        reasons.append((calibration.z("interest", interest),
-                        MatchReason(kind="interest", text=meta["interests"][best_int], score=round(interest, 4))))
-    if example is not None:
-        reasons.append((calibration.z("example", example),
-                        MatchReason(kind="example", text=meta["examples"][best_ex], score=round(best_ex_score, 4))))
-    for t in topic_tags:
-        reasons.append((TOPIC_BONUS * t.score, MatchReason(kind="topic", text=t.label, score=round(t.score, 4))))
-    reasons.sort(key=lambda r: -r[0])
-    return Match(
-        subscriber_id=meta["subscriber_id"],
-        organisation_id=meta.get("organisation_id", ""),
-        score=round(score, 6),
-        z=z,
-        reasons=[r for _, r in reasons],
-        components=components,
-        urgent_alerts=bool(meta.get("urgent_alerts", 1)),
-    )
+class ProfileScorer:
+    """One profile's scoring, prepared once from its profile point's payload and cached by the
+    matcher: calibration as plain numbers, design weights as a base plus per-marker deltas (so
+    an item costs its own markers, not the profile's), the cut as a fused-z bar per threshold."""
+
+    def __init__(self, meta: dict) -> None:
+        self.meta = meta
+        self.subscriber_id = meta["subscriber_id"]
+        self.live = not meta.get("deleted") and bool(meta.get("active", 1))
+        self.n_int, self.n_ex = int(meta.get("n_interests", 0)), int(meta.get("n_examples", 0))
+        self.has_text = bool(self.n_int or self.n_ex)
+        self.has_contrast = bool(meta.get("n_contrast"))
+        self.exclude_terms = meta.get("exclude_terms") or ()
+        self.calibration = Calibration.from_payload(meta.get("calibration"))
+        self.cut = self.calibration.cut
+        self.wanted = set(meta.get("topics") or ())
+        design = meta.get("design") or {}
+        self.has_design = bool(design)
+        self.design_base = sum(float(w[1]) for w in design.values())
+        self.design_delta = {f: float(w[0]) - float(w[1]) for f, w in design.items()}
+        present = {"interest": self.n_int > 0, "example": self.n_ex > 0, "lexical": self.has_text,
+                   "contrast": self.has_contrast, "design": self.has_design}
+        # fuse() as one affine map per component: scale * value + offset, summed
+        weight = sum(WEIGHTS[k] for k in COMPONENTS if present[k])
+        rescale = sum(WEIGHTS.values()) / weight if weight else 0.0
+        self._affine: dict[str, tuple[float, float]] = {}
+        for k in COMPONENTS:
+            if present[k]:
+                mean, std = self.calibration.stats.get(k, PRIOR[k])
+                scale = WEIGHTS[k] * rescale / max(std, 1e-6)
+                self._affine[k] = (scale, -mean * scale)
+
+    def design(self, features: frozenset[str]) -> float | None:
+        if not self.has_design:
+            return None
+        delta = self.design_delta
+        return self.design_base + sum(delta[f] for f in features if f in delta)
+
+    def score(self, dense_hits: Sequence[Hit], lexical: float | None, item: ItemQuery, dense_floor: float,
+              min_score: float | None = None) -> Match | None:
+        """This profile's match for the item, from its hits; None when an exclusion removes the
+        item, or when the score falls below `min_score` (reasons are only built for what is kept)."""
+        if self.exclude_terms and excluded_by_terms(self.exclude_terms, item.terms):
+            return None
+        interests = [dense_floor] * self.n_int
+        examples = [dense_floor] * self.n_ex
+        contrast = dense_floor if self.has_contrast else None
+        exclusion = -1.0
+        for h in dense_hits:
+            kind, n = h.payload.get("kind", ""), int(h.payload.get("n", 0))
+            if kind == "interest" and n < self.n_int:
+                interests[n] = h.score
+            elif kind == "example" and n < self.n_ex:
+                examples[n] = h.score
+            elif kind == "contrast" and n == 0 and contrast is not None:
+                contrast = h.score
+            elif kind == "exclusion":
+                exclusion = max(exclusion, h.score)
+        interest = max(interests) if interests else None
+        best_ex_score = max(examples) if examples else None
+        example = sum(examples) / self.n_ex if examples else None
+        positive = max(v for v in (interest, best_ex_score, -1.0) if v is not None)
+        if exclusion >= EXCLUSION_MIN and exclusion >= positive:
+            return None
+        components = {"interest": interest, "example": example, "lexical": lexical if self.has_text else None,
+                      "contrast": contrast, "design": self.design(item.design)}
+        topic_tags = [t for t in item.tags if t.topic_id in self.wanted] if self.wanted else []
+        if self.has_text:
+            z = 0.0
+            for k, (scale, offset) in self._affine.items():
+                z += scale * components[k] + offset
+            if topic_tags:
+                z += TOPIC_BONUS * max(t.score for t in topic_tags)
+            score = calibrated_score(z, self.cut)
+        else:  # a topics-only profile: the tag score is the match score
+            score = max((t.score for t in topic_tags), default=0.0)
+            z = score if topic_tags else float("-inf")
+        if min_score is not None and score < min_score:
+            return None
+        return self._match(components, interests, examples, topic_tags, score, z)
+
+    def _match(self, components: dict, interests: list[float], examples: list[float], topic_tags: list[TopicTag],
+               score: float, z: float) -> Match:
+        meta, calibration = self.meta, self.calibration
+        reasons: list[tuple[float, MatchReason]] = []
+        if interests:
+            best = max(range(len(interests)), key=interests.__getitem__)
+            reasons.append((calibration.z("interest", components["interest"]),
+                            MatchReason(kind="interest", text=meta["interests"][best],
+                                        score=round(components["interest"], 4))))
+        if examples:
+            best = max(range(len(examples)), key=examples.__getitem__)
+            reasons.append((calibration.z("example", components["example"]),
+                            MatchReason(kind="example", text=meta["examples"][best], score=round(examples[best], 4))))
+        for t in topic_tags:
+            reasons.append((TOPIC_BONUS * t.score, MatchReason(kind="topic", text=t.label, score=round(t.score, 4))))
+        reasons.sort(key=lambda r: -r[0])
+        return Match(
+            subscriber_id=self.subscriber_id,
+            organisation_id=meta.get("organisation_id", ""),
+            score=round(score, 6),
+            z=z,
+            reasons=[r for _, r in reasons],
+            components=components,
+            urgent_alerts=bool(meta.get("urgent_alerts", 1)),
+        )
 
 
 class Matcher:
@@ -136,19 +174,24 @@ class Matcher:
         self.index = index
         self.threshold = threshold
         self.candidates = candidates
-        self._meta: dict[str, dict] = {}
+        self._scorers: dict[str, ProfileScorer] = {}
 
     def forget(self, subscriber_ids: Sequence[str]) -> None:
         """Drop cached profile metadata (after a profile changed)."""
         for s in subscriber_ids:
-            self._meta.pop(s, None)
+            self._scorers.pop(s, None)
 
-    def _metas(self, subscriber_ids: set[str]) -> dict[str, dict]:
-        missing = [s for s in subscriber_ids if s not in self._meta]
+    def _cache(self, payload: dict) -> None:
+        sub = payload["subscriber_id"]
+        if sub not in self._scorers:
+            self._scorers[sub] = ProfileScorer(payload)
+
+    def _profiles(self, subscriber_ids: set[str]) -> list[ProfileScorer]:
+        missing = [s for s in subscriber_ids if s not in self._scorers]
         if missing:
             for h in self.index.retrieve([point_id(s, "profile") for s in missing]):
-                self._meta[h.payload["subscriber_id"]] = h.payload
-        return {s: self._meta[s] for s in subscriber_ids if s in self._meta}
+                self._cache(h.payload)
+        return [self._scorers[s] for s in subscriber_ids if s in self._scorers]
 
     def score(self, items: Sequence[ItemQuery], min_score: float | None = None) -> list[list[Match]]:
         """Every candidate subscriber's match for each item (at or above `min_score` if given),
@@ -168,13 +211,13 @@ class Matcher:
                 grouped[h.payload["subscriber_id"]].append(h)
             lex = {h.payload["subscriber_id"]: h.score for h in shits}
             for h in topic_hits:
-                self._meta.setdefault(h.payload["subscriber_id"], h.payload)
-            metas = self._metas(set(grouped) | set(lex) | {h.payload["subscriber_id"] for h in topic_hits})
+                self._cache(h.payload)
             matches = []
-            for sub, meta in metas.items():
-                if meta.get("deleted") or not meta.get("active", 1):
+            for profile in self._profiles(set(grouped) | set(lex) | {h.payload["subscriber_id"] for h in topic_hits}):
+                if not profile.live:
                     continue
-                m = score_subscriber(meta, grouped.get(sub, []), lex.get(sub, lex_floor), item, dense_floor, min_score)
+                sub = profile.subscriber_id
+                m = profile.score(grouped.get(sub, ()), lex.get(sub, lex_floor), item, dense_floor, min_score)
                 if m is not None:
                     matches.append(m)
             matches.sort(key=lambda m: -m.z)

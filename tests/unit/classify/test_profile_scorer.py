@@ -1,0 +1,67 @@
+"""The matcher's per-profile scorer agrees with the reference scoring functions it is prepared from."""
+
+import numpy as np
+
+from contracts import TopicTag
+from services.classify.index import Hit, ItemFilter
+from services.classify.matcher import TOPIC_BONUS, ItemQuery, ProfileScorer
+from services.classify.scoring import Calibration, calibrated_score, design_score, fuse
+
+CAL = Calibration({"interest": (0.1, 0.08), "example": (0.15, 0.07), "lexical": (0.4, 1.3), "contrast": (0.02, 0.09),
+                   "design": (-0.3, 0.9)}, cut=9.0)
+DESIGN = {"randomised": (1.2, -0.4), "animal": (-2.0, 0.1), "title:placebo": (0.7, -0.05)}
+
+
+def meta(**extra):
+    return {"subscriber_id": "s1", "organisation_id": "o1", "active": 1, "deleted": 0,
+            "interests": ["heart failure drugs", "beta blockers"], "examples": ["pmid:1", "pmid:2"],
+            "n_interests": 2, "n_examples": 2, "n_contrast": 1, "calibration": CAL.as_payload(),
+            "design": {f: list(w) for f, w in DESIGN.items()}, **extra}
+
+
+def hit(kind, n, score):
+    return Hit(f"{kind}-{n}", score, {"subscriber_id": "s1", "kind": kind, "n": n})
+
+
+def item(design=frozenset(), tags=(), terms=frozenset()):
+    return ItemQuery(np.zeros(4, np.float32), {}, terms, ItemFilter("article", "src"), tags=tags, design=design)
+
+
+def test_fused_z_and_score_match_the_reference_functions():
+    hits = [hit("interest", 1, 0.52), hit("example", 0, 0.61), hit("contrast", 0, 0.33)]
+    features = frozenset({"randomised", "title:placebo", "blind"})
+    m = ProfileScorer(meta()).score(hits, 6.5, item(features), dense_floor=0.2)
+    expected = {"interest": 0.52, "example": (0.61 + 0.2) / 2, "lexical": 6.5, "contrast": 0.33,
+                "design": design_score(DESIGN, features)}
+    z = fuse(expected, CAL)
+    assert m is not None and abs(m.z - z) < 1e-9
+    assert abs(m.score - calibrated_score(z, CAL.cut)) < 1e-6
+    assert m.components == expected
+    # reasons, strongest first: the best interest (z 5.25) before the examples' mean (z 3.64)
+    assert [(r.kind, r.text) for r in m.reasons] == [("interest", "beta blockers"), ("example", "pmid:1")]
+
+
+def test_missing_parts_are_left_out_and_topics_add_their_bonus():
+    plain = meta(n_examples=0, examples=[], n_contrast=0, design=None, topics=["cardiology"])
+    tag = TopicTag(topic_id="cardiology", label="Cardiology", score=0.8)
+    m = ProfileScorer(plain).score([hit("interest", 0, 0.45)], 2.0, item(tags=(tag,)), dense_floor=0.1)
+    z = fuse({"interest": 0.45, "lexical": 2.0}, CAL) + TOPIC_BONUS * 0.8
+    assert abs(m.z - z) < 1e-9
+    assert any(r.kind == "topic" and r.text == "Cardiology" for r in m.reasons)
+
+
+def test_below_min_score_and_exclusions_give_nothing():
+    scorer = ProfileScorer(meta(exclude_terms=[["rat"]]))
+    weak = scorer.score([hit("interest", 0, 0.11)], 0.0, item(), dense_floor=0.05, min_score=0.5)
+    assert weak is None
+    strong = [hit("interest", 0, 0.9), hit("example", 0, 0.9), hit("example", 1, 0.9)]
+    assert scorer.score(strong, 20.0, item(), dense_floor=0.05, min_score=0.5) is not None
+    assert scorer.score(strong, 20.0, item(terms=frozenset({"rat"})), dense_floor=0.05) is None
+    near_exclusion = strong + [hit("exclusion", 0, 0.95)]
+    assert scorer.score(near_exclusion, 20.0, item(), dense_floor=0.05) is None
+
+
+def test_inactive_and_deleted_profiles_are_not_live():
+    assert ProfileScorer(meta()).live
+    assert not ProfileScorer(meta(active=0)).live
+    assert not ProfileScorer(meta(deleted=1)).live
