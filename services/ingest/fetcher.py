@@ -15,10 +15,11 @@ from datetime import datetime
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
 
+import httpcore
 import httpx
 
 from services.ingest.errors import ErrorKind, IngestError
-from services.ingest.netguard import check_url
+from services.ingest.netguard import ForbiddenAddress, GuardedBackend, check_url
 from services.ingest.schedule import parse_retry_after
 from services.ingest.settings import IngestSettings
 
@@ -47,11 +48,28 @@ class FetchResult:
 
 
 def make_client(settings: IngestSettings) -> httpx.AsyncClient:
-    """The shared HTTP client: timeouts, User-Agent, no automatic redirects."""
+    """The shared HTTP client: timeouts, User-Agent, no automatic redirects; unless private
+    addresses are allowed, its connections go through the SSRF guard's own resolution."""
     timeout = httpx.Timeout(connect=settings.connect_timeout_s, read=settings.read_timeout_s,
                             write=settings.read_timeout_s, pool=settings.connect_timeout_s)
-    return httpx.AsyncClient(timeout=timeout, follow_redirects=False,
+    transport = None if settings.allow_private_addresses else guarded_transport()
+    return httpx.AsyncClient(timeout=timeout, follow_redirects=False, transport=transport,
                              headers={"User-Agent": settings.user_agent, "Accept": ACCEPT})
+
+
+def guarded_transport() -> httpx.AsyncHTTPTransport:
+    """httpx's transport over a connection pool whose network backend is the SSRF guard.
+
+    httpx has no parameter for httpcore's network backend, so the pool it builds is replaced
+    by an equal one (httpx's defaults: its TLS context, HTTP/1.1, its limits) that has it;
+    tests/integration/ingest/test_fetcher.py fails if a new httpx stops using it."""
+    transport = httpx.AsyncHTTPTransport()
+    limits = httpx.Limits()
+    transport._pool = httpcore.AsyncConnectionPool(  # noqa: SLF001 (see above)
+        ssl_context=httpx.create_ssl_context(), max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections, keepalive_expiry=limits.keepalive_expiry,
+        http1=True, http2=False, network_backend=GuardedBackend())
+    return transport
 
 
 async def fetch(client: httpx.AsyncClient, url: str, settings: IngestSettings, now: datetime, *,
@@ -66,6 +84,8 @@ async def fetch(client: httpx.AsyncClient, url: str, settings: IngestSettings, n
         return _error(url, ErrorKind.timeout, f"no complete response within {settings.total_timeout_s:g} s")
     except httpx.TimeoutException as exc:
         return _error(url, ErrorKind.timeout, f"{type(exc).__name__}: {exc or 'timed out'}")
+    except ForbiddenAddress as exc:
+        return _error(url, ErrorKind.forbidden_address, str(exc))
     except httpx.ConnectError as exc:
         return _error(url, ErrorKind.connect_error, f"cannot connect: {exc}")
     except httpx.InvalidURL as exc:

@@ -1,7 +1,10 @@
 """SSRF guard: a feed URL may only reach public addresses unless a setting allows private ones.
 
 The host is resolved and every address it resolves to is checked; one private, loopback,
-link-local, multicast, reserved or unspecified address refuses the whole URL.
+link-local, multicast, reserved or unspecified address refuses the whole URL. `check_url`
+gives the named error before any request; `GuardedBackend` then makes the connection itself
+to an address it has just checked, so a host that answers DNS with a public address for the
+check and a private one for the connection (DNS rebinding) still reaches nothing private.
 """
 
 from __future__ import annotations
@@ -9,7 +12,10 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+from collections.abc import Iterable
 from urllib.parse import urlsplit
+
+import httpcore
 
 from services.ingest.errors import ErrorKind, IngestError
 
@@ -51,3 +57,44 @@ async def check_url(url: str, allow_private: bool) -> IngestError | None:
             kind=ErrorKind.forbidden_address,
             message=f"{parts.hostname} resolves to a non-public address ({', '.join(refused) or 'none'})")
     return None
+
+
+class ForbiddenAddress(Exception):
+    """A connection to a non-public address was refused at connect time."""
+
+
+class GuardedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting by address: the host is resolved here, every
+    address must be public, and the socket is opened to one of those very addresses (TLS still
+    verifies and sends the host name, which httpcore passes separately)."""
+
+    def __init__(self, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self._inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
+        try:
+            async with asyncio.timeout(timeout):
+                addresses = await resolve(host, port)
+        except TimeoutError as exc:
+            raise httpcore.ConnectTimeout(f"resolving {host} timed out") from exc
+        except (socket.gaierror, UnicodeError, OSError) as exc:
+            raise httpcore.ConnectError(f"cannot resolve {host}: {exc}") from exc
+        refused = [a for a in addresses if not is_public(a)]
+        if refused or not addresses:
+            raise ForbiddenAddress(f"{host} resolves to a non-public address ({', '.join(refused) or 'none'})")
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self._inner.connect_tcp(address, port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable | None = None) -> httpcore.AsyncNetworkStream:
+        raise ForbiddenAddress("unix sockets are not feed addresses")
+
+    async def sleep(self, seconds: float) -> None:
+        await self._inner.sleep(seconds)

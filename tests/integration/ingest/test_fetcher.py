@@ -91,3 +91,35 @@ async def test_file_urls_need_the_setting(tmp_path):
 async def test_connection_refused_is_a_named_error():
     got = await get("http://127.0.0.1:9/feed")
     assert got.error.kind is ErrorKind.connect_error
+
+
+async def test_a_host_that_rebinds_to_a_private_address_after_the_check_is_refused(server, monkeypatch):
+    """DNS rebinding: the host answers with a public address for the check and loopback for
+    the connection; the guard connects only to what it has itself resolved and checked."""
+    from services.ingest import netguard
+
+    answers = iter([["93.184.215.14"], ["127.0.0.1"]])
+
+    async def rebinding(host: str, port: int) -> list[str]:
+        return next(answers)
+
+    monkeypatch.setattr(netguard, "resolve", rebinding)
+    requests_before = len(server.agents)
+    got = await get(server.url("/feed").replace("127.0.0.1", "localhost"), IngestSettings(allow_private_addresses=False))
+    assert got.error.kind is ErrorKind.forbidden_address and "127.0.0.1" in got.error.message
+    assert len(server.agents) == requests_before  # nothing reached the private address
+
+
+async def test_the_guarded_client_connects_to_the_address_it_checked(server, monkeypatch):
+    """The guard's own resolution is the one used: a name the system cannot resolve is
+    reached through the (here, allowed) address the guard resolved it to."""
+    from services.ingest import netguard
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return ["127.0.0.1"]
+
+    monkeypatch.setattr(netguard, "resolve", resolve)
+    monkeypatch.setattr(netguard, "is_public", lambda address: address == "127.0.0.1")
+    url = server.url("/feed").replace("127.0.0.1", "feeds.publisher.invalid")
+    got = await get(url, IngestSettings(allow_private_addresses=False))
+    assert got.error is None and got.status == 200 and b"<rss" in got.body
