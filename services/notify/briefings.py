@@ -1,20 +1,24 @@
 """Monthly board briefings: gather an organisation's month from the store, then send per board member.
 
 Same delivery protocol as digests (intent, send, mark sent), keyed (subscriber, 'briefing',
-'YYYY-MM'), so a briefing goes once per month and member.
+'YYYY-MM'), so a briefing goes once per month and member. The briefing also goes as an A4 PDF
+attachment (setting briefing_pdf), rendered once per organisation: board members file it with
+their papers and forward it, so its links are the items' own rather than tracked ones.
 """
 
 from __future__ import annotations
 
 import logging
 from collections import Counter
+from dataclasses import replace
 from datetime import datetime
 from typing import TYPE_CHECKING
 
 from contracts import DigestSent, EvidenceType, Item, Profile, TopicTag
 from services.notify.briefing import GUIDANCE, BriefItem, Briefing, build_briefing, theme_counts
 from services.notify.message import delivery_id
-from services.notify.render import Recipient, render_briefing
+from services.notify.pdf import PdfUnavailable, html_to_pdf
+from services.notify.render import Attachment, Recipient, Rendered, render_briefing, render_briefing_print
 from services.notify.schedule import due_briefing_month, month_bounds, month_key, previous_month
 
 if TYPE_CHECKING:
@@ -79,15 +83,40 @@ def run_briefings(n: "Notifier", now: datetime, *, force: bool = False) -> list[
         if briefing.empty:
             log.info("nothing to brief", extra={"organisation_id": org, "period": period})
             continue
+        pdfs: dict[str, Attachment | None] = {}
         for sid, profile in people:
             recipient = Recipient(sid, org, profile.name, profile.email)
             rendered = render_briefing(
                 briefing, recipient=recipient, organisation=profile.organisation_name, period_label=label,
                 digest_id=delivery_id(sid, "briefing", period), brand=n.brand, links=n.links,
             )
+            if n.settings.briefing_pdf:
+                name = profile.organisation_name
+                if name not in pdfs:
+                    pdfs[name] = briefing_pdf(n, briefing, organisation=name, period=period, label=label, now=now)
+                rendered = with_attachment(rendered, pdfs[name])
             item_ids = [e.item_id for e in briefing.guidance] + [e.item_id for t in briefing.themes for e in t.entries]
             row = n.compose(recipient, "briefing", period, rendered, list(dict.fromkeys(item_ids)), now)
             if row is not None and n.log.claim(row, []):
                 event = n.deliver(row, now)
                 sent += [event] if event else []
     return sent
+
+
+def briefing_pdf(n: "Notifier", briefing: Briefing, *, organisation: str, period: str, label: str,
+                 now: datetime) -> Attachment | None:
+    """The briefing as a PDF attachment; None (and an error logged) if it cannot be made, so
+    that the e-mail still goes."""
+    prepared = now.astimezone(n.tz).strftime("%-d %B %Y")
+    html = render_briefing_print(briefing, organisation=organisation, period_label=label, brand=n.brand,
+                                 prepared=prepared)
+    try:
+        data = html_to_pdf(html)
+    except PdfUnavailable as exc:
+        log.error("briefing PDF not made", extra={"period": period, "error": str(exc)})
+        return None
+    return Attachment(filename=f"board-briefing-{period}.pdf", content_type="application/pdf", data=data)
+
+
+def with_attachment(rendered: Rendered, attachment: Attachment | None) -> Rendered:
+    return rendered if attachment is None else replace(rendered, attachments=(*rendered.attachments, attachment))

@@ -1,4 +1,5 @@
-"""Build the RFC 5322 message that goes out: headers, multipart/alternative text + HTML. Pure.
+"""Build the RFC 5322 message that goes out: headers, multipart/alternative text + HTML (inside
+multipart/mixed when there are attachments, such as the board briefing's PDF). Pure.
 
 The Message-ID is derived from the delivery key (subscriber, kind, period), so the same digest
 always carries the same id: a resend after a crash can be recognised as the same message.
@@ -7,6 +8,7 @@ always carries the same id: a resend after a crash can be recognised as the same
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from email.headerregistry import Address
 from email.message import EmailMessage
@@ -37,6 +39,7 @@ def digest_sent_event_id(subscriber_id: str, kind: str, period: str) -> str:
 def build_message(
     *, sender_name: str, sender: str, to_name: str, to: str, subject: str, text: str, html: str,
     message_id: str, date: datetime, list_unsubscribe: str, kind: str,
+    attachments: Sequence[tuple[str, str, bytes]] = (),
 ) -> bytes:
     """The exact bytes SMTP carries (CRLF line ends), as also written to the outbox."""
     msg = EmailMessage(policy=_POLICY)
@@ -51,4 +54,7 @@ def build_message(
     msg["X-Horizon-Kind"] = kind
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
+    for filename, content_type, data in attachments:  # the alternatives become the first part of multipart/mixed
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
     return msg.as_bytes()

@@ -165,6 +165,7 @@ class Notifier:
                 sender_name=s.library_name, sender=s.from_address, to_name=recipient.name, to=recipient.email,
                 subject=rendered.subject, text=rendered.text, html=rendered.html, message_id=mid, date=now,
                 list_unsubscribe=self.links.list_unsubscribe(recipient.subscriber_id), kind=kind,
+                attachments=[(a.filename, a.content_type, a.data) for a in rendered.attachments],
             )
         except ValueError as exc:  # an address the e-mail library refuses: nothing can be sent
             log.error("message not composed", extra={"subscriber_id": recipient.subscriber_id, "error": str(exc)})

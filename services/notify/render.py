@@ -31,10 +31,18 @@ _inliner = css_inline.CSSInliner(keep_style_tags=False)
 
 
 @dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str  # e.g. "application/pdf"
+    data: bytes
+
+
+@dataclass(frozen=True)
 class Rendered:
     subject: str
     html: str
     text: str
+    attachments: tuple[Attachment, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -123,6 +131,23 @@ STAT_LABELS = (
 )
 
 
+def _briefing_context(briefing: Briefing, organisation: str, period_label: str, with_links: Any) -> dict[str, Any]:
+    intro = (f"What changed in the published evidence and national guidance in {period_label}, "
+             f"for {organisation or 'your organisation'}.")
+    return {
+        "heading": "Board horizon-scanning briefing",
+        "preheader": intro,
+        "intro": intro,
+        "organisation": organisation or "your organisation",
+        "stats": [(label, briefing.counts.get(key, 0)) for key, label in STAT_LABELS],
+        "guidance": [with_links(e) for e in briefing.guidance],
+        "emerging": briefing.emerging,
+        "themes": [{"label": t.label, "count": t.count, "entries": [with_links(e) for e in t.entries]}
+                   for t in briefing.themes],
+        "period_label": period_label,
+    }
+
+
 def render_briefing(
     briefing: Briefing, *, recipient: Recipient, organisation: str, period_label: str, digest_id: str,
     brand: Branding, links: Links,
@@ -134,22 +159,20 @@ def render_briefing(
         return asdict(e) | {"links": only_click, "why_label": "Reach"}
 
     subject = f"Board horizon-scanning briefing: {period_label}" + (f" - {organisation}" if organisation else "")
-    intro = f"What changed in the published evidence and national guidance in {period_label}, for {organisation or 'your organisation'}."
-    context = {
+    context = _briefing_context(briefing, organisation, period_label, with_links) | {
         "subject": subject,
-        "preheader": intro,
-        "heading": "Board horizon-scanning briefing",
-        "intro": intro,
         "name": recipient.name,
-        "organisation": organisation or "your organisation",
-        "stats": [(label, briefing.counts.get(key, 0)) for key, label in STAT_LABELS],
-        "guidance": [with_links(e) for e in briefing.guidance],
-        "emerging": briefing.emerging,
-        "themes": [{"label": t.label, "count": t.count, "entries": [with_links(e) for e in t.entries]} for t in briefing.themes],
-        "period_label": period_label,
         "brand": brand,
         "preferences_url": links.preferences(recipient.subscriber_id),
         "unsubscribe_url": links.unsubscribe(recipient.subscriber_id),
     }
     html, text = render_pair("briefing", context)
     return Rendered(subject=subject, html=html, text=text)
+
+
+def render_briefing_print(briefing: Briefing, *, organisation: str, period_label: str, brand: Branding,
+                          prepared: str) -> str:
+    """The briefing as a printable page (A4, for the PDF board members file with their papers):
+    the same for every member of the organisation, so its links are the items' own, untracked."""
+    context = _briefing_context(briefing, organisation, period_label, asdict) | {"brand": brand, "prepared": prepared}
+    return render_template("briefing_print.html", context)

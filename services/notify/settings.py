@@ -70,6 +70,7 @@ class NotifySettings(BaseSettings):
     dev: bool = False
     timezone: str = "Europe/London"
     briefing_hour: int = Field(default=8, ge=0, le=23)
+    briefing_pdf: bool = True
     baseline_months: int = Field(default=3, ge=1)
     scheduler_interval_s: float = Field(default=60.0, gt=0)
     send_immediately: bool = False

@@ -72,3 +72,80 @@ def test_force_briefs_the_current_month_so_far(make, ev) -> None:
     seed(n, ev)
     sent = n.run_briefings(datetime(2026, 11, 20, 9, 0, tzinfo=timezone.utc), force=True)
     assert {s.period for s in sent} == {"2026-11"} and len(sent) == 3  # org-2's member gets the guidance
+
+
+def _pdf(msg):  # type: ignore[no-untyped-def]
+    return [p for p in msg.iter_attachments() if p.get_content_type() == "application/pdf"]
+
+
+def _pdf_text(data: bytes) -> str:
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    reader = PdfReader(BytesIO(data))
+    return "\n".join(page.extract_text() for page in reader.pages), reader
+
+
+def test_briefing_carries_an_a4_pdf_of_the_month(make, ev) -> None:
+    n, t = make()
+    seed(n, ev)
+    n.handle(ev.classified("doi:c9", title="Cardiology trial with a link", tags=("cardiology",), at=NOV,
+                           url="https://journal.example/c9"))
+    n.handle(ev.matched("chair", "doi:c9", at=NOV))
+    n.run_briefings(DEC_1_0800)
+    [chair] = [m for m in t.sent if m.recipient.startswith("chair@")]
+    msg = message_from_bytes(chair.raw, policy=policy.default)
+    assert msg.get_content_type() == "multipart/mixed"
+    assert "NICE guideline on heart failure" in msg.get_body(preferencelist=("html",)).get_content()
+    [part] = _pdf(msg)
+    assert part.get_filename() == "board-briefing-2026-11.pdf"
+    data = part.get_content()
+    assert data.startswith(b"%PDF-")
+    text, reader = _pdf_text(data)
+    flat = " ".join(text.split())
+    for expected in ("Board horizon-scanning briefing", "Example Hospitals NHS Trust · November 2026",
+                     "Key national guidance and policy", "NICE guideline on heart failure", "Emerging themes",
+                     "Cardiology trial 0", "Cardiology trial with a link", "Prepared by", "1 December 2026"):
+        assert expected in flat, expected
+    assert "Page 1 of" in flat and "Old oncology item" not in flat
+    width, height = (float(v) for v in reader.pages[0].mediabox[2:])
+    assert round(width / 72 * 25.4) == 210 and round(height / 72 * 25.4) == 297  # A4 in millimetres
+    # the PDF is forwarded and filed: its links are the items' own, not a member's tracked ones
+    uris = {a.get_object()["/A"]["/URI"] for page in reader.pages for a in page.get("/Annots", [])
+            if a.get_object().get("/A", {}).get("/URI")}
+    assert "https://journal.example/c9" in uris and "https://example.org/nice:ng1" in uris
+    assert all(u == "https://journal.example/c9" or u.startswith("https://example.org/") for u in uris)
+    assert not any(u.startswith("https://horizon.example.org/") for u in uris)  # notify's click links
+
+
+def test_a_hostile_organisation_name_is_text_in_the_pdf(make, ev) -> None:
+    n, t = make()
+    hostile = 'Smith & Jones "Trust" </style><script>alert(1)</script>'
+    n.handle(ev.profile("chair", board_briefing=True, organisation_name=hostile))
+    n.handle(ev.classified("nice:ng1", title="NICE guideline on heart failure", evidence=EvidenceType.guideline, at=NOV))
+    n.run_briefings(DEC_1_0800)
+    [msg] = [message_from_bytes(m.raw, policy=policy.default) for m in t.sent]
+    text, _ = _pdf_text(_pdf(msg)[0].get_content())
+    assert hostile in " ".join(text.split())
+
+
+def test_no_pdf_when_turned_off(make, ev, monkeypatch) -> None:
+    n, t = make(briefing_pdf=False)
+    seed(n, ev)
+    assert len(n.run_briefings(DEC_1_0800)) == 3
+    assert all(_pdf(message_from_bytes(m.raw, policy=policy.default)) == [] for m in t.sent)
+
+
+def test_the_briefing_goes_without_its_pdf_when_the_pdf_cannot_be_made(make, ev, monkeypatch) -> None:
+    from services.notify import briefings
+    from services.notify.pdf import PdfUnavailable
+
+    def broken(html: str) -> bytes:
+        raise PdfUnavailable("WeasyPrint cannot load: no Pango")
+
+    monkeypatch.setattr(briefings, "html_to_pdf", broken)
+    n2, t2 = make()
+    seed(n2, ev)
+    assert len(n2.run_briefings(DEC_1_0800)) == 3  # the e-mail still goes, without its attachment
+    assert all(_pdf(message_from_bytes(m.raw, policy=policy.default)) == [] for m in t2.sent)
