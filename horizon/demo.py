@@ -10,6 +10,8 @@ says: SQLite files, the in-process Qdrant Edge index, and the outbox folder for 
 
 from __future__ import annotations
 
+import email
+import email.policy
 import json
 import logging
 import shutil
@@ -39,6 +41,7 @@ class DemoReport:
     matches: int = 0
     digests: list[DigestSent] = field(default_factory=list)
     subscribers: dict[str, dict] = field(default_factory=dict)
+    pdfs: list[Path] = field(default_factory=list)
 
     def summary(self) -> dict:
         return {
@@ -48,6 +51,7 @@ class DemoReport:
             "items_classified": self.items_classified,
             "items_matched": self.matches,
             "digests_written": len(self.digests),
+            "pdfs_written": [p.name for p in self.pdfs],
             "subscribers": self.subscribers,
         }
 
@@ -63,7 +67,7 @@ def run_demo(
     state = out / "state"
     if state.exists():  # each run starts afresh: a demo is repeatable
         shutil.rmtree(state)
-    for old in [*out.glob("*.eml"), *out.glob("*.html")]:
+    for old in [*out.glob("*.eml"), *out.glob("*.html"), *out.glob("*.pdf")]:
         old.unlink()
     state.mkdir(parents=True)
     report = DemoReport(out=out)
@@ -83,11 +87,13 @@ def run_demo(
         for event in [*result.classified, *result.matched]:
             notifier.handle(event)
         report.digests = notifier.run_due(now, force=True)
+        report.digests += notifier.run_briefings(now, force=True)  # this month so far, for board members
     finally:
         notifier.close()
         classifier.close()
 
     report.subscribers = _per_subscriber(profiles, result.classified, result.matched, report.digests)
+    report.pdfs = _save_attachments(out)
     (out / "summary.json").write_text(json.dumps(report.summary(), indent=2) + "\n")
     return report
 
@@ -155,6 +161,7 @@ def _per_subscriber(
     matches = Counter(event.subscriber_id for event in matched)
     sent = {d.subscriber_id: d for d in digests if d.kind == "digest"}
     alerts = Counter(d.subscriber_id for d in digests if d.kind == "alert")
+    briefed = {d.subscriber_id for d in digests if d.kind == "briefing"}
     rows = {}
     for event in profiles:
         if event.profile is None:
@@ -167,6 +174,20 @@ def _per_subscriber(
             "matched": matches[event.subscriber_id],
             "digest": digest.digest_id if digest else None,
             "alerts": alerts[event.subscriber_id],
+            "board_briefing": event.subscriber_id in briefed,
             "items": [titles.get(item_id, item_id) for item_id in digest.item_ids] if digest else [],
         }
     return rows
+
+
+def _save_attachments(out: Path) -> list[Path]:
+    """Each message's attachments (the board briefing's PDF) beside it, to open without a mail client."""
+    saved = []
+    for path in sorted(out.glob("*.eml")):
+        message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        for part in message.iter_attachments():
+            name = Path(part.get_filename() or "attachment").name
+            target = out / f"{path.stem}_{name}"
+            target.write_bytes(part.get_content())
+            saved.append(target)
+    return saved

@@ -29,6 +29,10 @@ def demo(
         typer.echo(f"  source failed: {error['source']}: {error['error']}", err=True)
     for email, row in report.subscribers.items():
         status = f"{len(row['items'])} items" if row["digest"] else "nothing matched, no digest"
+        if row["board_briefing"]:
+            status += "; the board briefing"
         typer.echo(f"  {row['name']} ({row['role']}): {status}")
     typer.echo(f"{len(report.digests)} digests written to {out.resolve()} (each as .eml and .html)")
+    for pdf in report.pdfs:
+        typer.echo(f"  its PDF: {pdf.name}")
     typer.echo(f"Summary: {(out / 'summary.json').resolve()}")

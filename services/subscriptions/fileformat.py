@@ -136,4 +136,5 @@ def dump_csv(rows: list[dict[str, Any]]) -> bytes:
 
 
 def _ordered(row: dict[str, Any]) -> dict[str, Any]:
-    return {k: row[k] for k in FILE_KEYS if k in row}
+    """The row's keys in file order; an unset optional key (None) is left out, as in a file."""
+    return {k: row[k] for k in FILE_KEYS if row.get(k) is not None}

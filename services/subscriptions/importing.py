@@ -17,7 +17,7 @@ from services.subscriptions.access import Problem
 from services.subscriptions.accounts import ensure_organisation
 from services.subscriptions.models import Librarian, Organisation, ProfileRow, Subscriber
 from services.subscriptions.schemas import ImportReport, RowError, SubscriberFields
-from services.subscriptions.usecases import emit_change, profile_of, resolve_organisation
+from services.subscriptions.usecases import emit_change, is_board_recipient, profile_of, resolve_organisation, set_board
 
 log = logging.getLogger(__name__)
 
@@ -74,12 +74,16 @@ def import_subscribers(session: Session, data: bytes, fmt: str, organisation_id:
             session.add(sub)
             session.flush()
             prof = ProfileRow(subscriber_id=sub.id)
-            profiles.apply_fields(sub, prof, fields.model_dump())
+            profiles.apply_fields(sub, prof, fields.model_dump(exclude={"board_briefing"}))
+            set_board(session, sub, bool(fields.board_briefing))
             emit_change(session, sub, prof)
             report.created += 1
         else:
             prof = profile_of(session, sub)
-            if profiles.apply_fields(sub, prof, fields.model_dump()):
+            changed = profiles.apply_fields(sub, prof, fields.model_dump(exclude={"board_briefing"}))
+            if fields.board_briefing is not None:
+                changed = set_board(session, sub, fields.board_briefing) or changed
+            if changed:
                 emit_change(session, sub, prof)
                 report.updated += 1
             else:
@@ -102,5 +106,6 @@ def export_subscribers(session: Session, organisation_id: str, fmt: str, actor: 
     subs = session.exec(
         select(Subscriber).where(Subscriber.organisation_id == org_id, Subscriber.status == "active").order_by(Subscriber.name)
     ).all()
-    rows = [profiles.file_row(s, profile_of(session, s)) for s in subs]
+    rows = [profiles.file_row(s, profile_of(session, s)) | {"board_briefing": is_board_recipient(session, s)}
+            for s in subs]
     return fileformat.dump_yaml(org.name, rows) if fmt == "yaml" else fileformat.dump_csv(rows)

@@ -58,6 +58,8 @@ class SubscriberFields(BaseModel):
     exclude: Statements = Field(default_factory=list)
     content_types: list[EvidenceType] = Field(default_factory=list)
     sources: Words = Field(default_factory=list)
+    board_briefing: bool | None = Field(
+        default=None, description="Receives the organisation's monthly board briefing; left out: unchanged on import.")
 
 
 #: The keys of the subscribers file, in the order an export writes them.

@@ -98,13 +98,16 @@ def emit_change(session: Session, sub: Subscriber, prof: ProfileRow) -> None:
     outbox.record(session, current_profile_event(session, sub))
 
 
-def _set_board(session: Session, sub: Subscriber, on: bool) -> bool:
+def set_board(session: Session, sub: Subscriber, on: bool) -> bool:
+    """Make the subscriber one of the organisation's board briefing recipients, or not; True if that changed."""
     row = session.get(BoardRecipient, (sub.organisation_id, sub.id))
     if on and row is None:
         session.add(BoardRecipient(organisation_id=sub.organisation_id, subscriber_id=sub.id))
+        session.flush()
         return True
     if not on and row is not None:
         session.delete(row)
+        session.flush()
         return True
     return False
 
@@ -138,7 +141,7 @@ def create_subscriber(session: Session, actor: Librarian | None, data: Subscribe
     session.add(sub)
     session.flush()
     profiles.apply_fields(sub, prof, data.model_dump(exclude={"organisation_id", "board_briefing"}))
-    _set_board(session, sub, data.board_briefing)
+    set_board(session, sub, data.board_briefing)
     emit_change(session, sub, prof)
     session.commit()
     log.info("subscriber created", extra={"subscriber_id": sub.id, "organisation_id": org_id})
@@ -156,7 +159,7 @@ def update_subscriber(session: Session, actor: Librarian | None, subscriber_id: 
     prof = profile_of(session, sub)
     dirty = profiles.apply_fields(sub, prof, fields)
     if data.board_briefing is not None:
-        dirty = _set_board(session, sub, data.board_briefing) or dirty
+        dirty = set_board(session, sub, data.board_briefing) or dirty
     if dirty:
         emit_change(session, sub, prof)
         session.commit()
@@ -170,7 +173,7 @@ def delete_subscriber(session: Session, actor: Librarian | None, subscriber_id: 
     if sub is None:
         return NOT_FOUND
     org_id, version = sub.organisation_id, sub.version + 1
-    _set_board(session, sub, False)
+    set_board(session, sub, False)
     prof = session.get(ProfileRow, sub.id)
     if prof is not None:
         session.delete(prof)
@@ -193,7 +196,7 @@ def set_board_recipients(session: Session, actor: Librarian | None, organisation
     if not wanted <= known:
         return Problem(404, "subscriber not found")
     for sub in subs:
-        if _set_board(session, sub, sub.id in wanted):
+        if set_board(session, sub, sub.id in wanted):
             session.flush()
             emit_change(session, sub, profile_of(session, sub))
     session.commit()

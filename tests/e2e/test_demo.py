@@ -68,3 +68,17 @@ def test_a_second_run_starts_afresh(demo_run):
     again = run_demo(out)
     assert len(again.digests) == first["digests_written"]
     assert len(list(out.glob("*.eml"))) == first["digests_written"]
+
+
+def test_the_board_member_gets_the_briefing_with_its_pdf(demo_run):
+    out = demo_run[0]
+    summary = json.loads((out / "summary.json").read_text())  # the latest run's (another test runs it again)
+    rows = summary["subscribers"]
+    assert [email for email, row in rows.items() if row["board_briefing"]] == ["margaret.ellis@example.nhs.uk"]
+    [eml] = list(out.glob("briefing_*.eml"))
+    assert rows["margaret.ellis@example.nhs.uk"]["subscriber_id"] in eml.name
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    [pdf] = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    assert summary["pdfs_written"] == [f"{eml.stem}_{pdf.get_filename()}"]
+    assert (out / summary["pdfs_written"][0]).read_bytes() == pdf.get_content()
+    assert pdf.get_content().startswith(b"%PDF-")

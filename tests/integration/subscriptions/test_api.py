@@ -102,6 +102,36 @@ def test_import_of_unknown_key_is_a_row_error(client, world):
     assert report["created"] == 1 and report["errors"][0]["row"] == 1 and "favourite" in report["errors"][0]["message"]
 
 
+def test_import_sets_board_membership_and_export_carries_it(client, world, sessions):
+    def post(body: bytes, fmt: str = "yaml") -> dict:
+        kind = "application/yaml" if fmt == "yaml" else "text/csv"
+        return client.post("/api/import", params={"format": fmt, "organisation_id": world.a.org_id}, content=body,
+                           headers={**world.a.headers, "Content-Type": kind}).json()
+
+    def board(email: str) -> bool:
+        return client.get("/api/subscribers", params={"q": email}, headers=world.a.headers).json()[0]["board_briefing"]
+
+    report = post(b"subscribers:\n  - {name: Ned Hale, email: ned@example.nhs.uk, board_briefing: true}\n"
+                  b"  - {name: Ann Lee, email: ann@example.nhs.uk}\n")
+    assert report["created"] == 2 and report["errors"] == []
+    assert board("ned@") and not board("ann@")
+    latest = {e.profile.email: e for e in events(sessions) if e.profile}
+    assert latest["ned@example.nhs.uk"].profile.board_briefing and not latest["ann@example.nhs.uk"].profile.board_briefing
+
+    # left out: unchanged; a CSV "false": no longer a board member, and a new profile version says so
+    assert post(b"subscribers:\n  - {name: Ned Hale, email: ned@example.nhs.uk}\n")["unchanged"] == 1 and board("ned@")
+    assert post(b"name,email,board_briefing\r\nNed Hale,ned@example.nhs.uk,false\r\n", "csv")["updated"] == 1
+    assert not board("ned@") and not events(sessions)[-1].profile.board_briefing
+    assert post(b"name,email,board_briefing\r\nNed Hale,ned@example.nhs.uk,maybe\r\n", "csv")["errors"][0]["row"] == 2
+
+    post(b"subscribers:\n  - {name: Ned Hale, email: ned@example.nhs.uk, board_briefing: true}\n")
+    exported = client.get("/api/export", params={"organisation_id": world.a.org_id, "format": "csv"},
+                          headers=world.a.headers).content.decode()
+    assert exported.splitlines()[0].endswith(",board_briefing")
+    assert any(line.startswith("Ned Hale,") and line.endswith(",true") for line in exported.splitlines())
+    assert any(line.startswith("Ann Lee,") and line.endswith(",false") for line in exported.splitlines())
+
+
 def test_board_recipients_and_preview_and_sources(client, world, sessions):
     sub = new_subscriber(client, world.a)
     put = client.put(f"/api/organisations/{world.a.org_id}/board-recipients", json={"subscriber_ids": [sub["id"]]},
