@@ -14,6 +14,7 @@ from typing import Any, Protocol
 from contracts import ContentType, Item
 from services.ingest.identifiers import canonical_url, find_doi, find_pmid
 from services.ingest.identity import content_hash, item_id
+from services.ingest.language import item_language
 from services.ingest.text import clean_title, html_to_text
 
 MAX_SUMMARY_CHARS = 20_000
@@ -65,7 +66,7 @@ def normalise_entry(entry: dict[str, Any], feed: dict[str, Any], source: SourceL
         published_at=_date(entry, "published", "created", "prism_publicationdate", "dc_date", "updated"),
         updated_at=_date(entry, "updated"),
         publisher=_journal(entry, title) or source.publisher or clean_title(_str(feed.get("title"))),
-        language=_language(entry, feed),
+        language=_language(entry, feed, f"{title}. {summary}" if summary else title),
         content_type=_content_type(entry, source.content_type),
         content_hash=content_hash(title, summary),
     )
@@ -141,13 +142,15 @@ def _journal(entry: dict[str, Any], title: str) -> str:
     return clean_title(_str(source.get("title")))
 
 
-def _language(entry: dict[str, Any], feed: dict[str, Any]) -> str | None:
+def _language(entry: dict[str, Any], feed: dict[str, Any], text: str) -> str | None:
     detail = entry.get("title_detail") if isinstance(entry.get("title_detail"), dict) else {}
-    for raw in (entry.get("language"), detail.get("language"), feed.get("language")):
-        code = _str(raw).replace("_", "-").split("-")[0].lower()
-        if len(code) == 2 and code.isascii() and code.isalpha():
-            return code
-    return None
+    declared = _language_code(entry.get("language")) or _language_code(detail.get("language"))
+    return item_language(declared, _language_code(feed.get("language")), text)
+
+
+def _language_code(raw: Any) -> str | None:
+    code = _str(raw).replace("_", "-").split("-")[0].lower()
+    return code if len(code) == 2 and code.isascii() and code.isalpha() else None
 
 
 _TYPE_WORDS = {"guideline": ContentType.guideline, "guidance": ContentType.guideline,

@@ -28,6 +28,24 @@ EVIDENCE_LABELS = {
     EvidenceType.other: "Other",
 }
 
+#: Names of the languages ingest detects (ISO 639-1), for the note on items not in English.
+LANGUAGE_NAMES = {
+    "ar": "Arabic", "cs": "Czech", "cy": "Welsh", "da": "Danish", "de": "German", "el": "Greek", "es": "Spanish",
+    "fa": "Persian", "fi": "Finnish", "fr": "French", "ga": "Irish", "he": "Hebrew", "hi": "Hindi", "hu": "Hungarian",
+    "id": "Indonesian", "it": "Italian", "ja": "Japanese", "ko": "Korean", "ms": "Malay", "nl": "Dutch",
+    "no": "Norwegian", "pl": "Polish", "pt": "Portuguese", "ro": "Romanian", "ru": "Russian", "sv": "Swedish",
+    "th": "Thai", "tr": "Turkish", "uk": "Ukrainian", "vi": "Vietnamese", "zh": "Chinese",
+}
+
+
+def language_note(code: str | None) -> str:
+    """'In German' for an item not in English; nothing for English or an unknown language."""
+    if not code or code == "en":
+        return ""
+    name = LANGUAGE_NAMES.get(code.lower())
+    return f"In {name}" if name else "Not in English"
+
+
 _REASON_PREFIX = {"interest": "", "topic": "Topic: ", "example": "Papers like: "}
 
 
@@ -58,6 +76,7 @@ class Entry:
     summary: str
     why: str
     urgent: bool
+    language: str = ""  # "In German" for an item not in English
 
 
 @dataclass(frozen=True)
@@ -108,6 +127,7 @@ def entry(candidate: Candidate) -> Entry:
         summary=summarise(item.summary),
         why=reason_label(candidate.reasons),
         urgent=candidate.urgent,
+        language=language_note(item.language),
     )
 
 

@@ -223,3 +223,25 @@ def test_outbox_holds_digest_sent_until_published(make, ev) -> None:
     assert isinstance(pending, DigestSent) and pending.event_id == sent.event_id
     n.mark_published([pending])
     assert n.outbox() == []
+
+
+def test_an_item_not_in_english_says_so(make, ev) -> None:
+    from email import policy
+
+    n, t = make()
+    n.handle(ev.profile("asha"))
+    n.handle(ev.classified("doi:de", title="Vorhofflimmern im Alter", language="de"))
+    n.handle(ev.classified("doi:en", title="Atrial fibrillation in older people", language="en"))
+    n.handle(ev.classified("doi:xx", title="An item in an unlisted language", language="qu"))
+    for item_id in ("doi:de", "doi:en", "doi:xx"):
+        n.handle(ev.matched("asha", item_id))
+    n.run_due(MONDAY_8)
+    msg = message_from_bytes(t.sent[0].raw, policy=policy.default)
+    text = msg.get_body(preferencelist=("plain",)).get_content()
+    html = msg.get_body(preferencelist=("html",)).get_content()
+    lines = text.splitlines()
+    meta = {lines[i - 1]: lines[i] for i, line in enumerate(lines) if line.startswith("BMJ")}
+    assert meta["[Trial] Vorhofflimmern im Alter"].endswith(" - In German")
+    assert not meta["[Trial] Atrial fibrillation in older people"].endswith("English")
+    assert meta["[Trial] An item in an unlisted language"].endswith(" - Not in English")
+    assert html.count("In German") == 1 and "Not in English" in html
