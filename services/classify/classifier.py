@@ -59,7 +59,10 @@ class PreviewMatch:
 
 
 def _design(item: RecentItem) -> frozenset[str]:
-    """The design markers of a recent item (from its stored title and summary)."""
+    """The design markers of a recent item: as stored when it was classified, or (an item stored
+    before they were) found again in its stored title and summary."""
+    if "design" in item.payload:
+        return frozenset(item.payload["design"])
     stored = item.payload.get("item", {})
     return lexical.design_features(item_text(stored.get("title", ""), stored.get("summary", "")))
 
@@ -136,7 +139,7 @@ class Classifier:
         matches = self.matcher.match(queries)
         now = int(time.time())
         recent = []
-        for e, v, sp, tg, et, urg, ms in zip(events, vectors, sparse, tags, evidence, urgent, matches):
+        for e, v, sp, tg, et, urg, ms, q in zip(events, vectors, sparse, tags, evidence, urgent, matches, queries):
             result.classified.append(ItemClassified(
                 event_id=derived_event_id(e.event_id, "classified"), producer=PRODUCER, item=e.item,
                 revision=e.revision, tags=tg, evidence_type=et, urgent=urg, model=self.model_key,
@@ -149,7 +152,7 @@ class Classifier:
                 ))
             recent.append(RecentItem(e.item.item_id, now, v.tolist(), sp, {
                 "item": e.item.model_dump(mode="json"), "tags": [t.model_dump() for t in tg],
-                "evidence_type": str(et), "urgent": int(urg),
+                "evidence_type": str(et), "urgent": int(urg), "design": sorted(q.design),
             }))
         self.recent.add(recent)
         self._handled(events)

@@ -19,6 +19,9 @@ from services.classify.lexical import Sparse
 DENSE = "dense"
 LEXICAL = "lexical"
 ANY = "*"  # in a filter list: the profile does not restrict this field
+#: What a search hit carries: who, which kind of point, which one. The rest of a profile comes
+#: from its profile point, which the matcher caches.
+HIT_FIELDS = ["subscriber_id", "kind", "n"]
 
 
 @dataclass(frozen=True)

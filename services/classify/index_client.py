@@ -9,14 +9,13 @@ from collections.abc import Sequence
 import numpy as np
 from qdrant_client import QdrantClient, models
 
-from services.classify.index import ANY, DENSE, LEXICAL, Hit, IndexPoint, ItemFilter, split_results
+from services.classify.index import ANY, DENSE, HIT_FIELDS, LEXICAL, Hit, IndexPoint, ItemFilter, split_results
 from services.classify.lexical import Sparse
 from services.classify.recent import RecentItem, recent_id
 
 log = logging.getLogger(__name__)
 
 _KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics")
-_HIT_FIELDS = ["subscriber_id", "kind", "n"]  # what a search hit carries; the rest is cached
 
 
 def _filter(f: ItemFilter | None, extra: Sequence[models.FieldCondition] = ()) -> models.Filter:
@@ -81,13 +80,13 @@ class ClientProfileIndex:
         """Nearest points by meaning and by words, for each item, in one batch request."""
         reqs = [
             models.QueryRequest(query=[float(x) for x in v], using=DENSE, filter=_filter(f), limit=limit,
-                                with_payload=_HIT_FIELDS)
+                                with_payload=HIT_FIELDS)
             for v, f in zip(dense, filters)
         ]
         where = [n for n, v in enumerate(sparse) if v]
         reqs += [
             models.QueryRequest(query=_sparse(sparse[n]), using=LEXICAL, filter=_filter(filters[n]), limit=limit,
-                                with_payload=_HIT_FIELDS)
+                                with_payload=HIT_FIELDS)
             for n in where
         ]
         results = self._batch(reqs)

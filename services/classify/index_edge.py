@@ -30,16 +30,13 @@ from qdrant_edge import (
     UpdateOperation,
 )
 
-from services.classify.index import ANY, DENSE, LEXICAL, Hit, IndexPoint, ItemFilter, split_results
+from services.classify.index import ANY, DENSE, HIT_FIELDS, LEXICAL, Hit, IndexPoint, ItemFilter, split_results
 from services.classify.lexical import Sparse
 from services.classify.recent import RecentItem, recent_id
 
 log = logging.getLogger(__name__)
 
 _KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics")
-#: What a search hit needs to carry: who, which kind of point, which one. The rest comes from
-#: the profile point, cached by the matcher.
-_HIT_FIELDS = ["subscriber_id", "kind", "n"]
 
 
 def _filter(f: ItemFilter | None, extra: Sequence[FieldCondition] = ()) -> Filter:
@@ -104,13 +101,13 @@ class EdgeProfileIndex:
         """Nearest points by meaning and by words, for each item, planned as one batch."""
         reqs = [
             QueryRequest(limit=limit, query=Query.Nearest([float(x) for x in v], using=DENSE), filter=_filter(f),
-                         with_payload=PayloadSelector.Include(_HIT_FIELDS))
+                         with_payload=PayloadSelector.Include(HIT_FIELDS))
             for v, f in zip(dense, filters)
         ]
         where = [n for n, v in enumerate(sparse) if v]
         reqs += [
             QueryRequest(limit=limit, query=Query.Nearest(_sparse(sparse[n]), using=LEXICAL), filter=_filter(filters[n]),
-                         with_payload=PayloadSelector.Include(_HIT_FIELDS))
+                         with_payload=PayloadSelector.Include(HIT_FIELDS))
             for n in where
         ]
         results = self._batch(reqs)

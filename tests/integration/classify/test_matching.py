@@ -139,3 +139,24 @@ def test_the_hnsw_graph_is_rebuilt_as_the_profile_index_grows(classifier):
     assert built and built[0] >= 3
     assert all(later >= earlier * 1.5 for earlier, later in zip(built, built[1:]))
     assert len(built) < 6 and built[-1] <= points
+
+
+def test_recent_items_keep_their_design_markers_for_calibration(classifier):
+    """The markers found when an item was classified travel with it into the recent store, so
+    that applying a profile reads them rather than scanning every background text again."""
+    from services.classify import classifier as classifier_module
+    from services.classify import lexical
+    from services.classify.embedder import item_text
+
+    trial = item_event("doi:10.1/trial", "A randomised placebo-controlled trial of apixaban",
+                       "We randomised 300 patients in a double-blind trial over 12 weeks.")
+    classifier.classify([trial])
+    [stored] = [it for it in classifier.recent.since(0, limit=10) if it.item_id == "doi:10.1/trial"]
+    expected = lexical.design_features(item_text(trial.item.title, trial.item.summary))
+    assert {"randomised", "placebo", "blind"} <= expected
+    assert stored.payload["design"] == sorted(expected)
+    assert classifier_module._design(stored) == expected
+    from dataclasses import replace
+
+    older = replace(stored, payload={k: v for k, v in stored.payload.items() if k != "design"})
+    assert classifier_module._design(older) == expected  # an item stored before markers were kept
