@@ -29,7 +29,8 @@ class Profile(BaseModel):
     )
     example_texts: list[str] = Field(
         default_factory=list,
-        description="Title and abstract of each example paper, where subscriptions could resolve it.",
+        description="Title and abstract of each example paper, in the order of `examples`; an empty "
+        "string where the paper could not be resolved (classify then looks for it among the items it has seen).",
     )
     exclude: list[str] = Field(default_factory=list, description="Statements or words not wanted.")
     content_types: list[EvidenceType] = Field(default_factory=list, description="Empty means all.")

@@ -25,6 +25,7 @@ from contracts import (
 from services.classify import lexical
 from services.classify.embedder import item_text
 from services.classify.enrich import Enricher
+from services.classify.examples import with_example_texts
 from services.classify.index import ItemFilter, ProfileIndex
 from services.classify.index_edge import EdgeProfileIndex
 from services.classify.matcher import ItemQuery, Matcher
@@ -100,6 +101,7 @@ class Classifier:
         """Bring the profile index up to date (stale versions ignored)."""
         if not events:
             return
+        events = [with_example_texts(e, self.recent) for e in events]
         changed = apply_profile_events(self.index, events, self.embed, self.stats, self._background())
         self.matcher.forget(changed)
 
@@ -168,8 +170,8 @@ class Classifier:
         items = self.recent.since(since)
         if not items:
             return []
-        event = ProfileChanged(producer=PRODUCER, subscriber_id="preview", organisation_id="preview",
-                               version=1, profile=profile)
+        event = with_example_texts(ProfileChanged(producer=PRODUCER, subscriber_id="preview",
+                                                  organisation_id="preview", version=1, profile=profile), self.recent)
         with tempfile.TemporaryDirectory(prefix="horizon-preview-") as tmp:
             index = EdgeProfileIndex(Path(tmp) / "profile", self.dim)
             try:

@@ -11,7 +11,7 @@ from qdrant_client import QdrantClient, models
 
 from services.classify.index import ANY, DENSE, HIT_FIELDS, LEXICAL, Hit, IndexPoint, ItemFilter, split_results
 from services.classify.lexical import Sparse
-from services.classify.recent import RecentItem, recent_id
+from services.classify.recent import REFERENCE_FIELDS, RecentItem, recent_id
 
 log = logging.getLogger(__name__)
 
@@ -129,6 +129,8 @@ class ClientRecentItems:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore", UserWarning)
                 client.create_payload_index(collection, "seen_at", models.PayloadSchemaType.INTEGER)
+                for key in REFERENCE_FIELDS:
+                    client.create_payload_index(collection, key, models.PayloadSchemaType.KEYWORD)
 
     def add(self, items: Sequence[RecentItem]) -> None:
         if items:
@@ -142,7 +144,16 @@ class ClientRecentItems:
             ], wait=True)
 
     def since(self, seen_at: int, limit: int = 100_000) -> list[RecentItem]:
-        flt = models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(gte=seen_at))])
+        return self._scroll(models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(gte=seen_at))]),
+                            limit)
+
+    def find(self, field: str, values: Sequence[str], limit: int = 100) -> list[RecentItem]:
+        if field not in REFERENCE_FIELDS or not values:
+            return []
+        return self._scroll(models.Filter(must=[models.FieldCondition(key=field, match=models.MatchAny(any=list(values)))]),
+                            limit)
+
+    def _scroll(self, flt: models.Filter, limit: int) -> list[RecentItem]:
         out: list[RecentItem] = []
         offset = None
         while len(out) < limit:

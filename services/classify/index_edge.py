@@ -32,7 +32,7 @@ from qdrant_edge import (
 
 from services.classify.index import ANY, DENSE, HIT_FIELDS, LEXICAL, Hit, IndexPoint, ItemFilter, split_results
 from services.classify.lexical import Sparse
-from services.classify.recent import RecentItem, recent_id
+from services.classify.recent import REFERENCE_FIELDS, RecentItem, recent_id
 
 log = logging.getLogger(__name__)
 
@@ -155,6 +155,8 @@ class EdgeRecentItems:
             path.mkdir(parents=True, exist_ok=True)
             self._shard = EdgeShard.create(str(path), config)
             self._shard.update(UpdateOperation.create_field_index("seen_at", PayloadSchemaType.Integer))
+            for key in REFERENCE_FIELDS:
+                self._shard.update(UpdateOperation.create_field_index(key, PayloadSchemaType.Keyword))
 
     def add(self, items: Sequence[RecentItem]) -> None:
         if items:
@@ -165,7 +167,14 @@ class EdgeRecentItems:
             ]))
 
     def since(self, seen_at: int, limit: int = 100_000) -> list[RecentItem]:
-        flt = Filter(must=[FieldCondition(key="seen_at", range=RangeFloat(gte=float(seen_at)))])
+        return self._scroll(Filter(must=[FieldCondition(key="seen_at", range=RangeFloat(gte=float(seen_at)))]), limit)
+
+    def find(self, field: str, values: Sequence[str], limit: int = 100) -> list[RecentItem]:
+        if field not in REFERENCE_FIELDS or not values:
+            return []
+        return self._scroll(Filter(must=[FieldCondition(key=field, match=MatchAny(list(values)))]), limit)
+
+    def _scroll(self, flt: Filter, limit: int) -> list[RecentItem]:
         out: list[RecentItem] = []
         offset = None
         while len(out) < limit:

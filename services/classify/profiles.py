@@ -63,7 +63,8 @@ class ProfileModel:
 
 
 def example_labels(profile: Profile) -> list[str]:
-    """A reference for each example text: its DOI/PMID/URL when given, else its opening words."""
+    """A reference for each example text: its DOI/PMID/URL when given, else its opening words
+    (example_texts is aligned with examples; an empty text is an example not resolved)."""
     labels = []
     for i, text in enumerate(profile.example_texts):
         labels.append(profile.examples[i] if i < len(profile.examples) else text[:80])
@@ -77,7 +78,8 @@ def build_model(
     p = event.profile
     assert p is not None, "tombstones have no model"
     interests = [s.strip() for s in p.interests if s.strip()]
-    example_texts = [t.strip() for t in p.example_texts if t.strip()]
+    labelled = [(label, text.strip()) for label, text in zip(example_labels(p), p.example_texts) if text.strip()]
+    example_texts = [text for _, text in labelled]
     word_excl = [e for e in p.exclude if 0 < len(lexical.terms(e)) <= EXCLUSION_WORDS_MAX]
     meaning_excl = [e for e in p.exclude if len(lexical.terms(e)) > EXCLUSION_WORDS_MAX]
     texts = interests + example_texts + meaning_excl
@@ -89,7 +91,7 @@ def build_model(
         version=event.version,
         interests=interests,
         interest_vectors=vectors[:a],
-        examples=example_labels(p)[: len(example_texts)] if example_texts else [],
+        examples=[label for label, _ in labelled],
         example_vectors=vectors[a:b],
         exclusions=meaning_excl,
         exclusion_vectors=vectors[b:],

@@ -14,6 +14,10 @@ from services.classify.lexical import Sparse
 _NS = uuid.UUID("5a3f0e8e-7f0e-4a43-9d0e-2b8d7c1a9e42")
 
 
+#: Payload fields an example paper's reference is looked up by (each has a keyword index).
+REFERENCE_FIELDS = ("item_id", "item.doi", "item.pmid", "item.url")
+
+
 def recent_id(item_id: str) -> str:
     return str(uuid.uuid5(_NS, item_id))
 
@@ -33,6 +37,10 @@ class RecentItems(Protocol):
     def add(self, items: Sequence[RecentItem]) -> None: ...
 
     def since(self, seen_at: int, limit: int = 100_000) -> list[RecentItem]: ...
+
+    def find(self, field: str, values: Sequence[str], limit: int = 100) -> list[RecentItem]:
+        """Items whose payload `field` (one of REFERENCE_FIELDS) is one of `values`."""
+        ...
 
     def prune(self, before: int) -> None: ...
 

@@ -90,6 +90,36 @@ def test_a_new_example_paper_changes_what_matches(classifier):
     assert any(r.kind == "example" and r.text == "doi:10.1/example" for r in result.matched[0].reasons)
 
 
+def test_an_example_given_only_by_reference_is_found_among_seen_items(classifier):
+    warm(classifier)
+    seen = item_event("doi:10.1/seen-example", "Timing of hip fracture surgery and mortality",
+                      "Surgery delayed beyond 36 hours raised mortality after hip fracture in older patients.",
+                      doi="10.1/seen-example", pmid="31234567")
+    classifier.classify([seen])
+    hip = item_event("doi:10.1/hip", "Hip fracture surgery timing and mortality",
+                     "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+    # subscriptions could not resolve either paper: no texts; one is known by its PMID only
+    classifier.apply_profiles([profile_event(
+        "s1", interests=["Falls prevention in care homes"], examples=["pmid:31234567", "doi:10.1/never-seen"],
+        example_texts=["", ""],
+    )])
+    stored = classifier.index.retrieve([point_id("s1", "profile")])[0].payload
+    assert stored["examples"] == ["pmid:31234567"]
+    result = classifier.classify([hip])
+    assert matched_ids(result) == {"doi:10.1/hip"}
+    assert any(r.kind == "example" and r.text == "pmid:31234567" for r in result.matched[0].reasons)
+
+
+def test_example_texts_stay_paired_with_their_references(classifier):
+    warm(classifier)
+    classifier.apply_profiles([profile_event(
+        "s1", interests=["Falls prevention in care homes"], examples=["doi:10.1/unresolved", "doi:10.1/given"],
+        example_texts=["", "Timing of hip fracture surgery and mortality in older patients."],
+    )])
+    stored = classifier.index.retrieve([point_id("s1", "profile")])[0].payload
+    assert stored["examples"] == ["doi:10.1/given"]
+
+
 def test_profile_changed_applied_twice_changes_nothing(classifier):
     warm(classifier)
     event = profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])

@@ -1,0 +1,88 @@
+"""Example papers a profile names without their text, found among the items classify has seen.
+
+A librarian gives an example as 'doi:…', 'pmid:…' or a URL. Subscriptions sends its title and
+abstract where it could resolve it; where it could not, the paper may still be one that came
+through a feed in the last RECENT_DAYS, stored with its DOI, PMID and canonical URL: that
+item's title and abstract then stand for the example.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+
+from contracts import Profile, ProfileChanged
+from services.classify.embedder import item_text
+from services.classify.recent import RecentItem, RecentItems
+
+log = logging.getLogger(__name__)
+
+_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s?#&\"'<>]+)", re.IGNORECASE)
+_PUBMED = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d{1,9})\b")
+
+Lookup = tuple[str, str]  # (payload field, value)
+
+
+def lookups(ref: str) -> list[Lookup]:
+    """Where an item for this example reference would be found: its stable id, DOI, PMID or URL."""
+    ref = ref.strip()
+    low = ref.lower()
+    if low.startswith("doi:"):
+        doi = low[4:].strip()
+        return [("item_id", f"doi:{doi}"), ("item.doi", doi)] if doi else []
+    if low.startswith("pmid:"):
+        pmid = low[5:].strip()
+        return [("item_id", f"pmid:{pmid}"), ("item.pmid", pmid)] if pmid.isdigit() else []
+    if low.startswith(("http://", "https://")):
+        out = [("item.url", ref), ("item_id", f"url:{ref}")]
+        if m := _DOI.search(ref):
+            doi = m.group(1).rstrip(".,;:").lower()
+            out += [("item_id", f"doi:{doi}"), ("item.doi", doi)]
+        if m := _PUBMED.search(ref):
+            out += [("item_id", f"pmid:{m.group(1)}"), ("item.pmid", m.group(1))]
+        return out
+    return []
+
+
+def _value(item: RecentItem, field: str) -> str | None:
+    if field == "item_id":
+        return item.item_id
+    value = item.payload.get("item", {}).get(field.removeprefix("item."))
+    return str(value) if value else None
+
+
+def fill_example_texts(profile: Profile, recent: RecentItems) -> Profile:
+    """The profile with a text for each example that has none, where a seen item is that paper."""
+    texts = [*profile.example_texts[: len(profile.examples)],
+             *[""] * (len(profile.examples) - len(profile.example_texts))]
+    missing = [n for n, t in enumerate(texts) if not t.strip()]
+    if not missing:
+        return profile
+    wanted: dict[str, set[str]] = defaultdict(set)
+    for n in missing:
+        for field, value in lookups(profile.examples[n]):
+            wanted[field].add(value)
+    found: dict[Lookup, str] = {}
+    for field, values in wanted.items():
+        for item in recent.find(field, sorted(values), limit=len(values) * 2):
+            value = _value(item, field)
+            stored = item.payload.get("item", {})
+            text = item_text(stored.get("title", ""), stored.get("summary", ""))
+            if value and text.strip():
+                found.setdefault((field, value), text)
+    resolved = 0
+    for n in missing:
+        text = next((found[k] for k in lookups(profile.examples[n]) if k in found), "")
+        texts[n] = text
+        resolved += bool(text)
+    if resolved:
+        log.info("example papers found among seen items", extra={"resolved": resolved, "missing": len(missing)})
+    return profile.model_copy(update={"example_texts": texts + list(profile.example_texts[len(profile.examples):])})
+
+
+def with_example_texts(event: ProfileChanged, recent: RecentItems) -> ProfileChanged:
+    """The event with its profile's missing example texts filled in from seen items."""
+    if event.profile is None or not event.profile.examples:
+        return event
+    return event.model_copy(update={"profile": fill_example_texts(event.profile, recent)})
