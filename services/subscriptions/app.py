@@ -19,7 +19,7 @@ from starlette.concurrency import run_in_threadpool
 from contracts import DigestSent, FeedbackGiven, ProfileChanged
 from contracts.topics import DIGESTS, FEEDBACK, PROFILES
 from services.common.kafka import KafkaSettings, make_broker
-from services.subscriptions import accounts, engagement, outbox
+from services.subscriptions import accounts, engagement, outbox, papers, usecases
 from services.subscriptions.context import Context, make_templates
 from services.subscriptions.ports import ClassifyPort, HttpClassify, HttpIngest, IngestPort
 from services.subscriptions.settings import SubscriptionsSettings
@@ -66,6 +66,22 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
                 with suppress(asyncio.TimeoutError):
                     await asyncio.wait_for(stop.wait(), settings.relay_interval_s)
 
+    async def resolve_forever(stop: asyncio.Event) -> None:
+        """Look up example papers in the background; their profiles are republished with the texts."""
+        resolver = papers.PaperResolver(
+            settings.pubmed_url, settings.crossref_url, settings.contact_email,
+            settings.ncbi_api_key.get_secret_value() if settings.ncbi_api_key else "", settings.http_timeout_s)
+        try:
+            while not stop.is_set():
+                try:
+                    await run_in_threadpool(usecases.resolve_example_papers, state["sessions"], resolver.resolve)
+                except Exception as exc:  # database down: try again next round
+                    log.warning("example paper lookups failed, will retry", extra={"error": repr(exc)})
+                with suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(stop.wait(), settings.resolve_interval_s)
+        finally:
+            resolver.close()
+
     @broker.subscriber(DIGESTS, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
     async def on_digest_sent(event: DigestSent) -> None:
         await run_in_threadpool(_in_session, state["sessions"], engagement.record_digest, event)
@@ -84,6 +100,8 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
     async def start_relay() -> None:
         state["stop"] = asyncio.Event()
         state["relay"] = asyncio.create_task(relay_forever(state["stop"]), name="outbox-relay")
+        if settings.resolve_examples:
+            state["resolver"] = asyncio.create_task(resolve_forever(state["stop"]), name="example-papers")
 
     @app.on_shutdown
     async def stop_relay() -> None:
@@ -91,6 +109,10 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         if task is None:
             return
         state["stop"].set()  # let the current round finish and mark what the broker acknowledged
+        resolver = state.pop("resolver", None)
+        if resolver is not None:
+            with suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(resolver, timeout=settings.http_timeout_s * 2)
         try:
             await asyncio.wait_for(task, timeout=settings.http_timeout_s)
         except (asyncio.TimeoutError, asyncio.CancelledError):

@@ -37,7 +37,8 @@ def from_form(form: Any, keys: tuple[str, ...] | None = None) -> dict[str, Any]:
 
 def to_form(values: dict[str, Any]) -> dict[str, Any]:
     """Values ready to fill a form: lists become one line each."""
-    return {k: "\n".join(v) if isinstance(v, list) else v for k, v in values.items()}
+    return {k: "\n".join(v) if isinstance(v, list) and all(isinstance(x, str) for x in v) else v
+            for k, v in values.items()}
 
 
 def errors_of(exc: ValidationError) -> dict[str, str]:

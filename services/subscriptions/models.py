@@ -9,7 +9,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Column, DateTime, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
 
@@ -108,6 +108,23 @@ class ProfileRow(Table, table=True):
     exclude: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     content_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+
+
+class ExamplePaper(Table, table=True):
+    """An example paper named in profiles, and its title and abstract once looked up (papers.py)."""
+
+    __tablename__ = "example_papers"
+
+    ref: str = Field(primary_key=True, max_length=500)  # 'doi:…' (lower case), 'pmid:…' or a URL
+    status: str = Field(default="pending", max_length=20, index=True)
+    title: str = Field(default="", max_length=1000)
+    abstract: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    source: str = Field(default="", max_length=20)  # "pubmed" | "crossref"
+    error: str = Field(default="", max_length=600)
+    attempts: int = 0
+    next_attempt_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
 
 
 class BoardRecipient(Table, table=True):

@@ -10,7 +10,8 @@ from services.subscriptions.models import ProfileRow, Subscriber
 PRODUCER = "subscriptions"
 
 
-def to_profile(sub: Subscriber, prof: ProfileRow, organisation_name: str, board_briefing: bool) -> Profile:
+def to_profile(sub: Subscriber, prof: ProfileRow, organisation_name: str, board_briefing: bool,
+               example_texts: list[str] | None = None) -> Profile:
     return Profile(
         name=sub.name,
         email=sub.email,
@@ -24,7 +25,7 @@ def to_profile(sub: Subscriber, prof: ProfileRow, organisation_name: str, board_
         interests=list(prof.interests),
         topics=list(prof.topics),
         examples=list(prof.examples),
-        example_texts=[],  # no network here: classify resolves examples it can
+        example_texts=list(example_texts or []),  # aligned with examples; "" where not resolved (papers.py)
         exclude=list(prof.exclude),
         content_types=[EvidenceType(c) for c in prof.content_types],
         sources=list(prof.sources),
@@ -32,14 +33,15 @@ def to_profile(sub: Subscriber, prof: ProfileRow, organisation_name: str, board_
     )
 
 
-def changed(sub: Subscriber, prof: ProfileRow, organisation_name: str, board_briefing: bool) -> ProfileChanged:
+def changed(sub: Subscriber, prof: ProfileRow, organisation_name: str, board_briefing: bool,
+            example_texts: list[str] | None = None) -> ProfileChanged:
     """The event for a created or changed subscriber, at the subscriber's current version."""
     return ProfileChanged(
         producer=PRODUCER,
         subscriber_id=sub.id,
         organisation_id=sub.organisation_id,
         version=sub.version,
-        profile=to_profile(sub, prof, organisation_name, board_briefing),
+        profile=to_profile(sub, prof, organisation_name, board_briefing, example_texts),
     )
 
 

@@ -98,10 +98,23 @@ class SubscriberUpdate(BaseModel):
     status: Annotated[str, StringConstraints(pattern="^(active|unsubscribed)$")] | None = None
 
 
+class ExamplePaperPublic(BaseModel):
+    """What Horizon found for one example paper (see papers.py for the statuses)."""
+
+    ref: str
+    status: str = Field(description="pending | resolved | not_found | unavailable | failed | by_url")
+    title: str = ""
+    source: str = Field(default="", description="pubmed | crossref, once resolved")
+    error: str = ""
+
+
 class SubscriberPublic(SubscriberFields):
     """A subscriber as the API returns it."""
 
     model_config = ConfigDict(extra="ignore")
+
+    example_papers: list[ExamplePaperPublic] = Field(
+        default_factory=list, description="Each example's lookup, in the order of `examples`.")
 
     id: str
     organisation_id: str

@@ -15,6 +15,12 @@
 | HORIZON_SUBSCRIPTIONS_RELAY_INTERVAL_S | 1.0 | pause of the outbox relay when nothing is pending |
 | HORIZON_SUBSCRIPTIONS_RELAY_BATCH | 100 | outbox rows published per relay round |
 | HORIZON_SUBSCRIPTIONS_HTTP_TIMEOUT_S | 10.0 | timeout of calls to classify and ingest |
+| HORIZON_SUBSCRIPTIONS_RESOLVE_EXAMPLES | true | look up example papers' titles and abstracts (PubMed, Crossref) |
+| HORIZON_SUBSCRIPTIONS_PUBMED_URL | https://eutils.ncbi.nlm.nih.gov/entrez/eutils | NCBI E-utilities base |
+| HORIZON_SUBSCRIPTIONS_CROSSREF_URL | https://api.crossref.org | Crossref REST API base |
+| HORIZON_SUBSCRIPTIONS_CONTACT_EMAIL | (none) | sent to both services, as they ask of regular callers |
+| HORIZON_SUBSCRIPTIONS_NCBI_API_KEY | (none) | NCBI API key (more requests a second) |
+| HORIZON_SUBSCRIPTIONS_RESOLVE_INTERVAL_S | 30.0 | pause of the example-paper lookups when none is due |
 """
 
 from __future__ import annotations
@@ -46,6 +52,12 @@ class SubscriptionsSettings(BaseSettings):
     relay_interval_s: float = Field(default=1.0, gt=0)
     relay_batch: int = Field(default=100, gt=0)
     http_timeout_s: float = Field(default=10.0, gt=0)
+    resolve_examples: bool = True
+    pubmed_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
+    crossref_url: str = "https://api.crossref.org"
+    contact_email: str = ""
+    ncbi_api_key: SecretStr | None = None
+    resolve_interval_s: float = Field(default=30.0, gt=0)
 
     @model_validator(mode="after")
     def _secret_is_set_outside_dev(self) -> "SubscriptionsSettings":

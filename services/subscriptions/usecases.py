@@ -9,12 +9,14 @@ as a `Problem`, never as an exception.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_
 from sqlmodel import Session, select
 
-from services.subscriptions import outbox, profiles
+from services.subscriptions import outbox, papers, profiles
 from services.subscriptions.access import NOT_FOUND, Problem, scope
 from services.subscriptions.models import (
     BoardRecipient,
@@ -24,7 +26,7 @@ from services.subscriptions.models import (
     Subscriber,
     now,
 )
-from services.subscriptions.schemas import SubscriberCreate, SubscriberPublic, SubscriberUpdate
+from services.subscriptions.schemas import ExamplePaperPublic, SubscriberCreate, SubscriberPublic, SubscriberUpdate
 
 log = logging.getLogger(__name__)
 
@@ -80,21 +82,28 @@ def public(session: Session, sub: Subscriber) -> SubscriberPublic:
         **profiles.file_row(sub, prof), id=sub.id, organisation_id=sub.organisation_id,
         organisation_name=org.name if org else "", status=sub.status, version=sub.version,
         board_briefing=is_board_recipient(session, sub), created_at=sub.created_at, updated_at=sub.updated_at,
+        example_papers=[ExamplePaperPublic(ref=r.ref, status=r.status, title=r.title, source=r.source, error=r.error)
+                        for r in papers.statuses(session, prof.examples)],
     )
 
 
 def current_profile_event(session: Session, sub: Subscriber):
+    """The subscriber's ProfileChanged at its current version, example papers' texts included."""
     org = session.get(Organisation, sub.organisation_id)
-    return profiles.changed(sub, profile_of(session, sub), org.name if org else "", is_board_recipient(session, sub))
+    prof = profile_of(session, sub)
+    return profiles.changed(sub, prof, org.name if org else "", is_board_recipient(session, sub),
+                            papers.texts(session, prof.examples))
 
 
 def emit_change(session: Session, sub: Subscriber, prof: ProfileRow) -> None:
-    """Bump the version and queue the ProfileChanged; the caller commits both with the change."""
+    """Bump the version and queue the ProfileChanged (example papers not yet known are queued
+    for lookup); the caller commits both with the change."""
     sub.version += 1
     sub.updated_at = now()
     session.add(sub)
     session.add(prof)
     session.flush()
+    papers.track(session, prof.examples)
     outbox.record(session, current_profile_event(session, sub))
 
 
@@ -228,3 +237,40 @@ def import_subscribers(session: Session, data: bytes, fmt: str, organisation_id:
     from services.subscriptions import importing
 
     return importing.import_subscribers(session, data, fmt, organisation_id, actor)
+
+
+# --- example papers -----------------------------------------------------------------------------
+
+
+def resolve_example_papers(sessions, resolve: Callable[[str], papers.Paper], limit: int = 20,
+                           at: datetime | None = None) -> int:
+    """Look up the example papers due (papers.due) with `resolve`, then record every outcome in
+    one transaction that also republishes each profile naming a newly resolved paper (once,
+    whatever the number of its papers resolved). The lookups run outside any transaction: they
+    are network calls, and a crash among them only means they are made again. Returns how many
+    papers were resolved."""
+    at = at or now()
+    with sessions() as session:
+        refs = papers.due(session, at, limit)
+    if not refs:
+        return 0
+    outcomes: dict[str, papers.Paper | Exception] = {}
+    for ref in refs:
+        try:
+            outcomes[ref] = resolve(ref)
+        except (papers.PaperNotFound, papers.ServiceUnavailable) as exc:
+            outcomes[ref] = exc
+        except Exception as exc:  # an unexpected failure is retried with back-off, never fatal
+            log.exception("example paper lookup failed", extra={"ref": ref})
+            outcomes[ref] = papers.ServiceUnavailable(repr(exc))
+        log.info("example paper looked up", extra={"ref": ref, "outcome": type(outcomes[ref]).__name__})
+    with sessions() as session:
+        resolved = [ref for ref, outcome in outcomes.items() if papers.record_result(session, ref, outcome, at)]
+        session.flush()
+        republish = {sub.id for ref in resolved for sub in papers.subscribers_naming(session, ref)}
+        for subscriber_id in sorted(republish):
+            sub = get_subscriber(session, None, subscriber_id, lock=True)
+            if sub is not None:
+                emit_change(session, sub, profile_of(session, sub))
+        session.commit()
+    return len(resolved)

@@ -18,6 +18,8 @@ from services.subscriptions.accounts import ensure_organisation
 from services.subscriptions.app import create_app
 from services.subscriptions.schemas import SubscriberCreate
 
+from .test_papers import server  # noqa: F401  (a local server answering as PubMed and Crossref)
+
 
 async def eventually(check, rounds: int = 400):
     """Wait (without asserting any duration) until the app has done its work."""
@@ -60,6 +62,28 @@ async def test_relay_and_engagement_through_the_app(settings, engine, sessions):
     with sessions() as session:
         counts = engagement.engagement_for(session, org_id)
     assert (counts.reach, counts.digests, counts.clicks, counts.useful, counts.not_relevant) == (1, 1, 2, 1, 1)
+
+
+async def test_the_app_looks_up_example_papers_and_republishes_the_profile(settings, engine, sessions, server):
+    with sessions() as session:
+        org = ensure_organisation(session, "Alpha Hospitals NHS Trust")
+        sid = usecases.create_subscriber(session, None, SubscriberCreate(
+            organisation_id=org.id, name="Ann Lee", email="ann@example.nhs.uk", interests=["Stroke prevention"],
+            examples=["doi:10.1056/NEJMoa0905561"])).id
+    app = create_app(settings.model_copy(update={
+        "relay_interval_s": 0.05, "resolve_interval_s": 0.05,
+        "pubmed_url": f"{server}/eutils", "crossref_url": f"{server}/crossref"}), engine=engine)
+    seen: list[ProfileChanged] = []
+
+    @app.broker.subscriber(PROFILES)
+    async def on_profile(body: dict) -> None:
+        seen.append(ProfileChanged.model_validate(body))
+
+    async with TestKafkaBroker(app.broker), TestApp(app):
+        assert await eventually(lambda: len(seen) == 2)
+    assert [e.version for e in seen] == [1, 2]
+    assert seen[0].profile.example_texts == [""]
+    assert seen[1].profile.example_texts[0].startswith("Dabigatran versus warfarin in patients with atrial fibrillation.")
 
 
 @pytest.mark.kafka

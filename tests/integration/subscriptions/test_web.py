@@ -23,7 +23,10 @@ def test_add_edit_and_delete_through_forms(client, world):
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text and "There is a problem" in bad.text
     saved = client.post(f"/subscribers/{sid}", data={**form, "examples": "pmid:12345678", "status": "active"})
     assert saved.status_code == 200
-    assert client.get(f"/api/subscribers/{sid}", headers=world.a.headers).json()["examples"] == ["pmid:12345678"]
+    api = client.get(f"/api/subscribers/{sid}", headers=world.a.headers).json()
+    assert api["examples"] == ["pmid:12345678"]
+    assert api["example_papers"] == [{"ref": "pmid:12345678", "status": "pending", "title": "", "source": "", "error": ""}]
+    assert "<code>pmid:12345678</code>:" in saved.text and "being looked up" in saved.text
 
     listing = client.get("/subscribers", params={"q": "grace"})
     assert "Grace Okafor" in listing.text and '<main id="main">' in listing.text and 'aria-label="Main"' in listing.text
