@@ -33,6 +33,14 @@ class Profile(BaseModel):
         "string where the paper could not be resolved (classify then looks for it among the items it has seen).",
     )
     exclude: list[str] = Field(default_factory=list, description="Statements or words not wanted.")
+    liked: list[str] = Field(
+        default_factory=list,
+        description="Items the subscriber marked useful (item ids, newest first): more like these.",
+    )
+    disliked: list[str] = Field(
+        default_factory=list,
+        description="Items the subscriber marked not relevant (item ids, newest first): not these again.",
+    )
     content_types: list[EvidenceType] = Field(default_factory=list, description="Empty means all.")
     sources: list[str] = Field(default_factory=list, description="Source ids to restrict to; empty means all.")
     board_briefing: bool = Field(default=False, description="Receives the organisation's board briefing.")

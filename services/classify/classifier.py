@@ -25,7 +25,7 @@ from contracts import (
 from services.classify import lexical
 from services.classify.embedder import item_text
 from services.classify.enrich import Enricher
-from services.classify.examples import with_example_texts
+from services.classify.examples import disliked_vectors, with_example_texts
 from services.classify.index import ItemFilter, ProfileIndex
 from services.classify.index_edge import EdgeProfileIndex
 from services.classify.matcher import ItemQuery, Matcher
@@ -102,8 +102,12 @@ class Classifier:
         if not events:
             return
         events = [with_example_texts(e, self.recent) for e in events]
-        changed = apply_profile_events(self.index, events, self.embed, self.stats, self._background())
+        changed = apply_profile_events(self.index, events, self.embed, self.stats, self._background(),
+                                       disliked=self._disliked)
         self.matcher.forget(changed)
+
+    def _disliked(self, event: ProfileChanged) -> tuple[list[str], np.ndarray]:
+        return disliked_vectors(event, self.recent, self.dim)
 
     def _fresh(self, events: Sequence[ItemDiscovered]) -> list[ItemDiscovered]:
         """The batch's events not yet handled in this process (and no repeats within it)."""
@@ -175,7 +179,8 @@ class Classifier:
         with tempfile.TemporaryDirectory(prefix="horizon-preview-") as tmp:
             index = EdgeProfileIndex(Path(tmp) / "profile", self.dim)
             try:
-                apply_profile_events(index, [event], self.embed, self.stats, self._background())
+                apply_profile_events(index, [event], self.embed, self.stats, self._background(),
+                                     disliked=self._disliked)
                 matcher = Matcher(index, threshold=self.matcher.threshold, candidates=self.matcher.candidates)
                 queries = [
                     ItemQuery(np.asarray(it.dense, dtype=np.float32), it.sparse,

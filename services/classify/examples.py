@@ -3,7 +3,9 @@
 A librarian gives an example as 'doi:…', 'pmid:…' or a URL. Subscriptions sends its title and
 abstract where it could resolve it; where it could not, the paper may still be one that came
 through a feed in the last RECENT_DAYS, stored with its DOI, PMID and canonical URL: that
-item's title and abstract then stand for the example.
+item's title and abstract then stand for the example. Items the subscriber marked useful
+(Profile.liked) join the examples the same way; those marked not relevant (Profile.disliked)
+are kept as vectors, so that the same work is not sent again.
 """
 
 from __future__ import annotations
@@ -11,6 +13,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+
+import numpy as np
 
 from contracts import Profile, ProfileChanged
 from services.classify.embedder import item_text
@@ -82,7 +86,21 @@ def fill_example_texts(profile: Profile, recent: RecentItems) -> Profile:
 
 
 def with_example_texts(event: ProfileChanged, recent: RecentItems) -> ProfileChanged:
-    """The event with its profile's missing example texts filled in from seen items."""
-    if event.profile is None or not event.profile.examples:
+    """The event with its profile's missing example texts filled in from seen items, and the
+    items its subscriber marked useful added as examples (those still among the seen items)."""
+    p = event.profile
+    if p is None or not (p.examples or p.liked):
         return event
-    return event.model_copy(update={"profile": fill_example_texts(event.profile, recent)})
+    liked = [i for i in dict.fromkeys(p.liked) if i not in p.examples]
+    texts = [*p.example_texts[: len(p.examples)], *[""] * (len(p.examples) - len(p.example_texts))]
+    widened = p.model_copy(update={"examples": [*p.examples, *liked], "example_texts": [*texts, *[""] * len(liked)]})
+    return event.model_copy(update={"profile": fill_example_texts(widened, recent)})
+
+
+def disliked_vectors(event: ProfileChanged, recent: RecentItems, dim: int) -> tuple[list[str], np.ndarray]:
+    """The ids and stored vectors of the items the subscriber marked not relevant, where seen."""
+    ids = list(dict.fromkeys(event.profile.disliked)) if event.profile is not None else []
+    found = {it.item_id: it for it in recent.find("item_id", ids, limit=len(ids))} if ids else {}
+    kept = [i for i in ids if i in found and len(found[i].dense) == dim]
+    vectors = np.asarray([found[i].dense for i in kept], dtype=np.float32).reshape(len(kept), dim)
+    return kept, vectors

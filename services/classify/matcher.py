@@ -28,6 +28,8 @@ log = logging.getLogger(__name__)
 
 #: A meaning-matched exclusion removes an item at this cosine or above (if above the positives).
 EXCLUSION_MIN = 0.5
+#: An item this close to one the subscriber marked not relevant is the same work again: not sent.
+DISLIKED_NEAR_COPY = 0.95
 #: Added to the fused z, times the tag score, when an item carries one of the profile's topics.
 TOPIC_BONUS = 2.0
 
@@ -117,6 +119,8 @@ class ProfileScorer:
                 contrast = h.score
             elif kind == "exclusion":
                 exclusion = max(exclusion, h.score)
+            elif kind == "disliked" and h.score >= DISLIKED_NEAR_COPY:
+                return None
         interest = max(interests) if interests else None
         best_ex_score = max(examples) if examples else None
         example = sum(examples) / self.n_ex if examples else None

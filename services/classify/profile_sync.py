@@ -11,7 +11,7 @@ vector and its design-marker weights are learnt from its examples.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 
 import numpy as np
@@ -120,10 +120,12 @@ def apply_profile_events(
     embed: EmbedFn,
     stats: lexical.TermStats,
     background: Background | None = None,
+    disliked: Callable[[ProfileChanged], tuple[list[str], np.ndarray]] | None = None,
 ) -> list[str]:
     """Apply what is new; return the subscriber ids whose profile changed in the index.
 
-    `background`: recent items as (dense vectors, sparse vectors[, design-marker sets]).
+    `background`: recent items as (dense vectors, sparse vectors[, design-marker sets]);
+    `disliked`: the ids and vectors of the items a profile's subscriber marked not relevant.
     """
     events = latest_per_subscriber(events)
     stored = {
@@ -140,7 +142,7 @@ def apply_profile_events(
         if e.deleted or e.profile is None:
             index.upsert([tombstone_point(e)])
         else:
-            model = build_model(e, embed, stats)
+            model = build_model(e, embed, stats, disliked=disliked(e) if disliked else None)
             if background is not None and len(background[0]):
                 design = background[2] if len(background) > 2 else None
                 model = calibrated_model(model, background[0], background[1], design)

@@ -2,7 +2,8 @@
 
 Each profile becomes: one "profile" point (the lexical sparse vector and all the profile's
 metadata: filters, topics, exclusions, calibration, version), one point per interest
-statement, one per example paper, one per exclusion statement and, where it has examples and
+statement, one per example paper (items the subscriber marked useful among them), one per
+exclusion statement, one per item marked not relevant and, where it has examples and
 background items, one "contrast" point (dense vectors; see profile_sync.contrast_vector); the
 design-marker weights learnt from the examples (scoring.design_weights) ride in the profile
 point's metadata. Every point
@@ -60,6 +61,8 @@ class ProfileModel:
     contrast_vector: np.ndarray | None = None
     example_design: list[frozenset[str]] = field(default_factory=list)
     design: DesignWeights | None = None
+    disliked: list[str] = field(default_factory=list)
+    disliked_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
 
 
 def example_labels(profile: Profile) -> list[str]:
@@ -72,9 +75,11 @@ def example_labels(profile: Profile) -> list[str]:
 
 
 def build_model(
-    event: ProfileChanged, embed: EmbedFn, stats: lexical.TermStats, calibration: Calibration | None = None
+    event: ProfileChanged, embed: EmbedFn, stats: lexical.TermStats, calibration: Calibration | None = None,
+    disliked: tuple[list[str], np.ndarray] | None = None,
 ) -> ProfileModel:
-    """Embed a live profile's statements, examples and exclusions; build its lexical vector."""
+    """Embed a live profile's statements, examples and exclusions; build its lexical vector.
+    `disliked`: the ids and vectors of the items marked not relevant that could be found."""
     p = event.profile
     assert p is not None, "tombstones have no model"
     interests = [s.strip() for s in p.interests if s.strip()]
@@ -104,6 +109,7 @@ def build_model(
         urgent_alerts=p.urgent_alerts,
         calibration=calibration or Calibration(),
         example_design=[lexical.design_features(t) for t in example_texts],
+        **({"disliked": list(disliked[0]), "disliked_vectors": disliked[1]} if disliked and len(disliked[0]) else {}),
     )
 
 
@@ -142,6 +148,7 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
         ("interest", m.interests, m.interest_vectors),
         ("example", m.examples, m.example_vectors),
         ("exclusion", m.exclusions, m.exclusion_vectors),
+        ("disliked", m.disliked, m.disliked_vectors),
     ):
         for n, (text, vec) in enumerate(zip(texts, vectors)):
             payload = {**base, "kind": kind, "n": n, "text": text}

@@ -159,6 +159,12 @@ def update_subscriber(session: DB, librarian: Me, subscriber_id: str, body: Subs
     return usecases.public(session, ok(usecases.update_subscriber(session, librarian, subscriber_id, body)))
 
 
+@router.post("/subscribers/{subscriber_id}/feedback/forget", response_model=SubscriberPublic,
+             summary="Clear what the profile learnt from the subscriber's feedback")
+def forget_feedback(session: DB, librarian: Me, subscriber_id: str) -> SubscriberPublic:
+    return usecases.public(session, ok(usecases.forget_feedback(session, librarian, subscriber_id)))
+
+
 @router.delete("/subscribers/{subscriber_id}", status_code=204, summary="Erase a subscriber (tombstone to every service)")
 def delete_subscriber(session: DB, librarian: Me, subscriber_id: str) -> Response:
     ok(usecases.delete_subscriber(session, librarian, subscriber_id))

@@ -1,7 +1,8 @@
 """Reach and engagement per organisation, counted from notify's DigestSent and FeedbackGiven.
 
 Each event is counted once (its id is remembered); reach is the number of distinct
-subscribers an organisation's digests went to.
+subscribers an organisation's digests went to. A "useful" or "not relevant" verdict is also
+kept on the subscriber's profile (usecases.learn_from_feedback), in the same transaction.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from contracts import DigestSent, FeedbackGiven
+from services.subscriptions import usecases
 from services.subscriptions.models import Engagement, ProcessedEvent, ReachRow, Subscriber
 
 log = logging.getLogger(__name__)
@@ -79,6 +81,7 @@ def record_feedback(session: Session, event: FeedbackGiven) -> bool:
         row = _counts(session, organisation_id)
         field = _VERDICT_FIELD[event.verdict]
         setattr(row, field, getattr(row, field) + 1)
+    usecases.learn_from_feedback(session, event.subscriber_id, event.item_id, event.verdict)
     return _commit_once(session, event.event_id)
 
 

@@ -108,6 +108,9 @@ class ProfileRow(Table, table=True):
     exclude: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     content_types: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     sources: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    # learnt from the subscriber's feedback (item ids, newest first), not from the subscribers file
+    liked: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
+    disliked: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False, server_default="[]"))
 
 
 class ExamplePaper(Table, table=True):

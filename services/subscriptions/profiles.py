@@ -30,6 +30,8 @@ def to_profile(sub: Subscriber, prof: ProfileRow, organisation_name: str, board_
         content_types=[EvidenceType(c) for c in prof.content_types],
         sources=list(prof.sources),
         board_briefing=board_briefing,
+        liked=list(prof.liked or []),
+        disliked=list(prof.disliked or []),
     )
 
 

@@ -115,6 +115,10 @@ class SubscriberPublic(SubscriberFields):
 
     example_papers: list[ExamplePaperPublic] = Field(
         default_factory=list, description="Each example's lookup, in the order of `examples`.")
+    liked: list[str] = Field(default_factory=list,
+                             description="Items the subscriber marked useful (item ids, newest first).")
+    disliked: list[str] = Field(default_factory=list,
+                                description="Items the subscriber marked not relevant (item ids, newest first).")
 
     id: str
     organisation_id: str

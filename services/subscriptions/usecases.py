@@ -84,6 +84,7 @@ def public(session: Session, sub: Subscriber) -> SubscriberPublic:
         board_briefing=is_board_recipient(session, sub), created_at=sub.created_at, updated_at=sub.updated_at,
         example_papers=[ExamplePaperPublic(ref=r.ref, status=r.status, title=r.title, source=r.source, error=r.error)
                         for r in papers.statuses(session, prof.examples)],
+        liked=list(prof.liked or []), disliked=list(prof.disliked or []),
     )
 
 
@@ -173,6 +174,48 @@ def update_subscriber(session: Session, actor: Librarian | None, subscriber_id: 
         emit_change(session, sub, prof)
         session.commit()
         log.info("subscriber updated", extra={"subscriber_id": sub.id, "version": sub.version})
+    return sub
+
+
+# --- learning from feedback ------------------------------------------------------------------------
+
+#: Items kept per verdict, newest first: enough to steer a profile, few enough that old ones fade.
+FEEDBACK_KEPT = 20
+
+
+def learn_from_feedback(session: Session, subscriber_id: str, item_id: str, verdict: str) -> bool:
+    """Keep a "useful" or "not relevant" verdict on the subscriber's profile and publish it
+    (classify matches more like the useful items, and never the same work as one not relevant);
+    a later verdict on the same item replaces the earlier. True when the profile changed."""
+    if verdict not in ("useful", "not_relevant") or not item_id:
+        return False
+    sub = get_subscriber(session, None, subscriber_id, lock=True)
+    if sub is None or sub.status != "active":
+        return False
+    prof = profile_of(session, sub)
+    keep, drop = ("liked", "disliked") if verdict == "useful" else ("disliked", "liked")
+    kept = [item_id, *[i for i in getattr(prof, keep) or [] if i != item_id]][:FEEDBACK_KEPT]
+    dropped = [i for i in getattr(prof, drop) or [] if i != item_id]
+    if kept == list(getattr(prof, keep) or []) and dropped == list(getattr(prof, drop) or []):
+        return False
+    setattr(prof, keep, kept)
+    setattr(prof, drop, dropped)
+    emit_change(session, sub, prof)
+    log.info("profile learnt from feedback", extra={"subscriber_id": sub.id, "verdict": verdict, "version": sub.version})
+    return True
+
+
+def forget_feedback(session: Session, actor: Librarian | None, subscriber_id: str) -> Subscriber | Problem:
+    """Clear what the profile learnt from feedback (a librarian's reset)."""
+    sub = get_subscriber(session, actor, subscriber_id, lock=True)
+    if sub is None:
+        return NOT_FOUND
+    prof = profile_of(session, sub)
+    if prof.liked or prof.disliked:
+        prof.liked, prof.disliked = [], []
+        emit_change(session, sub, prof)
+        session.commit()
+        log.info("feedback forgotten", extra={"subscriber_id": sub.id, "version": sub.version})
     return sub
 
 

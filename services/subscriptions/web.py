@@ -170,6 +170,14 @@ def save_subscriber(request: Request, session: DB, me: Me, web: Web, form: Form,
     return redirect(f"/subscribers/{subscriber_id}?saved=1")
 
 
+@router.post("/subscribers/{subscriber_id}/forget-feedback")
+def forget_feedback(session: DB, me: Me, form: Form, subscriber_id: str) -> Response:
+    result = usecases.forget_feedback(session, me, subscriber_id)
+    if isinstance(result, Problem):
+        raise HTTPException(result.status, result.message)
+    return redirect(f"/subscribers/{subscriber_id}?saved=1")
+
+
 @router.post("/subscribers/{subscriber_id}/delete")
 def delete_subscriber(session: DB, me: Me, form: Form, subscriber_id: str) -> Response:
     result = usecases.delete_subscriber(session, me, subscriber_id)

@@ -110,6 +110,37 @@ def test_an_example_given_only_by_reference_is_found_among_seen_items(classifier
     assert any(r.kind == "example" and r.text == "pmid:31234567" for r in result.matched[0].reasons)
 
 
+def test_an_item_marked_useful_steers_like_an_example_paper(classifier):
+    warm(classifier)
+    useful = item_event("doi:10.1/useful", "Timing of hip fracture surgery and mortality",
+                        "Surgery delayed beyond 36 hours raised mortality after hip fracture in older patients.")
+    classifier.classify([useful])
+    interests = ["Falls prevention in care homes"]
+    classifier.apply_profiles([profile_event("s1", interests=interests)])
+    hip = item_event("doi:10.1/hip", "Hip fracture surgery timing and mortality",
+                     "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+    assert matched_ids(classifier.classify([hip])) == set()
+    classifier.apply_profiles([profile_event("s1", version=2, interests=interests, liked=["doi:10.1/useful"])])
+    hip2 = item_event("doi:10.1/hip2", hip.item.title, hip.item.summary)
+    result = classifier.classify([hip2])
+    assert matched_ids(result) == {"doi:10.1/hip2"}
+    assert any(r.kind == "example" and r.text == "doi:10.1/useful" for r in result.matched[0].reasons)
+
+
+def test_the_same_work_as_an_item_marked_not_relevant_is_not_sent_again(classifier):
+    warm(classifier)
+    interests = ["Anticoagulation for stroke prevention in atrial fibrillation"]
+    classifier.apply_profiles([profile_event("s1", interests=interests)])
+    assert matched_ids(classifier.classify([AF])) == {"doi:10.1/af"}
+    classifier.apply_profiles([profile_event("s1", version=2, interests=interests, disliked=["doi:10.1/af"])])
+    copy = item_event("url:other-source/af", AF.item.title, AF.item.summary)  # the same work from another feed
+    other = item_event("doi:10.1/af-bleeding", "Bleeding risk scores before anticoagulation in atrial fibrillation",
+                       "Stroke prevention with oral anticoagulants and major bleeding in elderly patients.")
+    assert matched_ids(classifier.classify([copy, other])) == {"doi:10.1/af-bleeding"}
+    stored = classifier.index.retrieve([point_id("s1", "disliked", 0)])
+    assert stored and stored[0].payload["text"] == "doi:10.1/af"
+
+
 def test_example_texts_stay_paired_with_their_references(classifier):
     warm(classifier)
     classifier.apply_profiles([profile_event(
