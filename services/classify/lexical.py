@@ -103,6 +103,13 @@ DESIGN_FEATURES = tuple(name for name, _ in _DESIGN) + tuple(f"title:{name}" for
 _TITLE_END = re.compile(r"[.?!](?:\s|$)")
 
 
+def title_of(text: str, limit: int = 160) -> str:
+    """The title of a title-plus-abstract text (embedder.item_text): its first sentence, shortened."""
+    end = _TITLE_END.search(text)
+    title = (text[: end.start() + 1] if end else text).strip()
+    return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
 def design_features(text: str) -> frozenset[str]:
     """The design markers of a title-plus-abstract text (embedder.item_text): each marker found
     anywhere in it, and as `title:<marker>` where found in its first sentence (the title)."""

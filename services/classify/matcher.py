@@ -156,7 +156,8 @@ class ProfileScorer:
         if examples:
             best = max(range(len(examples)), key=examples.__getitem__)
             reasons.append((calibration.z("example", components["example"]),
-                            MatchReason(kind="example", text=meta["examples"][best], score=round(examples[best], 4))))
+                            MatchReason(kind="example", text=(meta.get("example_titles") or meta["examples"])[best],
+                                        score=round(examples[best], 4))))
         for t in topic_tags:
             reasons.append((TOPIC_BONUS * t.score, MatchReason(kind="topic", text=t.label, score=round(t.score, 4))))
         reasons.sort(key=lambda r: -r[0])

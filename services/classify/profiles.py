@@ -61,6 +61,7 @@ class ProfileModel:
     contrast_vector: np.ndarray | None = None
     example_design: list[frozenset[str]] = field(default_factory=list)
     design: DesignWeights | None = None
+    example_titles: list[str] = field(default_factory=list)
     disliked: list[str] = field(default_factory=list)
     disliked_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
 
@@ -109,6 +110,7 @@ def build_model(
         urgent_alerts=p.urgent_alerts,
         calibration=calibration or Calibration(),
         example_design=[lexical.design_features(t) for t in example_texts],
+        example_titles=[lexical.title_of(text) or label for label, text in labelled],
         **({"disliked": list(disliked[0]), "disliked_vectors": disliked[1]} if disliked and len(disliked[0]) else {}),
     )
 
@@ -134,6 +136,7 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
         "topics": m.topics,
         "interests": m.interests,
         "examples": m.examples,
+        "example_titles": m.example_titles,
         "exclusions": m.exclusions,
         "exclude_terms": m.exclude_terms,
         "urgent_alerts": int(m.urgent_alerts),
