@@ -260,8 +260,10 @@ def due(session: Session, at: datetime, limit: int) -> list[str]:
 
 
 def subscribers_naming(session: Session, ref: str) -> list[Subscriber]:
-    """The subscribers whose profile names the paper (narrowed in SQL on the JSON text, then exactly)."""
-    pattern = "%" + ref.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    """The subscribers whose profile names the paper, in any form (narrowed in SQL on the JSON
+    text by the DOI or PMID itself, then matched exactly)."""
+    core = ref.split(":", 1)[1] if ref.startswith(("doi:", "pmid:")) else ref
+    pattern = "%" + core.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = session.exec(select(ProfileRow).where(cast(ProfileRow.examples, String).ilike(pattern, escape="\\"))).all()
     ids = [r.subscriber_id for r in rows if any(canonical_ref(e) == ref for e in r.examples)]
     return [s for s in (session.get(Subscriber, i) for i in ids) if s is not None]

@@ -168,6 +168,14 @@ def test_examples_are_looked_up_and_the_profile_republished_with_their_texts(ses
     assert pub.example_papers[0].title.startswith("Apixaban")
 
 
+def test_a_paper_named_by_its_doi_org_or_pubmed_link_is_looked_up_and_republished(sessions, world, resolver):
+    sid = create(sessions, world, ["https://doi.org/10.1056/NEJMoa0905561", "https://pubmed.ncbi.nlm.nih.gov/21870978/"])
+    assert usecases.resolve_example_papers(sessions, resolver.resolve) == 2
+    latest = events(sessions, sid)[-1]
+    assert latest.version == 2
+    assert latest.profile.example_texts[0].startswith("Dabigatran") and latest.profile.example_texts[1].startswith("Apixaban")
+
+
 def test_a_service_that_fails_is_tried_again_later_then_given_up(sessions, world, resolver):
     Fake.down = {"10.9999/falls.2024.1"}
     Fake.slow = {"21870978"}
