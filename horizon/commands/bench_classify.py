@@ -13,6 +13,8 @@ def relevance(
                               exists=True, file_okay=False),
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     max_seq_length: int = typer.Option(0, "--max-seq-length", help="Override the model's truncation (tokens)."),
+    feedback: int = typer.Option(0, "--feedback", min=0,
+                                 help="Also run one round of feedback on each topic's top N documents."),
 ) -> None:
     """The routing benchmark: bm25, dense and the production matcher."""
     from services.classify import relevance as bench
@@ -25,7 +27,7 @@ def relevance(
         settings = settings.model_copy(update={"max_seq_length": max_seq_length})
     embedder = Embedder(settings.model, settings.max_seq_length, settings.batch_size, settings.device)
     result = bench.run(load(data), embedder, settings.threshold,
-                       progress=lambda step: typer.echo(f"... {step}", err=True))
+                       progress=lambda step: typer.echo(f"... {step}", err=True), feedback_top=feedback)
     if as_json:
         typer.echo(json.dumps(result, indent=None))
         return
@@ -35,6 +37,10 @@ def relevance(
         d = m["delivered"]
         typer.echo(f"{name:10s} {m['map']:6.3f} {m['ndcg@10']:8.3f} {m['p@10']:6.3f} "
                    f"{d['precision']:6.3f} {d['recall']:6.3f} {d['f1']:6.3f}")
+    if "feedback" in result:
+        typer.echo(f"after feedback on each topic's top {feedback} (scored on the documents not judged):")
+        for name, m in result["feedback"]["methods"].items():
+            typer.echo(f"{name:17s} MAP {m['map']:6.3f} P@10 {m['p@10']:6.3f} delivered P {m['delivered']['precision']:6.3f}")
 
 
 def pipeline(

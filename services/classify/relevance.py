@@ -14,6 +14,7 @@ import logging
 import random
 import tempfile
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -22,9 +23,11 @@ from contracts import Profile, ProfileChanged
 from services.classify import lexical
 from services.classify.embedder import Embedder
 from services.classify.index import ItemFilter
-from services.classify.index_edge import EdgeProfileIndex
+from services.classify.examples import disliked_vectors, with_example_texts
+from services.classify.index_edge import EdgeProfileIndex, EdgeRecentItems
 from services.classify.matcher import ItemQuery, Matcher
 from services.classify.profile_sync import apply_profile_events
+from services.classify.recent import RecentItem
 from services.classify.relevance_data import RelevanceData, cached_doc_vectors
 from services.classify.relevance_metrics import average_precision, macro, ndcg_at, precision_at, set_prf
 from services.classify.scoring import calibrate, calibrated_score, fuse
@@ -59,55 +62,111 @@ def dense_scores(data: RelevanceData, doc_vectors: np.ndarray, embedder: Embedde
     return {t.topic_id: _single("interest", doc_vectors @ q[n], background) for n, t in enumerate(data.topics)}
 
 
-def horizon_scores(
-    data: RelevanceData, doc_vectors: np.ndarray, embedder: Embedder, background: np.ndarray,
-    threshold: float, batch: int = 256,
-) -> Scores:
-    """The production path: ProfileChanged -> profile index (Qdrant Edge) -> Matcher.score."""
+@dataclass
+class _Prepared:
+    """Each document's terms, BM25 vector and design markers, and the term statistics."""
+
+    doc_terms: list
+    stats: lexical.TermStats
+    sparse: list
+    design: list
+    pos: dict[str, int]
+
+
+def _prepare(data: RelevanceData) -> _Prepared:
     doc_terms = [lexical.terms(data.text(i)) for i in range(len(data.doc_ids))]
     stats = lexical.TermStats()
     stats.add(doc_terms)
-    sparse = [lexical.item_vector(t, stats) for t in doc_terms]
-    design = [lexical.design_features(data.text(i)) for i in range(len(data.doc_ids))]
-    pos = {d: i for i, d in enumerate(data.doc_ids)}
-    events = [
-        ProfileChanged(
-            producer="bench", subscriber_id=t.topic_id, organisation_id="bench", version=1,
+    return _Prepared(doc_terms, stats, [lexical.item_vector(t, stats) for t in doc_terms],
+                     [lexical.design_features(data.text(i)) for i in range(len(data.doc_ids))],
+                     {d: i for i, d in enumerate(data.doc_ids)})
+
+
+def _profile_events(data: RelevanceData, prep: _Prepared, version: int = 1,
+                    feedback: dict[str, tuple[list[str], list[str]]] | None = None) -> list[ProfileChanged]:
+    events = []
+    for t in data.topics:
+        liked, disliked = (feedback or {}).get(t.topic_id, ([], []))
+        events.append(ProfileChanged(
+            producer="bench", subscriber_id=t.topic_id, organisation_id="bench", version=version,
             profile=Profile(
                 name=t.title, email="bench@example.org", interests=[t.statement], examples=list(t.seed_doc_ids),
-                example_texts=[data.text(pos[s]) for s in t.seed_doc_ids if s in pos],
+                example_texts=[data.text(prep.pos[s]) for s in t.seed_doc_ids if s in prep.pos],
+                liked=liked, disliked=disliked,
             ),
-        )
-        for t in data.topics
-    ]
-    with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
-        index = EdgeProfileIndex(Path(tmp) / "profiles", embedder.dim)
-        try:
-            apply_profile_events(index, events, embedder.encode, stats,
-                                 (doc_vectors[background], [sparse[i] for i in background], [design[i] for i in background]))
-            matcher = Matcher(index, threshold=threshold)
-            z = {t.topic_id: np.full(len(data.doc_ids), -np.inf) for t in data.topics}
-            score = {t.topic_id: np.zeros(len(data.doc_ids)) for t in data.topics}
-            flt = ItemFilter(evidence_type="article", source_id="bench")
-            for start in range(0, len(data.doc_ids), batch):
-                rows = range(start, min(start + batch, len(data.doc_ids)))
-                items = [ItemQuery(doc_vectors[i], sparse[i], frozenset(doc_terms[i]), flt, design=design[i])
-                         for i in rows]
-                for i, matches in zip(rows, matcher.score(items)):
-                    for m in matches:
-                        z[m.subscriber_id][i] = m.z
-                        score[m.subscriber_id][i] = m.score
-        finally:
-            index.close()
+        ))
+    return events
+
+
+def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, matcher: Matcher,
+               batch: int = 256) -> Scores:
+    z = {t.topic_id: np.full(len(data.doc_ids), -np.inf) for t in data.topics}
+    score = {t.topic_id: np.zeros(len(data.doc_ids)) for t in data.topics}
+    flt = ItemFilter(evidence_type="article", source_id="bench")
+    for start in range(0, len(data.doc_ids), batch):
+        rows = range(start, min(start + batch, len(data.doc_ids)))
+        items = [ItemQuery(doc_vectors[i], prep.sparse[i], frozenset(prep.doc_terms[i]), flt, design=prep.design[i])
+                 for i in rows]
+        for i, matches in zip(rows, matcher.score(items)):
+            for m in matches:
+                z[m.subscriber_id][i] = m.z
+                score[m.subscriber_id][i] = m.score
     return {t: (z[t], score[t]) for t in z}
 
 
-def evaluate(data: RelevanceData, scores: Scores, threshold: float) -> tuple[dict, dict]:
-    """Macro metrics over topics, and each topic's own."""
+def horizon_scores(
+    data: RelevanceData, doc_vectors: np.ndarray, embedder: Embedder, background: np.ndarray,
+    threshold: float, feedback_top: int = 0,
+) -> tuple[Scores, Scores | None, dict[str, set[str]]]:
+    """The production path: ProfileChanged -> profile index (Qdrant Edge) -> Matcher.score.
+
+    With `feedback_top`, a second round follows as a subscriber's feedback would bring it: each
+    topic's top `feedback_top` documents (seeds aside) are marked useful where judged relevant
+    and not relevant otherwise; the profiles are republished with them (liked, disliked) and
+    applied as classify applies them (examples.with_example_texts over the documents as seen
+    items), and every document is scored again. Returns the first round's scores, the second's
+    (or None) and the documents judged per topic.
+    """
+    prep = _prepare(data)
+    bg = (doc_vectors[background], [prep.sparse[i] for i in background], [prep.design[i] for i in background])
+    with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
+        index = EdgeProfileIndex(Path(tmp) / "profiles", embedder.dim)
+        recent = None
+        try:
+            apply_profile_events(index, _profile_events(data, prep), embedder.encode, prep.stats, bg)
+            first = _score_all(data, doc_vectors, prep, Matcher(index, threshold=threshold))
+            if not feedback_top:
+                return first, None, {}
+            recent = EdgeRecentItems(Path(tmp) / "items", embedder.dim)
+            recent.add([RecentItem(d, 0, doc_vectors[i].tolist(), prep.sparse[i],
+                                   {"item": {"item_id": d, "title": data.titles[i], "summary": data.abstracts[i]}})
+                        for i, d in enumerate(data.doc_ids)])
+            feedback, judged = {}, {}
+            for t in data.topics:
+                seeds, grades = set(t.seed_doc_ids), data.qrels.get(t.topic_id, {})
+                order = [data.doc_ids[i] for i in np.argsort(-first[t.topic_id][0], kind="stable")]
+                top = [d for d in order if d not in seeds][:feedback_top]
+                judged[t.topic_id] = set(top)
+                feedback[t.topic_id] = ([d for d in top if grades.get(d, 0) >= 1], [d for d in top if grades.get(d, 0) < 1])
+            events = [with_example_texts(e, recent) for e in _profile_events(data, prep, 2, feedback)]
+            apply_profile_events(index, events, embedder.encode, prep.stats, bg,
+                                 disliked=lambda e: disliked_vectors(e, recent, embedder.dim))
+            second = _score_all(data, doc_vectors, prep, Matcher(index, threshold=threshold))
+            return first, second, judged
+        finally:
+            index.close()
+            if recent is not None:
+                recent.close()
+
+
+def evaluate(data: RelevanceData, scores: Scores, threshold: float,
+             judged: dict[str, set[str]] | None = None) -> tuple[dict, dict]:
+    """Macro metrics over topics, and each topic's own (seeds, and documents already judged
+    through feedback, left out)."""
     per_topic = {}
     for t in data.topics:
         rank_score, calibrated = scores[t.topic_id]
-        seeds = set(t.seed_doc_ids)
+        seeds = set(t.seed_doc_ids) | (judged or {}).get(t.topic_id, set())
         grades = {d: g for d, g in data.qrels.get(t.topic_id, {}).items() if d not in seeds}
         relevant = {d for d, g in grades.items() if g >= 1}
         order = [data.doc_ids[i] for i in np.argsort(-rank_score, kind="stable") if data.doc_ids[i] not in seeds]
@@ -125,8 +184,10 @@ def evaluate(data: RelevanceData, scores: Scores, threshold: float) -> tuple[dic
 
 
 def run(data: RelevanceData, embedder: Embedder, threshold: float, methods: tuple[str, ...] = ("bm25", "dense", "horizon"),
-        progress: Callable[[str], None] = lambda _: None) -> dict:
-    """The benchmark's JSON object (see DESIGN.md)."""
+        progress: Callable[[str], None] = lambda _: None, feedback_top: int = 0) -> dict:
+    """The benchmark's JSON object (see DESIGN.md). With `feedback_top`, a "feedback" entry
+    too: horizon before and after one round of feedback on each topic's top documents, both
+    scored on the documents that round did not judge."""
     progress("document vectors")
     vectors = cached_doc_vectors(data, embedder)
     background = np.array(sorted(random.Random(0).sample(range(len(data.doc_ids)), min(BACKGROUND, len(data.doc_ids)))))
@@ -138,7 +199,13 @@ def run(data: RelevanceData, embedder: Embedder, threshold: float, methods: tupl
         elif name == "dense":
             scores = dense_scores(data, vectors, embedder, background)
         else:
-            scores = horizon_scores(data, vectors, embedder, background, threshold)
+            scores, second, judged = horizon_scores(data, vectors, embedder, background, threshold, feedback_top)
+            if second is not None:
+                result["feedback"] = {
+                    "judged_per_topic": feedback_top,
+                    "methods": {"horizon": evaluate(data, scores, threshold, judged)[0],
+                                "horizon+feedback": evaluate(data, second, threshold, judged)[0]},
+                }
         summary, per_topic = evaluate(data, scores, threshold)
         result["methods"][name] = summary
         for topic, row in per_topic.items():

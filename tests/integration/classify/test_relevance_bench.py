@@ -45,8 +45,22 @@ def test_horizon_path_ranks_relevant_documents_first(tmp_path):
     assert len(data.doc_ids) == 1506 and data.qrels["af"]["x0"] == 0
     vectors = fake_embed([data.text(i) for i in range(len(data.doc_ids))])
     background = np.arange(len(data.doc_ids))
-    scores = relevance.horizon_scores(data, vectors, FakeEmbedder(), background, threshold=0.5)
+    scores, second, judged = relevance.horizon_scores(data, vectors, FakeEmbedder(), background, threshold=0.5)
+    assert second is None and judged == {}
     summary, per_topic = relevance.evaluate(data, scores, threshold=0.5)
     assert summary["map"] == 1.0 and summary["p@10"] == 0.5
     assert set(summary["delivered"]) == {"precision", "recall", "f1"}
     assert per_topic["af"]["delivered"]["n"] >= 1
+
+
+def test_a_round_of_feedback_is_scored_on_the_documents_it_did_not_judge(tmp_path):
+    data = load(write_data(tmp_path))
+    vectors = fake_embed([data.text(i) for i in range(len(data.doc_ids))])
+    background = np.arange(len(data.doc_ids))
+    first, second, judged = relevance.horizon_scores(data, vectors, FakeEmbedder(), background, 0.5, feedback_top=3)
+    assert len(judged["af"]) == 3 and "af0" not in judged["af"]
+    before, _ = relevance.evaluate(data, first, 0.5, judged)
+    after, per_topic = relevance.evaluate(data, second, 0.5, judged)
+    relevant_left = {f"af{n}" for n in range(1, 6)} - judged["af"]
+    assert per_topic["af"]["delivered"]["n"] >= 1 and len(relevant_left) >= 2
+    assert before["map"] == 1.0 and after["map"] == 1.0  # the rest still ranked first, through the second round
