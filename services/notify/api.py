@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 
 _THANKS = {
     "useful": ("Thank you", "We will send you more like this."),
-    "not_relevant": ("Thank you", "We will send you fewer items like this."),
+    "not_relevant": ("Thank you", "We will not send you this item again, and your library team will see it when they "
+                                  "next tune your interests."),
     "full_text_request": ("Request received", "Your library team will send you the full text."),
 }
 
