@@ -29,6 +29,7 @@ import httpx
 import nh3
 from defusedxml import ElementTree
 from sqlalchemy import String, cast
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from services.subscriptions.models import ExamplePaper, ProfileRow, Subscriber, now
@@ -228,7 +229,11 @@ def track(session: Session, refs: Iterable[str]) -> None:
             continue
         row = session.get(ExamplePaper, ref)
         if row is None:
-            session.add(ExamplePaper(ref=ref, status=PENDING if ref.startswith(("doi:", "pmid:")) else BY_URL))
+            try:
+                with session.begin_nested():  # a concurrent save may queue the same paper first
+                    session.add(ExamplePaper(ref=ref, status=PENDING if ref.startswith(("doi:", "pmid:")) else BY_URL))
+            except IntegrityError:
+                log.info("example paper queued by another transaction", extra={"ref": ref})
         elif row.status == FAILED:
             row.status, row.attempts, row.next_attempt_at, row.error = PENDING, 0, None, ""
             session.add(row)

@@ -210,3 +210,21 @@ def test_a_service_that_fails_is_tried_again_later_then_given_up(sessions, world
     with sessions() as session:
         usecases.update_subscriber(session, None, sid, SubscriberUpdate(interests=["Stroke prevention"]))
     assert status(sessions, "pmid:1").status == papers.PENDING
+
+
+def test_two_saves_queueing_the_same_paper_at_once_both_succeed(engine, sessions, world):
+    from sqlmodel import Session
+
+    with Session(engine) as first, Session(engine) as second:
+        papers.track(first, ["doi:10.1/same"])
+        first.commit()
+        # `second` started before the row existed: its own insert collides and is let go
+        assert second.get(ExamplePaper, "doi:10.1/other") is None
+        second.add(ExamplePaper(ref="doi:10.1/other"))
+        second.flush()
+        original_get = second.get
+        second.get = lambda cls, key, **kw: None if key == "doi:10.1/same" else original_get(cls, key, **kw)
+        papers.track(second, ["doi:10.1/same"])
+        second.commit()
+    assert status(sessions, "doi:10.1/same").status == papers.PENDING
+    assert status(sessions, "doi:10.1/other") is not None
