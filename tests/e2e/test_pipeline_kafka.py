@@ -1,5 +1,6 @@
 """End to end on the real Apache Kafka broker: a feed file enters through ingest, and notify
-writes a digest for the subscriber whose profile matches, and nothing for the one whose does not.
+writes a digest for the subscriber whose profile matches, and nothing for the one whose does not;
+her "useful" click then comes back round to classify as an example paper on her profile.
 
 All four services run as their own FastStream apps (each its own broker connection, consumer
 group and state), talking only through the versioned topics.
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import email
+import re
 import time
 from email import policy
 from pathlib import Path
@@ -122,6 +124,10 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
     ingest_store = SqlStore(f"sqlite:///{tmp_path / 'ingest.db'}")
     ingest_store.add_source(SourceCreate(url=feed.as_uri(), title="E2E journal"))
 
+    notify_settings = NotifySettings(
+        database_url=f"sqlite:///{tmp_path / 'notify.db'}", outbox_dir=outbox, dev=True,
+        send_immediately=True, scheduler_interval_s=1,
+    )
     apps = {
         "subscriptions": subscriptions_app(
             SubscriptionsSettings(database_url=subs_db, dev=True, relay_interval_s=0.2), kafka, engine
@@ -129,13 +135,7 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
         "classify": classify_app(
             ClassifySettings(data_dir=tmp_path / "classify", index_backend="edge", api_port=0), kafka
         ),
-        "notify": notify_app(
-            NotifySettings(
-                database_url=f"sqlite:///{tmp_path / 'notify.db'}", outbox_dir=outbox, dev=True,
-                send_immediately=True, scheduler_interval_s=1,
-            ),
-            kafka,
-        ),
+        "notify": notify_app(notify_settings, kafka),
     }
     started = []
     try:
@@ -171,6 +171,29 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
         await asyncio.sleep(5)
         assert _messages_to(outbox, f"skin.{run}@example.nhs.uk") == []
         assert len(_messages_to(outbox, cardio)) == 1
+
+        # The cardiologist marks the trial useful through the e-mail's link: notify records it and
+        # publishes FeedbackGiven, subscriptions keeps it on her profile and republishes it, and
+        # classify then holds the trial as one of the profile's example papers.
+        from fastapi.testclient import TestClient
+
+        from services.notify.api import create_links_api
+
+        token = re.search(r"/f/([^/\s]+)/useful", text).group(1)
+        with TestClient(create_links_api(notify_settings)) as links:
+            thanks = links.get(f"/f/{token}/useful")
+        assert thanks.status_code == 200 and "more like this" in thanks.text
+        with subs_store.session_factory(engine)() as session:
+            cardio_id = session.exec(select(Subscriber).where(Subscriber.email_key == cardio)).one().id
+        trial = f"doi:10.5555/horizon.e2e.{run}.1"
+
+        def trial_is_an_example() -> bool:
+            hits = classifier().index.retrieve([point_id(cardio_id, "example", 0)])
+            return bool(hits) and hits[0].payload.get("text") == trial
+
+        await _until(trial_is_an_example, 120, "the trial marked useful among the profile's examples")
+        stored = classifier().index.retrieve([point_id(cardio_id, "profile")])[0].payload
+        assert stored["examples"] == [trial] and stored["example_titles"][0].startswith("Apixaban versus warfarin")
     finally:
         for app in reversed(started):
             await app.stop()
