@@ -56,10 +56,15 @@ def _value(item: RecentItem, field: str) -> str | None:
     return str(value) if value else None
 
 
+def _aligned_texts(profile: Profile) -> list[str]:
+    """One text per example ("" where none came), whatever the length of example_texts."""
+    n = len(profile.examples)
+    return [*profile.example_texts[:n], *[""] * (n - len(profile.example_texts))]
+
+
 def fill_example_texts(profile: Profile, recent: RecentItems) -> Profile:
     """The profile with a text for each example that has none, where a seen item is that paper."""
-    texts = [*profile.example_texts[: len(profile.examples)],
-             *[""] * (len(profile.examples) - len(profile.example_texts))]
+    texts = _aligned_texts(profile)
     missing = [n for n, t in enumerate(texts) if not t.strip()]
     if not missing:
         return profile
@@ -92,8 +97,8 @@ def with_example_texts(event: ProfileChanged, recent: RecentItems) -> ProfileCha
     if p is None or not (p.examples or p.liked):
         return event
     liked = [i for i in dict.fromkeys(p.liked) if i not in p.examples]
-    texts = [*p.example_texts[: len(p.examples)], *[""] * (len(p.examples) - len(p.example_texts))]
-    widened = p.model_copy(update={"examples": [*p.examples, *liked], "example_texts": [*texts, *[""] * len(liked)]})
+    widened = p.model_copy(update={"examples": [*p.examples, *liked],
+                                   "example_texts": [*_aligned_texts(p), *[""] * len(liked)]})
     return event.model_copy(update={"profile": fill_example_texts(widened, recent)})
 
 
