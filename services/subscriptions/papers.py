@@ -20,6 +20,7 @@ from __future__ import annotations
 import html
 import logging
 import re
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -148,6 +149,9 @@ class PaperResolver:
                  timeout_s: float = 10.0, client: httpx.Client | None = None) -> None:
         self.pubmed_url, self.crossref_url = pubmed_url.rstrip("/"), crossref_url.rstrip("/")
         self.contact_email, self.api_key = contact_email, api_key
+        # NCBI allows 3 requests a second without a key and 10 with one
+        self._eutils_gap = 0.1 if api_key else 0.34
+        self._eutils_next = 0.0
         self._client = client or httpx.Client(
             timeout=timeout_s, follow_redirects=True, max_redirects=3,
             headers={"User-Agent": "Horizon evidence alerts" + (f" (mailto:{contact_email})" if contact_email else "")})
@@ -183,6 +187,13 @@ class PaperResolver:
             raise ServiceUnavailable(f"HTTP {response.status_code}")
         return httpx.Response(response.status_code, headers=response.headers, content=body)
 
+    def _eutils_get(self, path: str, params: dict[str, str]) -> httpx.Response:
+        wait = self._eutils_next - time.monotonic()
+        if wait > 0:
+            time.sleep(wait)
+        self._eutils_next = time.monotonic() + self._eutils_gap
+        return self._get(f"{self.pubmed_url}/{path}", self._eutils_params(**params))
+
     def _eutils_params(self, **params: str) -> dict[str, str]:
         params["tool"] = "horizon"
         if self.contact_email:
@@ -192,8 +203,7 @@ class PaperResolver:
         return params
 
     def _pmid_for_doi(self, doi: str) -> str | None:
-        response = self._get(f"{self.pubmed_url}/esearch.fcgi",
-                             self._eutils_params(db="pubmed", term=f"{doi}[doi]", retmode="json"))
+        response = self._eutils_get("esearch.fcgi", {"db": "pubmed", "term": f"{doi}[doi]", "retmode": "json"})
         try:
             ids = response.json()["esearchresult"]["idlist"]
         except (ValueError, KeyError, TypeError) as exc:
@@ -201,8 +211,7 @@ class PaperResolver:
         return str(ids[0]) if len(ids) == 1 and str(ids[0]).isdigit() else None
 
     def _pubmed(self, pmid: str) -> Paper:
-        response = self._get(f"{self.pubmed_url}/efetch.fcgi",
-                             self._eutils_params(db="pubmed", id=pmid, retmode="xml"))
+        response = self._eutils_get("efetch.fcgi", {"db": "pubmed", "id": pmid, "retmode": "xml"})
         paper = parse_pubmed(response.content).get(pmid)
         if paper is None or not (paper.title or paper.abstract):
             raise PaperNotFound(f"PubMed has no record for PMID {pmid}")

@@ -20,7 +20,7 @@
 | HORIZON_SUBSCRIPTIONS_CROSSREF_URL | https://api.crossref.org | Crossref REST API base |
 | HORIZON_SUBSCRIPTIONS_CONTACT_EMAIL | (none) | sent to both services, as they ask of regular callers |
 | HORIZON_SUBSCRIPTIONS_NCBI_API_KEY | (none) | NCBI API key (more requests a second) |
-| HORIZON_SUBSCRIPTIONS_RESOLVE_INTERVAL_S | 30.0 | pause of the example-paper lookups when none is due |
+| HORIZON_SUBSCRIPTIONS_RESOLVE_INTERVAL_S | 10.0 | pause of the example-paper lookups when none is due |
 """
 
 from __future__ import annotations
@@ -57,7 +57,7 @@ class SubscriptionsSettings(BaseSettings):
     crossref_url: str = "https://api.crossref.org"
     contact_email: str = ""
     ncbi_api_key: SecretStr | None = None
-    resolve_interval_s: float = Field(default=30.0, gt=0)
+    resolve_interval_s: float = Field(default=10.0, gt=0)
 
     @model_validator(mode="after")
     def _secret_is_set_outside_dev(self) -> "SubscriptionsSettings":

@@ -11,6 +11,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote, urlsplit
 
+import httpx
 import pytest
 from sqlmodel import select
 
@@ -228,3 +229,18 @@ def test_two_saves_queueing_the_same_paper_at_once_both_succeed(engine, sessions
         second.commit()
     assert status(sessions, "doi:10.1/same").status == papers.PENDING
     assert status(sessions, "doi:10.1/other") is not None
+
+
+def test_pubmed_calls_are_spaced_to_its_rate_limit(server):
+    stamps: list[float] = []
+
+    def timed(request: httpx.Request) -> None:
+        stamps.append(time.monotonic())
+
+    client = httpx.Client(event_hooks={"request": [timed]}, timeout=5)
+    resolver = papers.PaperResolver(f"{server}/eutils", f"{server}/crossref", client=client)
+    for pmid in ("19717844", "21870978", "19717844"):
+        resolver.resolve(f"pmid:{pmid}")
+    resolver.close()
+    gaps = [b - a for a, b in zip(stamps, stamps[1:])]
+    assert len(stamps) == 3 and min(gaps) >= 0.33  # no more than 3 a second without an API key
