@@ -48,7 +48,7 @@ def pipeline(
     items: int = typer.Option(512, "--items", help="Item texts to encode and classify."),
     points: str = typer.Option("10000,100000", "--points",
                                help="Interest-point counts to time matching at, comma-separated (1000000 takes "
-                                    "about 20 minutes on two cores, most of it building the index)."),
+                                    "about 30 minutes and 9 GB on two cores, most of it building the index)."),
 ) -> None:
     """Classify throughput against raw encode speed; match latency as profiles grow."""
     from services.classify.pipeline_bench import run
