@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from fastapi import Request
 from fastapi.templating import Jinja2Templates
@@ -36,7 +37,18 @@ class Context:
 def make_templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
     env.filters["safe_url"] = safe_url
+    env.filters["ref_url"] = ref_url
     return Jinja2Templates(env=env)
+
+
+def ref_url(ref: str) -> str:
+    """Where a reader finds a paper or item named 'doi:…', 'pmid:…', 'url:…' or by its URL."""
+    low = ref.lower() if isinstance(ref, str) else ""
+    if low.startswith("doi:"):
+        return "https://doi.org/" + quote(ref[4:].strip(), safe="/:;()._-")
+    if low.startswith("pmid:") and ref[5:].strip().isdigit():
+        return f"https://pubmed.ncbi.nlm.nih.gov/{ref[5:].strip()}/"
+    return safe_url(ref[4:] if low.startswith("url:") else ref)
 
 
 def safe_url(url: str) -> str:

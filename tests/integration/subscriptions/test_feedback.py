@@ -49,7 +49,8 @@ def test_verdicts_are_kept_on_the_profile_and_published(client, world, sessions)
     assert api["liked"] == liked and api["disliked"] == ["doi:10.1/a"]
     login(client, world.a.email)
     page = client.get(f"/subscribers/{sid}")
-    assert "Marked not relevant (1)" in page.text and "<code>doi:10.1/a</code>" in page.text
+    assert "Marked not relevant (1)" in page.text
+    assert '<a href="https://doi.org/10.1/a" rel="noopener noreferrer"><code>doi:10.1/a</code></a>' in page.text
     assert client.post(f"/subscribers/{sid}/forget-feedback", data={"csrf_token": csrf_of(page.text)},
                        follow_redirects=False).status_code == 303
     event = latest(sessions, sid)

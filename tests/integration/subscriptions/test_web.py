@@ -26,7 +26,8 @@ def test_add_edit_and_delete_through_forms(client, world):
     api = client.get(f"/api/subscribers/{sid}", headers=world.a.headers).json()
     assert api["examples"] == ["pmid:12345678"]
     assert api["example_papers"] == [{"ref": "pmid:12345678", "status": "pending", "title": "", "source": "", "error": ""}]
-    assert "<code>pmid:12345678</code>:" in saved.text and "being looked up" in saved.text
+    assert '<a href="https://pubmed.ncbi.nlm.nih.gov/12345678/" rel="noopener noreferrer"><code>pmid:12345678</code></a>:' \
+        in saved.text and "being looked up" in saved.text
 
     listing = client.get("/subscribers", params={"q": "grace"})
     assert "Grace Okafor" in listing.text and '<main id="main">' in listing.text and 'aria-label="Main"' in listing.text

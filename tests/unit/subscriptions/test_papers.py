@@ -78,3 +78,17 @@ def test_paper_text_joins_title_and_abstract_like_an_item():
     assert paper_text("A title", "An  abstract.") == "A title. An abstract."
     assert paper_text("A question?", "Yes.") == "A question? Yes."
     assert paper_text("", "Only an abstract.") == "Only an abstract."
+
+
+@pytest.mark.parametrize("ref, url", [
+    ("doi:10.1056/NEJMoa0905561", "https://doi.org/10.1056/NEJMoa0905561"),
+    ("doi:10.1002/(sici)1097-0177(199905)", "https://doi.org/10.1002/(sici)1097-0177(199905)"),
+    ("doi:10.1/a\"><script>", "https://doi.org/10.1/a%22%3E%3Cscript%3E"),
+    ("pmid:19717844", "https://pubmed.ncbi.nlm.nih.gov/19717844/"),
+    ("url:https://www.nice.org.uk/guidance/ng196", "https://www.nice.org.uk/guidance/ng196"),
+    ("javascript:alert(1)", "#"),
+])
+def test_references_link_to_where_a_reader_finds_them(ref, url):
+    from services.subscriptions.context import ref_url
+
+    assert ref_url(ref) == url
