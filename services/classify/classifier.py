@@ -25,11 +25,12 @@ from contracts import (
 from services.classify import lexical
 from services.classify.embedder import item_text
 from services.classify.enrich import Enricher
-from services.classify.examples import disliked_vectors, with_example_texts
+from services.classify.examples import awaiting_keys, disliked_vectors, item_keys, with_example_texts
 from services.classify.index import ItemFilter, ProfileIndex
 from services.classify.index_edge import EdgeProfileIndex
 from services.classify.matcher import ItemQuery, Matcher
-from services.classify.profile_sync import apply_profile_events
+from services.classify.profile_sync import apply_profile_events, latest_per_subscriber
+from services.classify.profiles import awaiting_point
 from services.classify.recent import RecentItem, RecentItems, as_matrix
 
 log = logging.getLogger(__name__)
@@ -97,14 +98,32 @@ class Classifier:
         items = self.recent.since(since, limit=BACKGROUND_ITEMS)
         return as_matrix(items, self.dim), [it.sparse for it in items], [_design(it) for it in items]
 
-    def apply_profiles(self, events: Sequence[ProfileChanged]) -> None:
-        """Bring the profile index up to date (stale versions ignored)."""
+    def apply_profiles(self, events: Sequence[ProfileChanged], again: bool = False) -> list[str]:
+        """Bring the profile index up to date (stale versions ignored; with `again`, the stored
+        version is applied once more). A profile whose example papers are not all found yet
+        leaves an "awaiting" point, so that the arrival of one applies it again."""
         if not events:
-            return
-        events = [with_example_texts(e, self.recent) for e in events]
-        changed = apply_profile_events(self.index, events, self.embed, self.stats, self._background(),
-                                       disliked=self._disliked)
+            return []
+        latest = latest_per_subscriber(events)
+        widened = [with_example_texts(e, self.recent) for e in latest]
+        changed = apply_profile_events(self.index, widened, self.embed, self.stats, self._background(),
+                                       disliked=self._disliked, again=again)
+        for original, event in zip(latest, widened):
+            if event.subscriber_id in changed and original.profile is not None and event.profile is not None:
+                keys = awaiting_keys(event.profile, len(original.profile.examples))
+                if keys:
+                    self.index.upsert([awaiting_point(original, keys)])
         self.matcher.forget(changed)
+        return changed
+
+    def _apply_awaited(self, events: Sequence[ItemDiscovered]) -> None:
+        """Apply again the profiles that were waiting for one of these items as an example paper."""
+        keys = list(dict.fromkeys(k for e in events for k in item_keys(e.item)))
+        hits = self.index.awaiting(keys)
+        if hits:
+            waiting = [ProfileChanged.model_validate_json(h.payload["event"]) for h in hits]
+            changed = self.apply_profiles(waiting, again=True)
+            log.info("profiles applied again: an awaited example paper arrived", extra={"profiles": len(changed)})
 
     def _disliked(self, event: ProfileChanged) -> tuple[list[str], np.ndarray]:
         return disliked_vectors(event, self.recent, self.dim)
@@ -161,6 +180,7 @@ class Classifier:
                 "evidence_type": str(et), "urgent": int(urg), "design": sorted(q.design),
             }))
         self.recent.add(recent)
+        self._apply_awaited(events)
         self._handled(events)
         self._unsaved += len(events)
         if self._unsaved >= 1000:

@@ -5,7 +5,9 @@ abstract where it could resolve it; where it could not, the paper may still be o
 through a feed in the last RECENT_DAYS, stored with its DOI, PMID and canonical URL: that
 item's title and abstract then stand for the example. Items the subscriber marked useful
 (Profile.liked) join the examples the same way; those marked not relevant (Profile.disliked)
-are kept as vectors, so that the same work is not sent again.
+are kept as vectors, so that the same work is not sent again. An example found nowhere is
+awaited: when an item that is it arrives, the profile is applied again (`awaiting_keys`,
+`item_keys`, Classifier.classify).
 """
 
 from __future__ import annotations
@@ -16,7 +18,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from contracts import Profile, ProfileChanged
+from contracts import Item, Profile, ProfileChanged
 from services.classify.embedder import item_text
 from services.classify.recent import RecentItem, RecentItems
 
@@ -47,6 +49,22 @@ def lookups(ref: str) -> list[Lookup]:
             out += [("item_id", f"pmid:{m.group(1)}"), ("item.pmid", m.group(1))]
         return out
     return []
+
+
+def awaiting_keys(profile: Profile, own: int) -> list[str]:
+    """The lookup keys ('field=value') of the profile's own example papers (its first `own`:
+    those after are items marked useful) that still have no text."""
+    refs = [ref for ref, text in zip(profile.examples[:own], _aligned_texts(profile)) if not text.strip()]
+    return list(dict.fromkeys(f"{field}={value}" for ref in refs for field, value in lookups(ref)))
+
+
+def item_keys(item: Item) -> list[str]:
+    """The lookup keys under which an arriving item may be an awaited example paper."""
+    keys = [f"item_id={item.item_id}"]
+    keys += [f"item.doi={item.doi}"] if item.doi else []
+    keys += [f"item.pmid={item.pmid}"] if item.pmid else []
+    keys += [f"item.url={item.url}"] if item.url else []
+    return keys
 
 
 def _value(item: RecentItem, field: str) -> str | None:

@@ -15,7 +15,7 @@ from services.classify.recent import REFERENCE_FIELDS, RecentItem, recent_id
 
 log = logging.getLogger(__name__)
 
-_KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics")
+_KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics", "awaiting")
 
 
 def _filter(f: ItemFilter | None, extra: Sequence[models.FieldCondition] = ()) -> models.Filter:
@@ -100,6 +100,14 @@ class ClientProfileIndex:
             models.FieldCondition(key="topics", match=models.MatchAny(any=list(topic_ids))),
         ]
         records, _ = self._client.scroll(self.collection, scroll_filter=_filter(flt, extra), limit=limit)
+        return [_hit(r) for r in records]
+
+    def awaiting(self, keys: Sequence[str], limit: int = 1000) -> list[Hit]:
+        if not keys:
+            return []
+        flt = models.Filter(must=[models.FieldCondition(key="kind", match=models.MatchValue(value="awaiting")),
+                                  models.FieldCondition(key="awaiting", match=models.MatchAny(any=list(keys)))])
+        records, _ = self._client.scroll(self.collection, scroll_filter=flt, limit=limit)
         return [_hit(r) for r in records]
 
     def _batch(self, reqs: list[models.QueryRequest]) -> list[list[Hit]]:

@@ -36,7 +36,7 @@ from services.classify.recent import REFERENCE_FIELDS, RecentItem, recent_id
 
 log = logging.getLogger(__name__)
 
-_KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics")
+_KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics", "awaiting")
 
 
 def _filter(f: ItemFilter | None, extra: Sequence[FieldCondition] = ()) -> Filter:
@@ -121,6 +121,14 @@ class EdgeProfileIndex:
             FieldCondition(key="topics", match=MatchAny(list(topic_ids))),
         ]
         records, _ = self._shard.scroll(ScrollRequest(limit=limit, filter=_filter(flt, extra), with_payload=True))
+        return [_hit(r) for r in records]
+
+    def awaiting(self, keys: Sequence[str], limit: int = 1000) -> list[Hit]:
+        if not keys:
+            return []
+        flt = Filter(must=[FieldCondition(key="kind", match=MatchValue("awaiting")),
+                           FieldCondition(key="awaiting", match=MatchAny(list(keys)))])
+        records, _ = self._shard.scroll(ScrollRequest(limit=limit, filter=flt, with_payload=True))
         return [_hit(r) for r in records]
 
     def _batch(self, reqs: list[QueryRequest]) -> list[list[Hit]]:

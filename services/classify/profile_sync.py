@@ -121,11 +121,13 @@ def apply_profile_events(
     stats: lexical.TermStats,
     background: Background | None = None,
     disliked: Callable[[ProfileChanged], tuple[list[str], np.ndarray]] | None = None,
+    again: bool = False,
 ) -> list[str]:
     """Apply what is new; return the subscriber ids whose profile changed in the index.
 
     `background`: recent items as (dense vectors, sparse vectors[, design-marker sets]);
-    `disliked`: the ids and vectors of the items a profile's subscriber marked not relevant.
+    `disliked`: the ids and vectors of the items a profile's subscriber marked not relevant;
+    `again`: apply the stored version once more (an example paper it awaited has arrived).
     """
     events = latest_per_subscriber(events)
     stored = {
@@ -134,7 +136,7 @@ def apply_profile_events(
     }
     changed = []
     for e in events:
-        if e.version <= stored.get(e.subscriber_id, -1):
+        if e.version < stored.get(e.subscriber_id, -1) or (e.version == stored.get(e.subscriber_id, -1) and not again):
             log.info("stale profile event ignored", extra={"subscriber_id": e.subscriber_id, "event_id": e.event_id,
                                                            "version": e.version})
             continue

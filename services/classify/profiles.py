@@ -163,6 +163,22 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
     return points
 
 
+def awaiting_point(event: ProfileChanged, keys: list[str]) -> IndexPoint:
+    """A profile's example papers not found yet: the lookup keys ('field=value') of the items
+    that would be them, and the event to apply again when one arrives. Never a match
+    candidate (inactive, no vector)."""
+    payload = {
+        "subscriber_id": event.subscriber_id,
+        "kind": "awaiting",
+        "active": 0,
+        "content_types": [ANY],
+        "sources": [ANY],
+        "awaiting": keys,
+        "event": event.model_dump_json(),
+    }
+    return IndexPoint(point_id(event.subscriber_id, "awaiting"), payload, sparse={})
+
+
 def tombstone_point(event: ProfileChanged) -> IndexPoint:
     """What is left of a deleted profile: its version, so older events stay ignored."""
     payload = {

@@ -112,6 +112,29 @@ def test_an_example_given_only_by_reference_is_found_among_seen_items(classifier
                for r in result.matched[0].reasons)
 
 
+def test_a_profile_awaiting_an_example_paper_takes_it_up_when_the_paper_arrives(classifier):
+    warm(classifier)
+    interests = ["Falls prevention in care homes"]
+    page = "https://journal.example.org/hip-timing"
+    event = profile_event("s1", interests=interests, examples=[page], example_texts=[""])
+    classifier.apply_profiles([event])
+    assert classifier.index.retrieve([point_id("s1", "awaiting")])
+    hip = item_event("doi:10.1/hip", "Hip fracture surgery timing and mortality",
+                     "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+    assert matched_ids(classifier.classify([hip])) == set()
+    paper = item_event(f"url:{page}", "Timing of hip fracture surgery and mortality",
+                       "Surgery delayed beyond 36 hours raised mortality after hip fracture in older patients.", url=page)
+    classifier.classify([paper])  # the awaited paper comes through a feed: the profile is applied again
+    assert classifier.index.retrieve([point_id("s1", "awaiting")]) == []
+    assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["examples"] == [page]
+    hip2 = item_event("doi:10.1/hip2", hip.item.title, hip.item.summary)
+    result = classifier.classify([hip2])
+    assert matched_ids(result) == {"doi:10.1/hip2"}
+    assert any(r.kind == "example" and r.text.startswith("Timing of hip fracture") for r in result.matched[0].reasons)
+    classifier.apply_profiles([event])  # the same event redelivered changes nothing
+    assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["examples"] == [page]
+
+
 def test_an_item_marked_useful_steers_like_an_example_paper(classifier):
     warm(classifier)
     useful = item_event("doi:10.1/useful", "Timing of hip fracture surgery and mortality",
