@@ -159,6 +159,11 @@ def update_subscriber(session: DB, librarian: Me, subscriber_id: str, body: Subs
     return usecases.public(session, ok(usecases.update_subscriber(session, librarian, subscriber_id, body)))
 
 
+@router.get("/example-papers/unfound", summary="Example papers that could not be found, and who names them")
+def unfound_papers(session: DB, librarian: Me) -> list[dict]:
+    return usecases.papers_needing_attention(session, librarian)
+
+
 @router.post("/subscribers/{subscriber_id}/feedback/forget", response_model=SubscriberPublic,
              summary="Clear what the profile learnt from the subscriber's feedback")
 def forget_feedback(session: DB, librarian: Me, subscriber_id: str) -> SubscriberPublic:

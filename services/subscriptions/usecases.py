@@ -20,6 +20,7 @@ from services.subscriptions import outbox, papers, profiles
 from services.subscriptions.access import NOT_FOUND, Problem, scope
 from services.subscriptions.models import (
     BoardRecipient,
+    ExamplePaper,
     Librarian,
     Organisation,
     ProfileRow,
@@ -283,6 +284,22 @@ def import_subscribers(session: Session, data: bytes, fmt: str, organisation_id:
 
 
 # --- example papers -----------------------------------------------------------------------------
+
+
+def papers_needing_attention(session: Session, actor: Librarian | None, limit: int = 200) -> list[dict[str, Any]]:
+    """Example papers that could not be found (not_found, or given up on), each with the
+    subscribers in the actor's organisations who name it: what a librarian should correct."""
+    allowed = scope(session, actor)
+    rows = session.exec(select(ExamplePaper).where(ExamplePaper.status.in_([papers.NOT_FOUND, papers.FAILED]))
+                        .order_by(ExamplePaper.updated_at.desc()).limit(limit)).all()
+    out = []
+    for row in rows:
+        subs = [s for s in papers.subscribers_naming(session, row.ref)
+                if allowed is None or s.organisation_id in allowed]
+        if subs:
+            out.append({"ref": row.ref, "status": row.status, "error": row.error,
+                        "subscribers": [{"id": s.id, "name": s.name} for s in sorted(subs, key=lambda s: s.name)]})
+    return out
 
 
 def resolve_example_papers(sessions, resolve: Callable[[str], papers.Paper], limit: int = 20,

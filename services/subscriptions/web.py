@@ -113,7 +113,8 @@ def home(web: Web) -> Response:
 def subscribers(request: Request, session: DB, me: Me, web: Web, q: str = "", organisation_id: str = "") -> HTMLResponse:
     subs = usecases.list_subscribers(session, me, q[:200], organisation_id or None, limit=200)
     return page(request, "subscribers.html", web, subscribers=[usecases.public(session, s) for s in subs], q=q,
-                organisation_id=organisation_id, organisations=accounts.visible_organisations(session, me))
+                organisation_id=organisation_id, organisations=accounts.visible_organisations(session, me),
+                unfound=usecases.papers_needing_attention(session, me))
 
 
 def _form_page(request, session, me, web, values, errors=None, sub=None, status=200, saved=False):

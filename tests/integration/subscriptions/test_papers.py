@@ -244,3 +244,18 @@ def test_pubmed_calls_are_spaced_to_its_rate_limit(server):
     resolver.close()
     gaps = [b - a for a, b in zip(stamps, stamps[1:])]
     assert len(stamps) == 3 and min(gaps) >= 0.33  # no more than 3 a second without an API key
+
+
+def test_librarians_see_the_papers_that_could_not_be_found_in_their_organisations(client, world, sessions, resolver):
+    from .conftest import new_subscriber
+    from .test_security import login
+
+    mine = new_subscriber(client, world.a, examples=["doi:10.9999/typo", "pmid:21870978"])
+    new_subscriber(client, world.b, email="other@beta.nhs.uk", examples=["doi:10.9999/typo"])
+    usecases.resolve_example_papers(sessions, resolver.resolve)
+    listed = client.get("/api/example-papers/unfound", headers=world.a.headers).json()
+    assert listed == [{"ref": "doi:10.9999/typo", "status": "not_found", "error": listed[0]["error"],
+                       "subscribers": [{"id": mine["id"], "name": "Dr Asha Khan"}]}]  # not the other trust's
+    login(client, world.a.email)
+    page = client.get("/subscribers").text
+    assert "Example papers that could not be found (1)" in page and f'href="/subscribers/{mine["id"]}"' in page
