@@ -10,24 +10,13 @@ carry most of the topical signal at ~30 texts/s on a 2-core CPU, far above the p
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Sequence
 
 import numpy as np
 
+from services.common.papers import paper_text as item_text  # noqa: F401  (the text an item is embedded from)
+
 log = logging.getLogger(__name__)
-
-_SPACE = re.compile(r"\s+")
-
-
-def item_text(title: str, summary: str = "") -> str:
-    """Title plus abstract, whitespace-normalised: the one text an item is embedded from."""
-    title = _SPACE.sub(" ", title or "").strip()
-    summary = _SPACE.sub(" ", summary or "").strip()
-    if title and summary:
-        sep = " " if title.endswith((".", "?", "!", ":")) else ". "
-        return f"{title}{sep}{summary}"
-    return title or summary
 
 
 def default_model_path() -> str:

@@ -13,7 +13,6 @@ awaited: when an item that is it arrives, the profile is applied again (`awaitin
 from __future__ import annotations
 
 import logging
-import re
 from collections import defaultdict
 
 import numpy as np
@@ -21,32 +20,24 @@ import numpy as np
 from contracts import Item, Profile, ProfileChanged
 from services.classify.embedder import item_text
 from services.classify.recent import RecentItem, RecentItems
+from services.common.papers import canonical_ref, doi_in
 
 log = logging.getLogger(__name__)
-
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s?#&\"'<>]+)", re.IGNORECASE)
-_PUBMED = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d{1,9})\b")
 
 Lookup = tuple[str, str]  # (payload field, value)
 
 
 def lookups(ref: str) -> list[Lookup]:
     """Where an item for this example reference would be found: its stable id, DOI, PMID or URL."""
-    ref = ref.strip()
-    low = ref.lower()
-    if low.startswith("doi:"):
-        doi = low[4:].strip()
-        return [("item_id", f"doi:{doi}"), ("item.doi", doi)] if doi else []
-    if low.startswith("pmid:"):
-        pmid = low[5:].strip()
-        return [("item_id", f"pmid:{pmid}"), ("item.pmid", pmid)] if pmid.isdigit() else []
-    if low.startswith(("http://", "https://")):
+    ref = canonical_ref(ref)
+    if ref.startswith("doi:"):
+        return [("item_id", ref), ("item.doi", ref[4:])] if ref[4:] else []
+    if ref.startswith("pmid:"):
+        return [("item_id", ref), ("item.pmid", ref[5:])] if ref[5:].isdigit() else []
+    if ref.lower().startswith(("http://", "https://")):
         out = [("item.url", ref), ("item_id", f"url:{ref}")]
-        if m := _DOI.search(ref):
-            doi = m.group(1).rstrip(".,;:").lower()
+        if doi := doi_in(ref):  # a publisher's page named by its DOI
             out += [("item_id", f"doi:{doi}"), ("item.doi", doi)]
-        if m := _PUBMED.search(ref):
-            out += [("item_id", f"pmid:{m.group(1)}"), ("item.pmid", m.group(1))]
         return out
     return []
 

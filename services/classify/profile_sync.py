@@ -136,7 +136,8 @@ def apply_profile_events(
     }
     changed = []
     for e in events:
-        if e.version < stored.get(e.subscriber_id, -1) or (e.version == stored.get(e.subscriber_id, -1) and not again):
+        current = stored.get(e.subscriber_id, -1)
+        if e.version < current or (e.version == current and not again):
             log.info("stale profile event ignored", extra={"subscriber_id": e.subscriber_id, "event_id": e.event_id,
                                                            "version": e.version})
             continue

@@ -88,6 +88,7 @@ def build_model(
     example_texts = [text for _, text in labelled]
     word_excl = [e for e in p.exclude if 0 < len(lexical.terms(e)) <= EXCLUSION_WORDS_MAX]
     meaning_excl = [e for e in p.exclude if len(lexical.terms(e)) > EXCLUSION_WORDS_MAX]
+    disliked_ids, disliked_vectors = disliked if disliked and len(disliked[0]) else ([], np.zeros((0, 1), np.float32))
     texts = interests + example_texts + meaning_excl
     vectors = embed(texts) if texts else np.zeros((0, 1), dtype=np.float32)
     a, b = len(interests), len(interests) + len(example_texts)
@@ -111,7 +112,8 @@ def build_model(
         calibration=calibration or Calibration(),
         example_design=[lexical.design_features(t) for t in example_texts],
         example_titles=[lexical.title_of(text) or label for label, text in labelled],
-        **({"disliked": list(disliked[0]), "disliked_vectors": disliked[1]} if disliked and len(disliked[0]) else {}),
+        disliked=list(disliked_ids),
+        disliked_vectors=disliked_vectors,
     )
 
 

@@ -18,7 +18,7 @@ from services.subscriptions.access import Problem
 from services.subscriptions.context import ctx, db
 from services.subscriptions.models import ApiToken, Librarian
 from services.subscriptions.ports import PreviewItem, SourceHealth, fetch_preview, fetch_sources
-from services.subscriptions.schemas import ImportReport, SubscriberCreate, SubscriberPublic, SubscriberUpdate
+from services.subscriptions.schemas import ImportReport, SubscriberCreate, SubscriberPublic, SubscriberUpdate, UnfoundPaper
 
 router = APIRouter(prefix="/api", tags=["api"])
 _bearer = HTTPBearer(auto_error=False, description="An API token from POST /api/auth/token")
@@ -159,8 +159,9 @@ def update_subscriber(session: DB, librarian: Me, subscriber_id: str, body: Subs
     return usecases.public(session, ok(usecases.update_subscriber(session, librarian, subscriber_id, body)))
 
 
-@router.get("/example-papers/unfound", summary="Example papers that could not be found, and who names them")
-def unfound_papers(session: DB, librarian: Me) -> list[dict]:
+@router.get("/example-papers/unfound", response_model=list[UnfoundPaper],
+            summary="Example papers that could not be found, and who names them")
+def unfound_papers(session: DB, librarian: Me) -> list[UnfoundPaper]:
     return usecases.papers_needing_attention(session, librarian)
 
 

@@ -33,6 +33,7 @@ from sqlalchemy import String, cast
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
+from services.common.papers import canonical_ref, clean_space, paper_text
 from services.subscriptions.models import ExamplePaper, ProfileRow, Subscriber, now
 
 log = logging.getLogger(__name__)
@@ -47,9 +48,6 @@ LAST_RETRY = timedelta(hours=12)
 MAX_RESPONSE_BYTES = 2_000_000
 TITLE_MAX, ABSTRACT_MAX = 1000, 8000
 
-_DOI = re.compile(r"\b(10\.\d{4,9}/[^\s?#\"'<>]+)", re.IGNORECASE)
-_PUBMED_URL = re.compile(r"(?:pubmed\.ncbi\.nlm\.nih\.gov|ncbi\.nlm\.nih\.gov/pubmed)/(\d{1,9})\b")
-_SPACE = re.compile(r"\s+")
 _BLOCK = re.compile(r"</?(?:jats:)?(?:p|title|sec|list-item|break|br)\b[^>]*>", re.IGNORECASE)
 
 
@@ -72,34 +70,6 @@ class Paper:
         return paper_text(self.title, self.abstract)
 
 
-def paper_text(title: str, abstract: str) -> str:
-    """Title plus abstract, as classify embeds an item's."""
-    title, abstract = _clean(title), _clean(abstract)
-    if title and abstract:
-        return f"{title}{' ' if title.endswith(('.', '?', '!', ':')) else '. '}{abstract}"
-    return title or abstract
-
-
-def _clean(text: str) -> str:
-    return _SPACE.sub(" ", text or "").strip()
-
-
-def canonical_ref(ref: str) -> str:
-    """The key a reference is stored under: 'doi:' in lower case, 'pmid:', or the URL as given,
-    a doi.org or PubMed link read as its DOI or PMID."""
-    ref = ref.strip()
-    low = ref.lower()
-    if low.startswith("doi:"):
-        return "doi:" + low[4:].strip()
-    if low.startswith("pmid:"):
-        return "pmid:" + low[5:].strip()
-    if m := _PUBMED_URL.search(ref):
-        return f"pmid:{m.group(1)}"
-    if re.match(r"^https?://(?:dx\.)?doi\.org/", low) and (m := _DOI.search(ref)):
-        return "doi:" + m.group(1).rstrip(".,;:").lower()
-    return ref
-
-
 # --- the two services -------------------------------------------------------------------------
 
 
@@ -118,7 +88,7 @@ def parse_pubmed(xml: bytes | str) -> dict[str, Paper]:
         title_node = node.find("ArticleTitle")
         title = "".join(title_node.itertext()) if title_node is not None else ""
         abstract = " ".join("".join(part.itertext()).strip() for part in node.findall("Abstract/AbstractText"))
-        out[pmid] = Paper(_clean(title)[:TITLE_MAX], _clean(abstract)[:ABSTRACT_MAX], "pubmed")
+        out[pmid] = Paper(clean_space(title)[:TITLE_MAX], clean_space(abstract)[:ABSTRACT_MAX], "pubmed")
     return out
 
 
@@ -133,13 +103,13 @@ def parse_crossref(data: dict) -> Paper:
     abstract = re.sub(r"^\s*abstract\b[:.]?\s*", "", _markup_text(raw), flags=re.IGNORECASE)
     if not title and not abstract:
         raise PaperNotFound("Crossref has neither a title nor an abstract for it")
-    return Paper(_clean(title)[:TITLE_MAX], abstract[:ABSTRACT_MAX], "crossref")
+    return Paper(clean_space(title)[:TITLE_MAX], abstract[:ABSTRACT_MAX], "crossref")
 
 
 def _markup_text(raw: str) -> str:
     """Plain text of a JATS or HTML fragment: blocks kept apart, scripts and styles dropped."""
     spaced = _BLOCK.sub(" ", raw)
-    return _clean(html.unescape(nh3.clean(spaced, tags=set())))
+    return clean_space(html.unescape(nh3.clean(spaced, tags=set())))
 
 
 class PaperResolver:

@@ -108,6 +108,20 @@ class ExamplePaperPublic(BaseModel):
     error: str = ""
 
 
+class SubscriberRef(BaseModel):
+    id: str
+    name: str
+
+
+class UnfoundPaper(BaseModel):
+    """An example paper that could not be found, and the subscribers who name it."""
+
+    ref: str
+    status: str = Field(description="not_found | failed")
+    error: str = ""
+    subscribers: list[SubscriberRef]
+
+
 class SubscriberPublic(SubscriberFields):
     """A subscriber as the API returns it."""
 

@@ -27,7 +27,14 @@ from services.subscriptions.models import (
     Subscriber,
     now,
 )
-from services.subscriptions.schemas import ExamplePaperPublic, SubscriberCreate, SubscriberPublic, SubscriberUpdate
+from services.subscriptions.schemas import (
+    ExamplePaperPublic,
+    SubscriberCreate,
+    SubscriberPublic,
+    SubscriberRef,
+    SubscriberUpdate,
+    UnfoundPaper,
+)
 
 log = logging.getLogger(__name__)
 
@@ -286,7 +293,7 @@ def import_subscribers(session: Session, data: bytes, fmt: str, organisation_id:
 # --- example papers -----------------------------------------------------------------------------
 
 
-def papers_needing_attention(session: Session, actor: Librarian | None, limit: int = 200) -> list[dict[str, Any]]:
+def papers_needing_attention(session: Session, actor: Librarian | None, limit: int = 200) -> list[UnfoundPaper]:
     """Example papers that could not be found (not_found, or given up on), each with the
     subscribers in the actor's organisations who name it: what a librarian should correct."""
     allowed = scope(session, actor)
@@ -297,8 +304,9 @@ def papers_needing_attention(session: Session, actor: Librarian | None, limit: i
         subs = [s for s in papers.subscribers_naming(session, row.ref)
                 if allowed is None or s.organisation_id in allowed]
         if subs:
-            out.append({"ref": row.ref, "status": row.status, "error": row.error,
-                        "subscribers": [{"id": s.id, "name": s.name} for s in sorted(subs, key=lambda s: s.name)]})
+            out.append(UnfoundPaper(ref=row.ref, status=row.status, error=row.error,
+                                    subscribers=[SubscriberRef(id=s.id, name=s.name)
+                                                 for s in sorted(subs, key=lambda s: s.name)]))
     return out
 
 
