@@ -22,7 +22,9 @@ from contracts import MatchReason, TopicTag
 from services.classify.index import Hit, ItemFilter, ProfileIndex
 from services.classify.lexical import Sparse
 from services.classify.profiles import point_id
-from services.classify.scoring import COMPONENTS, PRIOR, WEIGHTS, Calibration, calibrated_score
+from services.classify.scoring import (
+    COMPONENTS, FIT_WEIGHT, PRIOR, TOPICAL, WEIGHTS, Calibration, calibrated_score,
+)
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +85,16 @@ class ProfileScorer:
         self.design_delta = {f: float(w[0]) - float(w[1]) for f, w in design.items()}
         present = {"interest": self.n_int > 0, "example": self.n_ex > 0, "lexical": self.has_text,
                    "contrast": self.has_contrast, "design": self.has_design}
-        # fuse() as one affine map per component: scale * value + offset, summed
+        # fuse() as one affine map per component (scale * value + offset), summed per part
         weight = sum(WEIGHTS[k] for k in COMPONENTS if present[k])
-        rescale = sum(WEIGHTS.values()) / weight if weight else 0.0
-        self._affine: dict[str, tuple[float, float]] = {}
+        self._rescale = sum(WEIGHTS.values()) / weight if weight else 0.0
+        self._topical: dict[str, tuple[float, float]] = {}
+        self._fit: dict[str, tuple[float, float]] = {}
         for k in COMPONENTS:
             if present[k]:
                 mean, std = self.calibration.stats.get(k, PRIOR[k])
-                scale = WEIGHTS[k] * rescale / max(std, 1e-6)
-                self._affine[k] = (scale, -mean * scale)
+                scale = WEIGHTS[k] / max(std, 1e-6)
+                (self._topical if k in TOPICAL else self._fit)[k] = (scale, -mean * scale)
 
     def design(self, features: frozenset[str]) -> float | None:
         if not self.has_design:
@@ -131,9 +134,12 @@ class ProfileScorer:
                       "contrast": contrast, "design": self.design(item.design)}
         topic_tags = [t for t in item.tags if t.topic_id in self.wanted] if self.wanted else []
         if self.has_text:
-            z = 0.0
-            for k, (scale, offset) in self._affine.items():
-                z += scale * components[k] + offset
+            topical = fit = 0.0
+            for k, (scale, offset) in self._topical.items():
+                topical += scale * components[k] + offset
+            for k, (scale, offset) in self._fit.items():
+                fit += scale * components[k] + offset
+            z = (topical + FIT_WEIGHT * self.calibration.gate_at(topical) * fit) * self._rescale
             if topic_tags:
                 z += TOPIC_BONUS * max(t.score for t in topic_tags)
             score = calibrated_score(z, self.cut)

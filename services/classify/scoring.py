@@ -13,7 +13,15 @@ Components, each a similarity in its own scale:
               clinical profile's examples, and nothing clinical from a software-engineering one.
 Each is standardised against the profile's own background (its scores over recent items:
 mean and spread), so that scales and profiles become comparable, and the z-scores are
-summed with fixed weights (CombSUM over z-normalised scores).
+summed with fixed weights (CombSUM over z-normalised scores), in two parts. The topical part
+(interest and lexical: what the subscriber said, by meaning and by words) says whether the item
+is about the profile at all; the fit part (example, contrast and design: likeness to the example
+papers and to their kind of study) says whether it is the item they want among those. Fit counts
+in proportion to a gate on the topical part: a logistic step at the topical z that only the top
+GATE_SHARE of the profile's background reaches. A randomised trial of beta blockers in heart
+failure is thus not sent to a calcium-channel-blocker profile because it looks like the trials in
+its examples: it has to be about calcium channel blockers first. Before the profile has a
+background the gate stays at one half, where the two parts count alike (plain CombSUM).
 
 The fused z maps to a calibrated score in [0, 1] by a logistic curve centred on the profile's
 own cut: the fused z that only DELIVERY_RATE of its background items reach (and never below
@@ -31,6 +39,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 COMPONENTS = ("interest", "example", "lexical", "contrast", "design")
+#: What the item is about (the gate's input), and how well it fits the examples (what the gate lets through).
+TOPICAL = ("interest", "lexical")
+FIT = ("example", "contrast", "design")
 
 #: Weights of the standardised components (dense and lexical evidence count alike).
 WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "contrast": 1.0, "design": 1.0}
@@ -50,6 +61,13 @@ Z_FLOOR = 8.0
 Z_MID = 10.0
 Z_SLOPE = 1.0
 
+#: Share of the background whose topical z opens the gate; the gate's slope per background
+#: spread of the topical z; the fit part's weight with the gate fully open (half of it at the
+#: gate's midpoint, and before any background: plain CombSUM).
+GATE_SHARE = 0.05
+GATE_SLOPE = 4.0
+FIT_WEIGHT = 2.0
+
 
 @dataclass(frozen=True)
 class Calibration:
@@ -57,20 +75,34 @@ class Calibration:
 
     stats: Mapping[str, tuple[float, float]] = field(default_factory=lambda: dict(PRIOR))
     cut: float = Z_MID
+    #: The topical z at the gate's midpoint and its background spread; None: gate held at one half.
+    gate: tuple[float, float] | None = None
 
     def z(self, name: str, value: float) -> float:
         mean, std = self.stats.get(name, PRIOR[name])
         return (value - mean) / max(std, 1e-6)
 
+    def gate_at(self, topical: float) -> float:
+        """How much of the fit part counts (0 to 1) for an item of this topical z."""
+        if self.gate is None:
+            return 0.5
+        x = -GATE_SLOPE * (topical - self.gate[0]) / max(self.gate[1], 1e-6)
+        return 0.0 if x > 700 else 1.0 / (1.0 + math.exp(x))
+
     def as_payload(self) -> dict:
-        return {"stats": {k: [float(m), float(s)] for k, (m, s) in self.stats.items()}, "cut": float(self.cut)}
+        out = {"stats": {k: [float(m), float(s)] for k, (m, s) in self.stats.items()}, "cut": float(self.cut)}
+        if self.gate is not None:
+            out["gate"] = [float(self.gate[0]), float(self.gate[1])]
+        return out
 
     @classmethod
     def from_payload(cls, raw: Mapping | None) -> "Calibration":
         if not raw:
             return cls()
         stats = {k: (float(v[0]), float(v[1])) for k, v in raw.get("stats", {}).items()}
-        return cls({**PRIOR, **stats}, float(raw.get("cut", Z_MID)))
+        gate = raw.get("gate")
+        return cls({**PRIOR, **stats}, float(raw.get("cut", Z_MID)),
+                   (float(gate[0]), float(gate[1])) if gate else None)
 
 
 def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50) -> Calibration:
@@ -81,25 +113,34 @@ def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50) -> Calibra
     stats = dict(PRIOR)
     for name, values in columns.items():
         stats[name] = (float(np.mean(values)), float(np.std(values)) or 1e-3)
-    partial = Calibration(stats)
     n = len(next(iter(columns.values())))
-    fused = [fuse({k: float(v[i]) for k, v in columns.items()}, partial) for i in range(n)]
+    rows = [{k: float(v[i]) for k, v in columns.items()} for i in range(n)]
+    gate = None
+    if any(k in columns for k in TOPICAL) and any(k in columns for k in FIT):
+        topical = np.array([topical_z(r, Calibration(stats)) for r in rows])
+        gate = (float(np.quantile(topical, 1.0 - GATE_SHARE)), float(np.std(topical)) or 1e-3)
+    partial = Calibration(stats, gate=gate)
+    fused = [fuse(r, partial) for r in rows]
     cut = max(float(np.quantile(fused, 1.0 - DELIVERY_RATE)), Z_FLOOR)
-    return Calibration(stats, cut)
+    return Calibration(stats, cut, gate)
+
+
+def topical_z(components: Mapping[str, float | None], calibration: Calibration) -> float:
+    """The weighted z of the topical components present (the gate's input)."""
+    return sum(WEIGHTS[k] * calibration.z(k, v) for k in TOPICAL if (v := components.get(k)) is not None)
 
 
 def fuse(components: Mapping[str, float | None], calibration: Calibration) -> float:
-    """Weighted sum of standardised components; missing ones (no examples, say) are left out
-    and the sum is rescaled so that profiles with fewer parts are not penalised."""
-    total, weight = 0.0, 0.0
-    for name in COMPONENTS:
-        value = components.get(name)
-        if value is None:
-            continue
-        total += WEIGHTS[name] * calibration.z(name, value)
-        weight += WEIGHTS[name]
+    """The topical part plus the gated fit part of the standardised components; missing ones
+    (no examples, say) are left out and the sum is rescaled so that profiles with fewer parts
+    are not penalised."""
+    present = [k for k in COMPONENTS if components.get(k) is not None]
+    weight = sum(WEIGHTS[k] for k in present)
     if weight == 0:
         return float("-inf")
+    topical = topical_z(components, calibration)
+    fit = sum(WEIGHTS[k] * calibration.z(k, components[k]) for k in FIT if k in present)  # type: ignore[arg-type]
+    total = topical + FIT_WEIGHT * calibration.gate_at(topical) * fit
     return total * sum(WEIGHTS.values()) / weight
 
 

@@ -41,6 +41,18 @@ def test_fused_z_and_score_match_the_reference_functions():
     assert [(r.kind, r.text) for r in m.reasons] == [("interest", "beta blockers"), ("example", "pmid:1")]
 
 
+def test_the_gate_is_applied_as_the_reference_fusion_applies_it():
+    gated = Calibration(CAL.stats, cut=9.0, gate=(4.0, 1.5))
+    scorer = ProfileScorer(meta(calibration=gated.as_payload()))
+    features = frozenset({"randomised", "title:placebo"})
+    for interest, lexical in ((0.2, 1.0), (0.25, 3.0), (0.7, 9.0)):  # gate shut, half open, open
+        hits = [hit("interest", 0, interest), hit("example", 0, 0.6), hit("example", 1, 0.5), hit("contrast", 0, 0.3)]
+        m = scorer.score(hits, lexical, item(features), dense_floor=0.1)
+        z = fuse({"interest": interest, "example": 0.55, "lexical": lexical, "contrast": 0.3,
+                  "design": design_score(DESIGN, features)}, gated)
+        assert m is not None and abs(m.z - z) < 1e-9
+
+
 def test_missing_parts_are_left_out_and_topics_add_their_bonus():
     plain = meta(n_examples=0, examples=[], n_contrast=0, design=None, topics=["cardiology"])
     tag = TopicTag(topic_id="cardiology", label="Cardiology", score=0.8)

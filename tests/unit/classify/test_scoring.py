@@ -24,6 +24,47 @@ def test_missing_components_do_not_penalise_a_profile():
     assert abs(full - partial) < 1e-9
 
 
+GATED = Calibration({"interest": (0.0, 0.1), "example": (0.0, 0.1), "lexical": (0.0, 1.0), "contrast": (0.0, 0.1),
+                     "design": (0.0, 1.0)}, gate=(3.0, 1.5))
+
+
+def test_fit_to_the_examples_counts_only_for_items_about_the_profile():
+    # a trial that looks like the examples (fit z 3 each) but is barely about the profile (topical z 0.5 each)
+    off_topic_trial = {"interest": 0.05, "lexical": 0.5, "example": 0.3, "contrast": 0.3, "design": 3.0}
+    # an item squarely about the profile (topical z 3 each) that resembles the examples less (fit z 0)
+    on_topic = {"interest": 0.3, "lexical": 3.0, "example": 0.0, "contrast": 0.0, "design": 0.0}
+    assert fuse(off_topic_trial, Calibration(GATED.stats)) > fuse(on_topic, Calibration(GATED.stats))  # plain sum
+    assert fuse(on_topic, GATED) > fuse(off_topic_trial, GATED)
+    # past the gate, the fit part counts in full: FIT_WEIGHT times its z
+    on_topic_trial = {**on_topic, "example": 0.3, "contrast": 0.3, "design": 3.0}
+    from services.classify.scoring import FIT_WEIGHT
+    gain = fuse(on_topic_trial, GATED) - fuse(on_topic, GATED)
+    assert abs(gain - FIT_WEIGHT * 9.0 * GATED.gate_at(6.0)) < 1e-9 and GATED.gate_at(6.0) > 0.99
+    assert GATED.gate_at(1.0) < 0.01
+
+
+def test_without_a_background_the_gate_holds_at_half_and_fusion_is_a_plain_sum():
+    cal = Calibration(GATED.stats)
+    parts = {"interest": 0.2, "lexical": 1.0, "example": 0.1, "contrast": -0.1, "design": 0.5}
+    assert cal.gate_at(-50.0) == cal.gate_at(50.0) == 0.5
+    assert abs(fuse(parts, cal) - sum(cal.z(k, v) for k, v in parts.items())) < 1e-9
+    assert Calibration.from_payload({"stats": {}, "cut": 9.0}).gate is None  # a profile stored before the gate
+
+
+def test_calibration_places_the_gate_at_the_top_share_of_its_background():
+    from services.classify.scoring import GATE_SHARE
+
+    rng = np.random.default_rng(1)
+    columns = {"interest": rng.normal(0.1, 0.05, 2000), "lexical": rng.normal(1.0, 1.0, 2000),
+               "example": rng.normal(0.1, 0.05, 2000)}
+    cal = calibrate(columns)
+    topical = (columns["interest"] - 0.1) / 0.05 + (columns["lexical"] - 1.0)
+    assert cal.gate is not None and abs(np.mean(topical > cal.gate[0]) - GATE_SHARE) < 0.01
+    assert abs(cal.gate[1] - np.std(topical)) < 0.1
+    assert Calibration.from_payload(cal.as_payload()) == cal
+    assert calibrate({k: columns[k] for k in ("interest", "lexical")}).gate is None  # nothing to gate
+
+
 def test_calibrated_score_is_monotone_in_zero_one():
     values = [calibrated_score(z) for z in (-5, 0, 3, 6, 9, 20)]
     assert values == sorted(values) and 0 <= values[0] and values[-1] <= 1
