@@ -117,7 +117,8 @@ def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50) -> Calibra
     rows = [{k: float(v[i]) for k, v in columns.items()} for i in range(n)]
     gate = None
     if any(k in columns for k in TOPICAL) and any(k in columns for k in FIT):
-        topical = np.array([topical_z(r, Calibration(stats)) for r in rows])
+        ungated = Calibration(stats)
+        topical = np.array([part_z(r, ungated, TOPICAL) for r in rows])
         gate = (float(np.quantile(topical, 1.0 - GATE_SHARE)), float(np.std(topical)) or 1e-3)
     partial = Calibration(stats, gate=gate)
     fused = [fuse(r, partial) for r in rows]
@@ -125,22 +126,20 @@ def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50) -> Calibra
     return Calibration(stats, cut, gate)
 
 
-def topical_z(components: Mapping[str, float | None], calibration: Calibration) -> float:
-    """The weighted z of the topical components present (the gate's input)."""
-    return sum(WEIGHTS[k] * calibration.z(k, v) for k in TOPICAL if (v := components.get(k)) is not None)
+def part_z(components: Mapping[str, float | None], calibration: Calibration, part: Sequence[str]) -> float:
+    """The weighted z of a part's components present (TOPICAL: the gate's input; FIT)."""
+    return sum(WEIGHTS[k] * calibration.z(k, v) for k in part if (v := components.get(k)) is not None)
 
 
 def fuse(components: Mapping[str, float | None], calibration: Calibration) -> float:
     """The topical part plus the gated fit part of the standardised components; missing ones
     (no examples, say) are left out and the sum is rescaled so that profiles with fewer parts
     are not penalised."""
-    present = [k for k in COMPONENTS if components.get(k) is not None]
-    weight = sum(WEIGHTS[k] for k in present)
+    weight = sum(WEIGHTS[k] for k in COMPONENTS if components.get(k) is not None)
     if weight == 0:
         return float("-inf")
-    topical = topical_z(components, calibration)
-    fit = sum(WEIGHTS[k] * calibration.z(k, components[k]) for k in FIT if k in present)  # type: ignore[arg-type]
-    total = topical + FIT_WEIGHT * calibration.gate_at(topical) * fit
+    topical = part_z(components, calibration, TOPICAL)
+    total = topical + FIT_WEIGHT * calibration.gate_at(topical) * part_z(components, calibration, FIT)
     return total * sum(WEIGHTS.values()) / weight
 
 

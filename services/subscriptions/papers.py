@@ -144,7 +144,7 @@ class PaperResolver:
     def _get(self, url: str, params: dict[str, str]) -> httpx.Response:
         try:
             with self._client.stream("GET", url, params=params) as response:
-                body = b""
+                body = bytearray()
                 for chunk in response.iter_bytes():
                     body += chunk
                     if len(body) > MAX_RESPONSE_BYTES:
@@ -155,7 +155,7 @@ class PaperResolver:
             raise PaperNotFound("not known there")
         if response.status_code >= 400:
             raise ServiceUnavailable(f"HTTP {response.status_code}")
-        return httpx.Response(response.status_code, headers=response.headers, content=body)
+        return httpx.Response(response.status_code, headers=response.headers, content=bytes(body))
 
     def _eutils_get(self, path: str, params: dict[str, str]) -> httpx.Response:
         wait = self._eutils_next - time.monotonic()

@@ -202,9 +202,10 @@ def learn_from_feedback(session: Session, subscriber_id: str, item_id: str, verd
         return False
     prof = profile_of(session, sub)
     keep, drop = ("liked", "disliked") if verdict == "useful" else ("disliked", "liked")
-    kept = [item_id, *[i for i in getattr(prof, keep) or [] if i != item_id]][:FEEDBACK_KEPT]
-    dropped = [i for i in getattr(prof, drop) or [] if i != item_id]
-    if kept == list(getattr(prof, keep) or []) and dropped == list(getattr(prof, drop) or []):
+    was_kept, was_dropped = list(getattr(prof, keep) or []), list(getattr(prof, drop) or [])
+    kept = [item_id, *[i for i in was_kept if i != item_id]][:FEEDBACK_KEPT]
+    dropped = [i for i in was_dropped if i != item_id]
+    if kept == was_kept and dropped == was_dropped:
         return False
     setattr(prof, keep, kept)
     setattr(prof, drop, dropped)
@@ -257,7 +258,6 @@ def set_board_recipients(session: Session, actor: Librarian | None, organisation
         return Problem(404, "subscriber not found")
     for sub in subs:
         if set_board(session, sub, sub.id in wanted):
-            session.flush()
             emit_change(session, sub, profile_of(session, sub))
     session.commit()
     return sorted(wanted)

@@ -18,6 +18,20 @@ AF = item_event("doi:10.1/af", "Apixaban versus warfarin for stroke prevention i
 AF_CHILD = item_event("doi:10.1/af-child", "Anticoagulation for atrial fibrillation in paediatric patients",
                       "Stroke prevention with warfarin in children with atrial fibrillation and heart disease.")
 
+#: An item about hip fracture surgery that a falls-prevention statement alone does not reach,
+#: and an example paper on the same question (title, abstract) that brings it in.
+TIMING_PAPER = ("Timing of hip fracture surgery and mortality",
+                "Surgery delayed beyond 36 hours raised mortality after hip fracture in older patients.")
+
+
+def hip_item(item_id):
+    return item_event(item_id, "Hip fracture surgery timing and mortality",
+                      "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+
+
+def timing_paper(item_id, **fields):
+    return item_event(item_id, *TIMING_PAPER, **fields)
+
 
 def matched_ids(result, subscriber_id="s1"):
     return {m.item_id for m in result.matched if m.subscriber_id == subscriber_id}
@@ -75,8 +89,7 @@ def test_a_deleted_profile_stops_matching_and_older_events_stay_ignored(classifi
 
 def test_a_new_example_paper_changes_what_matches(classifier):
     warm(classifier)
-    hip = item_event("doi:10.1/hip", "Hip fracture surgery timing and mortality",
-                     "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+    hip = hip_item("doi:10.1/hip")
     classifier.apply_profiles([profile_event("s1", interests=["Falls prevention in care homes"])])
     assert matched_ids(classifier.classify([hip])) == set()
     classifier.apply_profiles([profile_event(
@@ -84,7 +97,7 @@ def test_a_new_example_paper_changes_what_matches(classifier):
         example_texts=["Timing of hip fracture surgery and mortality. Surgery delayed beyond 36 hours raised "
                        "mortality after hip fracture in older patients."],
     )])
-    hip2 = item_event("doi:10.1/hip2", hip.item.title, hip.item.summary)
+    hip2 = hip_item("doi:10.1/hip2")
     result = classifier.classify([hip2])
     assert matched_ids(result) == {"doi:10.1/hip2"}
     assert any(r.kind == "example" and r.text == "Timing of hip fracture surgery and mortality."
@@ -93,12 +106,9 @@ def test_a_new_example_paper_changes_what_matches(classifier):
 
 def test_an_example_given_only_by_reference_is_found_among_seen_items(classifier):
     warm(classifier)
-    seen = item_event("doi:10.1/seen-example", "Timing of hip fracture surgery and mortality",
-                      "Surgery delayed beyond 36 hours raised mortality after hip fracture in older patients.",
-                      doi="10.1/seen-example", pmid="31234567")
+    seen = timing_paper("doi:10.1/seen-example", doi="10.1/seen-example", pmid="31234567")
     classifier.classify([seen])
-    hip = item_event("doi:10.1/hip", "Hip fracture surgery timing and mortality",
-                     "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+    hip = hip_item("doi:10.1/hip")
     # subscriptions could not resolve either paper: no texts; one is known by its PMID only
     classifier.apply_profiles([profile_event(
         "s1", interests=["Falls prevention in care homes"], examples=["pmid:31234567", "doi:10.1/never-seen"],
@@ -119,15 +129,13 @@ def test_a_profile_awaiting_an_example_paper_takes_it_up_when_the_paper_arrives(
     event = profile_event("s1", interests=interests, examples=[page], example_texts=[""])
     classifier.apply_profiles([event])
     assert classifier.index.retrieve([point_id("s1", "awaiting")])
-    hip = item_event("doi:10.1/hip", "Hip fracture surgery timing and mortality",
-                     "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+    hip = hip_item("doi:10.1/hip")
     assert matched_ids(classifier.classify([hip])) == set()
-    paper = item_event(f"url:{page}", "Timing of hip fracture surgery and mortality",
-                       "Surgery delayed beyond 36 hours raised mortality after hip fracture in older patients.", url=page)
+    paper = timing_paper(f"url:{page}", url=page)
     classifier.classify([paper])  # the awaited paper comes through a feed: the profile is applied again
     assert classifier.index.retrieve([point_id("s1", "awaiting")]) == []
     assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["examples"] == [page]
-    hip2 = item_event("doi:10.1/hip2", hip.item.title, hip.item.summary)
+    hip2 = hip_item("doi:10.1/hip2")
     result = classifier.classify([hip2])
     assert matched_ids(result) == {"doi:10.1/hip2"}
     assert any(r.kind == "example" and r.text.startswith("Timing of hip fracture") for r in result.matched[0].reasons)
@@ -137,16 +145,14 @@ def test_a_profile_awaiting_an_example_paper_takes_it_up_when_the_paper_arrives(
 
 def test_an_item_marked_useful_steers_like_an_example_paper(classifier):
     warm(classifier)
-    useful = item_event("doi:10.1/useful", "Timing of hip fracture surgery and mortality",
-                        "Surgery delayed beyond 36 hours raised mortality after hip fracture in older patients.")
+    useful = timing_paper("doi:10.1/useful")
     classifier.classify([useful])
     interests = ["Falls prevention in care homes"]
     classifier.apply_profiles([profile_event("s1", interests=interests)])
-    hip = item_event("doi:10.1/hip", "Hip fracture surgery timing and mortality",
-                     "Early surgery within 36 hours after hip fracture lowered mortality in frail older patients.")
+    hip = hip_item("doi:10.1/hip")
     assert matched_ids(classifier.classify([hip])) == set()
     classifier.apply_profiles([profile_event("s1", version=2, interests=interests, liked=["doi:10.1/useful"])])
-    hip2 = item_event("doi:10.1/hip2", hip.item.title, hip.item.summary)
+    hip2 = hip_item("doi:10.1/hip2")
     result = classifier.classify([hip2])
     assert matched_ids(result) == {"doi:10.1/hip2"}
     assert any(r.kind == "example" and r.text == "Timing of hip fracture surgery and mortality."
