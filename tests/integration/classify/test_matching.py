@@ -37,6 +37,12 @@ def matched_ids(result, subscriber_id="s1"):
     return {m.item_id for m in result.matched if m.subscriber_id == subscriber_id}
 
 
+def assert_matched_through_the_timing_paper(result, item_id):
+    """Matched, and the reason names the example paper by its title, which a reader understands."""
+    assert matched_ids(result) == {item_id}
+    assert any(r.kind == "example" and r.text == TIMING_PAPER[0] + "." for r in result.matched[0].reasons)
+
+
 def warm(classifier):
     classifier.classify([item_event(f"doi:10.9/{n}", t, s) for n, (t, s) in enumerate(FILLER)])
 
@@ -98,10 +104,7 @@ def test_a_new_example_paper_changes_what_matches(classifier):
                        "mortality after hip fracture in older patients."],
     )])
     hip2 = hip_item("doi:10.1/hip2")
-    result = classifier.classify([hip2])
-    assert matched_ids(result) == {"doi:10.1/hip2"}
-    assert any(r.kind == "example" and r.text == "Timing of hip fracture surgery and mortality."
-               for r in result.matched[0].reasons)  # the paper's title, which a reader understands
+    assert_matched_through_the_timing_paper(classifier.classify([hip2]), "doi:10.1/hip2")
 
 
 def test_an_example_given_only_by_reference_is_found_among_seen_items(classifier):
@@ -116,10 +119,7 @@ def test_an_example_given_only_by_reference_is_found_among_seen_items(classifier
     )])
     stored = classifier.index.retrieve([point_id("s1", "profile")])[0].payload
     assert stored["examples"] == ["pmid:31234567"]
-    result = classifier.classify([hip])
-    assert matched_ids(result) == {"doi:10.1/hip"}
-    assert any(r.kind == "example" and r.text == "Timing of hip fracture surgery and mortality."
-               for r in result.matched[0].reasons)
+    assert_matched_through_the_timing_paper(classifier.classify([hip]), "doi:10.1/hip")
 
 
 def test_a_profile_awaiting_an_example_paper_takes_it_up_when_the_paper_arrives(classifier):
@@ -153,10 +153,7 @@ def test_an_item_marked_useful_steers_like_an_example_paper(classifier):
     assert matched_ids(classifier.classify([hip])) == set()
     classifier.apply_profiles([profile_event("s1", version=2, interests=interests, liked=["doi:10.1/useful"])])
     hip2 = hip_item("doi:10.1/hip2")
-    result = classifier.classify([hip2])
-    assert matched_ids(result) == {"doi:10.1/hip2"}
-    assert any(r.kind == "example" and r.text == "Timing of hip fracture surgery and mortality."
-               for r in result.matched[0].reasons)
+    assert_matched_through_the_timing_paper(classifier.classify([hip2]), "doi:10.1/hip2")
 
 
 def test_the_same_work_as_an_item_marked_not_relevant_is_not_sent_again(classifier):
