@@ -11,14 +11,16 @@ from contracts.vocab import EvidenceType
 
 
 class MatchReason(BaseModel):
-    """One reason an item matched: a statement, an example paper or a chosen topic."""
+    """One reason an item matched: a statement, an example paper, a chosen topic, or the kind of
+    evidence a statement asks for."""
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["interest", "example", "topic"] = Field(
-        description="What in the profile matched: a statement, an example paper or a topic."
+    kind: Literal["interest", "example", "topic", "evidence"] = Field(
+        description="What in the profile matched: a statement, an example paper, a topic, or the kind of evidence "
+                    "(systematic review, trial...) a statement asks for."
     )
-    text: str = Field(description="The interest statement, example reference or topic label.")
+    text: str = Field(description="The interest statement, example reference, topic label or evidence type.")
     score: float = Field(description="Similarity or tag score behind this reason.")
 
 

@@ -111,6 +111,23 @@ _RULES: tuple[tuple[re.Pattern[str], EvidenceType], ...] = (
     (_CASE, EvidenceType.article),
     (_REVIEW, EvidenceType.review),
 )
+#: The kinds of evidence an interest statement can ask for by name ("systematic reviews of ...",
+#: "randomised trials in ...", "qualitative research on ...", "NICE guidance on ..."). Observational
+#: designs count only when named as studies: a statement about "population-based screening" or a
+#: "staff survey" is about a subject, not asking for cohort studies.
+_ASKED_OBSERVATIONAL = re.compile(
+    r"\b(?:cohort|case[\s-]control|cross[\s-]sectional|observational|registry|population[\s-]based|real[\s-]world)"
+    r" (?:studies|study|data|evidence|research)\b",
+    _I,
+)
+_ASKED: tuple[tuple[re.Pattern[str], EvidenceType], ...] = (
+    (_SYSTEMATIC, EvidenceType.systematic_review),
+    (_TRIAL, EvidenceType.trial),
+    (_QUALITATIVE, EvidenceType.qualitative),
+    (_ASKED_OBSERVATIONAL, EvidenceType.observational),
+    (_GUIDELINE, EvidenceType.guideline),
+)
+
 #: The same designs in an abstract: only where the study names itself ("we did a ...").
 _OWN_RULES = tuple((re.compile(_OWN + f"(?:{p.pattern})", _I), kind) for p, kind in _RULES)
 
@@ -147,6 +164,13 @@ def infer_evidence_type(title: str, summary: str, content_type: ContentType) -> 
     if found is not None:
         return found
     return _BY_SOURCE[content_type]
+
+
+def asked_evidence_types(statement: str) -> list[EvidenceType]:
+    """The kinds of evidence an interest statement names ("systematic literature reviews ... in
+    software engineering": systematic reviews), in the order of `_ASKED`; none for most statements,
+    which name a subject ("ACE inhibitors ... comparative effectiveness") and leave the kind open."""
+    return [kind for pattern, kind in _ASKED if pattern.search(statement or "")]
 
 
 def _first(rules: Iterable[tuple[re.Pattern[str], EvidenceType]], text: str) -> EvidenceType | None:

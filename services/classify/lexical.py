@@ -101,6 +101,11 @@ _DESIGN = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in 
 #: Every feature design_features can give: each marker in the text, and in the title.
 DESIGN_FEATURES = tuple(name for name, _ in _DESIGN) + tuple(f"title:{name}" for name, _ in _DESIGN)
 _TITLE_END = re.compile(r"[.?!](?:\s|$)")
+#: Marker of a title in square brackets: MEDLINE's way of giving the English translation of a
+#: title whose article is written in another language (not a design: scoring leaves it out of
+#: design_weights, and the matcher demotes such items for readers of English).
+TRANSLATED = "translated"
+_TRANSLATED_TITLE = re.compile(r"^\s*\[[^\]]{12,}\]")
 
 
 def title_of(text: str, limit: int = 160) -> str:
@@ -112,11 +117,14 @@ def title_of(text: str, limit: int = 160) -> str:
 
 def design_features(text: str) -> frozenset[str]:
     """The design markers of a title-plus-abstract text (embedder.item_text): each marker found
-    anywhere in it, and as `title:<marker>` where found in its first sentence (the title)."""
+    anywhere in it, and as `title:<marker>` where found in its first sentence (the title); and
+    TRANSLATED where the title is a bracketed translation."""
     end = _TITLE_END.search(text)
     title = text[: end.start()] if end else text
     found = {name for name, p in _DESIGN if p.search(text)}
     found.update(f"title:{name}" for name, p in _DESIGN if name in found and p.search(title))
+    if _TRANSLATED_TITLE.match(text):
+        found.add(TRANSLATED)
     return frozenset(found)
 
 

@@ -20,7 +20,7 @@ import numpy as np
 
 from contracts import MatchReason, TopicTag
 from services.classify.index import Hit, ItemFilter, ProfileIndex
-from services.classify.lexical import Sparse
+from services.classify.lexical import TRANSLATED, Sparse
 from services.classify.profiles import point_id
 from services.classify.scoring import (
     COMPONENTS, FIT_WEIGHT, PRIOR, TOPICAL, WEIGHTS, Calibration, calibrated_score,
@@ -34,6 +34,14 @@ EXCLUSION_MIN = 0.5
 DISLIKED_NEAR_COPY = 0.95
 #: Added to the fused z, times the tag score, when an item carries one of the profile's topics.
 TOPIC_BONUS = 2.0
+#: Added to the fused z when the item is a kind of evidence the profile's statements ask for by
+#: name ("systematic reviews of ...": evidence.asked_evidence_types), so that among items about
+#: the subject those of the asked kind come first; a preference, where content_types is a filter.
+ASKED_BONUS = 4.0
+#: Taken from the fused z of an item whose title is a bracketed translation (its article is not
+#: in English: lexical.TRANSLATED), unless the profile's own examples include such a paper.
+#: Subscribers read English; such items still match when they are far enough above the cut.
+TRANSLATED_PENALTY = 6.0
 
 
 @dataclass(frozen=True)
@@ -79,6 +87,8 @@ class ProfileScorer:
         self.calibration = Calibration.from_payload(meta.get("calibration"))
         self.cut = self.calibration.cut
         self.wanted = set(meta.get("topics") or ())
+        self.asked = set(meta.get("asked_types") or ())
+        self.translated_ok = bool(meta.get("translated_ok", 0))
         design = meta.get("design") or {}
         self.has_design = bool(design)
         self.design_base = sum(float(w[1]) for w in design.values())
@@ -133,6 +143,7 @@ class ProfileScorer:
         components = {"interest": interest, "example": example, "lexical": lexical if self.has_text else None,
                       "contrast": contrast, "design": self.design(item.design)}
         topic_tags = [t for t in item.tags if t.topic_id in self.wanted] if self.wanted else []
+        asked = item.filter.evidence_type if item.filter.evidence_type in self.asked else None
         if self.has_text:
             topical = fit = 0.0
             for k, (scale, offset) in self._topical.items():
@@ -142,16 +153,20 @@ class ProfileScorer:
             z = (topical + FIT_WEIGHT * self.calibration.gate_at(topical) * fit) * self._rescale
             if topic_tags:
                 z += TOPIC_BONUS * max(t.score for t in topic_tags)
+            if asked:
+                z += ASKED_BONUS
+            if TRANSLATED in item.design and not self.translated_ok:
+                z -= TRANSLATED_PENALTY
             score = calibrated_score(z, self.cut)
         else:  # a topics-only profile: the tag score is the match score
             score = max((t.score for t in topic_tags), default=0.0)
             z = score if topic_tags else float("-inf")
         if min_score is not None and score < min_score:
             return None
-        return self._match(components, interests, examples, topic_tags, score, z)
+        return self._match(components, interests, examples, topic_tags, asked, score, z)
 
     def _match(self, components: dict, interests: list[float], examples: list[float], topic_tags: list[TopicTag],
-               score: float, z: float) -> Match:
+               asked: str | None, score: float, z: float) -> Match:
         meta, calibration = self.meta, self.calibration
         reasons: list[tuple[float, MatchReason]] = []
         if interests:
@@ -167,6 +182,8 @@ class ProfileScorer:
         for t in topic_tags:
             reasons.append((TOPIC_BONUS * t.score, MatchReason(kind="topic", text=t.label, score=round(t.score, 4))))
         reasons.sort(key=lambda r: -r[0])
+        if asked:  # a preference that lifted the item, never the reason it is grouped under
+            reasons.append((0.0, MatchReason(kind="evidence", text=asked.replace("_", " "), score=1.0)))
         return Match(
             subscriber_id=self.subscriber_id,
             organisation_id=meta.get("organisation_id", ""),

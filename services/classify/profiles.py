@@ -5,8 +5,9 @@ metadata: filters, topics, exclusions, calibration, version), one point per inte
 statement, one per example paper (items the subscriber marked useful among them), one per
 exclusion statement, one per item marked not relevant and, where it has examples and
 background items, one "contrast" point (dense vectors; see profile_sync.contrast_vector); the
-design-marker weights learnt from the examples (scoring.design_weights) ride in the profile
-point's metadata. Every point
+design-marker weights learnt from the examples (scoring.design_weights), the evidence types its
+statements ask for by name and whether its examples include a translated paper ride in the
+profile point's metadata. Every point
 carries the filter fields (active, content_types, sources) so Qdrant filters candidates before
 scoring. Short exclusions ("paediatric") are words to avoid; longer ones are statements matched
 by meaning.
@@ -22,6 +23,7 @@ import numpy as np
 
 from contracts import Profile, ProfileChanged
 from services.classify import lexical
+from services.classify.evidence import asked_evidence_types
 from services.classify.index import ANY, IndexPoint
 from services.classify.scoring import Calibration, DesignWeights
 
@@ -64,6 +66,8 @@ class ProfileModel:
     example_titles: list[str] = field(default_factory=list)
     disliked: list[str] = field(default_factory=list)
     disliked_vectors: np.ndarray = field(default_factory=lambda: np.zeros((0, 1), dtype=np.float32))
+    #: Evidence types the statements ask for by name (evidence.asked_evidence_types).
+    asked_types: list[str] = field(default_factory=list)
 
 
 def example_labels(profile: Profile) -> list[str]:
@@ -111,6 +115,7 @@ def build_model(
         urgent_alerts=p.urgent_alerts,
         calibration=calibration or Calibration(),
         example_design=[lexical.design_features(t) for t in example_texts],
+        asked_types=list(dict.fromkeys(str(k) for s in interests for k in asked_evidence_types(s))),
         example_titles=[lexical.title_of(text) or label for label, text in labelled],
         disliked=list(disliked_ids),
         disliked_vectors=disliked_vectors,
@@ -146,6 +151,8 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
         "n_examples": len(m.examples),
         "n_contrast": int(m.contrast_vector is not None),
         "design": {f: [float(w[0]), float(w[1])] for f, w in m.design.items()} if m.design else None,
+        "asked_types": m.asked_types,
+        "translated_ok": int(any(lexical.TRANSLATED in d for d in m.example_design)),
         "calibration": m.calibration.as_payload(),
     }
     points = [IndexPoint(point_id(m.subscriber_id, "profile"), meta, sparse=m.lexical)]

@@ -19,9 +19,10 @@ from pathlib import Path
 
 import numpy as np
 
-from contracts import Profile, ProfileChanged
+from contracts import ContentType, Profile, ProfileChanged
 from services.classify import lexical
 from services.classify.embedder import Embedder
+from services.classify.evidence import infer_evidence_type
 from services.classify.index import ItemFilter
 from services.classify.examples import disliked_vectors, with_example_texts
 from services.classify.index_edge import EdgeProfileIndex, EdgeRecentItems
@@ -64,13 +65,14 @@ def dense_scores(data: RelevanceData, doc_vectors: np.ndarray, embedder: Embedde
 
 @dataclass
 class _Prepared:
-    """Each document's terms, BM25 vector and design markers, and the term statistics."""
+    """Each document's terms, BM25 vector, design markers and evidence type, and the term statistics."""
 
     doc_terms: list
     stats: lexical.TermStats
     sparse: list
     design: list
     pos: dict[str, int]
+    evidence: list[str]
 
 
 def _prepare(data: RelevanceData) -> _Prepared:
@@ -79,7 +81,9 @@ def _prepare(data: RelevanceData) -> _Prepared:
     stats.add(doc_terms)
     return _Prepared(doc_terms, stats, [lexical.item_vector(t, stats) for t in doc_terms],
                      [lexical.design_features(data.text(i)) for i in range(len(data.doc_ids))],
-                     {d: i for i, d in enumerate(data.doc_ids)})
+                     {d: i for i, d in enumerate(data.doc_ids)},
+                     [str(infer_evidence_type(data.titles[i], data.abstracts[i], ContentType.journal_article))
+                      for i in range(len(data.doc_ids))])
 
 
 def _profile_events(data: RelevanceData, prep: _Prepared, version: int = 1,
@@ -102,10 +106,10 @@ def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, ma
                batch: int = 256) -> Scores:
     z = {t.topic_id: np.full(len(data.doc_ids), -np.inf) for t in data.topics}
     score = {t.topic_id: np.zeros(len(data.doc_ids)) for t in data.topics}
-    flt = ItemFilter(evidence_type="article", source_id="bench")
     for start in range(0, len(data.doc_ids), batch):
         rows = range(start, min(start + batch, len(data.doc_ids)))
-        items = [ItemQuery(doc_vectors[i], prep.sparse[i], frozenset(prep.doc_terms[i]), flt, design=prep.design[i])
+        items = [ItemQuery(doc_vectors[i], prep.sparse[i], frozenset(prep.doc_terms[i]),
+                           ItemFilter(evidence_type=prep.evidence[i], source_id="bench"), design=prep.design[i])
                  for i in rows]
         for i, matches in zip(rows, matcher.score(items)):
             for m in matches:

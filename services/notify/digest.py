@@ -46,7 +46,7 @@ def language_note(code: str | None) -> str:
     return f"In {name}" if name else "Not in English"
 
 
-_REASON_PREFIX = {"interest": "", "topic": "Topic: ", "example": "Papers like: "}
+_REASON_PREFIX = {"interest": "", "topic": "Topic: ", "example": "Papers like: ", "evidence": "Asked for: "}
 
 
 @dataclass(frozen=True)

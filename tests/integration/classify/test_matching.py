@@ -250,3 +250,33 @@ def test_recent_items_keep_their_design_markers_for_calibration(classifier):
 
     older = replace(stored, payload={k: v for k, v in stored.payload.items() if k != "design"})
     assert classifier_module._design(older) == expected  # an item stored before markers were kept
+
+
+def test_a_statement_asking_for_systematic_reviews_puts_them_first_and_says_why(classifier):
+    warm(classifier)
+    classifier.apply_profiles([profile_event(
+        "s1", interests=["Systematic reviews of anticoagulation for stroke prevention in atrial fibrillation"])])
+    point = classifier.index.retrieve([point_id("s1", "profile")])[0]
+    assert point.payload["asked_types"] == ["systematic_review"]
+    summary = "Apixaban and warfarin for stroke prevention in atrial fibrillation: stroke and bleeding outcomes."
+    review = item_event("doi:10.1/af-sr", "Anticoagulation in atrial fibrillation: a meta-analysis", summary)
+    trial = item_event("doi:10.1/af-rct", "Anticoagulation in atrial fibrillation: a randomised controlled trial",
+                       summary)
+    result = classifier.classify([review, trial])
+    kinds = {c.item.item_id: c.evidence_type for c in result.classified}
+    assert kinds == {"doi:10.1/af-sr": EvidenceType.systematic_review, "doi:10.1/af-rct": EvidenceType.trial}
+    scores = {m.item_id: m for m in result.matched}
+    assert scores["doi:10.1/af-sr"].score > scores["doi:10.1/af-rct"].score
+    assert scores["doi:10.1/af-sr"].reasons[0].kind == "interest"
+    assert ("evidence", "systematic review") in [(r.kind, r.text) for r in scores["doi:10.1/af-sr"].reasons]
+    assert all(r.kind != "evidence" for r in scores["doi:10.1/af-rct"].reasons)
+
+
+def test_a_profile_whose_examples_include_a_translated_paper_takes_such_papers(classifier):
+    warm(classifier)
+    classifier.apply_profiles([profile_event("s1", interests=["Falls prevention in care homes"])])
+    assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["translated_ok"] == 0
+    classifier.apply_profiles([profile_event(
+        "s1", version=2, interests=["Falls prevention in care homes"], examples=["pmid:1"],
+        example_texts=["[Falls in nursing homes: a prospective study]. Falls were recorded for a year."])])
+    assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["translated_ok"] == 1

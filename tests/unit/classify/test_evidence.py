@@ -6,7 +6,7 @@ import pytest
 
 from contracts import Item, TopicTag
 from contracts.vocab import ContentType, EvidenceType
-from services.classify.evidence import infer_evidence_type, is_urgent
+from services.classify.evidence import asked_evidence_types, infer_evidence_type, is_urgent
 
 J = ContentType.journal_article
 E = EvidenceType
@@ -147,3 +147,19 @@ def test_urgent_topics_can_come_from_a_custom_taxonomy() -> None:
     tags = [_tag("sustainability_net_zero", 0.8)]
     assert not is_urgent(news, E.news, tags)
     assert is_urgent(news, E.news, tags, urgent_topics={"sustainability_net_zero"})
+
+
+@pytest.mark.parametrize("statement, expected", [
+    ("Systematic literature reviews, mapping studies and evidence-based practice in software engineering research.",
+     [E.systematic_review]),
+    ("Randomised controlled trials and meta-analyses of exercise in COPD", [E.systematic_review, E.trial]),
+    ("Qualitative research on patients' experience of dialysis", [E.qualitative]),
+    ("Cohort studies of statin harms in older people", [E.observational]),
+    ("NICE guidance on sepsis in the emergency department", [E.guideline]),
+    # a subject, not a kind of evidence: the statement leaves the kind open
+    ("ACE inhibitors such as enalapril and ramipril: comparative effectiveness and adverse effects.", []),
+    ("Population-based screening for bowel cancer", []),
+    ("Results of the NHS staff survey on burnout", []),
+])
+def test_the_kinds_of_evidence_a_statement_asks_for(statement: str, expected: list[EvidenceType]) -> None:
+    assert asked_evidence_types(statement) == expected

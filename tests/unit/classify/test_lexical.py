@@ -41,3 +41,13 @@ def test_design_features_name_the_design_in_the_text_and_in_the_title():
     assert "title:sample" not in found and "animal" not in found
     assert "animal" in lexical.design_features("Pharmacokinetics of amlodipine in rats. Plasma concentrations fell.")
     assert set(lexical.design_features("Any text at all.")) <= set(lexical.DESIGN_FEATURES)
+
+
+def test_a_bracketed_title_marks_an_article_not_in_english():
+    translated = lexical.design_features(
+        "[Effect of nisoldipine and diltiazem on left ventricular function in angina]. Twenty patients were studied.")
+    assert lexical.TRANSLATED in translated
+    assert lexical.TRANSLATED not in lexical.DESIGN_FEATURES  # a language, not a design to learn from examples
+    # a bracketed isotope label or a bracket later in the title is not a translation
+    assert lexical.TRANSLATED not in lexical.design_features("[18F]FDG PET in heart failure. A cohort study.")
+    assert lexical.TRANSLATED not in lexical.design_features("Heart failure [corrected]. Results of a trial.")

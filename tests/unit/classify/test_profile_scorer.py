@@ -4,7 +4,8 @@ import numpy as np
 
 from contracts import TopicTag
 from services.classify.index import Hit, ItemFilter
-from services.classify.matcher import TOPIC_BONUS, ItemQuery, ProfileScorer
+from services.classify.lexical import TRANSLATED
+from services.classify.matcher import ASKED_BONUS, TOPIC_BONUS, TRANSLATED_PENALTY, ItemQuery, ProfileScorer
 from services.classify.scoring import Calibration, calibrated_score, design_score, fuse
 
 CAL = Calibration({"interest": (0.1, 0.08), "example": (0.15, 0.07), "lexical": (0.4, 1.3), "contrast": (0.02, 0.09),
@@ -23,8 +24,8 @@ def hit(kind, n, score):
     return Hit(f"{kind}-{n}", score, {"subscriber_id": "s1", "kind": kind, "n": n})
 
 
-def item(design=frozenset(), tags=(), terms=frozenset()):
-    return ItemQuery(np.zeros(4, np.float32), {}, terms, ItemFilter("article", "src"), tags=tags, design=design)
+def item(design=frozenset(), tags=(), terms=frozenset(), evidence_type="article"):
+    return ItemQuery(np.zeros(4, np.float32), {}, terms, ItemFilter(evidence_type, "src"), tags=tags, design=design)
 
 
 def test_fused_z_and_score_match_the_reference_functions():
@@ -77,3 +78,27 @@ def test_inactive_and_deleted_profiles_are_not_live():
     assert ProfileScorer(meta()).live
     assert not ProfileScorer(meta(active=0)).live
     assert not ProfileScorer(meta(deleted=1)).live
+
+
+def test_an_asked_for_kind_of_evidence_lifts_the_item_and_says_so_last():
+    scorer = ProfileScorer(meta(asked_types=["systematic_review"]))
+    hits = [hit("interest", 0, 0.5), hit("example", 0, 0.5), hit("example", 1, 0.4), hit("contrast", 0, 0.2)]
+    trial = scorer.score(hits, 4.0, item(evidence_type="trial"), dense_floor=0.1)
+    review = scorer.score(hits, 4.0, item(evidence_type="systematic_review"), dense_floor=0.1)
+    assert abs(review.z - trial.z - ASKED_BONUS) < 1e-9 and review.score > trial.score
+    assert [r.kind for r in trial.reasons] == ["interest", "example"]
+    # the statement stays the reason it is grouped under; the kind is said after it
+    assert [(r.kind, r.text) for r in review.reasons][-1] == ("evidence", "systematic review")
+    assert review.reasons[0].kind == "interest"
+    unasked = ProfileScorer(meta()).score(hits, 4.0, item(evidence_type="systematic_review"), dense_floor=0.1)
+    assert abs(unasked.z - trial.z) < 1e-9
+
+
+def test_a_translated_article_is_demoted_unless_the_examples_include_one():
+    hits = [hit("interest", 0, 0.5), hit("example", 0, 0.5), hit("example", 1, 0.4), hit("contrast", 0, 0.2)]
+    english, translated = item(frozenset({"randomised"})), item(frozenset({"randomised", TRANSLATED}))
+    scorer = ProfileScorer(meta())
+    assert abs(scorer.score(hits, 4.0, english, 0.1).z - scorer.score(hits, 4.0, translated, 0.1).z
+               - TRANSLATED_PENALTY) < 1e-9
+    reads_them = ProfileScorer(meta(translated_ok=1))
+    assert reads_them.score(hits, 4.0, translated, 0.1).z == reads_them.score(hits, 4.0, english, 0.1).z
