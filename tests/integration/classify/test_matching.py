@@ -272,6 +272,14 @@ def test_a_statement_asking_for_systematic_reviews_puts_them_first_and_says_why(
     assert all(r.kind != "evidence" for r in scores["doi:10.1/af-rct"].reasons)
 
 
+def test_a_translated_paper_ranks_below_the_same_paper_in_english(classifier):
+    warm(classifier)
+    classifier.apply_profiles([profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])])
+    translated = item_event("pmid:2", f"[{AF.item.title}]", AF.item.summary)  # MEDLINE's translated title
+    scores = {m.item_id: m.score for m in classifier.classify([AF, translated]).matched}
+    assert scores["doi:10.1/af"] > scores.get("pmid:2", 0.0)
+
+
 def test_a_profile_whose_examples_include_a_translated_paper_takes_such_papers(classifier):
     warm(classifier)
     classifier.apply_profiles([profile_event("s1", interests=["Falls prevention in care homes"])])
