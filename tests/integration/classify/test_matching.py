@@ -13,6 +13,8 @@ FILLER = [
     ("Hospital discharge planning", "Nurse-led discharge and readmission rates in medical wards."),
     ("Antibiotic stewardship", "Prescribing audits reduce broad-spectrum antibiotic use in hospitals."),
 ]
+#: The interest statement the atrial-fibrillation items answer.
+AF_INTEREST = "Anticoagulation for stroke prevention in atrial fibrillation"
 AF = item_event("doi:10.1/af", "Apixaban versus warfarin for stroke prevention in atrial fibrillation",
                 "Anticoagulation with apixaban reduced stroke and bleeding in patients with atrial fibrillation.")
 AF_CHILD = item_event("doi:10.1/af-child", "Anticoagulation for atrial fibrillation in paediatric patients",
@@ -49,7 +51,7 @@ def warm(classifier):
 
 def test_an_interest_matches_with_reasons_and_derived_ids(classifier):
     warm(classifier)
-    classifier.apply_profiles([profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])])
+    classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
     result = classifier.classify([AF])
     assert [c.item.item_id for c in result.classified] == ["doi:10.1/af"]
     assert matched_ids(result) == {"doi:10.1/af"}
@@ -62,7 +64,7 @@ def test_an_interest_matches_with_reasons_and_derived_ids(classifier):
 
 def test_an_exclusion_removes_an_item(classifier):
     warm(classifier)
-    interests = ["Anticoagulation for stroke prevention in atrial fibrillation"]
+    interests = [AF_INTEREST]
     classifier.apply_profiles([profile_event("s1", interests=interests)])
     assert matched_ids(classifier.classify([AF_CHILD])) == {"doi:10.1/af-child"}
     classifier.apply_profiles([profile_event("s1", version=2, interests=interests, exclude=["paediatric"])])
@@ -72,7 +74,7 @@ def test_an_exclusion_removes_an_item(classifier):
 
 def test_a_content_type_filter_holds(classifier):
     warm(classifier)
-    interests = ["Anticoagulation for stroke prevention in atrial fibrillation"]
+    interests = [AF_INTEREST]
     classifier.apply_profiles([profile_event("s1", interests=interests, content_types=[EvidenceType.guideline])])
     article = classifier.classify([AF])
     assert matched_ids(article) == set()
@@ -84,7 +86,7 @@ def test_a_content_type_filter_holds(classifier):
 
 def test_a_deleted_profile_stops_matching_and_older_events_stay_ignored(classifier):
     warm(classifier)
-    live = profile_event("s1", version=1, interests=["Anticoagulation for stroke prevention in atrial fibrillation"])
+    live = profile_event("s1", version=1, interests=[AF_INTEREST])
     classifier.apply_profiles([live])
     assert matched_ids(classifier.classify([AF])) == {"doi:10.1/af"}
     classifier.apply_profiles([tombstone("s1", version=2)])
@@ -158,7 +160,7 @@ def test_an_item_marked_useful_steers_like_an_example_paper(classifier):
 
 def test_the_same_work_as_an_item_marked_not_relevant_is_not_sent_again(classifier):
     warm(classifier)
-    interests = ["Anticoagulation for stroke prevention in atrial fibrillation"]
+    interests = [AF_INTEREST]
     classifier.apply_profiles([profile_event("s1", interests=interests)])
     assert matched_ids(classifier.classify([AF])) == {"doi:10.1/af"}
     classifier.apply_profiles([profile_event("s1", version=2, interests=interests, disliked=["doi:10.1/af"])])
@@ -182,7 +184,7 @@ def test_example_texts_stay_paired_with_their_references(classifier):
 
 def test_profile_changed_applied_twice_changes_nothing(classifier):
     warm(classifier)
-    event = profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])
+    event = profile_event("s1", interests=[AF_INTEREST])
     classifier.apply_profiles([event])
     ids = [point_id("s1", "profile"), point_id("s1", "interest", 0)]
     before = classifier.index.retrieve(ids)
@@ -195,7 +197,7 @@ def test_profile_changed_applied_twice_changes_nothing(classifier):
 
 def test_a_redelivered_item_event_is_not_processed_twice(classifier):
     warm(classifier)
-    classifier.apply_profiles([profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])])
+    classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
     assert len(classifier.classify([AF]).classified) == 1
     assert classifier.classify([AF]).classified == []
 
@@ -205,7 +207,7 @@ def test_preview_shows_recent_items_a_draft_would_match(classifier):
     classifier.classify([AF])
     from contracts import Profile
 
-    draft = Profile(name="d", email="d@example.org", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])
+    draft = Profile(name="d", email="d@example.org", interests=[AF_INTEREST])
     rows = classifier.preview(draft, days=7)
     assert [r.item_id for r in rows] == ["doi:10.1/af"]
     assert rows[0].reasons[0].kind == "interest"
@@ -274,7 +276,7 @@ def test_a_statement_asking_for_systematic_reviews_puts_them_first_and_says_why(
 
 def test_a_translated_paper_ranks_below_the_same_paper_in_english(classifier):
     warm(classifier)
-    classifier.apply_profiles([profile_event("s1", interests=["Anticoagulation for stroke prevention in atrial fibrillation"])])
+    classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
     translated = item_event("pmid:2", f"[{AF.item.title}]", AF.item.summary)  # MEDLINE's translated title
     scores = {m.item_id: m.score for m in classifier.classify([AF, translated]).matched}
     assert scores["doi:10.1/af"] > scores.get("pmid:2", 0.0)

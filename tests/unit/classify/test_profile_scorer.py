@@ -80,25 +80,27 @@ def test_inactive_and_deleted_profiles_are_not_live():
     assert not ProfileScorer(meta(deleted=1)).live
 
 
+#: Hits of a profile with two examples and a contrast point, for the adjustments after fusion.
+HITS = [hit("interest", 0, 0.5), hit("example", 0, 0.5), hit("example", 1, 0.4), hit("contrast", 0, 0.2)]
+
+
 def test_an_asked_for_kind_of_evidence_lifts_the_item_and_says_so_last():
     scorer = ProfileScorer(meta(asked_types=["systematic_review"]))
-    hits = [hit("interest", 0, 0.5), hit("example", 0, 0.5), hit("example", 1, 0.4), hit("contrast", 0, 0.2)]
-    trial = scorer.score(hits, 4.0, item(evidence_type="trial"), dense_floor=0.1)
-    review = scorer.score(hits, 4.0, item(evidence_type="systematic_review"), dense_floor=0.1)
+    trial = scorer.score(HITS, 4.0, item(evidence_type="trial"), dense_floor=0.1)
+    review = scorer.score(HITS, 4.0, item(evidence_type="systematic_review"), dense_floor=0.1)
     assert abs(review.z - trial.z - ASKED_BONUS) < 1e-9 and review.score > trial.score
     assert [r.kind for r in trial.reasons] == ["interest", "example"]
     # the statement stays the reason it is grouped under; the kind is said after it
     assert [(r.kind, r.text) for r in review.reasons][-1] == ("evidence", "systematic review")
     assert review.reasons[0].kind == "interest"
-    unasked = ProfileScorer(meta()).score(hits, 4.0, item(evidence_type="systematic_review"), dense_floor=0.1)
+    unasked = ProfileScorer(meta()).score(HITS, 4.0, item(evidence_type="systematic_review"), dense_floor=0.1)
     assert abs(unasked.z - trial.z) < 1e-9
 
 
 def test_a_translated_article_is_demoted_unless_the_examples_include_one():
-    hits = [hit("interest", 0, 0.5), hit("example", 0, 0.5), hit("example", 1, 0.4), hit("contrast", 0, 0.2)]
     english, translated = item(frozenset({"randomised"})), item(frozenset({"randomised", TRANSLATED}))
     scorer = ProfileScorer(meta())
-    assert abs(scorer.score(hits, 4.0, english, 0.1).z - scorer.score(hits, 4.0, translated, 0.1).z
+    assert abs(scorer.score(HITS, 4.0, english, 0.1).z - scorer.score(HITS, 4.0, translated, 0.1).z
                - TRANSLATED_PENALTY) < 1e-9
     reads_them = ProfileScorer(meta(translated_ok=1))
-    assert reads_them.score(hits, 4.0, translated, 0.1).z == reads_them.score(hits, 4.0, english, 0.1).z
+    assert reads_them.score(HITS, 4.0, translated, 0.1).z == reads_them.score(HITS, 4.0, english, 0.1).z
