@@ -3,7 +3,9 @@
 import numpy as np
 
 from services.classify.relevance_metrics import average_precision, ndcg_at, set_prf
-from services.classify.scoring import Calibration, calibrate, calibrated_score, fuse
+from services.classify.scoring import (
+    FIT_WEIGHT, GATE_SHARE, Calibration, calibrate, calibrated_score, design_score, design_weights, fuse,
+)
 
 
 def test_calibration_standardises_each_component_against_its_background():
@@ -37,7 +39,6 @@ def test_fit_to_the_examples_counts_only_for_items_about_the_profile():
     assert fuse(on_topic, GATED) > fuse(off_topic_trial, GATED)
     # past the gate, the fit part counts in full: FIT_WEIGHT times its z
     on_topic_trial = {**on_topic, "example": 0.3, "contrast": 0.3, "design": 3.0}
-    from services.classify.scoring import FIT_WEIGHT
     gain = fuse(on_topic_trial, GATED) - fuse(on_topic, GATED)
     assert abs(gain - FIT_WEIGHT * 9.0 * GATED.gate_at(6.0)) < 1e-9 and GATED.gate_at(6.0) > 0.99
     assert GATED.gate_at(1.0) < 0.01
@@ -52,7 +53,6 @@ def test_without_a_background_the_gate_holds_at_half_and_fusion_is_a_plain_sum()
 
 
 def test_calibration_places_the_gate_at_the_top_share_of_its_background():
-    from services.classify.scoring import GATE_SHARE
 
     rng = np.random.default_rng(1)
     columns = {"interest": rng.normal(0.1, 0.05, 2000), "lexical": rng.normal(1.0, 1.0, 2000),
@@ -78,7 +78,6 @@ def test_metrics():
 
 
 def test_design_weights_favour_the_examples_designs_over_the_neighbourhoods():
-    from services.classify.scoring import design_score, design_weights
 
     trial, pk = frozenset({"randomised", "placebo"}), frozenset({"pharmacokinetic", "animal"})
     weights = design_weights([trial] * 3, [trial] * 10 + [pk] * 30,
@@ -89,7 +88,6 @@ def test_design_weights_favour_the_examples_designs_over_the_neighbourhoods():
 
 
 def test_design_weights_learn_nothing_when_examples_look_like_the_neighbourhood():
-    from services.classify.scoring import design_score, design_weights
 
     same = [frozenset({"review"}), frozenset()]
     weights = design_weights(same, same * 20, ("review", "randomised"))
