@@ -20,7 +20,7 @@ import numpy as np
 
 from contracts import MatchReason, TopicTag
 from services.classify.index import Hit, ItemFilter, ProfileIndex
-from services.classify.lexical import TRANSLATED, Sparse
+from services.classify.lexical import BRIEF, TRANSLATED, Sparse
 from services.classify.profiles import point_id
 from services.classify.scoring import (
     COMPONENTS, FIT_WEIGHT, PRIOR, TOPICAL, WEIGHTS, Calibration, calibrated_score,
@@ -95,16 +95,23 @@ class ProfileScorer:
         self.design_delta = {f: float(w[0]) - float(w[1]) for f, w in design.items()}
         present = {"interest": self.n_int > 0, "example": self.n_ex > 0, "lexical": self.has_text,
                    "contrast": self.has_contrast, "design": self.has_design}
-        # fuse() as one affine map per component (scale * value + offset), summed per part
         weight = sum(WEIGHTS[k] for k in COMPONENTS if present[k])
         self._rescale = sum(WEIGHTS.values()) / weight if weight else 0.0
-        self._topical: dict[str, tuple[float, float]] = {}
-        self._fit: dict[str, tuple[float, float]] = {}
-        for k in COMPONENTS:
-            if present[k]:
-                mean, std = self.calibration.stats.get(k, PRIOR[k])
-                scale = WEIGHTS[k] / max(std, 1e-6)
-                (self._topical if k in TOPICAL else self._fit)[k] = (scale, -mean * scale)
+        # fuse() as one affine map per component (scale * value + offset), summed per part; and
+        # the same for a brief item (lexical.BRIEF), with its own statistics where measured
+        stats = self.calibration.stats
+        self._maps = self._parts({k: self._affine(k, k) for k in COMPONENTS if present[k]})
+        self._brief_maps = self._parts({k: self._affine(k, f"{k}:brief" if f"{k}:brief" in stats else k)
+                                        for k in COMPONENTS if present[k]})
+
+    @staticmethod
+    def _parts(maps: dict[str, tuple[float, float]]) -> tuple[dict, dict]:
+        return ({k: v for k, v in maps.items() if k in TOPICAL}, {k: v for k, v in maps.items() if k not in TOPICAL})
+
+    def _affine(self, component: str, stats: str) -> tuple[float, float]:
+        mean, std = self.calibration.stats.get(stats, PRIOR[component])
+        scale = WEIGHTS[component] / max(std, 1e-6)
+        return scale, -mean * scale
 
     def design(self, features: frozenset[str]) -> float | None:
         if not self.has_design:
@@ -146,9 +153,10 @@ class ProfileScorer:
         asked = item.filter.evidence_type if item.filter.evidence_type in self.asked else None
         if self.has_text:
             topical = fit = 0.0
-            for k, (scale, offset) in self._topical.items():
+            topical_maps, fit_maps = self._brief_maps if BRIEF in item.design else self._maps
+            for k, (scale, offset) in topical_maps.items():
                 topical += scale * components[k] + offset
-            for k, (scale, offset) in self._fit.items():
+            for k, (scale, offset) in fit_maps.items():
                 fit += scale * components[k] + offset
             z = (topical + FIT_WEIGHT * self.calibration.gate_at(topical) * fit) * self._rescale
             if topic_tags:

@@ -56,12 +56,18 @@ def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
     return out
 
 
-def _fused(columns: dict[str, np.ndarray], calibration: Calibration, n: int) -> np.ndarray:
-    return np.array([fuse({k: float(v[i]) for k, v in columns.items()}, calibration) for i in range(n)])
+def brief_of(design: Sequence[frozenset[str]] | None, n: int) -> np.ndarray:
+    """Which background items are brief (lexical.BRIEF); none where their markers are unknown."""
+    return np.zeros(n, bool) if design is None else np.array([lexical.BRIEF in d for d in design], bool)
+
+
+def _fused(columns: dict[str, np.ndarray], calibration: Calibration, brief: np.ndarray) -> np.ndarray:
+    return np.array([fuse({k: float(v[i]) for k, v in columns.items()}, calibration, bool(b))
+                     for i, b in enumerate(brief)])
 
 
 def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
-                    calibration: Calibration) -> np.ndarray | None:
+                    calibration: Calibration, brief: np.ndarray) -> np.ndarray | None:
     """What sets the examples apart from the profile's neighbourhood (Rocchio's negative term).
 
     The neighbourhood is the background items the profile scores highest, bar near-copies of
@@ -71,7 +77,7 @@ def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
     """
     if not len(model.example_vectors) or len(dense) < MIN_BACKGROUND:
         return None
-    fused = _fused(components_over(model, dense, sparse), calibration, len(dense))
+    fused = _fused(components_over(model, dense, sparse), calibration, brief)
     near_copy = (dense @ model.example_vectors.T).max(axis=1) > NEAR_COPY
     fused[near_copy] = -np.inf
     k = int(np.clip(NEIGHBOURHOOD * len(dense), 10, 100))
@@ -87,7 +93,7 @@ def profile_design(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexi
     neighbourhood (the background items it scores highest on every other component)."""
     if not model.example_design or len(dense) < MIN_BACKGROUND:
         return None
-    fused = _fused(components_over(model, dense, sparse), calibration, len(dense))
+    fused = _fused(components_over(model, dense, sparse), calibration, brief_of(design, len(dense)))
     k = int(np.clip(DESIGN_NEIGHBOURHOOD * len(dense), *DESIGN_NEIGHBOURS))
     neighbours = [design[i] for i in np.argsort(-fused)[:k]]
     return design_weights(model.example_design, neighbours, lexical.DESIGN_FEATURES) or None
@@ -95,14 +101,16 @@ def profile_design(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexi
 
 def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
                      design: Sequence[frozenset[str]] | None = None) -> ProfileModel:
-    """The model with its contrast vector, design weights and every component's background statistics."""
-    base = calibrate(components_over(model, dense, sparse))
-    contrast = contrast_vector(model, dense, sparse, base)
+    """The model with its contrast vector, design weights and every component's background
+    statistics (a brief item's own, where the background's design markers say which are brief)."""
+    brief = brief_of(design, len(dense))
+    base = calibrate(components_over(model, dense, sparse), brief=brief)
+    contrast = contrast_vector(model, dense, sparse, base, brief)
     model = replace(model, contrast_vector=contrast, calibration=base)
     if design is not None:
-        with_contrast = calibrate(components_over(model, dense, sparse))
+        with_contrast = calibrate(components_over(model, dense, sparse), brief=brief)
         model = replace(model, design=profile_design(model, dense, sparse, design, with_contrast))
-    return replace(model, calibration=calibrate(components_over(model, dense, sparse, design)))
+    return replace(model, calibration=calibrate(components_over(model, dense, sparse, design), brief=brief))
 
 
 def latest_per_subscriber(events: Sequence[ProfileChanged]) -> list[ProfileChanged]:

@@ -290,3 +290,28 @@ def test_a_profile_whose_examples_include_a_translated_paper_takes_such_papers(c
         "s1", version=2, interests=["Falls prevention in care homes"], examples=["pmid:1"],
         example_texts=["[Falls in nursing homes: a prospective study]. Falls were recorded for a year."])])
     assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["translated_ok"] == 1
+
+
+def test_a_title_without_an_abstract_is_weighed_against_other_titles(classifier):
+    """Feeds often carry a title alone. Its words are compared with those of the background's
+    other brief items, so it is not sunk by abstracts that share more words by being longer."""
+    from services.classify.scoring import Calibration
+
+    subjects = ["knee replacement", "dental caries", "hospital discharge", "antibiotic stewardship", "asthma inhalers",
+                "diabetic foot ulcers", "hip fracture", "pressure ulcers", "sepsis screening", "stroke rehabilitation"]
+    abstracts = [item_event(f"doi:10.8/{n}", f"{s.capitalize()} in practice: study {n}",
+                            f"We studied {s} in {40 + n} patients across {n % 5 + 2} hospitals over {n % 9 + 3} months. "
+                            f"Outcomes included {s} recurrence, stroke, admissions, costs and quality of life; "
+                            "results were compared with usual care and national audit figures from previous years.")
+                 for n, s in enumerate(subjects * 5)]
+    titles = [item_event(f"doi:10.7/{n}", f"{s.capitalize()}: a commentary on service {n}")
+              for n, s in enumerate(subjects * 3)]
+    classifier.classify(abstracts + titles)
+    classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
+    calibration = Calibration.from_payload(
+        classifier.index.retrieve([point_id("s1", "profile")])[0].payload["calibration"])
+    # the abstracts all name strokes among their outcomes; the titles do not
+    assert calibration.stats["lexical:brief"][0] < calibration.stats["lexical"][0]
+    assert calibration.z("lexical", 2.0, brief=True) > calibration.z("lexical", 2.0)
+    title_only = item_event("doi:10.1/af-title", "Anticoagulation and stroke prevention in atrial fibrillation")
+    assert "doi:10.1/af-title" in matched_ids(classifier.classify([title_only]))

@@ -4,7 +4,7 @@ import numpy as np
 
 from contracts import TopicTag
 from services.classify.index import Hit, ItemFilter
-from services.classify.lexical import TRANSLATED
+from services.classify.lexical import BRIEF, TRANSLATED
 from services.classify.matcher import ASKED_BONUS, TOPIC_BONUS, TRANSLATED_PENALTY, ItemQuery, ProfileScorer
 from services.classify.scoring import Calibration, calibrated_score, design_score, fuse
 
@@ -52,6 +52,22 @@ def test_the_gate_is_applied_as_the_reference_fusion_applies_it():
         z = fuse({"interest": interest, "example": 0.55, "lexical": lexical, "contrast": 0.3,
                   "design": design_score(DESIGN, features)}, gated)
         assert m is not None and abs(m.z - z) < 1e-9
+
+
+def test_a_brief_item_is_scored_with_the_brief_statistics_as_the_reference_fusion_scores_it():
+    with_brief = Calibration({**CAL.stats, "lexical:brief": (0.1, 0.3)}, cut=9.0, gate=(4.0, 1.5))
+    scorer = ProfileScorer(meta(calibration=with_brief.as_payload()))
+    hits = [hit("interest", 0, 0.4), hit("example", 0, 0.6), hit("example", 1, 0.5), hit("contrast", 0, 0.3)]
+    components = {"interest": 0.4, "example": 0.55, "lexical": 1.2, "contrast": 0.3,
+                  "design": design_score(DESIGN, frozenset({BRIEF}))}
+    title_only = scorer.score(hits, 1.2, item(frozenset({BRIEF})), dense_floor=0.1)
+    abstract = scorer.score(hits, 1.2, item(), dense_floor=0.1)
+    assert abs(title_only.z - fuse(components, with_brief, brief=True)) < 1e-9
+    assert abs(abstract.z - fuse({**components, "design": design_score(DESIGN, frozenset())}, with_brief)) < 1e-9
+    assert title_only.z > abstract.z  # the same words count for more in a title
+    # a profile calibrated without brief statistics scores a brief item like any other
+    plain = ProfileScorer(meta(calibration=Calibration(CAL.stats, cut=9.0, gate=(4.0, 1.5)).as_payload()))
+    assert plain.score(hits, 1.2, item(frozenset({BRIEF})), 0.1).z == plain.score(hits, 1.2, item(), 0.1).z
 
 
 def test_missing_parts_are_left_out_and_topics_add_their_bonus():
