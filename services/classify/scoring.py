@@ -88,8 +88,8 @@ class Calibration:
 
     def z(self, name: str, value: float, brief: bool = False) -> float:
         """The component's z; a brief item's against the brief background where one was measured."""
-        mean, std = self.stats.get(f"{name}:brief") if brief and f"{name}:brief" in self.stats \
-            else self.stats.get(name, PRIOR[name])
+        key = f"{name}:brief"
+        mean, std = self.stats[key] if brief and key in self.stats else self.stats.get(name, PRIOR[name])
         return (value - mean) / max(std, 1e-6)
 
     def gate_at(self, topical: float) -> float:
