@@ -160,7 +160,7 @@ class Classifier:
             evidence.append(et)
             urgent.append(self.enricher.urgent(e.item, et, tg))
             queries.append(ItemQuery(v, sp, frozenset(terms), ItemFilter(str(et), e.item.source_id), tg,
-                                     lexical.design_features(text)))
+                                     lexical.design_features(text, terms)))
         matches = self.matcher.match(queries)
         now = int(time.time())
         recent = []

@@ -122,18 +122,18 @@ def title_of(text: str, limit: int = 160) -> str:
     return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def design_features(text: str) -> frozenset[str]:
+def design_features(text: str, text_terms: Sequence[str] | None = None) -> frozenset[str]:
     """The design markers of a title-plus-abstract text (embedder.item_text): each marker found
     anywhere in it, and as `title:<marker>` where found in its first sentence (the title);
     TRANSLATED where the title is a bracketed translation; BRIEF where the text is a title with
-    little or no abstract."""
+    little or no abstract (`text_terms`: its terms(), where the caller has them already)."""
     end = _TITLE_END.search(text)
     title = text[: end.start()] if end else text
     found = {name for name, p in _DESIGN if p.search(text)}
     found.update(f"title:{name}" for name, p in _DESIGN if name in found and p.search(title))
     if _TRANSLATED_TITLE.match(text):
         found.add(TRANSLATED)
-    if len(terms(text)) < BRIEF_TERMS:
+    if len(terms(text) if text_terms is None else text_terms) < BRIEF_TERMS:
         found.add(BRIEF)
     return frozenset(found)
 

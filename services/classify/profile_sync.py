@@ -56,7 +56,7 @@ def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
     return out
 
 
-def brief_of(design: Sequence[frozenset[str]] | None, n: int) -> np.ndarray:
+def _brief_of(design: Sequence[frozenset[str]] | None, n: int) -> np.ndarray:
     """Which background items are brief (lexical.BRIEF); none where their markers are unknown."""
     return np.zeros(n, bool) if design is None else np.array([lexical.BRIEF in d for d in design], bool)
 
@@ -88,12 +88,12 @@ def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
 
 
 def profile_design(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
-                   design: Sequence[frozenset[str]], calibration: Calibration) -> dict | None:
+                   design: Sequence[frozenset[str]], calibration: Calibration, brief: np.ndarray) -> dict | None:
     """Design-marker weights: the examples' markers against those of the profile's
     neighbourhood (the background items it scores highest on every other component)."""
     if not model.example_design or len(dense) < MIN_BACKGROUND:
         return None
-    fused = _fused(components_over(model, dense, sparse), calibration, brief_of(design, len(dense)))
+    fused = _fused(components_over(model, dense, sparse), calibration, brief)
     k = int(np.clip(DESIGN_NEIGHBOURHOOD * len(dense), *DESIGN_NEIGHBOURS))
     neighbours = [design[i] for i in np.argsort(-fused)[:k]]
     return design_weights(model.example_design, neighbours, lexical.DESIGN_FEATURES) or None
@@ -103,13 +103,13 @@ def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[le
                      design: Sequence[frozenset[str]] | None = None) -> ProfileModel:
     """The model with its contrast vector, design weights and every component's background
     statistics (a brief item's own, where the background's design markers say which are brief)."""
-    brief = brief_of(design, len(dense))
+    brief = _brief_of(design, len(dense))
     base = calibrate(components_over(model, dense, sparse), brief=brief)
     contrast = contrast_vector(model, dense, sparse, base, brief)
     model = replace(model, contrast_vector=contrast, calibration=base)
     if design is not None:
         with_contrast = calibrate(components_over(model, dense, sparse), brief=brief)
-        model = replace(model, design=profile_design(model, dense, sparse, design, with_contrast))
+        model = replace(model, design=profile_design(model, dense, sparse, design, with_contrast, brief))
     return replace(model, calibration=calibrate(components_over(model, dense, sparse, design), brief=brief))
 
 
