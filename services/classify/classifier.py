@@ -62,8 +62,9 @@ class PreviewMatch:
 
 def _design(item: RecentItem) -> frozenset[str]:
     """The design markers of a recent item: as stored when it was classified, or (an item stored
-    before they were) found again in its stored title and summary."""
-    if "design" in item.payload:
+    before they were, or before the markers last changed: lexical.DESIGN_VERSION) found again in
+    its stored title and summary."""
+    if "design" in item.payload and item.payload.get("design_version") == lexical.DESIGN_VERSION:
         return frozenset(item.payload["design"])
     stored = item.payload.get("item", {})
     return lexical.design_features(item_text(stored.get("title", ""), stored.get("summary", "")))
@@ -178,6 +179,7 @@ class Classifier:
             recent.append(RecentItem(e.item.item_id, now, v.tolist(), sp, {
                 "item": e.item.model_dump(mode="json"), "tags": [t.model_dump() for t in tg],
                 "evidence_type": str(et), "urgent": int(urg), "design": sorted(q.design),
+                "design_version": lexical.DESIGN_VERSION,
             }))
         self.recent.add(recent)
         self._apply_awaited(events)

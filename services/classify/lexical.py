@@ -113,6 +113,9 @@ _TRANSLATED_TITLE = re.compile(r"^\s*\[[^\]]{12,}\]")
 #: abstract a hundred or more). Not a design either: it only selects the lexical statistics.
 BRIEF = "brief"
 BRIEF_TERMS = 30
+#: Version of what design_features marks, stored with each recent item's markers: raise it when a
+#: marker is added or changed, so that items stored before are read again (2: BRIEF).
+DESIGN_VERSION = 2
 
 
 def title_of(text: str, limit: int = 160) -> str:

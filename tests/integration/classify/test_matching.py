@@ -254,6 +254,26 @@ def test_recent_items_keep_their_design_markers_for_calibration(classifier):
     assert classifier_module._design(older) == expected  # an item stored before markers were kept
 
 
+def test_a_title_stored_before_the_brief_marker_is_read_again_as_brief(classifier):
+    """Markers stored under an older DESIGN_VERSION (here: before BRIEF existed) are found again
+    in the stored text, so calibration does not count old title-only items as full abstracts."""
+    from dataclasses import replace
+
+    from services.classify import classifier as classifier_module
+    from services.classify import lexical
+
+    classifier.classify([item_event("doi:10.1/brief", "Apixaban after hip fracture surgery", "")])
+    [stored] = [it for it in classifier.recent.since(0, limit=10) if it.item_id == "doi:10.1/brief"]
+    assert stored.payload["design_version"] == lexical.DESIGN_VERSION
+    assert lexical.BRIEF in classifier_module._design(stored)
+    old = {k: v for k, v in stored.payload.items() if k != "design_version"}
+    old["design"] = [m for m in stored.payload["design"] if m != lexical.BRIEF]  # as version 1 stored it
+    assert lexical.BRIEF in classifier_module._design(replace(stored, payload=old))
+    # Stored markers of the current version are trusted as they are (no second scan of the text).
+    trusted = {**stored.payload, "design": ["randomised"]}
+    assert classifier_module._design(replace(stored, payload=trusted)) == {"randomised"}
+
+
 def test_a_statement_asking_for_systematic_reviews_puts_them_first_and_says_why(classifier):
     warm(classifier)
     classifier.apply_profiles([profile_event(
