@@ -23,7 +23,7 @@ from services.classify.index import Hit, ItemFilter, ProfileIndex
 from services.classify.lexical import BRIEF, TRANSLATED, Sparse
 from services.classify.profiles import point_id
 from services.classify.scoring import (
-    COMPONENTS, FIT_WEIGHT, PRIOR, TOPICAL, WEIGHTS, Calibration, calibrated_score,
+    COMPONENTS, FIT_WEIGHT, TOPICAL, WEIGHTS, Calibration, calibrated_score,
 )
 
 log = logging.getLogger(__name__)
@@ -99,17 +99,15 @@ class ProfileScorer:
         self._rescale = sum(WEIGHTS.values()) / weight if weight else 0.0
         # fuse() as one affine map per component (scale * value + offset), summed per part; and
         # the same for a brief item (lexical.BRIEF), with its own statistics where measured
-        stats = self.calibration.stats
-        self._maps = self._parts({k: self._affine(k, k) for k in COMPONENTS if present[k]})
-        self._brief_maps = self._parts({k: self._affine(k, f"{k}:brief" if f"{k}:brief" in stats else k)
-                                        for k in COMPONENTS if present[k]})
+        self._maps = self._parts({k: self._affine(k) for k in COMPONENTS if present[k]})
+        self._brief_maps = self._parts({k: self._affine(k, brief=True) for k in COMPONENTS if present[k]})
 
     @staticmethod
     def _parts(maps: dict[str, tuple[float, float]]) -> tuple[dict, dict]:
         return ({k: v for k, v in maps.items() if k in TOPICAL}, {k: v for k, v in maps.items() if k not in TOPICAL})
 
-    def _affine(self, component: str, stats: str) -> tuple[float, float]:
-        mean, std = self.calibration.stats.get(stats, PRIOR[component])
+    def _affine(self, component: str, brief: bool = False) -> tuple[float, float]:
+        mean, std = self.calibration.stats_of(component, brief)
         scale = WEIGHTS[component] / max(std, 1e-6)
         return scale, -mean * scale
 

@@ -86,10 +86,15 @@ class Calibration:
     #: The topical z at the gate's midpoint and its background spread; None: gate held at one half.
     gate: tuple[float, float] | None = None
 
-    def z(self, name: str, value: float, brief: bool = False) -> float:
-        """The component's z; a brief item's against the brief background where one was measured."""
+    def stats_of(self, name: str, brief: bool = False) -> tuple[float, float]:
+        """The component's background mean and spread; a brief item's from the brief background
+        where one was measured."""
         key = f"{name}:brief"
-        mean, std = self.stats[key] if brief and key in self.stats else self.stats.get(name, PRIOR[name])
+        return self.stats[key] if brief and key in self.stats else self.stats.get(name, PRIOR[name])
+
+    def z(self, name: str, value: float, brief: bool = False) -> float:
+        """The component's z (a brief item's: `brief`)."""
+        mean, std = self.stats_of(name, brief)
         return (value - mean) / max(std, 1e-6)
 
     def gate_at(self, topical: float) -> float:

@@ -53,7 +53,6 @@ def test_without_a_background_the_gate_holds_at_half_and_fusion_is_a_plain_sum()
 
 
 def test_calibration_places_the_gate_at_the_top_share_of_its_background():
-
     rng = np.random.default_rng(1)
     columns = {"interest": rng.normal(0.1, 0.05, 2000), "lexical": rng.normal(1.0, 1.0, 2000),
                "example": rng.normal(0.1, 0.05, 2000)}
@@ -98,7 +97,6 @@ def test_metrics():
 
 
 def test_design_weights_favour_the_examples_designs_over_the_neighbourhoods():
-
     trial, pk = frozenset({"randomised", "placebo"}), frozenset({"pharmacokinetic", "animal"})
     weights = design_weights([trial] * 3, [trial] * 10 + [pk] * 30,
                              ("randomised", "placebo", "pharmacokinetic", "animal", "survey"))
@@ -108,7 +106,6 @@ def test_design_weights_favour_the_examples_designs_over_the_neighbourhoods():
 
 
 def test_design_weights_learn_nothing_when_examples_look_like_the_neighbourhood():
-
     same = [frozenset({"review"}), frozenset()]
     weights = design_weights(same, same * 20, ("review", "randomised"))
     assert abs(design_score(weights, frozenset({"review"})) - design_score(weights, frozenset())) < 0.2
