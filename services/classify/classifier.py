@@ -29,6 +29,7 @@ from services.classify.examples import awaiting_keys, disliked_vectors, item_key
 from services.classify.index import ItemFilter, ProfileIndex
 from services.classify.index_edge import EdgeProfileIndex
 from services.classify.matcher import ItemQuery, Matcher
+from services.classify.neighbours import MIN_POOL, Pool, Terms, expand_all, within
 from services.classify.profile_sync import apply_profile_events, latest_per_subscriber
 from services.classify.profiles import awaiting_point
 from services.classify.recent import RecentItem, RecentItems, as_matrix
@@ -93,11 +94,31 @@ class Classifier:
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._unsaved = 0
         self._optimized_at = 0
+        self._pool: Pool | None = None
+        self._pool_age = 0
+
+    def _sample(self) -> list[RecentItem]:
+        """A sample of the recent items (the store's own order, which is not by time), for calibration
+        and as the pool items' words are expanded from; the pool is renewed with it."""
+        items = self.recent.since(int(time.time()) - self.recent_days * 86400, limit=BACKGROUND_ITEMS)
+        self._pool = Pool(as_matrix(items, self.dim), [it.sparse for it in items], [it.item_id for it in items])
+        self._pool_age = 0
+        return items
 
     def _background(self) -> tuple[np.ndarray, list[lexical.Sparse], list[frozenset[str]]]:
-        since = int(time.time()) - self.recent_days * 86400
-        items = self.recent.since(since, limit=BACKGROUND_ITEMS)
-        return as_matrix(items, self.dim), [it.sparse for it in items], [_design(it) for it in items]
+        """The profiles' calibration background: the sample's vectors, its BM25 vectors expanded
+        each from the others (neighbours.within), and its design markers."""
+        items = self._sample()
+        assert self._pool is not None
+        return self._pool.dense, within(self._pool), [_design(it) for it in items]
+
+    def _neighbour_pool(self) -> Pool:
+        """The pool new items' words are expanded from: the background sample, taken again once
+        the items classified since number a tenth of it (and at least neighbours.MIN_POOL)."""
+        if self._pool is None or self._pool_age >= max(MIN_POOL, len(self._pool) // 10):
+            self._sample()
+        assert self._pool is not None
+        return self._pool
 
     def apply_profiles(self, events: Sequence[ProfileChanged], again: bool = False) -> list[str]:
         """Bring the profile index up to date (stale versions ignored; with `again`, the stored
@@ -154,14 +175,15 @@ class Classifier:
         doc_terms = [lexical.terms(t) for t in texts]
         self.stats.add(doc_terms)
         sparse = [lexical.item_vector(t, self.stats) for t in doc_terms]
+        expanded = expand_all(self._neighbour_pool(), vectors, sparse, [e.item.item_id for e in events])
         tags = self.enricher.tags(texts, vectors)
         queries, evidence, urgent = [], [], []
-        for e, v, sp, terms, tg, text in zip(events, vectors, sparse, doc_terms, tags, texts):
+        for e, v, sp, ex, terms, tg, text in zip(events, vectors, sparse, expanded, doc_terms, tags, texts):
             et = self.enricher.evidence_type(e.item)
             evidence.append(et)
             urgent.append(self.enricher.urgent(e.item, et, tg))
             queries.append(ItemQuery(v, sp, frozenset(terms), ItemFilter(str(et), e.item.source_id), tg,
-                                     lexical.design_features(text, terms)))
+                                     lexical.design_features(text, terms), Terms.of(ex)))
         matches = self.matcher.match(queries)
         now = int(time.time())
         recent = []
@@ -182,6 +204,7 @@ class Classifier:
                 "design_version": lexical.DESIGN_VERSION,
             }))
         self.recent.add(recent)
+        self._pool_age += len(events)
         self._apply_awaited(events)
         self._handled(events)
         self._unsaved += len(events)
@@ -204,14 +227,17 @@ class Classifier:
                 apply_profile_events(index, [event], self.embed, self.stats, self._background(),
                                      disliked=self._disliked)
                 matcher = Matcher(index, threshold=self.matcher.threshold, candidates=self.matcher.candidates)
+                dense = as_matrix(items, self.dim)
+                expanded = expand_all(self._neighbour_pool(), dense, [it.sparse for it in items],
+                                      [it.item_id for it in items])
                 queries = [
-                    ItemQuery(np.asarray(it.dense, dtype=np.float32), it.sparse,
+                    ItemQuery(dense[n], it.sparse,
                               frozenset(lexical.terms(item_text(it.payload["item"]["title"],
                                                                 it.payload["item"].get("summary", "")))),
                               ItemFilter(it.payload.get("evidence_type", str(EvidenceType.other)),
                                          it.payload["item"]["source_id"]),
-                              [TopicTag(**t) for t in it.payload.get("tags", [])], _design(it))
-                    for it in items
+                              [TopicTag(**t) for t in it.payload.get("tags", [])], _design(it), Terms.of(ex))
+                    for n, (it, ex) in enumerate(zip(items, expanded))
                 ]
                 matches = matcher.match(queries)
             finally:

@@ -6,7 +6,10 @@ under the items' payload filters (active profiles that accept this evidence type
 plus the profiles whose chosen topics the item's tags include. Hits are grouped per subscriber
 and scored with scoring.py. When a result list is full, a subscriber's points missing from it
 scored below its last hit: that last score stands in for them (a bound, never an overestimate
-by more than the list's own spread).
+by more than the list's own spread). The sparse search finds candidates by the item's own words;
+where the item comes with its words expanded from its nearest recent items (neighbours.py), each
+candidate's lexical score is that of the expanded vector, computed exactly from the profile's
+terms (carried in its profile point) in one pass over all candidates.
 """
 
 from __future__ import annotations
@@ -21,9 +24,10 @@ import numpy as np
 from contracts import MatchReason, TopicTag
 from services.classify.index import Hit, ItemFilter, ProfileIndex
 from services.classify.lexical import BRIEF, TRANSLATED, Sparse
+from services.classify.neighbours import Terms, dots
 from services.classify.profiles import point_id
 from services.classify.scoring import (
-    COMPONENTS, FIT_WEIGHT, TOPICAL, WEIGHTS, Calibration, calibrated_score,
+    COMPONENTS, FIT_WEIGHT, TOPICAL, WEIGHTS, Calibration, calibrated_score, example_score,
 )
 
 log = logging.getLogger(__name__)
@@ -54,6 +58,9 @@ class ItemQuery:
     filter: ItemFilter
     tags: Sequence[TopicTag] = ()
     design: frozenset[str] = frozenset()  # lexical.design_features of its text
+    #: Its BM25 vector expanded from its nearest recent items (neighbours.expand_all), which
+    #: the lexical component scores; None: the sparse search's score of its own words.
+    expanded: Terms | None = None
 
 
 @dataclass(frozen=True)
@@ -89,6 +96,9 @@ class ProfileScorer:
         self.wanted = set(meta.get("topics") or ())
         self.asked = set(meta.get("asked_types") or ())
         self.translated_ok = bool(meta.get("translated_ok", 0))
+        ids = meta.get("lexical_ids")  # absent from profiles stored before the matcher needed them
+        self.terms = Terms(np.asarray(ids, dtype=np.int64), np.asarray(meta.get("lexical_weights"), dtype=np.float64)) \
+            if ids is not None else None
         design = meta.get("design") or {}
         self.has_design = bool(design)
         self.design_base = sum(float(w[1]) for w in design.values())
@@ -141,7 +151,7 @@ class ProfileScorer:
                 return None
         interest = max(interests) if interests else None
         best_ex_score = max(examples) if examples else None
-        example = sum(examples) / self.n_ex if examples else None
+        example = example_score(examples) if examples else None
         positive = max(v for v in (interest, best_ex_score, -1.0) if v is not None)
         if exclusion >= EXCLUSION_MIN and exclusion >= positive:
             return None
@@ -246,10 +256,13 @@ class Matcher:
             lex = {h.payload["subscriber_id"]: h.score for h in shits}
             for h in topic_hits:
                 self._cache(h.payload)
+            profiles = [p for p in self._profiles(set(grouped) | set(lex) | {h.payload["subscriber_id"] for h in topic_hits})
+                        if p.live]
+            if item.expanded is not None:
+                exact = [p for p in profiles if p.terms is not None]
+                lex.update(zip((p.subscriber_id for p in exact), dots(item.expanded, [p.terms for p in exact]).tolist()))
             matches = []
-            for profile in self._profiles(set(grouped) | set(lex) | {h.payload["subscriber_id"] for h in topic_hits}):
-                if not profile.live:
-                    continue
+            for profile in profiles:
                 sub = profile.subscriber_id
                 m = profile.score(grouped.get(sub, ()), lex.get(sub, lex_floor), item, dense_floor, min_score)
                 if m is not None:

@@ -20,7 +20,8 @@ from contracts import ProfileChanged
 from services.classify import lexical
 from services.classify.index import ProfileIndex
 from services.classify.profiles import EmbedFn, ProfileModel, build_model, point_id, to_points, tombstone_point
-from services.classify.scoring import Calibration, calibrate, design_score, design_weights, fuse
+from services.classify.neighbours import Terms, dots
+from services.classify.scoring import Calibration, calibrate, design_score, design_weights, example_score, fuse
 
 #: Share of the background that is a profile's neighbourhood, and the weight of its centroid.
 NEIGHBOURHOOD = 0.05
@@ -37,18 +38,19 @@ Background = tuple  # (dense (n, dim), sparse vectors, design-marker sets or Non
 log = logging.getLogger(__name__)
 
 
-def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
+def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse | Terms],
                     design: Sequence[frozenset[str]] | None = None) -> dict[str, np.ndarray]:
-    """Each score component of many items against one profile (for calibration)."""
+    """Each score component of many items against one profile (for calibration); `sparse`: the
+    items' expanded BM25 vectors (neighbours.py), as dicts or as Terms."""
     out: dict[str, np.ndarray] = {}
     if len(dense) == 0:
         return out
     if len(model.interest_vectors):
         out["interest"] = (dense @ model.interest_vectors.T).max(axis=1)
     if len(model.example_vectors):
-        out["example"] = (dense @ model.example_vectors.T).mean(axis=1)
+        out["example"] = example_score(dense @ model.example_vectors.T)
     if model.lexical:
-        out["lexical"] = np.array([lexical.dot(model.lexical, s) for s in sparse])
+        out["lexical"] = dots(Terms.of(model.lexical), [s if isinstance(s, Terms) else Terms.of(s) for s in sparse])
     if model.contrast_vector is not None:
         out["contrast"] = dense @ model.contrast_vector
     if model.design and design is not None:
@@ -66,7 +68,7 @@ def _fused(columns: dict[str, np.ndarray], calibration: Calibration, brief: np.n
                      for i, b in enumerate(brief)])
 
 
-def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
+def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse | Terms],
                     calibration: Calibration, brief: np.ndarray) -> np.ndarray | None:
     """What sets the examples apart from the profile's neighbourhood (Rocchio's negative term).
 
@@ -87,7 +89,7 @@ def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
     return (v / norm).astype(np.float32) if norm > 0 else None
 
 
-def profile_design(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
+def profile_design(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse | Terms],
                    design: Sequence[frozenset[str]], calibration: Calibration, brief: np.ndarray) -> dict | None:
     """Design-marker weights: the examples' markers against those of the profile's
     neighbourhood (the background items it scores highest on every other component)."""
@@ -99,11 +101,12 @@ def profile_design(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexi
     return design_weights(model.example_design, neighbours, lexical.DESIGN_FEATURES) or None
 
 
-def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse],
+def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse | Terms],
                      design: Sequence[frozenset[str]] | None = None) -> ProfileModel:
     """The model with its contrast vector, design weights and every component's background
     statistics (a brief item's own, where the background's design markers say which are brief)."""
     brief = _brief_of(design, len(dense))
+    sparse = [s if isinstance(s, Terms) else Terms.of(s) for s in sparse]
     base = calibrate(components_over(model, dense, sparse), brief=brief)
     contrast = contrast_vector(model, dense, sparse, base, brief)
     model = replace(model, contrast_vector=contrast, calibration=base)
@@ -133,7 +136,8 @@ def apply_profile_events(
 ) -> list[str]:
     """Apply what is new; return the subscriber ids whose profile changed in the index.
 
-    `background`: recent items as (dense vectors, sparse vectors[, design-marker sets]);
+    `background`: recent items as (dense vectors, expanded sparse vectors (neighbours.within)[,
+    design-marker sets]);
     `disliked`: the ids and vectors of the items a profile's subscriber marked not relevant;
     `again`: apply the stored version once more (an example paper it awaited has arrived).
     """

@@ -154,6 +154,9 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
         "asked_types": m.asked_types,
         "translated_ok": int(any(lexical.TRANSLATED in d for d in m.example_design)),
         "calibration": m.calibration.as_payload(),
+        # the sparse vector again, for the matcher's exact lexical score of an expanded item
+        "lexical_ids": [int(i) for i in sorted(m.lexical)],
+        "lexical_weights": [float(m.lexical[i]) for i in sorted(m.lexical)],
     }
     points = [IndexPoint(point_id(m.subscriber_id, "profile"), meta, sparse=m.lexical)]
     for kind, texts, vectors in (

@@ -3,7 +3,8 @@
 Every topic is one subscriber: its statement is the interest, its seed papers the example
 papers (left out of scoring). bm25 ranks by BM25 of the statement (bm25s), dense by cosine
 to the statement's embedding, horizon through the production path: profiles applied with
-profile_sync, documents scored by the Matcher over a real Qdrant Edge index. "delivered" is
+profile_sync, documents scored by the Matcher over a real Qdrant Edge index, each document's words
+expanded from its nearest background documents (the recent items' pool, neighbours.py). "delivered" is
 the set at or above the production threshold; for the two baselines their single score goes
 through the same background calibration and threshold.
 """
@@ -27,6 +28,7 @@ from services.classify.index import ItemFilter
 from services.classify.examples import disliked_vectors, with_example_texts
 from services.classify.index_edge import EdgeProfileIndex, EdgeRecentItems
 from services.classify.matcher import ItemQuery, Matcher
+from services.classify.neighbours import Pool, Terms, expand_all, within
 from services.classify.profile_sync import apply_profile_events
 from services.classify.recent import RecentItem
 from services.classify.relevance_data import RelevanceData, cached_doc_vectors
@@ -102,15 +104,18 @@ def _profile_events(data: RelevanceData, prep: _Prepared, version: int = 1,
     return events
 
 
-def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, matcher: Matcher,
+def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, matcher: Matcher, pool: Pool,
                batch: int = 256) -> Scores:
     z = {t.topic_id: np.full(len(data.doc_ids), -np.inf) for t in data.topics}
     score = {t.topic_id: np.zeros(len(data.doc_ids)) for t in data.topics}
     for start in range(0, len(data.doc_ids), batch):
         rows = range(start, min(start + batch, len(data.doc_ids)))
+        expanded = expand_all(pool, doc_vectors[start:rows.stop], prep.sparse[start:rows.stop],
+                              data.doc_ids[start:rows.stop])
         items = [ItemQuery(doc_vectors[i], prep.sparse[i], frozenset(prep.doc_terms[i]),
-                           ItemFilter(evidence_type=prep.evidence[i], source_id="bench"), design=prep.design[i])
-                 for i in rows]
+                           ItemFilter(evidence_type=prep.evidence[i], source_id="bench"), design=prep.design[i],
+                           expanded=Terms.of(ex))
+                 for i, ex in zip(rows, expanded)]
         for i, matches in zip(rows, matcher.score(items)):
             for m in matches:
                 z[m.subscriber_id][i] = m.z
@@ -132,13 +137,15 @@ def horizon_scores(
     (or None) and the documents judged per topic.
     """
     prep = _prepare(data)
-    bg = (doc_vectors[background], [prep.sparse[i] for i in background], [prep.design[i] for i in background])
+    # the background stands for the recent items: calibration's sample and the pool of neighbours
+    pool = Pool(doc_vectors[background], [prep.sparse[i] for i in background], [data.doc_ids[i] for i in background])
+    bg = (pool.dense, within(pool), [prep.design[i] for i in background])
     with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
         index = EdgeProfileIndex(Path(tmp) / "profiles", embedder.dim)
         recent = None
         try:
             apply_profile_events(index, _profile_events(data, prep), embedder.encode, prep.stats, bg)
-            first = _score_all(data, doc_vectors, prep, Matcher(index, threshold=threshold))
+            first = _score_all(data, doc_vectors, prep, Matcher(index, threshold=threshold), pool)
             if not feedback_top:
                 return first, None, {}
             recent = EdgeRecentItems(Path(tmp) / "items", embedder.dim)
@@ -155,7 +162,7 @@ def horizon_scores(
             events = [with_example_texts(e, recent) for e in _profile_events(data, prep, 2, feedback)]
             apply_profile_events(index, events, embedder.encode, prep.stats, bg,
                                  disliked=lambda e: disliked_vectors(e, recent, embedder.dim))
-            second = _score_all(data, doc_vectors, prep, Matcher(index, threshold=threshold))
+            second = _score_all(data, doc_vectors, prep, Matcher(index, threshold=threshold), pool)
             return first, second, judged
         finally:
             index.close()
