@@ -256,11 +256,11 @@ class Matcher:
             lex = {h.payload["subscriber_id"]: h.score for h in shits}
             for h in topic_hits:
                 self._cache(h.payload)
-            profiles = [p for p in self._profiles(set(grouped) | set(lex) | {h.payload["subscriber_id"] for h in topic_hits})
-                        if p.live]
-            if item.expanded is not None:
+            candidates = set(grouped) | set(lex) | {h.payload["subscriber_id"] for h in topic_hits}
+            profiles = [p for p in self._profiles(candidates) if p.live]
+            if item.expanded is not None:  # the expanded words' exact score, for every candidate
                 exact = [p for p in profiles if p.terms is not None]
-                lex.update(zip((p.subscriber_id for p in exact), dots(item.expanded, [p.terms for p in exact]).tolist()))
+                lex.update(zip([p.subscriber_id for p in exact], dots(item.expanded, [p.terms for p in exact]).tolist()))
             matches = []
             for profile in profiles:
                 sub = profile.subscriber_id

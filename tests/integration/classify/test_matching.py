@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from contracts import EvidenceType, derived_event_id
+from contracts import EvidenceType, Profile, derived_event_id
 from services.classify.profiles import point_id
 
 from .conftest import item_event, profile_event, tombstone
@@ -335,3 +335,28 @@ def test_a_title_without_an_abstract_is_weighed_against_other_titles(classifier)
     assert calibration.z("lexical", 2.0, brief=True) > calibration.z("lexical", 2.0)
     title_only = item_event("doi:10.1/af-title", "Anticoagulation and stroke prevention in atrial fibrillation")
     assert "doi:10.1/af-title" in matched_ids(classifier.classify([title_only]))
+
+
+def test_an_item_is_scored_with_the_words_of_its_nearest_recent_items(classifier):
+    """A paper that names none of the statement's words still reaches the subscriber through its
+    neighbours: recent papers on the same drugs that do name them (document expansion)."""
+    from services.classify.neighbours import MIN_POOL
+
+    af = [item_event(f"doi:10.6/af{n}", f"Apixaban and warfarin in atrial fibrillation: cohort {n}",
+                     f"Stroke prevention and bleeding with apixaban or warfarin anticoagulation in {50 + n} patients.")
+          for n in range(30)]
+    other = [item_event(f"doi:10.6/x{n}", f"{t}: service evaluation {n}", s) for n, (t, s) in enumerate(FILLER * 8)]
+    classifier.classify(af + other)
+    assert len(af + other) >= MIN_POOL
+    classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
+    classifier.matcher.threshold = 0.0  # every candidate's score, to compare them
+    # neither names anticoagulation, stroke, prevention, atrial or fibrillation; the first one's
+    # nearest recent items do
+    near = item_event("doi:10.6/near", "Warfarin or dabigatran: bleeding in older patients")
+    far = item_event("doi:10.6/far", "Dental caries and fluoride varnish in older patients")
+    scores = {m.item_id: m.score for m in classifier.classify([near, far]).matched if m.subscriber_id == "s1"}
+    assert scores["doi:10.6/near"] > scores.get("doi:10.6/far", 0.0)
+    # the preview scores recent items the same way
+    preview = {p.item_id: p.score for p in classifier.preview(
+        Profile(name="d", email="d@example.org", interests=[AF_INTEREST]), days=1)}
+    assert preview["doi:10.6/near"] > preview.get("doi:10.6/far", 0.0)

@@ -6,7 +6,7 @@ from contracts import TopicTag
 from services.classify.index import Hit, ItemFilter
 from services.classify.lexical import BRIEF, TRANSLATED
 from services.classify.matcher import ASKED_BONUS, TOPIC_BONUS, TRANSLATED_PENALTY, ItemQuery, ProfileScorer
-from services.classify.scoring import Calibration, calibrated_score, design_score, fuse
+from services.classify.scoring import Calibration, calibrated_score, design_score, example_score, fuse
 
 CAL = Calibration({"interest": (0.1, 0.08), "example": (0.15, 0.07), "lexical": (0.4, 1.3), "contrast": (0.02, 0.09),
                    "design": (-0.3, 0.9)}, cut=9.0)
@@ -32,14 +32,14 @@ def test_fused_z_and_score_match_the_reference_functions():
     hits = [hit("interest", 1, 0.52), hit("example", 0, 0.61), hit("contrast", 0, 0.33)]
     features = frozenset({"randomised", "title:placebo", "blind"})
     m = ProfileScorer(meta()).score(hits, 6.5, item(features), dense_floor=0.2)
-    expected = {"interest": 0.52, "example": (0.61 + 0.2) / 2, "lexical": 6.5, "contrast": 0.33,
+    expected = {"interest": 0.52, "example": example_score([0.61, 0.2]), "lexical": 6.5, "contrast": 0.33,
                 "design": design_score(DESIGN, features)}
     z = fuse(expected, CAL)
     assert m is not None and abs(m.z - z) < 1e-9
     assert abs(m.score - calibrated_score(z, CAL.cut)) < 1e-6
     assert m.components == expected
-    # reasons, strongest first: the best interest (z 5.25) before the examples' mean (z 3.64)
-    assert [(r.kind, r.text) for r in m.reasons] == [("interest", "beta blockers"), ("example", "pmid:1")]
+    # reasons, strongest first: the examples' soft maximum (z 5.60) before the best interest (z 5.25)
+    assert [(r.kind, r.text) for r in m.reasons] == [("example", "pmid:1"), ("interest", "beta blockers")]
 
 
 def test_the_gate_is_applied_as_the_reference_fusion_applies_it():
@@ -49,8 +49,8 @@ def test_the_gate_is_applied_as_the_reference_fusion_applies_it():
     for interest, lexical in ((0.2, 1.0), (0.25, 3.0), (0.7, 9.0)):  # gate shut, half open, open
         hits = [hit("interest", 0, interest), hit("example", 0, 0.6), hit("example", 1, 0.5), hit("contrast", 0, 0.3)]
         m = scorer.score(hits, lexical, item(features), dense_floor=0.1)
-        z = fuse({"interest": interest, "example": 0.55, "lexical": lexical, "contrast": 0.3,
-                  "design": design_score(DESIGN, features)}, gated)
+        z = fuse({"interest": interest, "example": example_score([0.6, 0.5]), "lexical": lexical,
+                  "contrast": 0.3, "design": design_score(DESIGN, features)}, gated)
         assert m is not None and abs(m.z - z) < 1e-9
 
 
@@ -58,7 +58,7 @@ def test_a_brief_item_is_scored_with_the_brief_statistics_as_the_reference_fusio
     with_brief = Calibration({**CAL.stats, "lexical:brief": (0.1, 0.3)}, cut=9.0, gate=(4.0, 1.5))
     scorer = ProfileScorer(meta(calibration=with_brief.as_payload()))
     hits = [hit("interest", 0, 0.4), hit("example", 0, 0.6), hit("example", 1, 0.5), hit("contrast", 0, 0.3)]
-    components = {"interest": 0.4, "example": 0.55, "lexical": 1.2, "contrast": 0.3,
+    components = {"interest": 0.4, "example": example_score([0.6, 0.5]), "lexical": 1.2, "contrast": 0.3,
                   "design": design_score(DESIGN, frozenset({BRIEF}))}
     title_only = scorer.score(hits, 1.2, item(frozenset({BRIEF})), dense_floor=0.1)
     abstract = scorer.score(hits, 1.2, item(), dense_floor=0.1)

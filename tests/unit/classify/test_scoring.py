@@ -109,3 +109,14 @@ def test_design_weights_learn_nothing_when_examples_look_like_the_neighbourhood(
     same = [frozenset({"review"}), frozenset()]
     weights = design_weights(same, same * 20, ("review", "randomised"))
     assert abs(design_score(weights, frozenset({"review"})) - design_score(weights, frozenset())) < 0.2
+
+
+def test_the_example_score_is_a_soft_maximum_between_the_mean_and_the_maximum():
+    from services.classify.scoring import example_score
+
+    alike, one_close = [0.40, 0.41, 0.39], [0.70, 0.20, 0.20]
+    assert abs(example_score(alike) - 0.40) < 0.01  # alike examples: about their mean
+    assert np.mean(one_close) < example_score(one_close) < 0.70  # one much closer: towards it
+    assert example_score(one_close) > example_score([0.45, 0.45, 0.45])  # one close paper beats three lukewarm
+    rows = example_score(np.array([alike, one_close]))
+    assert np.allclose(rows, [example_score(alike), example_score(one_close)])
