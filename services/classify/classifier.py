@@ -96,26 +96,34 @@ class Classifier:
         self._optimized_at = 0
         self._pool: Pool | None = None
         self._pool_age = 0
+        self._pool_key: tuple = ()
+        self._pool_within: list[lexical.Sparse] | None = None
 
     def _sample(self) -> list[RecentItem]:
         """A sample of the recent items (the store's own order, which is not by time), for calibration
         and as the pool items' words are expanded from; the pool is renewed with it."""
         items = self.recent.since(int(time.time()) - self.recent_days * 86400, limit=BACKGROUND_ITEMS)
-        self._pool = Pool(as_matrix(items, self.dim), [it.sparse for it in items], [it.item_id for it in items])
+        key = tuple((it.item_id, it.seen_at) for it in items)
+        if key != self._pool_key or self._pool is None:
+            self._pool = Pool(as_matrix(items, self.dim), [it.sparse for it in items], [it.item_id for it in items])
+            self._pool_key, self._pool_within = key, None
         self._pool_age = 0
         return items
 
     def _background(self) -> tuple[np.ndarray, list[lexical.Sparse], list[frozenset[str]]]:
         """The profiles' calibration background: the sample's vectors, its BM25 vectors expanded
-        each from the others (neighbours.within), and its design markers."""
+        each from the others (neighbours.within: about a second for 2000 items, so kept until the
+        sample changes), and its design markers."""
         items = self._sample()
         assert self._pool is not None
-        return self._pool.dense, within(self._pool), [_design(it) for it in items]
+        if self._pool_within is None:
+            self._pool_within = within(self._pool)
+        return self._pool.dense, self._pool_within, [_design(it) for it in items]
 
     def _neighbour_pool(self) -> Pool:
         """The pool new items' words are expanded from: the background sample, taken again once
-        the items classified since number a tenth of it (and at least neighbours.MIN_POOL)."""
-        if self._pool is None or self._pool_age >= max(MIN_POOL, len(self._pool) // 10):
+        the items classified since number a quarter of it (and at least neighbours.MIN_POOL)."""
+        if self._pool is None or self._pool_age >= max(MIN_POOL, len(self._pool) // 4):
             self._sample()
         assert self._pool is not None
         return self._pool

@@ -96,9 +96,9 @@ class ProfileScorer:
         self.wanted = set(meta.get("topics") or ())
         self.asked = set(meta.get("asked_types") or ())
         self.translated_ok = bool(meta.get("translated_ok", 0))
-        ids = meta.get("lexical_ids")  # absent from profiles stored before the matcher needed them
-        self.terms = Terms(np.asarray(ids, dtype=np.int64), np.asarray(meta.get("lexical_weights"), dtype=np.float64)) \
-            if ids is not None else None
+        # the profile's words, for an expanded item's exact lexical score (None: stored before)
+        ids, weights = meta.get("lexical_ids"), meta.get("lexical_weights")
+        self.terms = None if ids is None else Terms(np.asarray(ids, np.int64), np.asarray(weights, np.float64))
         design = meta.get("design") or {}
         self.has_design = bool(design)
         self.design_base = sum(float(w[1]) for w in design.values())
@@ -260,7 +260,8 @@ class Matcher:
             profiles = [p for p in self._profiles(candidates) if p.live]
             if item.expanded is not None:  # the expanded words' exact score, for every candidate
                 exact = [p for p in profiles if p.terms is not None]
-                lex.update(zip([p.subscriber_id for p in exact], dots(item.expanded, [p.terms for p in exact]).tolist()))
+                scores = dots(item.expanded, [p.terms for p in exact]).tolist()
+                lex.update(zip([p.subscriber_id for p in exact], scores))
             matches = []
             for profile in profiles:
                 sub = profile.subscriber_id
