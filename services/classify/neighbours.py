@@ -56,8 +56,7 @@ def nearest(pool: Pool, dense: np.ndarray, ids: Sequence[str | None] = (), k: in
     k = min(k, len(pool) - (1 if ids and pool.ids else 0))
     if k <= 0:
         return np.zeros((len(sims), 0), dtype=int)
-    top = np.argpartition(-sims, k - 1, axis=1)[:, :k]
-    return top
+    return np.argpartition(-sims, k - 1, axis=1)[:, :k]
 
 
 def expand(own: Sparse, neighbours: Sequence[Sparse], share: float = SHARE) -> Sparse:
