@@ -360,3 +360,19 @@ def test_an_item_is_scored_with_the_words_of_its_nearest_recent_items(classifier
     preview = {p.item_id: p.score for p in classifier.preview(
         Profile(name="d", email="d@example.org", interests=[AF_INTEREST]), days=1)}
     assert preview["doi:10.6/near"] > preview.get("doi:10.6/far", 0.0)
+
+
+def test_a_profile_stored_before_it_carried_its_terms_still_matches_on_the_items_own_words(classifier):
+    """Profile points written before the matcher scored expanded items carry no terms; until the
+    profile is applied again its lexical score is the sparse search's, on the item's own words."""
+    from services.classify.index import IndexPoint
+
+    warm(classifier)
+    classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
+    [point] = classifier.index.retrieve([point_id("s1", "profile")])
+    terms = dict(zip(point.payload["lexical_ids"], point.payload["lexical_weights"]))
+    older = {k: v for k, v in point.payload.items() if k not in ("lexical_ids", "lexical_weights")}
+    classifier.index.upsert([IndexPoint(point.id, older, sparse=terms)])
+    classifier.matcher.forget(["s1"])
+    [m] = [m for m in classifier.classify([AF]).matched if m.subscriber_id == "s1"]
+    assert classifier.matcher._scorers["s1"].terms is None and m.score >= 0.5
