@@ -48,12 +48,13 @@ def nearest(pool: Pool, dense: np.ndarray, ids: Sequence[str | None] = (), k: in
     """For each row of `dense`, the pool rows of its k nearest items by cosine (unit vectors),
     leaving out the pool's own copy of the item (the same id in `ids`)."""
     sims = np.asarray(dense, dtype=np.float32) @ np.asarray(pool.dense, dtype=np.float32).T
-    if ids and pool.ids:
+    leave_out = bool(len(ids) and len(pool.ids))
+    if leave_out:
         row_of = {item_id: n for n, item_id in enumerate(pool.ids)}
         for i, item_id in enumerate(ids):
             if item_id is not None and item_id in row_of:
                 sims[i, row_of[item_id]] = -np.inf
-    k = min(k, len(pool) - (1 if ids and pool.ids else 0))
+    k = min(k, len(pool) - int(leave_out))
     if k <= 0:
         return np.zeros((len(sims), 0), dtype=int)
     return np.argpartition(-sims, k - 1, axis=1)[:, :k]
@@ -78,7 +79,7 @@ def expand_all(pool: Pool, dense: np.ndarray, sparse: Sequence[Sparse], ids: Seq
         return [dict(s) for s in sparse]
     out: list[Sparse] = []
     for start in range(0, len(sparse), CHUNK):  # a chunk's similarities at a time (preview: many items)
-        rows = nearest(pool, dense[start:start + CHUNK], list(ids[start:start + CHUNK]) if ids else ())
+        rows = nearest(pool, dense[start:start + CHUNK], list(ids[start:start + CHUNK]) if len(ids) else ())
         out += [expand(own, [pool.sparse[j] for j in r]) for own, r in zip(sparse[start:start + CHUNK], rows)]
     return out
 
