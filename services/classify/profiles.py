@@ -1,7 +1,8 @@
 """A subscriber's profile as the matcher sees it, and as points in the profile index (pure).
 
 Each profile becomes: one "profile" point (the lexical sparse vector and all the profile's
-metadata: filters, topics, exclusions, calibration, version), one point per interest
+metadata: filters, topics, exclusions, calibration, version, and the sparse vector's terms again,
+from which the matcher scores an item's expanded words exactly: neighbours.py), one point per interest
 statement, one per example paper (items the subscriber marked useful among them), one per
 exclusion statement, one per item marked not relevant and, where it has examples and
 background items, one "contrast" point (dense vectors; see profile_sync.contrast_vector); the
