@@ -105,6 +105,11 @@ class Terms:
         return cls(ids[order], weights[order])
 
 
+def as_terms(vectors: Sequence[Sparse | Terms]) -> list[Terms]:
+    """Sparse vectors as Terms (those already converted are kept as they are)."""
+    return [v if isinstance(v, Terms) else Terms.of(v) for v in vectors]
+
+
 def dots(item: Terms, profiles: Sequence[Terms]) -> np.ndarray:
     """The item's dot product with each profile's vector, in one pass over all their terms."""
     if not profiles:

@@ -20,7 +20,7 @@ from contracts import ProfileChanged
 from services.classify import lexical
 from services.classify.index import ProfileIndex
 from services.classify.profiles import EmbedFn, ProfileModel, build_model, point_id, to_points, tombstone_point
-from services.classify.neighbours import Terms, dots
+from services.classify.neighbours import Terms, as_terms, dots
 from services.classify.scoring import Calibration, calibrate, design_score, design_weights, example_score, fuse
 
 #: Share of the background that is a profile's neighbourhood, and the weight of its centroid.
@@ -50,7 +50,7 @@ def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lex
     if len(model.example_vectors):
         out["example"] = example_score(dense @ model.example_vectors.T)
     if model.lexical:
-        out["lexical"] = dots(Terms.of(model.lexical), [s if isinstance(s, Terms) else Terms.of(s) for s in sparse])
+        out["lexical"] = dots(Terms.of(model.lexical), as_terms(sparse))
     if model.contrast_vector is not None:
         out["contrast"] = dense @ model.contrast_vector
     if model.design and design is not None:
@@ -106,7 +106,7 @@ def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[le
     """The model with its contrast vector, design weights and every component's background
     statistics (a brief item's own, where the background's design markers say which are brief)."""
     brief = _brief_of(design, len(dense))
-    sparse = [s if isinstance(s, Terms) else Terms.of(s) for s in sparse]
+    sparse = as_terms(sparse)  # once, for the four passes over the background below
     base = calibrate(components_over(model, dense, sparse), brief=brief)
     contrast = contrast_vector(model, dense, sparse, base, brief)
     model = replace(model, contrast_vector=contrast, calibration=base)

@@ -135,6 +135,7 @@ def _filter_fields(m: ProfileModel) -> dict:
 def to_points(m: ProfileModel) -> list[IndexPoint]:
     """The model as index points (see the module docstring)."""
     base = _filter_fields(m)
+    terms = sorted(m.lexical)
     meta = {
         **base,
         "kind": "profile",
@@ -156,8 +157,8 @@ def to_points(m: ProfileModel) -> list[IndexPoint]:
         "translated_ok": int(any(lexical.TRANSLATED in d for d in m.example_design)),
         "calibration": m.calibration.as_payload(),
         # the sparse vector again, for the matcher's exact lexical score of an expanded item
-        "lexical_ids": [int(i) for i in sorted(m.lexical)],
-        "lexical_weights": [float(m.lexical[i]) for i in sorted(m.lexical)],
+        "lexical_ids": [int(i) for i in terms],
+        "lexical_weights": [float(m.lexical[i]) for i in terms],
     }
     points = [IndexPoint(point_id(m.subscriber_id, "profile"), meta, sparse=m.lexical)]
     for kind, texts, vectors in (
