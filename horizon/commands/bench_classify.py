@@ -17,9 +17,9 @@ def relevance(
                                  help="Also run one round of feedback on each topic's top N documents."),
 ) -> None:
     """The routing benchmark: bm25, dense and the production matcher."""
-    from services.classify import relevance as bench
+    from horizon.bench import relevance as bench
     from services.classify.embedder import Embedder
-    from services.classify.relevance_data import load
+    from horizon.bench.relevance_data import load
     from services.classify.settings import ClassifySettings
 
     settings = ClassifySettings()
@@ -51,7 +51,7 @@ def pipeline(
                                     "about 30 minutes and 9 GB on two cores, most of it building the index)."),
 ) -> None:
     """Classify throughput against raw encode speed; match latency as profiles grow."""
-    from services.classify.pipeline_bench import run
+    from horizon.bench.pipeline import run
 
     try:
         sizes = tuple(int(p) for p in points.split(",") if p.strip())

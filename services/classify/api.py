@@ -12,7 +12,6 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts import MatchReason, Profile
 from services.classify.classifier import Classifier
-from services.classify.profiles import point_id
 from services.classify.settings import ClassifySettings
 
 
@@ -77,24 +76,16 @@ def create_api(
     async def profile_state(subscriber_id: str) -> dict[str, object]:
         """Whether a subscriber's profile is in the index, at which version (404 if never seen)."""
         async with lock:
-            hits = await run_in_threadpool(app.state.classifier.index.retrieve, [point_id(subscriber_id, "profile")])
-        if not hits:
+            held = app.state.classifier.table.subscribers.get(subscriber_id)
+        if held is None:
             raise HTTPException(404, "no profile for this subscriber in the index")
-        payload = hits[0].payload
-        return {
-            "subscriber_id": subscriber_id,
-            "version": payload.get("version"),
-            "deleted": bool(payload.get("deleted")),
-            "active": bool(payload.get("active")),
-        }
+        return {"subscriber_id": subscriber_id, "version": held.version, "deleted": held.deleted, "active": held.active}
 
     @app.get("/health")
     async def health() -> dict[str, object]:
         """Liveness, and how many profile points the index holds (None while the model loads)."""
         if app.state.classifier is None:
             return {"status": "ok", "profile_points": None}
-        async with lock:
-            points = await run_in_threadpool(app.state.classifier.index.count)
-        return {"status": "ok", "profile_points": points}
+        return {"status": "ok", "profile_points": app.state.classifier.table.point_count()}
 
     return app

@@ -38,9 +38,6 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
     async def on_profile(event: ProfileChanged) -> None:
         async with state["lock"]:
             await run_in_threadpool(state["classifier"].apply_profiles, [event])
-            # Qdrant Edge searches by brute force until its HNSW graph is built: rebuild it as
-            # the index grows (blocking for a minute at 100k points; items wait in Kafka).
-            await run_in_threadpool(state["classifier"].optimize_if_grown, settings.optimize_min_points)
 
     # The decoder parks each poison record alone, so the valid items of its batch go on.
     @broker.subscriber(ITEMS, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest",

@@ -55,7 +55,6 @@ def build_classifier(settings: ClassifySettings | None = None, embedder: Embedde
         enricher=Enricher(embedder.encode, settings.max_tags, settings.taxonomy_path, settings.tag_threshold),
         stats=stats,
         threshold=settings.threshold,
-        candidates=settings.candidates,
         recent_days=settings.recent_days,
         stats_path=stats_path,
     )

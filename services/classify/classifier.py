@@ -8,7 +8,6 @@ same events and downstream consumers drop the repeats.
 from __future__ import annotations
 
 import logging
-import tempfile
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -25,14 +24,18 @@ from contracts import (
 from services.classify import lexical
 from services.classify.embedder import item_text
 from services.classify.enrich import Enricher
+from services.classify.calibration import Background
 from services.classify.examples import awaiting_keys, disliked_vectors, item_keys, with_example_texts
-from services.classify.index import ItemFilter, ProfileIndex
-from services.classify.index_edge import EdgeProfileIndex
-from services.classify.matcher import ItemQuery, Matcher
-from services.classify.neighbours import MIN_POOL, Pool, Terms, expand_all, within
-from services.classify.profile_sync import apply_profile_events, latest_per_subscriber
-from services.classify.profiles import awaiting_point
+from services.classify.index import ProfileIndex
+from services.classify.matcher import Matcher
+from services.classify.neighbours import MIN_POOL, Pool, expand_all, within
+from services.classify.profile_sync import apply_profile_events, latest_per_subscriber, load_table
+from services.classify.profiles import (
+    AWAITING, MODEL, ProfileModel, awaiting_point, key_id, model_from_payload, point_id,
+)
 from services.classify.recent import RecentItem, RecentItems, as_matrix
+from services.classify.segment import ItemBlock
+from services.classify.table import ProfileTable
 
 log = logging.getLogger(__name__)
 
@@ -82,22 +85,21 @@ class Classifier:
         enricher: Enricher,
         stats: lexical.TermStats,
         threshold: float = 0.5,
-        candidates: int = 64,
         recent_days: int = 30,
         stats_path: Path | None = None,
     ) -> None:
         self.embed, self.model_key, self.dim = embed, model_key, dim
         self.index, self.recent, self.enricher, self.stats = index, recent, enricher, stats
-        self.matcher = Matcher(index, threshold=threshold, candidates=candidates)
+        self.table = load_table(index, dim)
+        self.matcher = Matcher(self.table, threshold=threshold)
         self.recent_days = recent_days
         self.stats_path = stats_path
         self._seen: OrderedDict[str, None] = OrderedDict()
         self._unsaved = 0
-        self._optimized_at = 0
         self._pool: Pool | None = None
         self._pool_age = 0
         self._pool_key: tuple = ()
-        self._pool_within: list[lexical.Sparse] | None = None
+        self._background_cache: Background | None = None
 
     def _sample(self) -> list[RecentItem]:
         """A sample of the recent items (the store's own order, which is not by time), for calibration
@@ -106,19 +108,20 @@ class Classifier:
         key = tuple((it.item_id, it.seen_at) for it in items)
         if key != self._pool_key or self._pool is None:
             self._pool = Pool(as_matrix(items, self.dim), [it.sparse for it in items], [it.item_id for it in items])
-            self._pool_key, self._pool_within = key, None
+            self._pool_key, self._background_cache = key, None
+            self._pool_designs = [_design(it) for it in items]
         self._pool_age = 0
         return items
 
-    def _background(self) -> tuple[np.ndarray, list[lexical.Sparse], list[frozenset[str]]]:
+    def _background(self) -> Background:
         """The profiles' calibration background: the sample's vectors, its BM25 vectors expanded
         each from the others (neighbours.within: about a second for 2000 items, so kept until the
         sample changes), and its design markers."""
-        items = self._sample()
+        self._sample()
         assert self._pool is not None
-        if self._pool_within is None:
-            self._pool_within = within(self._pool)
-        return self._pool.dense, self._pool_within, [_design(it) for it in items]
+        if self._background_cache is None:
+            self._background_cache = Background(self._pool.dense, within(self._pool), self._pool_designs)
+        return self._background_cache
 
     def _neighbour_pool(self) -> Pool:
         """The pool new items' words are expanded from: the background sample, taken again once
@@ -136,14 +139,16 @@ class Classifier:
             return []
         latest = latest_per_subscriber(events)
         widened = [with_example_texts(e, self.recent) for e in latest]
-        changed = apply_profile_events(self.index, widened, self.embed, self.stats, self._background(),
+        changed = apply_profile_events(self.table, self.index, widened, self.embed, self.stats, self._background(),
                                        disliked=self._disliked, again=again)
+        awaiting, done = [], set(changed)
         for original, event in zip(latest, widened):
-            if event.subscriber_id in changed and original.profile is not None and event.profile is not None:
+            if event.subscriber_id in done and original.profile is not None and event.profile is not None:
                 keys = awaiting_keys(event.profile, len(original.profile.examples))
                 if keys:
-                    self.index.upsert([awaiting_point(original, keys)])
-        self.matcher.forget(changed)
+                    awaiting.append(awaiting_point(original, keys))
+        self.index.delete([point_id(s, AWAITING) for s in changed])
+        self.index.upsert(awaiting)
         return changed
 
     def _apply_awaited(self, events: Sequence[ItemDiscovered]) -> None:
@@ -185,17 +190,15 @@ class Classifier:
         sparse = [lexical.item_vector(t, self.stats) for t in doc_terms]
         expanded = expand_all(self._neighbour_pool(), vectors, sparse, [e.item.item_id for e in events])
         tags = self.enricher.tags(texts, vectors)
-        queries, evidence, urgent = [], [], []
-        for e, v, sp, ex, terms, tg, text in zip(events, vectors, sparse, expanded, doc_terms, tags, texts):
-            et = self.enricher.evidence_type(e.item)
-            evidence.append(et)
-            urgent.append(self.enricher.urgent(e.item, et, tg))
-            queries.append(ItemQuery(v, sp, frozenset(terms), ItemFilter(str(et), e.item.source_id), tg,
-                                     lexical.design_features(text, terms), Terms.of(ex)))
-        matches = self.matcher.match(queries)
+        evidence = [self.enricher.evidence_type(e.item) for e in events]
+        urgent = [self.enricher.urgent(e.item, et, tg) for e, et, tg in zip(events, evidence, tags)]
+        designs = [lexical.design_features(text, terms) for text, terms in zip(texts, doc_terms)]
+        block = ItemBlock(vectors, expanded, designs, [str(et) for et in evidence], [e.item.source_id for e in events],
+                          tags, [frozenset(t) for t in doc_terms])
+        matches = self.matcher.match(block)
         now = int(time.time())
         recent = []
-        for e, v, sp, tg, et, urg, ms, q in zip(events, vectors, sparse, tags, evidence, urgent, matches, queries):
+        for e, v, sp, tg, et, urg, ms, design in zip(events, vectors, sparse, tags, evidence, urgent, matches, designs):
             result.classified.append(ItemClassified(
                 event_id=derived_event_id(e.event_id, "classified"), producer=PRODUCER, item=e.item,
                 revision=e.revision, tags=tg, evidence_type=et, urgent=urg, model=self.model_key,
@@ -208,7 +211,7 @@ class Classifier:
                 ))
             recent.append(RecentItem(e.item.item_id, now, v.tolist(), sp, {
                 "item": e.item.model_dump(mode="json"), "tags": [t.model_dump() for t in tg],
-                "evidence_type": str(et), "urgent": int(urg), "design": sorted(q.design),
+                "evidence_type": str(et), "urgent": int(urg), "design": sorted(design),
                 "design_version": lexical.DESIGN_VERSION,
             }))
         self.recent.add(recent)
@@ -222,64 +225,43 @@ class Classifier:
         return result
 
     def preview(self, profile: Profile, days: int = 7, now: datetime | None = None) -> list[PreviewMatch]:
-        """Which of the last `days` days' items this profile (saved or draft) would match, and why."""
+        """Which of the last `days` days' items this profile (saved or draft) would match, and why:
+        the profile fitted on its own, as classify fits it, and scored against every such item."""
         since = int((now.timestamp() if now else time.time()) - days * 86400)
-        items = self.recent.since(since)
-        if not items:
-            return []
         event = with_example_texts(ProfileChanged(producer=PRODUCER, subscriber_id="preview",
                                                   organisation_id="preview", version=1, profile=profile), self.recent)
-        with tempfile.TemporaryDirectory(prefix="horizon-preview-") as tmp:
-            index = EdgeProfileIndex(Path(tmp) / "profile", self.dim)
-            try:
-                apply_profile_events(index, [event], self.embed, self.stats, self._background(),
-                                     disliked=self._disliked)
-                matcher = Matcher(index, threshold=self.matcher.threshold, candidates=self.matcher.candidates)
-                dense = as_matrix(items, self.dim)
-                expanded = expand_all(self._neighbour_pool(), dense, [it.sparse for it in items],
-                                      [it.item_id for it in items])
-                queries = [
-                    ItemQuery(dense[n], it.sparse,
-                              frozenset(lexical.terms(item_text(it.payload["item"]["title"],
-                                                                it.payload["item"].get("summary", "")))),
-                              ItemFilter(it.payload.get("evidence_type", str(EvidenceType.other)),
-                                         it.payload["item"]["source_id"]),
-                              [TopicTag(**t) for t in it.payload.get("tags", [])], _design(it), Terms.of(ex))
-                    for n, (it, ex) in enumerate(zip(items, expanded))
-                ]
-                matches = matcher.match(queries)
-            finally:
-                index.close()
+        table = ProfileTable(self.dim)
+        apply_profile_events(table, None, [event], self.embed, self.stats, self._background(), disliked=self._disliked)
+        matcher = Matcher(table, threshold=self.matcher.threshold)
+        pool = self._neighbour_pool()
         out = []
-        for it, ms in zip(items, matches):
-            for m in ms:
-                item = it.payload["item"]
-                out.append(PreviewMatch(it.item_id, item["title"], item.get("url", ""), item["source_id"],
-                                        item.get("published_at"), it.payload.get("evidence_type", "other"),
-                                        m.score, m.reasons))
+        for items in self.recent.pages_since(since):
+            dense = as_matrix(items, self.dim)
+            block = ItemBlock(
+                dense, expand_all(pool, dense, [it.sparse for it in items], [it.item_id for it in items]),
+                [_design(it) for it in items],
+                [it.payload.get("evidence_type", str(EvidenceType.other)) for it in items],
+                [it.payload["item"]["source_id"] for it in items],
+                [[TopicTag(**t) for t in it.payload.get("tags", [])] for it in items],
+                [frozenset(lexical.terms(item_text(it.payload["item"]["title"], it.payload["item"].get("summary", ""))))
+                 for it in items],
+            )
+            for it, ms in zip(items, matcher.match(block)):
+                for m in ms:
+                    item = it.payload["item"]
+                    out.append(PreviewMatch(it.item_id, item["title"], item.get("url", ""), item["source_id"],
+                                            item.get("published_at"), it.payload.get("evidence_type", "other"),
+                                            m.score, m.reasons))
         out.sort(key=lambda p: -p.score)
         return out
 
-    def optimize(self) -> None:
-        """Build the profile index's HNSW graph (Qdrant Edge searches by brute force until then).
-
-        Blocking: ~70 s for 100k points on two cores. Run it after a bulk load of profiles,
-        or from a maintenance job; the Qdrant server does this on its own.
-        """
-        optimize = getattr(self.index, "optimize", None)
-        if optimize is not None:
-            optimize()
-
-    def optimize_if_grown(self, min_points: int = 10_000, growth: float = 0.25) -> bool:
-        """Rebuild the HNSW graph once the index holds `min_points` and has grown by `growth`
-        since the last build, so that matching stays fast as subscribers arrive. True if built."""
-        count = self.index.count()
-        if count < min_points or count < self._optimized_at * (1 + growth):
-            return False
-        self.optimize()
-        self._optimized_at = count
-        log.info("profile index optimised", extra={"points": count})
-        return True
+    def model_of(self, subscriber_id: str) -> ProfileModel | None:
+        """The model a subscriber's profile is matched with, as the index stores it."""
+        held = self.table.subscribers.get(subscriber_id)
+        if held is None or not held.model:
+            return None
+        [hit] = self.index.retrieve([key_id(MODEL, held.model)])
+        return model_from_payload(hit.payload, None)
 
     def save_stats(self) -> None:
         if self.stats_path is not None:

@@ -1,27 +1,24 @@
-"""The profile index port: what the matcher needs from Qdrant, whichever way Qdrant runs.
+"""The profile index port: where classify keeps its profiles, whichever way Qdrant runs.
 
 Two adapters implement it: index_edge.py (Qdrant Edge, in process, the default) and
-index_client.py (the Qdrant server through qdrant-client, or its local mode in tests). Points
-carry a dense vector ("dense"), a sparse lexical vector ("lexical"), or both, and a payload.
-Flags are stored as integers: qdrant-edge-py 0.9 never matches a filter on a boolean.
+index_client.py (the Qdrant server through qdrant-client, or its local mode in tests). The
+index is the durable store of the matching table (table.py): parts, models and subscribers as
+points (profiles.py), read back in pages at start. Matching itself scores every model in
+memory, so no search here has a result limit that could leave a subscriber out.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
-
-import numpy as np
 
 from services.classify.lexical import Sparse
 
 DENSE = "dense"
 LEXICAL = "lexical"
-ANY = "*"  # in a filter list: the profile does not restrict this field
-#: What a search hit carries: who, which kind of point, which one. The rest of a profile comes
-#: from its profile point, which the matcher caches.
-HIT_FIELDS = ["subscriber_id", "kind", "n"]
+#: Points read per page when the index is scrolled.
+PAGE = 1000
 
 
 @dataclass(frozen=True)
@@ -37,47 +34,24 @@ class Hit:
     id: str
     score: float
     payload: dict[str, Any] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
-class ItemFilter:
-    """What an item is, for the profiles' payload filters: only profiles that accept it match."""
-
-    evidence_type: str
-    source_id: str
+    dense: Sequence[float] | None = None
 
 
 class ProfileIndex(Protocol):
     def upsert(self, points: Sequence[IndexPoint]) -> None: ...
 
-    def delete_subscriber(self, subscriber_id: str) -> None: ...
+    def delete(self, ids: Sequence[str]) -> None: ...
 
     def retrieve(self, ids: Sequence[str]) -> list[Hit]: ...
 
-    def search(
-        self, dense: np.ndarray, sparse: Sequence[Sparse], filters: Sequence[ItemFilter], limit: int
-    ) -> tuple[list[list[Hit]], list[list[Hit]]]:
-        """For each item: its nearest points by the dense vector, and by the sparse one."""
+    def scroll(self, kind: str, with_vectors: bool = False) -> Iterator[list[Hit]]:
+        """Every point of one kind, a page at a time."""
         ...
 
-    def by_topics(self, topic_ids: Sequence[str], flt: ItemFilter, limit: int) -> list[Hit]: ...
-
-    def awaiting(self, keys: Sequence[str], limit: int = 1000) -> list[Hit]:
-        """The "awaiting" points (profiles.awaiting_point) waiting for any of these lookup keys."""
+    def awaiting(self, keys: Sequence[str]) -> list[Hit]:
+        """Every "awaiting" point (profiles.awaiting_point) waiting for any of these lookup keys."""
         ...
 
     def count(self) -> int: ...
 
     def close(self) -> None: ...
-
-
-def split_results(
-    results: list[list[Hit]], n_dense: int, sparse_rows: list[int], n_sparse: int
-) -> tuple[list[list[Hit]], list[list[Hit]]]:
-    """Split one batch of query results (the dense queries, then a sparse query for each row in
-    `sparse_rows`) back into per-item dense hits and per-item lexical hits (empty where an item
-    had no sparse vector)."""
-    lexical: list[list[Hit]] = [[] for _ in range(n_sparse)]
-    for row, hits in zip(sparse_rows, results[n_dense:]):
-        lexical[row] = hits
-    return results[:n_dense], lexical

@@ -4,26 +4,17 @@ from __future__ import annotations
 
 import logging
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 
-import numpy as np
 from qdrant_client import QdrantClient, models
 
-from services.classify.index import ANY, DENSE, HIT_FIELDS, LEXICAL, Hit, IndexPoint, ItemFilter, split_results
+from services.classify.index import DENSE, LEXICAL, PAGE, Hit, IndexPoint
 from services.classify.lexical import Sparse
 from services.classify.recent import REFERENCE_FIELDS, RecentItem, recent_id
 
 log = logging.getLogger(__name__)
 
-_KEYWORDS = ("subscriber_id", "kind", "content_types", "sources", "topics", "awaiting")
-
-
-def _filter(f: ItemFilter | None, extra: Sequence[models.FieldCondition] = ()) -> models.Filter:
-    must = [models.FieldCondition(key="active", match=models.MatchValue(value=1)), *extra]
-    if f is not None:
-        must.append(models.FieldCondition(key="content_types", match=models.MatchAny(any=[ANY, f.evidence_type])))
-        must.append(models.FieldCondition(key="sources", match=models.MatchAny(any=[ANY, f.source_id])))
-    return models.Filter(must=must)
+_KEYWORDS = ("subscriber_id", "kind", "awaiting")
 
 
 def _sparse(v: Sparse) -> models.SparseVector:
@@ -32,7 +23,9 @@ def _sparse(v: Sparse) -> models.SparseVector:
 
 
 def _hit(p) -> Hit:
-    return Hit(str(p.id), float(getattr(p, "score", 0.0) or 0.0), dict(p.payload or {}))
+    vector = getattr(p, "vector", None) or {}
+    return Hit(str(p.id), float(getattr(p, "score", 0.0) or 0.0), dict(p.payload or {}),
+               vector.get(DENSE) if isinstance(vector, dict) else None)
 
 
 class ClientProfileIndex:
@@ -51,69 +44,50 @@ class ClientProfileIndex:
                 warnings.simplefilter("ignore", UserWarning)
                 for key in _KEYWORDS:
                     client.create_payload_index(collection, key, models.PayloadSchemaType.KEYWORD)
-                client.create_payload_index(collection, "active", models.PayloadSchemaType.INTEGER)
 
     def upsert(self, points: Sequence[IndexPoint]) -> None:
-        if not points:
-            return
-        out = []
-        for p in points:
-            vector: dict = {}
-            if p.dense is not None:
-                vector[DENSE] = [float(x) for x in p.dense]
-            if p.sparse is not None:
-                vector[LEXICAL] = _sparse(p.sparse)
-            out.append(models.PointStruct(id=p.id, vector=vector, payload=p.payload))
-        self._client.upsert(self.collection, out, wait=True)
+        for start in range(0, len(points), PAGE):
+            out = []
+            for p in points[start:start + PAGE]:
+                vector: dict = {}
+                if p.dense is not None:
+                    vector[DENSE] = [float(x) for x in p.dense]
+                if p.sparse is not None:
+                    vector[LEXICAL] = _sparse(p.sparse)
+                out.append(models.PointStruct(id=p.id, vector=vector, payload=p.payload))
+            self._client.upsert(self.collection, out, wait=True)
 
-    def delete_subscriber(self, subscriber_id: str) -> None:
-        flt = models.Filter(
-            must=[models.FieldCondition(key="subscriber_id", match=models.MatchValue(value=subscriber_id))]
-        )
-        self._client.delete(self.collection, models.FilterSelector(filter=flt), wait=True)
+    def delete(self, ids: Sequence[str]) -> None:
+        if ids:
+            self._client.delete(self.collection, models.PointIdsList(points=list(ids)), wait=True)
 
     def retrieve(self, ids: Sequence[str]) -> list[Hit]:
-        return [_hit(r) for r in self._client.retrieve(self.collection, list(ids), with_payload=True)]
+        out: list[Hit] = []
+        for start in range(0, len(ids), PAGE):
+            out += [_hit(r) for r in self._client.retrieve(self.collection, list(ids[start:start + PAGE]),
+                                                           with_payload=True)]
+        return out
 
-    def search(self, dense: np.ndarray, sparse: Sequence[Sparse], filters: Sequence[ItemFilter],
-               limit: int) -> tuple[list[list[Hit]], list[list[Hit]]]:
-        """Nearest points by meaning and by words, for each item, in one batch request."""
-        reqs = [
-            models.QueryRequest(query=[float(x) for x in v], using=DENSE, filter=_filter(f), limit=limit,
-                                with_payload=HIT_FIELDS)
-            for v, f in zip(dense, filters)
-        ]
-        where = [n for n, v in enumerate(sparse) if v]
-        reqs += [
-            models.QueryRequest(query=_sparse(sparse[n]), using=LEXICAL, filter=_filter(filters[n]), limit=limit,
-                                with_payload=HIT_FIELDS)
-            for n in where
-        ]
-        results = self._batch(reqs)
-        return split_results(results, len(dense), where, len(sparse))
+    def _pages(self, flt: models.Filter, with_vectors: bool) -> Iterator[list[Hit]]:
+        offset = None
+        while True:
+            records, offset = self._client.scroll(self.collection, scroll_filter=flt, limit=PAGE, offset=offset,
+                                                  with_payload=True, with_vectors=with_vectors)
+            if records:
+                yield [_hit(r) for r in records]
+            if offset is None or not records:
+                return
 
-    def by_topics(self, topic_ids: Sequence[str], flt: ItemFilter, limit: int) -> list[Hit]:
-        if not topic_ids:
-            return []
-        extra = [
-            models.FieldCondition(key="kind", match=models.MatchValue(value="profile")),
-            models.FieldCondition(key="topics", match=models.MatchAny(any=list(topic_ids))),
-        ]
-        records, _ = self._client.scroll(self.collection, scroll_filter=_filter(flt, extra), limit=limit)
-        return [_hit(r) for r in records]
+    def scroll(self, kind: str, with_vectors: bool = False) -> Iterator[list[Hit]]:
+        flt = models.Filter(must=[models.FieldCondition(key="kind", match=models.MatchValue(value=kind))])
+        return self._pages(flt, with_vectors)
 
-    def awaiting(self, keys: Sequence[str], limit: int = 1000) -> list[Hit]:
+    def awaiting(self, keys: Sequence[str]) -> list[Hit]:
         if not keys:
             return []
         flt = models.Filter(must=[models.FieldCondition(key="kind", match=models.MatchValue(value="awaiting")),
                                   models.FieldCondition(key="awaiting", match=models.MatchAny(any=list(keys)))])
-        records, _ = self._client.scroll(self.collection, scroll_filter=flt, limit=limit)
-        return [_hit(r) for r in records]
-
-    def _batch(self, reqs: list[models.QueryRequest]) -> list[list[Hit]]:
-        if not reqs:
-            return []
-        return [[_hit(p) for p in r.points] for r in self._client.query_batch_points(self.collection, reqs)]
+        return [h for page in self._pages(flt, False) for h in page]
 
     def count(self) -> int:
         return int(self._client.count(self.collection, exact=True).count)
@@ -151,31 +125,38 @@ class ClientRecentItems:
                 for it in items
             ], wait=True)
 
-    def since(self, seen_at: int, limit: int = 100_000) -> list[RecentItem]:
+    def since(self, seen_at: int, limit: int | None = None) -> list[RecentItem]:
         return self._scroll(models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(gte=seen_at))]),
                             limit)
 
-    def find(self, field: str, values: Sequence[str], limit: int = 100) -> list[RecentItem]:
+    def find(self, field: str, values: Sequence[str], limit: int | None = None) -> list[RecentItem]:
         if field not in REFERENCE_FIELDS or not values:
             return []
         return self._scroll(models.Filter(must=[models.FieldCondition(key=field, match=models.MatchAny(any=list(values)))]),
                             limit)
 
-    def _scroll(self, flt: models.Filter, limit: int) -> list[RecentItem]:
+    def pages_since(self, seen_at: int) -> Iterator[list[RecentItem]]:
+        flt = models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(gte=seen_at))])
+        return self._pages(flt, PAGE)
+
+    def _scroll(self, flt: models.Filter, limit: int | None) -> list[RecentItem]:
+        """The matching items, every one of them unless `limit` asks for a sample."""
         out: list[RecentItem] = []
-        offset = None
-        while len(out) < limit:
-            records, offset = self._client.scroll(
-                self.collection, scroll_filter=flt, limit=min(1000, limit - len(out)), offset=offset,
-                with_payload=True, with_vectors=True)
-            for r in records:
-                vec, payload = r.vector or {}, dict(r.payload or {})
-                sp = vec.get(LEXICAL)
-                sparse = dict(zip(sp.indices, sp.values)) if sp is not None else {}
-                out.append(RecentItem(payload["item_id"], int(payload["seen_at"]), vec.get(DENSE, []), sparse, payload))
-            if offset is None or not records:
-                break
+        for page in self._pages(flt, PAGE if limit is None else min(PAGE, limit)):
+            out += page
+            if limit is not None and len(out) >= limit:
+                return out[:limit]
         return out
+
+    def _pages(self, flt: models.Filter, size: int) -> Iterator[list[RecentItem]]:
+        offset = None
+        while True:
+            records, offset = self._client.scroll(self.collection, scroll_filter=flt, limit=size, offset=offset,
+                                                  with_payload=True, with_vectors=True)
+            if records:
+                yield [_recent(r) for r in records]
+            if offset is None or not records:
+                return
 
     def prune(self, before: int) -> None:
         flt = models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(lt=before))])
@@ -183,3 +164,10 @@ class ClientRecentItems:
 
     def close(self) -> None:
         """The client is shared with the profile index, which closes it."""
+
+
+def _recent(r) -> RecentItem:
+    vec, payload = r.vector or {}, dict(r.payload or {})
+    sp = vec.get(LEXICAL)
+    sparse = dict(zip(sp.indices, sp.values)) if sp is not None else {}
+    return RecentItem(payload["item_id"], int(payload["seen_at"]), vec.get(DENSE, []), sparse, payload)

@@ -1,119 +1,35 @@
-"""Keeping the profile index current from ProfileChanged events, idempotently.
+"""Keeping the matching table and the profile index current from ProfileChanged events.
 
-An event applies only if its version is above the stored one; a tombstone removes the
-profile's points but keeps its version, so a late, older event cannot resurrect it. Each
-live profile is calibrated against background items (recent items, or a sample of them):
-the mean and spread of each score component, stored with the profile. The background also
-gives the profile its neighbourhood (the items it scores highest), against which its contrast
-vector and its design-marker weights are learnt from its examples.
+An event applies only if its version is above the subscriber's stored one (or equal, when it is
+applied again because an example paper it awaited has arrived); a tombstone keeps its version,
+so a late, older event cannot resurrect a deleted profile. A live profile is reduced to its spec
+(profiles.spec_of); subscribers whose specs are the same share one model, fitted once
+(calibration.py) against the background items. Points are written parts first, then models,
+then subscribers, so that a subscriber point never names a model the index lacks; models no one
+holds are deleted, and parts no model uses once the table is compacted.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 from collections.abc import Callable, Sequence
-from dataclasses import replace
 
 import numpy as np
 
 from contracts import ProfileChanged
 from services.classify import lexical
+from services.classify.calibration import Background, EmbedFn, add_parts, fit, unfitted
 from services.classify.index import ProfileIndex
-from services.classify.profiles import EmbedFn, ProfileModel, build_model, point_id, to_points, tombstone_point
-from services.classify.neighbours import Terms, as_terms, dots
-from services.classify.scoring import Calibration, calibrate, design_score, design_weights, example_score, fuse
-
-#: Share of the background that is a profile's neighbourhood, and the weight of its centroid.
-NEIGHBOURHOOD = 0.05
-CONTRAST_GAMMA = 0.8
-#: Background items this close to an example are copies of it, not neighbours.
-NEAR_COPY = 0.98
-MIN_BACKGROUND = 50
-#: Share of the background (and its bounds) whose design markers the examples' are compared with.
-DESIGN_NEIGHBOURHOOD = 0.2
-DESIGN_NEIGHBOURS = (50, 400)
-
-Background = tuple  # (dense (n, dim), sparse vectors, design-marker sets or None)
+from services.classify.profiles import (
+    MODEL, PART, PROFILE, ProfileSpec, Subscriber, key_id, model_from_payload, model_point, part_from_payload,
+    part_point, spec_of, subscriber_from_payload, subscriber_point,
+)
+from services.classify.table import ProfileTable
 
 log = logging.getLogger(__name__)
 
-
-def components_over(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse | Terms],
-                    design: Sequence[frozenset[str]] | None = None) -> dict[str, np.ndarray]:
-    """Each score component of many items against one profile (for calibration); `sparse`: the
-    items' expanded BM25 vectors (neighbours.py), as dicts or as Terms."""
-    out: dict[str, np.ndarray] = {}
-    if len(dense) == 0:
-        return out
-    if len(model.interest_vectors):
-        out["interest"] = (dense @ model.interest_vectors.T).max(axis=1)
-    if len(model.example_vectors):
-        out["example"] = example_score(dense @ model.example_vectors.T)
-    if model.lexical:
-        out["lexical"] = dots(Terms.of(model.lexical), as_terms(sparse))
-    if model.contrast_vector is not None:
-        out["contrast"] = dense @ model.contrast_vector
-    if model.design and design is not None:
-        out["design"] = np.array([design_score(model.design, d) for d in design])
-    return out
-
-
-def _brief_of(design: Sequence[frozenset[str]] | None, n: int) -> np.ndarray:
-    """Which background items are brief (lexical.BRIEF); none where their markers are unknown."""
-    return np.zeros(n, bool) if design is None else np.array([lexical.BRIEF in d for d in design], bool)
-
-
-def _fused(columns: dict[str, np.ndarray], calibration: Calibration, brief: np.ndarray) -> np.ndarray:
-    return np.array([fuse({k: float(v[i]) for k, v in columns.items()}, calibration, bool(b))
-                     for i, b in enumerate(brief)])
-
-
-def contrast_vector(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse | Terms],
-                    calibration: Calibration, brief: np.ndarray) -> np.ndarray | None:
-    """What sets the examples apart from the profile's neighbourhood (Rocchio's negative term).
-
-    The neighbourhood is the background items the profile scores highest, bar near-copies of
-    the examples: the items a searcher would wade through. Their centroid, weighted by
-    CONTRAST_GAMMA, is taken from the examples' centroid; the result points at what the
-    examples have that their topical neighbours lack (design, population, outcome...).
-    """
-    if not len(model.example_vectors) or len(dense) < MIN_BACKGROUND:
-        return None
-    fused = _fused(components_over(model, dense, sparse), calibration, brief)
-    near_copy = (dense @ model.example_vectors.T).max(axis=1) > NEAR_COPY
-    fused[near_copy] = -np.inf
-    k = int(np.clip(NEIGHBOURHOOD * len(dense), 10, 100))
-    neighbours = np.argsort(-fused)[:k]
-    v = model.example_vectors.mean(axis=0) - CONTRAST_GAMMA * dense[neighbours].mean(axis=0)
-    norm = float(np.linalg.norm(v))
-    return (v / norm).astype(np.float32) if norm > 0 else None
-
-
-def profile_design(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse | Terms],
-                   design: Sequence[frozenset[str]], calibration: Calibration, brief: np.ndarray) -> dict | None:
-    """Design-marker weights: the examples' markers against those of the profile's
-    neighbourhood (the background items it scores highest on every other component)."""
-    if not model.example_design or len(dense) < MIN_BACKGROUND:
-        return None
-    fused = _fused(components_over(model, dense, sparse), calibration, brief)
-    k = int(np.clip(DESIGN_NEIGHBOURHOOD * len(dense), *DESIGN_NEIGHBOURS))
-    neighbours = [design[i] for i in np.argsort(-fused)[:k]]
-    return design_weights(model.example_design, neighbours, lexical.DESIGN_FEATURES) or None
-
-
-def calibrated_model(model: ProfileModel, dense: np.ndarray, sparse: Sequence[lexical.Sparse | Terms],
-                     design: Sequence[frozenset[str]] | None = None) -> ProfileModel:
-    """The model with its contrast vector, design weights and every component's background
-    statistics (a brief item's own, where the background's design markers say which are brief)."""
-    brief = _brief_of(design, len(dense))
-    sparse = as_terms(sparse)  # once, for the four passes over the background below
-    base = calibrate(components_over(model, dense, sparse), brief=brief)
-    contrast = contrast_vector(model, dense, sparse, base, brief)
-    model = replace(model, contrast_vector=contrast, calibration=base)
-    if design is not None:
-        with_contrast = calibrate(components_over(model, dense, sparse), brief=brief)
-        model = replace(model, design=profile_design(model, dense, sparse, design, with_contrast, brief))
-    return replace(model, calibration=calibrate(components_over(model, dense, sparse, design), brief=brief))
+DislikedFn = Callable[[ProfileChanged], tuple[list[str], np.ndarray]]
 
 
 def latest_per_subscriber(events: Sequence[ProfileChanged]) -> list[ProfileChanged]:
@@ -126,44 +42,92 @@ def latest_per_subscriber(events: Sequence[ProfileChanged]) -> list[ProfileChang
 
 
 def apply_profile_events(
-    index: ProfileIndex,
-    events: Sequence[ProfileChanged],
-    embed: EmbedFn,
-    stats: lexical.TermStats,
-    background: Background | None = None,
-    disliked: Callable[[ProfileChanged], tuple[list[str], np.ndarray]] | None = None,
+    table: ProfileTable, index: ProfileIndex | None, events: Sequence[ProfileChanged], embed: EmbedFn,
+    stats: lexical.TermStats, background: Background | None = None, disliked: DislikedFn | None = None,
     again: bool = False,
 ) -> list[str]:
-    """Apply what is new; return the subscriber ids whose profile changed in the index.
-
-    `background`: recent items as (dense vectors, expanded sparse vectors (neighbours.within)[,
-    design-marker sets]);
-    `disliked`: the ids and vectors of the items a profile's subscriber marked not relevant;
-    `again`: apply the stored version once more (an example paper it awaited has arrived).
-    """
-    events = latest_per_subscriber(events)
-    stored = {
-        h.payload.get("subscriber_id"): int(h.payload.get("version", -1))
-        for h in index.retrieve([point_id(e.subscriber_id, "profile") for e in events])
-    }
-    changed = []
-    for e in events:
-        current = stored.get(e.subscriber_id, -1)
+    """Apply what is new to the table (and the index, if given); return the subscriber ids whose
+    profile changed. `disliked`: the ids and vectors of the items a subscriber marked not
+    relevant that can be found; `again`: apply the stored version once more."""
+    fresh = []
+    for e in latest_per_subscriber(events):
+        held = table.subscribers.get(e.subscriber_id)
+        current = held.version if held is not None else -1
         if e.version < current or (e.version == current and not again):
             log.info("stale profile event ignored", extra={"subscriber_id": e.subscriber_id, "event_id": e.event_id,
                                                            "version": e.version})
             continue
-        index.delete_subscriber(e.subscriber_id)
+        fresh.append(e)
+    if not fresh:
+        return []
+    specs: dict[str, ProfileSpec] = {}
+    vectors: dict[str, np.ndarray] = {}
+    subscribers = []
+    for e in fresh:
         if e.deleted or e.profile is None:
-            index.upsert([tombstone_point(e)])
-        else:
-            model = build_model(e, embed, stats, disliked=disliked(e) if disliked else None)
-            if background is not None and len(background[0]):
-                design = background[2] if len(background) > 2 else None
-                model = calibrated_model(model, background[0], background[1], design)
-            index.upsert(to_points(model))
-        changed.append(e.subscriber_id)
-        log.info("profile applied", extra={"subscriber_id": e.subscriber_id, "version": e.version,
-                                           "deleted": e.deleted})
-    return changed
+            subscribers.append(Subscriber(e.subscriber_id, e.organisation_id, e.version, deleted=True, active=False))
+            continue
+        found_ids, found = disliked(e) if disliked else ([], np.zeros((0, table.dim), np.float32))
+        vectors.update(zip(found_ids, found))
+        spec = spec_of(e, tuple(found_ids))
+        specs.setdefault(spec.key, spec)
+        subscribers.append(Subscriber(e.subscriber_id, e.organisation_id, e.version, sys.intern(spec.key),
+                                      e.profile.active, e.profile.urgent_alerts))
+    new = [s for s in specs.values() if not table.has_model(s.key)]
+    if new:
+        _add_models(table, index, new, embed, stats, background, vectors)
+    dropped: list[str] = []
+    for s in subscribers:
+        dropped += table.assign(s)
+    if index is not None:
+        index.upsert([subscriber_point(s) for s in subscribers])
+        index.delete([key_id(MODEL, k) for k in dropped] + [key_id(PART, k) for k in table.drain_dropped_parts()])
+    for s in subscribers:
+        log.info("profile applied", extra={"subscriber_id": s.subscriber_id, "version": s.version, "deleted": s.deleted})
+    return [s.subscriber_id for s in subscribers]
 
+
+def _add_models(table: ProfileTable, index: ProfileIndex | None, specs: list[ProfileSpec], embed: EmbedFn,
+                stats: lexical.TermStats, background: Background | None, vectors: dict[str, np.ndarray]) -> None:
+    roles, added = add_parts(table.parts, specs, stats, embed, vectors)
+    models = fit([unfitted(s, roles[s.key]) for s in specs], table.parts, background)
+    if index is not None:
+        index.upsert([part_point(p, table.parts.dense.data[table.parts.row[p.key]]) for p in added])
+        index.upsert([model_point(m) for m in models])
+    table.add_models(models)
+
+
+def load_table(index: ProfileIndex, dim: int) -> ProfileTable:
+    """The matching table as the index holds it (every point, read in pages)."""
+    table = ProfileTable(dim)
+    for page in index.scroll(PART, with_vectors=True):
+        parts = [part_from_payload(h.payload) for h in page]
+        table.parts.add(parts, np.asarray([h.dense for h in page], np.float32).reshape(len(page), dim))
+    models, broken = [], []
+    for page in index.scroll(MODEL, with_vectors=True):
+        for h in page:
+            m = model_from_payload(h.payload, np.asarray(h.dense, np.float32) if h.dense is not None else None)
+            if all(k in table.parts for keys in m.parts.values() for k in keys):
+                models.append(m)
+            else:
+                broken.append(m.key)
+    table.add_models(models)
+    orphans = 0
+    for page in index.scroll(PROFILE):
+        for h in page:
+            s = subscriber_from_payload(h.payload)
+            if s.model and not table.has_model(s.model):
+                orphans += 1
+                log.error("subscriber's model missing from the index: not matched until the profile is applied again",
+                          extra={"subscriber_id": s.subscriber_id})
+                s = Subscriber(s.subscriber_id, s.organisation_id, -1, deleted=True, active=False)
+            table.assign(s)
+    unheld = table.drop_unheld()
+    index.delete([key_id(MODEL, k) for k in unheld + broken])
+    table.compact()
+    index.delete([key_id(PART, k) for k in table.drain_dropped_parts()])
+    if broken:
+        log.error("models with missing parts left out", extra={"models": len(broken)})
+    log.info("profile table loaded", extra={"parts": len(table.parts), "models": table.model_count(),
+                                            "subscribers": len(table.subscribers), "orphans": orphans})
+    return table

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -36,10 +36,16 @@ class RecentItem:
 class RecentItems(Protocol):
     def add(self, items: Sequence[RecentItem]) -> None: ...
 
-    def since(self, seen_at: int, limit: int = 100_000) -> list[RecentItem]: ...
+    def since(self, seen_at: int, limit: int | None = None) -> list[RecentItem]:
+        """Items seen at or after `seen_at`: all of them, or a sample of `limit`."""
+        ...
 
-    def find(self, field: str, values: Sequence[str], limit: int = 100) -> list[RecentItem]:
-        """Items whose payload `field` (one of REFERENCE_FIELDS) is one of `values`."""
+    def pages_since(self, seen_at: int) -> Iterator[list[RecentItem]]:
+        """Every item seen at or after `seen_at`, a page at a time."""
+        ...
+
+    def find(self, field: str, values: Sequence[str], limit: int | None = None) -> list[RecentItem]:
+        """Every item whose payload `field` (one of REFERENCE_FIELDS) is one of `values`."""
         ...
 
     def prune(self, before: int) -> None: ...

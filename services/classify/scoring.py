@@ -126,33 +126,6 @@ class Calibration:
                    (float(gate[0]), float(gate[1])) if gate else None)
 
 
-def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50, brief: np.ndarray | None = None) -> Calibration:
-    """Background statistics and the cut, from component scores over background items; `brief`
-    marks the brief ones (lexical.BRIEF), whose own statistics are kept where BRIEF_MIN are."""
-    columns = {k: v for k, v in columns.items() if v is not None and len(v) >= min_items}
-    if not columns:
-        return Calibration()
-    stats = dict(PRIOR)
-    for name, values in columns.items():
-        stats[name] = (float(np.mean(values)), float(np.std(values)) or 1e-3)
-    n = len(next(iter(columns.values())))
-    brief = np.zeros(n, bool) if brief is None else np.asarray(brief, bool)
-    for name in BRIEF_COMPONENTS:
-        if name in columns and brief.sum() >= BRIEF_MIN:
-            values = columns[name][brief]
-            stats[f"{name}:brief"] = (float(np.mean(values)), float(np.std(values)) or 1e-3)
-    rows = [{k: float(v[i]) for k, v in columns.items()} for i in range(n)]
-    gate = None
-    if any(k in columns for k in TOPICAL) and any(k in columns for k in FIT):
-        ungated = Calibration(stats)
-        topical = np.array([part_z(r, ungated, TOPICAL, b) for r, b in zip(rows, brief)])
-        gate = (float(np.quantile(topical, 1.0 - GATE_SHARE)), float(np.std(topical)) or 1e-3)
-    partial = Calibration(stats, gate=gate)
-    fused = [fuse(r, partial, b) for r, b in zip(rows, brief)]
-    cut = max(float(np.quantile(fused, 1.0 - DELIVERY_RATE)), Z_FLOOR)
-    return Calibration(stats, cut, gate)
-
-
 def part_z(components: Mapping[str, float | None], calibration: Calibration, part: Sequence[str],
            brief: bool = False) -> float:
     """The weighted z of a part's components present (TOPICAL: the gate's input; FIT)."""
@@ -190,14 +163,20 @@ def design_weights(
     papers and the profile's neighbourhood; markers that tell nothing apart are left out."""
     if not examples or not neighbours:
         return {}
-    out: DesignWeights = {}
-    for f in features:
-        q = (sum(f in n for n in neighbours) + 0.5) / (len(neighbours) + 1.0)
-        p = (sum(f in e for e in examples) + DESIGN_PRIOR * q) / (len(examples) + DESIGN_PRIOR)
-        present, absent = math.log(p / q), math.log((1.0 - p) / (1.0 - q))
-        if abs(present) > 1e-9 or abs(absent) > 1e-9:
-            out[f] = (present, absent)
-    return out
+    in_examples = np.array([sum(f in e for e in examples) for f in features], dtype=np.float64)
+    in_neighbours = np.array([sum(f in n for n in neighbours) for f in features], dtype=np.float64)
+    return design_weights_of(in_examples, len(examples), in_neighbours, len(neighbours), features)
+
+
+def design_weights_of(in_examples: np.ndarray, n_examples: int, in_neighbours: np.ndarray, n_neighbours: int,
+                      features: Sequence[str]) -> DesignWeights:
+    """design_weights from how many examples and neighbours carry each marker: each marker's
+    example rate smoothed towards its neighbourhood rate (DESIGN_PRIOR), against that rate."""
+    q = (in_neighbours + 0.5) / (n_neighbours + 1.0)
+    p = (in_examples + DESIGN_PRIOR * q) / (n_examples + DESIGN_PRIOR)
+    present, absent = np.log(p / q), np.log((1.0 - p) / (1.0 - q))
+    keep = (np.abs(present) > 1e-9) | (np.abs(absent) > 1e-9)
+    return {f: (float(present[i]), float(absent[i])) for i, f in enumerate(features) if keep[i]}
 
 
 def design_score(weights: Mapping[str, Sequence[float]], features: frozenset[str]) -> float:

@@ -38,12 +38,8 @@ class ClassifySettings(BaseSettings):
     threshold: float = Field(
         default=0.5, ge=0.0, le=1.0, description="Calibrated match score at or above which an item is sent."
     )
-    candidates: int = Field(default=64, ge=1, description="Profile points fetched per item and per query.")
     recent_days: int = Field(default=30, ge=1, description="How long items are kept for preview.")
     max_tags: int = Field(default=5, ge=0, description="Topic tags kept per item.")
-    optimize_min_points: int = Field(
-        default=10_000, ge=1, description="Profile points at which the HNSW graph is first built (then at +25%)."
-    )
     tag_threshold: float = Field(default=0.4, ge=0.0, le=1.0, description="Lowest tag score kept.")
     taxonomy_path: Path | None = Field(
         default=None, description="A librarian-edited taxonomy YAML; unset = the packaged one."

@@ -188,12 +188,13 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
         trial = f"doi:10.5555/horizon.e2e.{run}.1"
 
         def trial_is_an_example() -> bool:
-            hits = classifier().index.retrieve([point_id(cardio_id, "example", 0)])
-            return bool(hits) and hits[0].payload.get("text") == trial
+            model = classifier().model_of(cardio_id)
+            return model is not None and model.example_refs == [trial]
 
         await _until(trial_is_an_example, 120, "the trial marked useful among the profile's examples")
-        stored = classifier().index.retrieve([point_id(cardio_id, "profile")])[0].payload
-        assert stored["examples"] == [trial] and stored["example_titles"][0].startswith("Apixaban versus warfarin")
+        parts = classifier().table.parts
+        [example] = classifier().model_of(cardio_id).parts["example"]
+        assert parts.labels[parts.row[example]].startswith("Apixaban versus warfarin")
     finally:
         for app in reversed(started):
             await app.stop()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from contracts import EvidenceType, Profile, derived_event_id
-from services.classify.profiles import point_id
+from services.classify.profiles import key_id, point_id
 
 from .conftest import item_event, profile_event, tombstone
 
@@ -119,8 +119,7 @@ def test_an_example_given_only_by_reference_is_found_among_seen_items(classifier
         "s1", interests=["Falls prevention in care homes"], examples=["pmid:31234567", "doi:10.1/never-seen"],
         example_texts=["", ""],
     )])
-    stored = classifier.index.retrieve([point_id("s1", "profile")])[0].payload
-    assert stored["examples"] == ["pmid:31234567"]
+    assert classifier.model_of("s1").example_refs == ["pmid:31234567"]
     assert_matched_through_the_timing_paper(classifier.classify([hip]), "doi:10.1/hip")
 
 
@@ -136,13 +135,13 @@ def test_a_profile_awaiting_an_example_paper_takes_it_up_when_the_paper_arrives(
     paper = timing_paper(f"url:{page}", url=page)
     classifier.classify([paper])  # the awaited paper comes through a feed: the profile is applied again
     assert classifier.index.retrieve([point_id("s1", "awaiting")]) == []
-    assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["examples"] == [page]
+    assert classifier.model_of("s1").example_refs == [page]
     hip2 = hip_item("doi:10.1/hip2")
     result = classifier.classify([hip2])
     assert matched_ids(result) == {"doi:10.1/hip2"}
     assert any(r.kind == "example" and r.text.startswith("Timing of hip fracture") for r in result.matched[0].reasons)
     classifier.apply_profiles([event])  # the same event redelivered changes nothing
-    assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["examples"] == [page]
+    assert classifier.model_of("s1").example_refs == [page]
 
 
 def test_an_item_marked_useful_steers_like_an_example_paper(classifier):
@@ -168,8 +167,8 @@ def test_the_same_work_as_an_item_marked_not_relevant_is_not_sent_again(classifi
     other = item_event("doi:10.1/af-bleeding", "Bleeding risk scores before anticoagulation in atrial fibrillation",
                        "Stroke prevention with oral anticoagulants and major bleeding in elderly patients.")
     assert matched_ids(classifier.classify([copy, other])) == {"doi:10.1/af-bleeding"}
-    stored = classifier.index.retrieve([point_id("s1", "disliked", 0)])
-    assert stored and stored[0].payload["text"] == "doi:10.1/af"
+    [disliked] = classifier.model_of("s1").parts["disliked"]
+    assert classifier.table.parts.labels[classifier.table.parts.row[disliked]] == "doi:10.1/af"
 
 
 def test_example_texts_stay_paired_with_their_references(classifier):
@@ -178,15 +177,15 @@ def test_example_texts_stay_paired_with_their_references(classifier):
         "s1", interests=["Falls prevention in care homes"], examples=["doi:10.1/unresolved", "doi:10.1/given"],
         example_texts=["", "Timing of hip fracture surgery and mortality in older patients."],
     )])
-    stored = classifier.index.retrieve([point_id("s1", "profile")])[0].payload
-    assert stored["examples"] == ["doi:10.1/given"]
+    model = classifier.model_of("s1")
+    assert model.example_refs == ["doi:10.1/given"] and len(model.parts["example"]) == 1
 
 
 def test_profile_changed_applied_twice_changes_nothing(classifier):
     warm(classifier)
     event = profile_event("s1", interests=[AF_INTEREST])
     classifier.apply_profiles([event])
-    ids = [point_id("s1", "profile"), point_id("s1", "interest", 0)]
+    ids = [point_id("s1", "profile"), key_id("model", classifier.table.subscribers["s1"].model)]
     before = classifier.index.retrieve(ids)
     count = classifier.index.count()
     classifier.classify([AF])  # more items seen: a re-applied profile would be calibrated anew
@@ -211,26 +210,6 @@ def test_preview_shows_recent_items_a_draft_would_match(classifier):
     rows = classifier.preview(draft, days=7)
     assert [r.item_id for r in rows] == ["doi:10.1/af"]
     assert rows[0].reasons[0].kind == "interest"
-
-
-def test_the_hnsw_graph_is_rebuilt_as_the_profile_index_grows(classifier):
-    built: list[int] = []
-    original = classifier.index.optimize if hasattr(classifier.index, "optimize") else (lambda: None)
-
-    def counting_optimize() -> None:
-        built.append(classifier.index.count())
-        original()
-
-    classifier.index.optimize = counting_optimize
-    assert classifier.optimize_if_grown(min_points=3) is False  # empty index
-    for n in range(1, 7):
-        classifier.apply_profiles([profile_event(f"sub-{n}", interests=[f"interest number {n} in cardiology"])])
-        classifier.optimize_if_grown(min_points=3, growth=0.5)
-    points = classifier.index.count()
-    # Built on first reaching the minimum, then again only after 50% growth, never on every change.
-    assert built and built[0] >= 3
-    assert all(later >= earlier * 1.5 for earlier, later in zip(built, built[1:]))
-    assert len(built) < 6 and built[-1] <= points
 
 
 def test_recent_items_keep_their_design_markers_for_calibration(classifier):
@@ -278,8 +257,7 @@ def test_a_statement_asking_for_systematic_reviews_puts_them_first_and_says_why(
     warm(classifier)
     classifier.apply_profiles([profile_event(
         "s1", interests=["Systematic reviews of anticoagulation for stroke prevention in atrial fibrillation"])])
-    point = classifier.index.retrieve([point_id("s1", "profile")])[0]
-    assert point.payload["asked_types"] == ["systematic_review"]
+    assert classifier.model_of("s1").asked_types == ["systematic_review"]
     summary = "Apixaban and warfarin for stroke prevention in atrial fibrillation: stroke and bleeding outcomes."
     review = item_event("doi:10.1/af-sr", "Anticoagulation in atrial fibrillation: a meta-analysis", summary)
     trial = item_event("doi:10.1/af-rct", "Anticoagulation in atrial fibrillation: a randomised controlled trial",
@@ -305,18 +283,16 @@ def test_a_translated_paper_ranks_below_the_same_paper_in_english(classifier):
 def test_a_profile_whose_examples_include_a_translated_paper_takes_such_papers(classifier):
     warm(classifier)
     classifier.apply_profiles([profile_event("s1", interests=["Falls prevention in care homes"])])
-    assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["translated_ok"] == 0
+    assert classifier.model_of("s1").translated_ok is False
     classifier.apply_profiles([profile_event(
         "s1", version=2, interests=["Falls prevention in care homes"], examples=["pmid:1"],
         example_texts=["[Falls in nursing homes: a prospective study]. Falls were recorded for a year."])])
-    assert classifier.index.retrieve([point_id("s1", "profile")])[0].payload["translated_ok"] == 1
+    assert classifier.model_of("s1").translated_ok is True
 
 
 def test_a_title_without_an_abstract_is_weighed_against_other_titles(classifier):
     """Feeds often carry a title alone. Its words are compared with those of the background's
     other brief items, so it is not sunk by abstracts that share more words by being longer."""
-    from services.classify.scoring import Calibration
-
     subjects = ["knee replacement", "dental caries", "hospital discharge", "antibiotic stewardship", "asthma inhalers",
                 "diabetic foot ulcers", "hip fracture", "pressure ulcers", "sepsis screening", "stroke rehabilitation"]
     abstracts = [item_event(f"doi:10.8/{n}", f"{s.capitalize()} in practice: study {n}",
@@ -328,8 +304,7 @@ def test_a_title_without_an_abstract_is_weighed_against_other_titles(classifier)
               for n, s in enumerate(subjects * 3)]
     classifier.classify(abstracts + titles)
     classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
-    calibration = Calibration.from_payload(
-        classifier.index.retrieve([point_id("s1", "profile")])[0].payload["calibration"])
+    calibration = classifier.model_of("s1").calibration
     # the abstracts all name strokes among their outcomes; the titles do not
     assert calibration.stats["lexical:brief"][0] < calibration.stats["lexical"][0]
     assert calibration.z("lexical", 2.0, brief=True) > calibration.z("lexical", 2.0)
@@ -360,19 +335,3 @@ def test_an_item_is_scored_with_the_words_of_its_nearest_recent_items(classifier
     preview = {p.item_id: p.score for p in classifier.preview(
         Profile(name="d", email="d@example.org", interests=[AF_INTEREST]), days=1)}
     assert preview["doi:10.6/near"] > preview.get("doi:10.6/far", 0.0)
-
-
-def test_a_profile_stored_before_it_carried_its_terms_still_matches_on_the_items_own_words(classifier):
-    """Profile points written before the matcher scored expanded items carry no terms; until the
-    profile is applied again its lexical score is the sparse search's, on the item's own words."""
-    from services.classify.index import IndexPoint
-
-    warm(classifier)
-    classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
-    [point] = classifier.index.retrieve([point_id("s1", "profile")])
-    terms = dict(zip(point.payload["lexical_ids"], point.payload["lexical_weights"]))
-    older = {k: v for k, v in point.payload.items() if k not in ("lexical_ids", "lexical_weights")}
-    classifier.index.upsert([IndexPoint(point.id, older, sparse=terms)])
-    classifier.matcher.forget(["s1"])
-    [m] = [m for m in classifier.classify([AF]).matched if m.subscriber_id == "s1"]
-    assert classifier.matcher._scorers["s1"].terms is None and m.score >= 0.5

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import numpy as np
 
-from services.classify import relevance
-from services.classify.relevance_data import load
+from horizon.bench import relevance
+from horizon.bench.relevance_data import load
 
 from .conftest import DIM, fake_embed
 

@@ -2,9 +2,10 @@
 
 import numpy as np
 
-from services.classify.relevance_metrics import average_precision, ndcg_at, set_prf
+from horizon.bench.relevance_metrics import average_precision, ndcg_at, set_prf
+from services.classify.fusion import calibrate
 from services.classify.scoring import (
-    BRIEF_MIN, FIT_WEIGHT, GATE_SHARE, Calibration, calibrate, calibrated_score, design_score, design_weights, fuse,
+    BRIEF_MIN, FIT_WEIGHT, GATE_SHARE, Calibration, calibrated_score, design_score, design_weights, fuse,
 )
 
 

@@ -2,9 +2,10 @@
 
 In one run: raw encode throughput of the model on item texts (the physical floor), then the
 Classifier's end-to-end throughput on the same texts (embed, tag, infer evidence, match against
-profiles in Qdrant Edge, publish to an in-memory publisher), their ratio; then the latency of
+every profile in the table, the profile index in Qdrant Edge), their ratio; then the latency of
 matching one item through the Matcher against 10k and 100k interest points (random unit vectors,
-five per synthetic subscriber, HNSW built) and the process's peak RSS.
+five distinct statements per synthetic subscriber, each with its own words) and the process's
+peak RSS. Realistic populations and fan-out are `horizon bench scale`'s.
 """
 
 from __future__ import annotations
@@ -22,13 +23,14 @@ from contracts import Item, ItemDiscovered, Profile, ProfileChanged
 from services.classify import lexical
 from services.classify.embedder import Embedder, item_text
 from services.classify.enrich import Enricher
-from services.classify.index import IndexPoint, ItemFilter
+from horizon.bench.relevance_data import load
 from services.classify.index_edge import EdgeProfileIndex, EdgeRecentItems
-from services.classify.matcher import ItemQuery, Matcher
-from services.classify.neighbours import Terms
-from services.classify.profiles import point_id
-from services.classify.relevance_data import load
+from services.classify.matcher import Matcher
+from services.classify.parts import Part
+from services.classify.profiles import ProfileModel, Subscriber
+from services.classify.segment import ItemBlock
 from services.classify.settings import ClassifySettings
+from services.classify.table import ProfileTable
 
 log = logging.getLogger(__name__)
 
@@ -76,46 +78,42 @@ def throughput(embedder: Embedder, docs: list[tuple[str, str]], batch: int = 64)
     return encode_rate, classify_rate
 
 
-def match_latency(n_points: int, dim: int, queries: int = 300, warmup: int = 300, seed: int = 7) -> dict[str, float]:
-    """p50/p95 ms of Matcher.match for one item against n_points interest points, once the
-    matcher's cache of profile metadata is warm (as in a running service)."""
+def synthetic_table(n_points: int, dim: int, seed: int = 7) -> ProfileTable:
+    """A table of n_points / POINTS_PER_SUBSCRIBER subscribers, each with POINTS_PER_SUBSCRIBER
+    statements of its own (random unit vectors, eight random words each), prior calibration."""
     rng = np.random.default_rng(seed)
-    with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
-        index = EdgeProfileIndex(Path(tmp) / "p", dim)
-        n_subs = n_points // POINTS_PER_SUBSCRIBER
-        for start in range(0, n_subs, 2000):
-            points = []
-            for s in range(start, min(start + 2000, n_subs)):
-                sub = f"s{s}"
-                vecs = rng.standard_normal((POINTS_PER_SUBSCRIBER, dim)).astype(np.float32)
-                vecs /= np.linalg.norm(vecs, axis=1, keepdims=True)
-                base = {"subscriber_id": sub, "active": 1, "content_types": ["*"], "sources": ["*"]}
-                terms = {int(t): 1.0 / 8 for t in rng.integers(0, 50_000, 8)}
-                points.append(IndexPoint(point_id(sub, "profile"), {
-                    **base, "kind": "profile", "organisation_id": "o", "version": 1, "deleted": 0, "topics": [],
-                    "interests": [f"interest {k}" for k in range(POINTS_PER_SUBSCRIBER)], "examples": [],
-                    "n_interests": POINTS_PER_SUBSCRIBER, "n_examples": 0, "calibration": {},
-                    "lexical_ids": sorted(terms), "lexical_weights": [terms[t] for t in sorted(terms)]}, sparse=terms))
-                points += [IndexPoint(point_id(sub, "interest", k), {**base, "kind": "interest", "n": k,
-                                                                      "text": f"interest {k}"}, dense=v.tolist())
-                           for k, v in enumerate(vecs)]
-            index.upsert(points)
-        index.optimize()
-        matcher = Matcher(index)
-        flt = ItemFilter("article", "bench")
-        timings = []
-        for q in range(queries + warmup):
-            v = rng.standard_normal(dim).astype(np.float32)
-            v /= np.linalg.norm(v)
-            sparse = {int(t): 1.0 for t in rng.integers(0, 50_000, 60)}
-            # its words expanded from 20 neighbours: ~900 terms, as measured on journal abstracts
-            expanded = Terms.of({**{int(t): 0.05 for t in rng.integers(0, 50_000, 840)}, **sparse})
-            item = ItemQuery(v, sparse, frozenset(), flt, expanded=expanded)
-            start = time.perf_counter()
-            matcher.match([item])
-            if q >= warmup:
-                timings.append((time.perf_counter() - start) * 1000)
-        index.close()
+    table = ProfileTable(dim)
+    n_subs = n_points // POINTS_PER_SUBSCRIBER
+    for start in range(0, n_subs, 5000):
+        subs = range(start, min(start + 5000, n_subs))
+        parts = [Part(f"interest:s{s}-{k}", "interest", f"s{s}-{k}", f"interest {k}",
+                      {int(t): 1.0 / 8 for t in rng.integers(0, 50_000, 8)})
+                 for s in subs for k in range(POINTS_PER_SUBSCRIBER)]
+        vectors = rng.standard_normal((len(parts), dim)).astype(np.float32)
+        table.parts.add(parts, vectors / np.linalg.norm(vectors, axis=1, keepdims=True))
+        models = [ProfileModel(f"m{s}", {"interest": [f"interest:s{s}-{k}" for k in range(POINTS_PER_SUBSCRIBER)]})
+                  for s in subs]
+        table.add_models(models)
+        for s in subs:
+            table.assign(Subscriber(f"s{s}", "o", 1, f"m{s}"))
+    return table
+
+
+def match_latency(n_points: int, dim: int, queries: int = 300, warmup: int = 20, seed: int = 7) -> dict[str, float]:
+    """p50/p95 ms of Matcher.match for one item against every profile of a synthetic table."""
+    rng = np.random.default_rng(seed)
+    matcher = Matcher(synthetic_table(n_points, dim, seed))
+    timings = []
+    for q in range(queries + warmup):
+        v = rng.standard_normal((1, dim)).astype(np.float32)
+        v /= np.linalg.norm(v)
+        # its words expanded from 20 neighbours: ~900 terms, as measured on journal abstracts
+        expanded = {int(t): 0.05 for t in rng.integers(0, 50_000, 900)}
+        item = ItemBlock(v, [expanded], [frozenset()], ["article"], ["bench"], [[]], [frozenset()])
+        start = time.perf_counter()
+        matcher.match(item)
+        if q >= warmup:
+            timings.append((time.perf_counter() - start) * 1000)
     return {"p50": float(np.percentile(timings, 50)), "p95": float(np.percentile(timings, 95))}
 
 

@@ -3,7 +3,7 @@
 Every topic is one subscriber: its statement is the interest, its seed papers the example
 papers (left out of scoring). bm25 ranks by BM25 of the statement (bm25s), dense by cosine
 to the statement's embedding, horizon through the production path: profiles applied with
-profile_sync, documents scored by the Matcher over a real Qdrant Edge index, each document's words
+profile_sync, documents scored by the Matcher against the matching table, each document's words
 expanded from its nearest background documents (the recent items' pool, neighbours.py). "delivered" is
 the set at or above the production threshold; for the two baselines their single score goes
 through the same background calibration and threshold.
@@ -24,16 +24,19 @@ from contracts import ContentType, Profile, ProfileChanged
 from services.classify import lexical
 from services.classify.embedder import Embedder
 from services.classify.evidence import infer_evidence_type
-from services.classify.index import ItemFilter
+from services.classify.calibration import Background
 from services.classify.examples import disliked_vectors, with_example_texts
-from services.classify.index_edge import EdgeProfileIndex, EdgeRecentItems
-from services.classify.matcher import ItemQuery, Matcher
-from services.classify.neighbours import Pool, Terms, expand_all, within
+from services.classify.index_edge import EdgeRecentItems
+from services.classify.matcher import Matcher
+from services.classify.neighbours import Pool, expand_all, within
 from services.classify.profile_sync import apply_profile_events
 from services.classify.recent import RecentItem
-from services.classify.relevance_data import RelevanceData, cached_doc_vectors
-from services.classify.relevance_metrics import average_precision, macro, ndcg_at, precision_at, set_prf
-from services.classify.scoring import calibrate, calibrated_score, fuse
+from horizon.bench.relevance_data import RelevanceData, cached_doc_vectors
+from horizon.bench.relevance_metrics import average_precision, macro, ndcg_at, precision_at, set_prf
+from services.classify.fusion import calibrate
+from services.classify.scoring import calibrated_score, fuse
+from services.classify.segment import ItemBlock
+from services.classify.table import ProfileTable
 
 log = logging.getLogger(__name__)
 
@@ -104,22 +107,21 @@ def _profile_events(data: RelevanceData, prep: _Prepared, version: int = 1,
     return events
 
 
-def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, matcher: Matcher, pool: Pool,
-               batch: int = 256) -> Scores:
+def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, table: ProfileTable, pool: Pool,
+               threshold: float, batch: int = 256) -> Scores:
     z = {t.topic_id: np.full(len(data.doc_ids), -np.inf) for t in data.topics}
     score = {t.topic_id: np.zeros(len(data.doc_ids)) for t in data.topics}
+    model = {t.topic_id: table.subscribers[t.topic_id].model for t in data.topics}
+    matcher = Matcher(table, threshold=threshold)
     for start in range(0, len(data.doc_ids), batch):
-        rows = range(start, min(start + batch, len(data.doc_ids)))
-        expanded = expand_all(pool, doc_vectors[start:rows.stop], prep.sparse[start:rows.stop],
-                              data.doc_ids[start:rows.stop])
-        items = [ItemQuery(doc_vectors[i], prep.sparse[i], frozenset(prep.doc_terms[i]),
-                           ItemFilter(evidence_type=prep.evidence[i], source_id="bench"), design=prep.design[i],
-                           expanded=Terms.of(ex))
-                 for i, ex in zip(rows, expanded)]
-        for i, matches in zip(rows, matcher.score(items)):
-            for m in matches:
-                z[m.subscriber_id][i] = m.z
-                score[m.subscriber_id][i] = m.score
+        stop = min(start + batch, len(data.doc_ids))
+        expanded = expand_all(pool, doc_vectors[start:stop], prep.sparse[start:stop], data.doc_ids[start:stop])
+        block = ItemBlock(doc_vectors[start:stop], expanded, prep.design[start:stop], prep.evidence[start:stop],
+                          ["bench"] * (stop - start), [[]] * (stop - start),
+                          [frozenset(t) for t in prep.doc_terms[start:stop]])
+        by_model = matcher.scores(block)
+        for topic, key in model.items():
+            z[topic][start:stop], score[topic][start:stop] = by_model[key]
     return {t: (z[t], score[t]) for t in z}
 
 
@@ -127,7 +129,7 @@ def horizon_scores(
     data: RelevanceData, doc_vectors: np.ndarray, embedder: Embedder, background: np.ndarray,
     threshold: float, feedback_top: int = 0,
 ) -> tuple[Scores, Scores | None, dict[str, set[str]]]:
-    """The production path: ProfileChanged -> profile index (Qdrant Edge) -> Matcher.score.
+    """The production path: ProfileChanged -> profile_sync -> the matching table -> Matcher.
 
     With `feedback_top`, a second round follows as a subscriber's feedback would bring it: each
     topic's top `feedback_top` documents (seeds aside) are marked useful where judged relevant
@@ -139,16 +141,15 @@ def horizon_scores(
     prep = _prepare(data)
     # the background stands for the recent items: calibration's sample and the pool of neighbours
     pool = Pool(doc_vectors[background], [prep.sparse[i] for i in background], [data.doc_ids[i] for i in background])
-    bg = (pool.dense, within(pool), [prep.design[i] for i in background])
+    bg = Background(pool.dense, within(pool), [prep.design[i] for i in background])
+    table = ProfileTable(embedder.dim)
+    apply_profile_events(table, None, _profile_events(data, prep), embedder.encode, prep.stats, bg)
+    first = _score_all(data, doc_vectors, prep, table, pool, threshold)
+    if not feedback_top:
+        return first, None, {}
     with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
-        index = EdgeProfileIndex(Path(tmp) / "profiles", embedder.dim)
-        recent = None
+        recent = EdgeRecentItems(Path(tmp) / "items", embedder.dim)
         try:
-            apply_profile_events(index, _profile_events(data, prep), embedder.encode, prep.stats, bg)
-            first = _score_all(data, doc_vectors, prep, Matcher(index, threshold=threshold), pool)
-            if not feedback_top:
-                return first, None, {}
-            recent = EdgeRecentItems(Path(tmp) / "items", embedder.dim)
             recent.add([RecentItem(d, 0, doc_vectors[i].tolist(), prep.sparse[i],
                                    {"item": {"item_id": d, "title": data.titles[i], "summary": data.abstracts[i]}})
                         for i, d in enumerate(data.doc_ids)])
@@ -160,14 +161,12 @@ def horizon_scores(
                 judged[t.topic_id] = set(top)
                 feedback[t.topic_id] = ([d for d in top if grades.get(d, 0) >= 1], [d for d in top if grades.get(d, 0) < 1])
             events = [with_example_texts(e, recent) for e in _profile_events(data, prep, 2, feedback)]
-            apply_profile_events(index, events, embedder.encode, prep.stats, bg,
+            apply_profile_events(table, None, events, embedder.encode, prep.stats, bg,
                                  disliked=lambda e: disliked_vectors(e, recent, embedder.dim))
-            second = _score_all(data, doc_vectors, prep, Matcher(index, threshold=threshold), pool)
+            second = _score_all(data, doc_vectors, prep, table, pool, threshold)
             return first, second, judged
         finally:
-            index.close()
-            if recent is not None:
-                recent.close()
+            recent.close()
 
 
 def evaluate(data: RelevanceData, scores: Scores, threshold: float,

@@ -1,0 +1,201 @@
+"""Fitting new profile models against the background items, many at once (numpy).
+
+Each model is calibrated against a sample of recent items (its background): the mean and spread
+of each score component, the gate, the cut (scoring.py). The background also gives a model its
+neighbourhood, the items it scores highest, against which its contrast vector (Rocchio's
+negative term: what sets the examples apart from their topical neighbours) and its design-marker
+weights (what kind of study the examples are, against the neighbourhood) are learnt. Models are
+fitted in chunks of CHUNK, every step an array operation over the chunk, so that loading a
+national population of profiles takes minutes, not days.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field, replace
+from functools import cached_property
+
+import numpy as np
+from scipy import sparse as sp
+
+from services.classify import lexical
+from services.classify.evidence import asked_evidence_types
+from services.classify.fusion import calibrate_many, fused
+from services.classify.parts import DISLIKED, EXAMPLE, Part
+from services.classify.partstore import PartStore
+from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
+from services.classify.scoring import design_weights_of
+from services.classify.segment import FEATURES, ItemBlock, Segment
+
+#: Share of the background that is a profile's neighbourhood, and the weight of its centroid.
+NEIGHBOURHOOD = 0.05
+CONTRAST_GAMMA = 0.8
+#: Background items this close to an example are copies of it, not neighbours.
+NEAR_COPY = 0.98
+MIN_BACKGROUND = 50
+#: Share of the background (and its bounds) whose design markers the examples' are compared with.
+DESIGN_NEIGHBOURHOOD = 0.2
+DESIGN_NEIGHBOURS = (50, 400)
+#: Models fitted together (memory: 5 x CHUNK x background floats per step).
+CHUNK = 512
+
+EmbedFn = Callable[[Sequence[str]], np.ndarray]
+
+
+@dataclass(frozen=True)
+class Background:
+    """The items profiles are calibrated against: vectors, BM25 vectors expanded from their
+    neighbours (neighbours.within), and design markers (None where unknown)."""
+
+    dense: np.ndarray
+    lexical: Sequence[lexical.Sparse]
+    design: Sequence[frozenset[str]] | None = None
+    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def __len__(self) -> int:
+        return len(self.dense)
+
+    @cached_property
+    def block(self) -> ItemBlock:
+        n = len(self.dense)
+        design = list(self.design) if self.design is not None else [frozenset()] * n
+        return ItemBlock(self.dense, self.lexical, design, ["other"] * n, [""] * n, [[]] * n, [frozenset()] * n)
+
+    @cached_property
+    def brief(self) -> np.ndarray:
+        return np.zeros(len(self), bool) if self.design is None else self.block.flag(lexical.BRIEF)
+
+    @cached_property
+    def markers(self) -> np.ndarray:
+        return self.block.markers()
+
+    @cached_property
+    def _terms(self) -> tuple[np.ndarray, sp.csr_matrix]:
+        ids = np.fromiter((t for v in self.lexical for t in v), dtype=np.int64)
+        weights = np.fromiter((w for v in self.lexical for w in v.values()), dtype=np.float64)
+        owner = np.repeat(np.arange(len(self.lexical)), [len(v) for v in self.lexical])
+        vocab = np.unique(ids)
+        matrix = sp.csr_matrix((weights, (owner, np.searchsorted(vocab, ids))), shape=(len(self.lexical), len(vocab)))
+        return vocab, matrix
+
+    def bm25(self, parts: PartStore, rows: np.ndarray) -> np.ndarray:
+        """The lexical score of each part in `rows` against each background item: (rows x items)."""
+        vocab, matrix = self._terms
+        r, terms, weights = parts.lexical_of(rows)
+        cols = np.searchsorted(vocab, terms)
+        hit = (cols < len(vocab)) & (vocab[np.minimum(cols, max(len(vocab) - 1, 0))] == terms) if len(vocab) else cols < 0
+        part_matrix = sp.csr_matrix((weights[hit], (r[hit], cols[hit])), shape=(len(rows), len(vocab)))
+        return np.asarray((part_matrix @ matrix.T).todense(), dtype=np.float64).reshape(len(rows), len(self))
+
+
+def add_parts(store: PartStore, specs: Sequence[ProfileSpec], stats: lexical.TermStats, embed: EmbedFn,
+              disliked: dict[str, np.ndarray]) -> tuple[dict[str, dict[str, list[Part]]], list[Part]]:
+    """Put every part of these specs in the store (embedding the new texts in one batch);
+    returns each spec's parts by role (by spec key), and the parts added."""
+    by_spec = {s.key: spec_parts(s, stats) for s in specs}
+    new: dict[str, Part] = {}
+    for roles in by_spec.values():
+        for role_parts in roles.values():
+            new.update((p.key, p) for p in role_parts if p.key not in store and p.key not in new)
+    texts = [p for p in new.values() if p.role != DISLIKED]
+    vectors = embed([p.text for p in texts]) if texts else np.zeros((0, store.dim), np.float32)
+    items = [p for p in new.values() if p.role == DISLIKED]
+    item_vectors = np.asarray([disliked[p.text] for p in items], np.float32).reshape(len(items), store.dim)
+    store.add(texts + items, np.vstack([np.asarray(vectors, np.float32).reshape(len(texts), store.dim), item_vectors]))
+    return by_spec, texts + items
+
+
+def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]]) -> ProfileModel:
+    """The model of a spec before calibration (the prior's statistics, no contrast or design)."""
+    interests = list(spec.interests)
+    return ProfileModel(
+        key=spec.key, parts={role: [p.key for p in ps] for role, ps in roles.items()},
+        example_refs=[label for label, _ in spec.examples],
+        word_exclusions=[list(w) for w in spec.word_exclusions], topics=list(spec.topics),
+        content_types=list(spec.content_types), sources=list(spec.sources),
+        asked_types=list(dict.fromkeys(str(k) for s in interests for k in asked_evidence_types(s))),
+        translated_ok=any(lexical.TRANSLATED in p.design for p in roles[EXAMPLE]),
+    )
+
+
+def fit(models: Sequence[ProfileModel], store: PartStore, background: Background | None) -> list[ProfileModel]:
+    """The models calibrated against the background, with their contrast vectors and design
+    weights (profile_sync's order: prior -> contrast -> design -> final statistics)."""
+    if background is None or not len(background):
+        return list(models)
+    out: list[ProfileModel] = []
+    for start in range(0, len(models), CHUNK):
+        out += _fit_chunk(list(models[start:start + CHUNK]), store, background)
+    return out
+
+
+def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> list[ProfileModel]:
+    segment = Segment.compile(models, store)
+    used = np.unique(np.concatenate([segment.part_rows(np.ones(len(models), bool)), np.zeros(0, np.int64)]))
+    part_map = np.full(len(store), -1, np.int64)
+    part_map[used] = np.arange(len(used))
+    part_cos, part_lex = store.cosines(bg.dense, used), bg.bm25(store, used)
+
+    def evaluate(ms: list[ProfileModel], design: bool) -> tuple[Segment, np.ndarray, np.ndarray, list[Calibration]]:
+        seg = Segment.merge([Segment.compile(ms, store)], part_map)
+        comps, top = seg.components(part_cos, part_lex, bg.dense, bg.markers)
+        present = seg.present()
+        if not design:
+            present[:, 4] = False
+        return seg, comps, top, calibrate_many(comps, present, bg.brief)
+
+    seg, comps, top, base = evaluate(models, design=False)
+    if len(bg) < MIN_BACKGROUND:
+        return [replace(m, calibration=c) for m, c in zip(models, base)]
+    seg.calibrate(base)
+    z = fused(seg.maps, comps, bg.brief)
+    contrasts = _contrasts(seg, z, top, store.dense.data[used], bg)
+    models = [replace(m, calibration=c, contrast=v) for m, c, v in zip(models, base, contrasts)]
+    if bg.design is not None:
+        seg, comps, _, with_contrast = evaluate(models, design=False)
+        seg.calibrate(with_contrast)
+        z = fused(seg.maps, comps, bg.brief)
+        designs = _designs(seg, z, [store.designs[r] for r in used], bg)
+        models = [replace(m, design=d) for m, d in zip(models, designs)]
+    _, _, _, final = evaluate(models, design=bg.design is not None)
+    return [replace(m, calibration=c) for m, c in zip(models, final)]
+
+
+def _contrasts(seg: Segment, z: np.ndarray, top: np.ndarray, vectors: np.ndarray,
+               bg: Background) -> list[np.ndarray | None]:
+    """Examples' centroid minus CONTRAST_GAMMA times their neighbourhood's (profile_sync's
+    contrast vector), for each model with examples; `vectors`: the segment's parts' vectors."""
+    examples = seg.entries[EXAMPLE]
+    out: list[np.ndarray | None] = [None] * len(seg)
+    has = np.flatnonzero(examples.counts > 0)
+    if not len(has):
+        return out
+    k = int(np.clip(NEIGHBOURHOOD * len(bg), 10, 100))
+    ranked = np.where(top[has] > NEAR_COPY, -np.inf, z[has])
+    neighbours = np.argsort(-ranked, axis=1)[:, :k]
+    for row, nb in zip(has, neighbours):
+        ex = examples.part[examples.starts[row]:examples.starts[row] + examples.counts[row]]
+        v = vectors[ex].mean(axis=0) - CONTRAST_GAMMA * bg.dense[nb].mean(axis=0)
+        norm = float(np.linalg.norm(v))
+        out[row] = (v / norm).astype(np.float32) if norm > 0 else None
+    return out
+
+
+def _designs(seg: Segment, z: np.ndarray, designs: Sequence[frozenset[str]], bg: Background) -> list[dict | None]:
+    """Design-marker log-likelihood ratios of the examples against the neighbourhood
+    (scoring.design_weights), for each model with examples; `designs`: the segment's parts' markers."""
+    examples = seg.entries[EXAMPLE]
+    out: list[dict | None] = [None] * len(seg)
+    has = np.flatnonzero(examples.counts > 0)
+    if not len(has):
+        return out
+    k = int(np.clip(DESIGN_NEIGHBOURHOOD * len(bg), *DESIGN_NEIGHBOURS))
+    neighbours = np.argsort(-z[has], axis=1)[:, :k]
+    for row, nb in zip(has, neighbours):
+        ex = examples.part[examples.starts[row]:examples.starts[row] + examples.counts[row]]
+        found = np.array([[f in designs[r] for f in FEATURES] for r in ex], dtype=np.float64).sum(axis=0)
+        out[row] = design_weights_of(found, len(ex), bg.markers[nb].sum(axis=0), len(nb), FEATURES) or None
+    return out
+
+
+__all__ = ["Background", "add_parts", "fit", "unfitted"]

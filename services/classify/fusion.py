@@ -1,0 +1,234 @@
+"""Many profiles against many items at once (pure numpy): components, calibration, fused z.
+
+The arithmetic of scoring.py (its `fuse` is the one-profile definition) laid out as arrays, so
+that every profile in the table is scored against every item: no candidate list, no top-k, and
+the decision for each (item, profile) pair is the one exhaustive scoring gives. The same
+functions calibrate new profiles against the background items (calibration.py).
+
+A profile's components come from its parts (parts.py), each part compared with each item once:
+`Entries` lists which parts a profile has in each role, grouped by profile, and a segmented
+reduction (numpy's reduceat) gives the best statement, the soft maximum over the examples, the
+weighted sum of the parts' BM25 scores, and so on, for all profiles in a few passes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from services.classify.scoring import (
+    BRIEF_COMPONENTS, BRIEF_MIN, COMPONENTS, DELIVERY_RATE, EXAMPLE_TEMPERATURE, FIT, FIT_WEIGHT, GATE_SHARE,
+    GATE_SLOPE, PRIOR, TOPICAL, WEIGHTS, Z_FLOOR, Z_SLOPE, Calibration,
+)
+
+INTEREST, EXAMPLE, LEXICAL, CONTRAST, DESIGN = range(5)
+_TOPICAL = [COMPONENTS.index(c) for c in TOPICAL]
+_FIT = [COMPONENTS.index(c) for c in FIT]
+_WEIGHT = np.array([WEIGHTS[c] for c in COMPONENTS])
+
+
+@dataclass(frozen=True)
+class Entries:
+    """Which parts each of n profiles has in one role, grouped by profile (its rows in order)."""
+
+    owner: np.ndarray  # int64 (E,): the profile of each entry, non-decreasing
+    part: np.ndarray  # int64 (E,): the part row
+    weight: np.ndarray  # float64 (E,): the entry's weight (lexical coefficients; 1 elsewhere)
+    starts: np.ndarray  # int64 (n,): where each profile's entries start
+    counts: np.ndarray  # int64 (n,)
+
+    @classmethod
+    def build(cls, n: int, owner: Sequence[int], part: Sequence[int], weight: Sequence[float] | None = None) -> "Entries":
+        owner_a = np.asarray(owner, dtype=np.int64)
+        order = np.argsort(owner_a, kind="stable")
+        owner_a = owner_a[order]
+        part_a = np.asarray(part, dtype=np.int64)[order]
+        weight_a = (np.ones(len(owner_a)) if weight is None else np.asarray(weight, dtype=np.float64)[order])
+        counts = np.bincount(owner_a, minlength=n).astype(np.int64)
+        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if n else np.zeros(0, np.int64)
+        return cls(owner_a, part_a, weight_a, starts, counts)
+
+    def take(self, rows: np.ndarray, renumber: np.ndarray, part_map: np.ndarray | None = None) -> "Entries":
+        """The entries of profiles `rows` (a boolean mask), owners renumbered by `renumber`, parts
+        mapped through `part_map` where given."""
+        keep = rows[self.owner]
+        part = self.part[keep] if part_map is None else part_map[self.part[keep]]
+        return Entries.build(int(rows.sum()), renumber[self.owner[keep]], part, self.weight[keep])
+
+    def reduce(self, ufunc: np.ufunc, values: np.ndarray, empty: float) -> np.ndarray:
+        """ufunc over each profile's entries of `values` (E, k); `empty` where a profile has none."""
+        k = values.shape[1]
+        if not len(self.starts):
+            return np.zeros((0, k))
+        padded = np.vstack([values, np.full((1, k), empty)])  # a profile with no entries at the end
+        out = ufunc.reduceat(padded, np.minimum(self.starts, len(values)), axis=0)
+        out[self.counts == 0] = empty
+        return out
+
+
+def interest(entries: Entries, part_cos: np.ndarray) -> np.ndarray:
+    """The best statement's cosine, per profile and item (-inf without statements)."""
+    return entries.reduce(np.maximum, part_cos[entries.part], -np.inf)
+
+
+def example(entries: Entries, part_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The soft maximum over the example papers' cosines (scoring.example_score), and their
+    plain maximum (which an exclusion is weighed against)."""
+    values = part_cos[entries.part]
+    top = entries.reduce(np.maximum, values, -np.inf)
+    if not len(values):
+        return top, top
+    spread = np.exp((values - top[entries.owner]) / EXAMPLE_TEMPERATURE)
+    total = entries.reduce(np.add, spread, 0.0)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        soft = top + EXAMPLE_TEMPERATURE * np.log(total / np.maximum(entries.counts, 1)[:, None])
+    soft[entries.counts == 0] = -np.inf
+    return soft, top
+
+
+def lexical(entries: Entries, part_lex: np.ndarray) -> np.ndarray:
+    """The profile's BM25 score: its parts' scores, weighted by their lexical coefficients."""
+    return entries.reduce(np.add, part_lex[entries.part] * entries.weight[:, None], 0.0)
+
+
+@dataclass(frozen=True)
+class Maps:
+    """Each profile's fusion as affine maps: z of component c = scale * value + offset, with a
+    brief item's own statistics in the second row; which components it has; its gate (nan: held
+    at one half); the rescaling for missing components; its cut."""
+
+    scale: np.ndarray  # (n, 2, 5)
+    offset: np.ndarray  # (n, 2, 5)
+    present: np.ndarray  # (n, 5) bool
+    gate: np.ndarray  # (n, 2)
+    rescale: np.ndarray  # (n,)
+    cut: np.ndarray  # (n,)
+
+    @classmethod
+    def of(cls, calibrations: Sequence[Calibration], present: np.ndarray) -> "Maps":
+        n = len(calibrations)
+        mean, std = np.zeros((n, 2, 5)), np.ones((n, 2, 5))
+        gate = np.full((n, 2), np.nan)
+        for i, cal in enumerate(calibrations):
+            for c, name in enumerate(COMPONENTS):
+                mean[i, 0, c], std[i, 0, c] = cal.stats_of(name)
+                mean[i, 1, c], std[i, 1, c] = cal.stats_of(name, brief=True)
+            if cal.gate is not None:
+                gate[i] = cal.gate
+        cut = np.array([cal.cut for cal in calibrations], dtype=np.float64)
+        return cls.from_stats(mean, std, present, gate, cut)
+
+    @classmethod
+    def from_stats(cls, mean: np.ndarray, std: np.ndarray, present: np.ndarray, gate: np.ndarray,
+                   cut: np.ndarray) -> "Maps":
+        scale = _WEIGHT / np.maximum(std, 1e-6)
+        weight = (present * _WEIGHT).sum(axis=1)
+        with np.errstate(divide="ignore"):
+            rescale = np.where(weight > 0, _WEIGHT.sum() / np.where(weight > 0, weight, 1.0), 0.0)
+        return cls(scale, -mean * scale, present.astype(bool), gate, rescale, cut)
+
+
+def _part(maps: Maps, comps: np.ndarray, brief: np.ndarray, which: Sequence[int]) -> np.ndarray:
+    """The summed z of some components (TOPICAL or FIT), per profile and item."""
+    n, k = comps.shape[1], comps.shape[2]
+    out = np.zeros((n, k))
+    b = brief.astype(np.intp)
+    for c in which:
+        has = maps.present[:, c]
+        if not has.any():
+            continue
+        z = maps.scale[:, :, c][:, b] * comps[c] + maps.offset[:, :, c][:, b]
+        out += np.where(has[:, None], z, 0.0)
+    return out
+
+
+def gate_at(maps: Maps, topical: np.ndarray) -> np.ndarray:
+    """How much of the fit part counts, per profile and item (scoring.Calibration.gate_at)."""
+    mid, spread = maps.gate[:, :1], maps.gate[:, 1:]
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = -GATE_SLOPE * (topical - mid) / np.maximum(spread, 1e-6)
+        open_ = np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
+    return np.where(np.isnan(mid), 0.5, open_)
+
+
+def fused(maps: Maps, comps: np.ndarray, brief: np.ndarray) -> np.ndarray:
+    """The fused z of every profile against every item (scoring.fuse); -inf for a profile with
+    no component."""
+    topical = _part(maps, comps, brief, _TOPICAL)
+    fit = _part(maps, comps, brief, _FIT)
+    z = (topical + FIT_WEIGHT * gate_at(maps, topical) * fit) * maps.rescale[:, None]
+    z[~maps.present.any(axis=1)] = -np.inf
+    return z
+
+
+def calibrated(z: np.ndarray, cut: np.ndarray) -> np.ndarray:
+    """scoring.calibrated_score over arrays: 0.5 at each profile's cut."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        x = -Z_SLOPE * (z - cut[:, None])
+        out = np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
+    return np.where(np.isneginf(z), 0.0, out)
+
+
+def calibrate_many(comps: np.ndarray, present: np.ndarray, brief: np.ndarray,
+                   min_items: int = 50) -> list[Calibration]:
+    """Each profile's Calibration from its components over the background items (scoring.calibrate
+    for many profiles): comps (5, n, B), present (n, 5), brief (B,)."""
+    n, items = comps.shape[1], comps.shape[2]
+    if items < min_items:
+        return [Calibration() for _ in range(n)]
+    prior = np.array([PRIOR[c] for c in COMPONENTS])  # (5, 2)
+    mean = np.broadcast_to(prior[:, 0], (n, 2, 5)).copy()
+    std = np.broadcast_to(prior[:, 1], (n, 2, 5)).copy()
+    own_mean, own_std = comps.mean(axis=2).T, comps.std(axis=2).T  # (n, 5)
+    own_std = np.where(own_std == 0, 1e-3, own_std)
+    mean[:, 0] = np.where(present, own_mean, mean[:, 0])
+    std[:, 0] = np.where(present, own_std, std[:, 0])
+    mean[:, 1], std[:, 1] = mean[:, 0], std[:, 0]
+    brief_stats = np.zeros((n, 5), bool)
+    if brief.sum() >= BRIEF_MIN:
+        for name in BRIEF_COMPONENTS:
+            c = COMPONENTS.index(name)
+            values = comps[c][:, brief]
+            s = values.std(axis=1)
+            mean[:, 1, c] = np.where(present[:, c], values.mean(axis=1), mean[:, 1, c])
+            std[:, 1, c] = np.where(present[:, c], np.where(s == 0, 1e-3, s), std[:, 1, c])
+            brief_stats[:, c] = present[:, c]
+    gated = present[:, _TOPICAL].any(axis=1) & present[:, _FIT].any(axis=1)
+    no_gate = np.full((n, 2), np.nan)
+    cut0 = np.zeros(n)
+    topical = _part(Maps.from_stats(mean, std, present, no_gate, cut0), comps, brief, _TOPICAL)
+    t_std = topical.std(axis=1)
+    gate = np.where(gated[:, None], np.stack([np.quantile(topical, 1.0 - GATE_SHARE, axis=1),
+                                              np.where(t_std == 0, 1e-3, t_std)], axis=1), np.nan)
+    z = fused(Maps.from_stats(mean, std, present, gate, cut0), comps, brief)
+    scored = present.any(axis=1)  # a topics-only profile has no z: it keeps the default cut
+    cut = np.where(scored, np.maximum(np.quantile(np.where(scored[:, None], z, 0.0), 1.0 - DELIVERY_RATE, axis=1),
+                                      Z_FLOOR), Calibration().cut)
+    out = []
+    for i in range(n):
+        stats = dict(PRIOR)
+        for c, name in enumerate(COMPONENTS):
+            if present[i, c]:
+                stats[name] = (float(mean[i, 0, c]), float(std[i, 0, c]))
+                if brief_stats[i, c]:
+                    stats[f"{name}:brief"] = (float(mean[i, 1, c]), float(std[i, 1, c]))
+        g = (float(gate[i, 0]), float(gate[i, 1])) if gated[i] else None
+        out.append(Calibration(stats, float(cut[i]), g))
+    return out
+
+
+def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50, brief: np.ndarray | None = None) -> Calibration:
+    """One profile's Calibration from its components' scores over the background items (named
+    columns; those missing are absent): calibrate_many for one profile."""
+    columns = {k: np.asarray(v, np.float64) for k, v in columns.items() if v is not None}
+    if not columns:
+        return Calibration()
+    n = len(next(iter(columns.values())))
+    comps = np.zeros((5, 1, n))
+    present = np.zeros((1, 5), bool)
+    for c, name in enumerate(COMPONENTS):
+        if name in columns:
+            comps[c, 0], present[0, c] = columns[name], True
+    return calibrate_many(comps, present, np.zeros(n, bool) if brief is None else np.asarray(brief, bool), min_items)[0]

@@ -1,0 +1,159 @@
+"""The matching table: every profile model in memory as arrays, and who holds each one.
+
+Parts (partstore.py) and models (segment.py) are shared: a model is held by every subscriber
+whose profile has its spec, and each item is scored against each model once, its decision fanned
+out to all of the model's subscribers. Models no subscriber holds any more are dropped, and the
+parts no model uses with them; segments are merged once they accumulate. The table is rebuilt
+from the index at start (profile_sync.load_table) and kept current by profile_sync.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from services.classify.partstore import PartStore
+from services.classify.profiles import ProfileModel, Subscriber
+from services.classify.segment import Evaluation, ItemBlock, Segment
+
+log = logging.getLogger(__name__)
+
+#: Segments kept before the small ones are merged; the share of dead rows that merges them all.
+MAX_SEGMENTS = 8
+DEAD_SHARE = 0.25
+#: Items scored together against the whole table (memory: 5 x models x this many floats).
+ITEM_CHUNK = 8
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One segment's evaluation against a chunk of items (`start` is the chunk's first item)."""
+
+    segment: Segment
+    start: int
+    evaluation: Evaluation
+    part_cos: np.ndarray
+
+
+class ProfileTable:
+    def __init__(self, dim: int) -> None:
+        self.dim = dim
+        self.parts = PartStore(dim)
+        self.segments: list[Segment] = []
+        self._where: dict[str, tuple[int, int]] = {}  # model key -> (segment, row)
+        self.members: dict[str, set[str]] = {}  # model key -> subscriber ids
+        self.subscribers: dict[str, Subscriber] = {}
+        self._dropped_parts: list[str] = []
+
+    # --- contents ---------------------------------------------------------------------------
+
+    def model_count(self) -> int:
+        return len(self._where)
+
+    def has_model(self, key: str) -> bool:
+        return key in self._where
+
+    def add_models(self, models: Sequence[ProfileModel]) -> None:
+        """Compile models not held yet into a new segment (their parts must be in self.parts)."""
+        new = list({m.key: m for m in models if m.key not in self._where}.values())
+        if not new:
+            return
+        segment = Segment.compile(new, self.parts)
+        self.segments.append(segment)
+        for row, m in enumerate(new):
+            self._where[m.key] = (len(self.segments) - 1, row)
+            self.members.setdefault(m.key, set())
+        np.add.at(self.parts.refs.data, segment.part_rows(np.ones(len(segment), bool)), 1)
+        self._maybe_merge()
+
+    def assign(self, subscriber: Subscriber) -> list[str]:
+        """Record a subscriber (its model must be held, unless a tombstone); returns the keys of
+        models no subscriber holds any more, now dropped."""
+        old = self.subscribers.get(subscriber.subscriber_id)
+        self.subscribers[subscriber.subscriber_id] = subscriber
+        if subscriber.model:
+            self.members[subscriber.model].add(subscriber.subscriber_id)
+        dropped = []
+        if old is not None and old.model and old.model != subscriber.model:
+            held = self.members.get(old.model)
+            if held is not None:
+                held.discard(subscriber.subscriber_id)
+                if not held:
+                    self._drop(old.model)
+                    dropped.append(old.model)
+        return dropped
+
+    def _drop(self, key: str) -> None:
+        del self.members[key]
+        seg, row = self._where.pop(key)
+        segment = self.segments[seg]
+        segment.live[row] = False
+        only = np.zeros(len(segment), bool)
+        only[row] = True
+        np.add.at(self.parts.refs.data, segment.part_rows(only), -1)
+
+    def drop_unheld(self) -> list[str]:
+        """Drop the models no subscriber holds (left by a crash between writes); their keys."""
+        unheld = [k for k, held in self.members.items() if not held]
+        for key in unheld:
+            self._drop(key)
+        return unheld
+
+    def drain_dropped_parts(self) -> list[str]:
+        """Keys of the parts compaction dropped since last asked (their index points may go)."""
+        out, self._dropped_parts = self._dropped_parts, []
+        return out
+
+    def _maybe_merge(self) -> None:
+        rows = sum(len(s) for s in self.segments)
+        dead = sum(int((~s.live).sum()) for s in self.segments)
+        if rows and dead / rows > DEAD_SHARE:
+            self.compact()
+        elif len(self.segments) > MAX_SEGMENTS:
+            # merge every segment but the largest: appends stay cheap, the big one is copied rarely
+            largest = max(range(len(self.segments)), key=lambda i: len(self.segments[i]))
+            small = [s for i, s in enumerate(self.segments) if i != largest]
+            self.segments = [self.segments[largest], Segment.merge(small)]
+            self._reindex()
+
+    def compact(self) -> None:
+        """One segment of the live models, and only the parts they use."""
+        if not self.segments:
+            return
+        unused = [self.parts.keys[i] for i in np.flatnonzero(self.parts.refs.data <= 0)]
+        part_map = self.parts.compact()
+        self._dropped_parts += unused
+        self.segments = [Segment.merge(self.segments, part_map)]
+        self._reindex()
+        log.info("profile table compacted", extra={"models": len(self._where), "parts": len(self.parts)})
+
+    def _reindex(self) -> None:
+        self._where = {k: (s, r) for s, seg in enumerate(self.segments) for r, k in enumerate(seg.keys)
+                       if seg.live[r]}
+
+    # --- scoring ----------------------------------------------------------------------------
+
+    def evaluate(self, items: ItemBlock, threshold: float | None) -> Iterator[Scored]:
+        """Every model's evaluation against the items, a chunk of items at a time."""
+        if not self.segments or not len(items):
+            return
+        lex_items = self.parts.items_matrix(items.lexical)
+        for start in range(0, len(items), ITEM_CHUNK):
+            chunk = items.rows(start, start + ITEM_CHUNK)
+            part_cos = self.parts.cosines(chunk.dense)
+            part_lex = self.parts.bm25(lex_items[:, start:start + ITEM_CHUNK])
+            markers = chunk.markers()
+            for seg in self.segments:
+                if seg.live.any():
+                    yield Scored(seg, start, seg.evaluate(part_cos, part_lex, chunk, threshold, markers), part_cos)
+
+    def holders(self, key: str) -> list[Subscriber]:
+        """The live, active subscribers holding a model, in a stable order."""
+        subs = (self.subscribers[s] for s in sorted(self.members.get(key, ())))
+        return [s for s in subs if s.active and not s.deleted]
+
+    def point_count(self) -> int:
+        return len(self.parts) + len(self._where) + len(self.subscribers)

@@ -1,0 +1,196 @@
+"""Reach is exact: an item goes to every subscriber whose own profile accepts it, however many
+share that profile, and to no one else; the same decisions as scoring each profile alone."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+
+from contracts import EvidenceType, TopicTag
+from horizon.bench.reference import RefItem, RefPart, decide
+from services.classify import lexical
+from services.classify.calibration import Background
+from services.classify.matcher import Matcher
+from services.classify.neighbours import Pool, expand_all, within
+from services.classify.profile_sync import apply_profile_events
+from services.classify.profiles import MODEL, PART, model_from_payload
+from services.classify.segment import ItemBlock
+from services.classify.table import ProfileTable
+
+from .conftest import DIM, fake_embed, item_event, profile_event
+from .test_matching import AF, AF_INTEREST, warm
+
+WORDS = ("stroke atrial fibrillation anticoagulation warfarin apixaban bleeding heart failure sepsis antibiotics "
+         "infection prevention hand hygiene catheter falls hip fracture older people dementia delirium diabetes "
+         "insulin foot ulcer pressure ulcers nursing staffing asthma inhaler children paediatric vaccination "
+         "pregnancy midwifery depression anxiety trial randomised cohort review guideline").split()
+TOPICS = [("cardiology", "Cardiology"), ("infection", "Infection"), ("older-people", "Older people")]
+
+
+def text(rng: random.Random, n: int) -> str:
+    return " ".join(rng.choice(WORDS) for _ in range(n)).capitalize()
+
+
+class MemoryIndex:
+    """A fake of the profile index port: points in a dict."""
+
+    def __init__(self) -> None:
+        self.points: dict = {}
+
+    def upsert(self, points) -> None:
+        self.points.update((p.id, p) for p in points)
+
+    def delete(self, ids) -> None:
+        for i in ids:
+            self.points.pop(i, None)
+
+    def of_kind(self, kind: str) -> list:
+        return [p for p in self.points.values() if p.payload.get("kind") == kind]
+
+
+def population(rng: random.Random, n: int, seen: list[str] = ()) -> list:
+    """Subscribers drawing on shared statements, examples, exclusions (words, and by meaning:
+    some the very text of an item in `seen`), items marked not relevant (from `seen`), topics,
+    content types, sources, statements asking for a kind of evidence, and topics-only profiles."""
+    statements = [text(rng, rng.randint(3, 7)) for _ in range(25)]
+    statements += [f"Systematic reviews of {s.lower()}" for s in statements[:5]]
+    papers = [(f"doi:10.5/{k}", text(rng, 40)) for k in range(8)]
+    events = []
+    for s in range(n):
+        fields: dict = {"interests": sorted(rng.sample(statements, rng.randint(1, 3)))}
+        if rng.random() < 0.3:
+            ex = rng.sample(papers, rng.randint(1, 2))
+            fields["examples"], fields["example_texts"] = [r for r, _ in ex], [t for _, t in ex]
+        if rng.random() < 0.15:
+            fields["exclude"] = [rng.choice(WORDS)]
+        if seen and rng.random() < 0.15:
+            fields["exclude"] = fields.get("exclude", []) + [rng.choice(seen)]
+        if seen and rng.random() < 0.15:
+            fields["disliked"] = [f"item-{rng.randrange(len(seen))}"]
+        if rng.random() < 0.2:
+            fields["topics"] = [rng.choice(TOPICS)[0]]
+        if rng.random() < 0.15:
+            fields["content_types"] = [EvidenceType.trial, EvidenceType.systematic_review]
+        if rng.random() < 0.1:
+            fields["sources"] = ["src-a"]
+        if rng.random() < 0.05:
+            fields = {"topics": [rng.choice(TOPICS)[0]]}  # a topics-only profile
+        events.append(profile_event(f"s{s:04d}", **fields))
+    return events
+
+
+def texts_of_items(rng: random.Random, n: int) -> list[str]:
+    out = []
+    for _ in range(n):
+        body = text(rng, rng.choice([8, 60]))
+        out.append(f"[{body}]" if rng.random() < 0.1 else body)
+    return out
+
+
+def items(rng: random.Random, bodies: list[str]) -> list[RefItem]:
+    kinds = [str(EvidenceType.trial), str(EvidenceType.systematic_review), str(EvidenceType.guideline), "article"]
+    out = []
+    for body in bodies:
+        terms = lexical.terms(body)
+        tags = [TopicTag(topic_id=t, label=label, score=round(rng.uniform(0.4, 0.9), 3))
+                for t, label in TOPICS if rng.random() < 0.3]
+        out.append(RefItem(fake_embed([body])[0], lexical.item_vector(terms, STATS), lexical.design_features(body, terms),
+                           rng.choice(kinds), rng.choice(["src-a", "src-b"]), tags, frozenset(terms)))
+    return out
+
+
+STATS = lexical.TermStats()
+
+
+def background(rng: random.Random, n: int = 120) -> tuple[Background, Pool]:
+    texts = [text(rng, rng.choice([8, 40, 60])) for _ in range(n)]
+    terms = [lexical.terms(t) for t in texts]
+    STATS.add(terms)
+    pool = Pool(fake_embed(texts), [lexical.item_vector(t, STATS) for t in terms], [f"bg{i}" for i in range(n)])
+    return Background(pool.dense, within(pool), [lexical.design_features(t, tt) for t, tt in zip(texts, terms)]), pool
+
+
+def block(refs: list[RefItem], pool: Pool) -> tuple[ItemBlock, list[RefItem]]:
+    dense = np.stack([r.dense for r in refs])
+    expanded = expand_all(pool, dense, [r.lexical for r in refs])
+    refs = [RefItem(r.dense, e, r.design, r.evidence_type, r.source_id, r.tags, r.terms) for r, e in zip(refs, expanded)]
+    return ItemBlock(dense, expanded, [r.design for r in refs], [r.evidence_type for r in refs],
+                     [r.source_id for r in refs], [r.tags for r in refs], [r.terms for r in refs]), refs
+
+
+def test_every_decision_is_the_one_scoring_each_profile_alone_gives():
+    rng = random.Random(7)
+    bg, pool = background(rng)
+    bodies = texts_of_items(rng, 60)
+    events = population(rng, 400, bodies)
+    vectors = fake_embed(bodies)
+
+    def disliked(event):
+        ids = [i for i in event.profile.disliked]
+        return ids, np.stack([vectors[int(i.split("-")[1])] for i in ids]) if ids else np.zeros((0, DIM), np.float32)
+
+    table, index = ProfileTable(DIM), MemoryIndex()
+    apply_profile_events(table, index, events, fake_embed, STATS, bg, disliked=disliked)
+    assert 1 < table.model_count() < len(events)  # profiles are shared, and not all alike
+    item_block, refs = block(items(rng, bodies), pool)
+    matched = {(i, m.subscriber_id): m for i, ms in enumerate(Matcher(table, 0.5).match(item_block)) for m in ms}
+
+    parts = {p.payload["key"]: RefPart(np.asarray(p.dense, np.float32),
+                                       dict(zip(p.payload["lexical_ids"], p.payload["lexical_weights"])),
+                                       len(lexical.terms(p.payload["text"])))
+             for p in index.of_kind(PART)}
+    models = {p.payload["key"]: model_from_payload(p.payload, None if p.dense is None else np.asarray(p.dense, np.float32))
+              for p in index.of_kind(MODEL)}
+    expected = {}
+    for sub in table.subscribers.values():
+        model = models[sub.model]
+        for i, item in enumerate(refs):
+            ok, z, score = decide(model, parts, item, 0.5)
+            if ok:
+                expected[(i, sub.subscriber_id)] = (z, score)
+    assert len(expected) > 50 and set(matched) == set(expected)
+    for key, (z, score) in expected.items():
+        assert abs(matched[key].z - z) < 1e-9 and abs(matched[key].score - round(score, 6)) < 1e-9
+
+
+def test_a_crowd_gets_what_each_of_them_would_get_alone():
+    rng = random.Random(11)
+    bg, pool = background(rng)
+    events = population(rng, 300)
+    crowd = ProfileTable(DIM)
+    apply_profile_events(crowd, None, events, fake_embed, STATS, bg)
+    item_block, _ = block(items(rng, texts_of_items(rng, 40)), pool)
+    together = [{m.subscriber_id for m in ms} for ms in Matcher(crowd, 0.5).match(item_block)]
+    for event in rng.sample(events, 25):
+        alone = ProfileTable(DIM)
+        apply_profile_events(alone, None, [event], fake_embed, STATS, bg)
+        got = [{m.subscriber_id for m in ms} for ms in Matcher(alone, 0.5).match(item_block)]
+        assert [event.subscriber_id in t for t in together] == [event.subscriber_id in g for g in got]
+
+
+def test_a_thousand_subscribers_sharing_one_statement_all_receive_the_item(classifier):
+    warm(classifier)
+    classifier.apply_profiles([profile_event(f"nurse-{n:04d}", interests=[AF_INTEREST]) for n in range(1000)])
+    classifier.apply_profiles([profile_event("cardiologist", interests=[AF_INTEREST, "Heart failure drugs"])])
+    assert classifier.table.model_count() == 2
+    result = classifier.classify([AF])
+    got = {m.subscriber_id for m in result.matched}
+    assert {f"nurse-{n:04d}" for n in range(1000)} <= got
+    assert len([m for m in result.matched if m.subscriber_id.startswith("nurse-")]) == 1000
+
+
+def test_the_table_is_read_back_from_the_index_as_it_was(classifier):
+    warm(classifier)
+    classifier.apply_profiles([profile_event(f"s{n}", interests=[AF_INTEREST]) for n in range(5)]
+                              + [profile_event("s5", interests=[AF_INTEREST], exclude=["warfarin"])])
+    from services.classify.profile_sync import load_table
+
+    reloaded = load_table(classifier.index, DIM)
+    assert reloaded.model_count() == classifier.table.model_count() == 2
+    assert reloaded.subscribers == classifier.table.subscribers
+    item = item_event("doi:10.1/af-again", AF.item.title, AF.item.summary)
+    before = {m.subscriber_id for m in classifier.classify([item]).matched}
+    classifier.table, classifier.matcher.table = reloaded, reloaded
+    again = item_event("doi:10.1/af-again2", AF.item.title, AF.item.summary)
+    assert {m.subscriber_id for m in classifier.classify([again]).matched} == before == {f"s{n}" for n in range(5)}
