@@ -1,17 +1,18 @@
-"""Exhaustive scoring of one profile against one item, written plainly (the benchmarks' yardstick).
+"""Exhaustive scoring of one profile against items, written plainly (the benchmarks' yardstick).
 
-The production matcher scores every model in the table at once, as arrays (segment.py,
-fusion.py). This module scores one (item, profile) pair the long way, from the profile's own
-parts, with scoring.py's one-profile definitions (`fuse`, `example_score`, `design_score`,
-`calibrated_score`) and the matcher's rules for filters, exclusions and bonuses. `horizon bench
-scale` compares the production path's deliveries with this, profile by profile, and the tests
-compare the two on random populations.
+The production matcher scores every model in the table at once, as arrays over models (segment.py,
+fusion.py). This module scores one profile at a time from its own parts, the long way round, over
+a handful of items: the components straight from the parts' vectors and words, standardised
+with the profile's Calibration as scoring.fuse does, and the matcher's rules for filters,
+exclusions and bonuses. `horizon bench scale` compares the production path's deliveries with
+this, profile by profile, and the tests compare the two on random populations.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -19,9 +20,11 @@ from contracts import TopicTag
 from services.classify import lexical
 from services.classify.parts import DISLIKED, EXAMPLE, EXCLUSION, INTEREST, lexical_coefficients
 from services.classify.profiles import ProfileModel
-from services.classify.scoring import calibrated_score, design_score, example_score, fuse
+from services.classify.scoring import (
+    COMPONENTS, FIT, FIT_WEIGHT, GATE_SLOPE, TOPICAL, WEIGHTS, Z_SLOPE, Calibration, example_score,
+)
 from services.classify.segment import (
-    ASKED_BONUS, DISLIKED_NEAR_COPY, EXCLUSION_MIN, TOPIC_BONUS, TRANSLATED_PENALTY,
+    ASKED_BONUS, DISLIKED_NEAR_COPY, EXCLUSION_MIN, FEATURES, TOPIC_BONUS, TRANSLATED_PENALTY,
 )
 
 
@@ -43,6 +46,38 @@ class RefItem:
     terms: frozenset[str]
 
 
+class RefItems:
+    """Items to score, with what every profile needs of them computed once."""
+
+    def __init__(self, items: Sequence[RefItem]) -> None:
+        self.items = list(items)
+        self.dense = np.asarray([i.dense for i in items], np.float64)
+        self.brief = np.array([lexical.BRIEF in i.design for i in items])
+        self.translated = np.array([lexical.TRANSLATED in i.design for i in items])
+        self.markers = np.array([[f in i.design for f in FEATURES] for i in items], np.float64)
+
+    def __len__(self) -> int:
+        return len(self.items)
+
+    @cached_property
+    def _words(self) -> tuple[dict[int, int], np.ndarray]:
+        column: dict[int, int] = {}
+        for item in self.items:
+            for t in item.lexical:
+                column.setdefault(t, len(column))
+        table = np.zeros((len(self.items), len(column) + 1))  # a last column of zeros for words no item has
+        for n, item in enumerate(self.items):
+            for t, w in item.lexical.items():
+                table[n, column[t]] = w
+        return column, table
+
+    def dot(self, vector: Mapping[int, float]) -> np.ndarray:
+        """Each item's lexical vector dotted with `vector`."""
+        column, table = self._words
+        cols = [column.get(t, -1) for t in vector]
+        return table[:, cols] @ np.fromiter(vector.values(), np.float64, len(vector))
+
+
 def profile_lexical(model: ProfileModel, parts: Mapping[str, RefPart]) -> dict[int, float]:
     """The profile's lexical vector: its statements' and examples' vectors, weighted."""
     statements = [parts[k] for k in model.parts.get(INTEREST, [])]
@@ -55,46 +90,75 @@ def profile_lexical(model: ProfileModel, parts: Mapping[str, RefPart]) -> dict[i
     return out
 
 
-def decide(model: ProfileModel, parts: Mapping[str, RefPart], item: RefItem, threshold: float,
-           lexical_vector: Mapping[int, float] | None = None) -> tuple[bool, float, float]:
-    """Whether the item goes to the profile, with its fused z and score (-inf, 0 when removed)."""
-    def cos(keys: Sequence[str]) -> list[float]:
-        return [float(np.dot(np.asarray(parts[k].vector, np.float64), np.asarray(item.dense, np.float64)))
-                for k in keys]
+def _z(calibration: Calibration, name: str, values: np.ndarray, brief: np.ndarray) -> np.ndarray:
+    """Calibration.z of one component for each item, a brief item with its own statistics."""
+    mean, std = calibration.stats_of(name)
+    b_mean, b_std = calibration.stats_of(name, brief=True)
+    return WEIGHTS[name] * np.where(brief, (values - b_mean) / max(b_std, 1e-6), (values - mean) / max(std, 1e-6))
 
-    removed = (False, float("-inf"), 0.0)
-    if model.content_types and item.evidence_type not in model.content_types:
-        return removed
-    if model.sources and item.source_id not in model.sources:
-        return removed
-    if any(e and all(t in item.terms for t in e) for e in model.word_exclusions):
-        return removed
-    interests, examples = cos(model.parts.get(INTEREST, [])), cos(model.parts.get(EXAMPLE, []))
-    if any(c >= DISLIKED_NEAR_COPY for c in cos(model.parts.get(DISLIKED, []))):
-        return removed
-    exclusion = max(cos(model.parts.get(EXCLUSION, [])), default=-1.0)
-    positive = max([*interests, *examples, -1.0])
-    if exclusion >= EXCLUSION_MIN and exclusion >= positive:
-        return removed
-    tags = [t.score for t in item.tags if t.topic_id in model.topics]
+
+def fuse_items(components: Mapping[str, np.ndarray | None], calibration: Calibration, brief: np.ndarray) -> np.ndarray:
+    """scoring.fuse for each item."""
+    present = [k for k in COMPONENTS if components.get(k) is not None]
+    if not present:
+        return np.full(len(brief), -np.inf)
+    topical = sum((_z(calibration, k, components[k], brief) for k in TOPICAL if k in present), np.zeros(len(brief)))
+    fit = sum((_z(calibration, k, components[k], brief) for k in FIT if k in present), np.zeros(len(brief)))
+    if calibration.gate is None:
+        gate = np.full(len(brief), 0.5)
+    else:
+        x = -GATE_SLOPE * (topical - calibration.gate[0]) / max(calibration.gate[1], 1e-6)
+        gate = np.array([0.0 if v > 700 else 1.0 / (1.0 + np.exp(v)) for v in x])
+    return (topical + FIT_WEIGHT * gate * fit) * sum(WEIGHTS.values()) / sum(WEIGHTS[k] for k in present)
+
+
+def decide_many(model: ProfileModel, parts: Mapping[str, RefPart], items: RefItems, threshold: float,
+                lexical_vector: Mapping[int, float] | None = None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each item: whether it goes to the profile, its fused z and its score."""
+    k = len(items)
+
+    def cosines(role: str) -> np.ndarray:
+        keys = model.parts.get(role, [])
+        if not keys:
+            return np.zeros((0, k))
+        return np.asarray([parts[key].vector for key in keys], np.float64) @ items.dense.T
+
+    allowed = np.array([(not model.content_types or i.evidence_type in model.content_types)
+                        and (not model.sources or i.source_id in model.sources)
+                        and not any(e and all(t in i.terms for t in e) for e in model.word_exclusions)
+                        for i in items.items])
+    interests, examples = cosines(INTEREST), cosines(EXAMPLE)
+    disliked, exclusion = cosines(DISLIKED), cosines(EXCLUSION)
+    if len(disliked):
+        allowed &= disliked.max(axis=0) < DISLIKED_NEAR_COPY
+    if len(exclusion):
+        positive = np.maximum(interests.max(axis=0) if len(interests) else -1.0,
+                              examples.max(axis=0) if len(examples) else -1.0)
+        worst = exclusion.max(axis=0)
+        allowed &= ~((worst >= EXCLUSION_MIN) & (worst >= np.maximum(positive, -1.0)))
+    tags = np.array([max((t.score for t in i.tags if t.topic_id in model.topics), default=-np.inf)
+                     for i in items.items])
+    has_tag = np.isfinite(tags)
     if not model.has_text:
-        score = max(tags, default=0.0)
-        return score >= threshold, (score if tags else float("-inf")), score
+        score = np.where(has_tag, tags, 0.0)
+        return allowed & (score >= threshold), np.where(has_tag, tags, -np.inf), score
     vector = profile_lexical(model, parts) if lexical_vector is None else lexical_vector
+    design = None
+    if model.design:
+        present = np.array([model.design.get(f, (0.0, 0.0))[0] for f in FEATURES])
+        absent = np.array([model.design.get(f, (0.0, 0.0))[1] for f in FEATURES])
+        design = items.markers @ present + (1.0 - items.markers) @ absent
     components = {
-        "interest": max(interests) if interests else None,
-        "example": example_score(examples) if examples else None,
-        "lexical": sum(w * item.lexical.get(t, 0.0) for t, w in vector.items()),
-        "contrast": float(np.dot(np.asarray(model.contrast, np.float64), np.asarray(item.dense, np.float64)))
-        if model.contrast is not None else None,
-        "design": design_score(model.design, item.design) if model.design else None,
+        "interest": interests.max(axis=0) if len(interests) else None,
+        "example": example_score(examples.T) if len(examples) else None,
+        "lexical": items.dot(vector) if vector else np.zeros(k),
+        "contrast": items.dense @ np.asarray(model.contrast, np.float64) if model.contrast is not None else None,
+        "design": design,
     }
-    z = fuse(components, model.calibration, lexical.BRIEF in item.design)
-    if tags:
-        z += TOPIC_BONUS * max(tags)
-    if item.evidence_type in model.asked_types:
-        z += ASKED_BONUS
-    if lexical.TRANSLATED in item.design and not model.translated_ok:
-        z -= TRANSLATED_PENALTY
-    score = calibrated_score(z, model.calibration.cut)
-    return score >= threshold, z, score
+    z = fuse_items(components, model.calibration, items.brief)
+    z = z + np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tags, 0.0), 0.0)
+    z = z + ASKED_BONUS * np.array([i.evidence_type in model.asked_types for i in items.items])
+    z = z - TRANSLATED_PENALTY * (items.translated & (not model.translated_ok))
+    x = -Z_SLOPE * (z - model.calibration.cut)
+    score = np.array([0.0 if v > 700 else 1.0 / (1.0 + np.exp(v)) for v in x])
+    return allowed & (score >= threshold), z, score

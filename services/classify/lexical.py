@@ -198,38 +198,6 @@ def item_vector(doc: Sequence[str], stats: TermStats) -> Sparse:
     return out
 
 
-def profile_vector(
-    statements: Sequence[str], examples: Sequence[str], stats: TermStats,
-    expansion_terms: int = 40, statement_weight: float = 0.5,
-) -> Sparse:
-    """Query-term weights: the statements' words, expanded with the examples' most telling words.
-
-    Each part is a distribution over terms (weights sum to 1); the statements keep
-    `statement_weight` of the mass and the examples share the rest, as in RM3.
-    """
-    parts: list[tuple[float, Counter]] = []
-    stmt = Counter(t for s in statements for t in terms(s))
-    ex_vectors = []
-    for text in examples:
-        tf = Counter(terms(text))
-        top = sorted(tf, key=lambda t: (-tf[t] * stats.idf(t), t))[:expansion_terms]
-        ex_vectors.append(Counter({t: float(tf[t]) for t in top}))
-    if stmt and ex_vectors:
-        parts.append((statement_weight, stmt))
-        parts += [((1 - statement_weight) / len(ex_vectors), v) for v in ex_vectors]
-    elif stmt:
-        parts.append((1.0, stmt))
-    else:
-        parts += [(1.0 / len(ex_vectors), v) for v in ex_vectors]
-    out: Sparse = {}
-    for weight, counts in parts:
-        total = sum(counts.values())
-        for t, n in counts.items():
-            i = term_id(t)
-            out[i] = out.get(i, 0.0) + weight * n / total
-    return out
-
-
 def dot(a: Sparse, b: Sparse) -> float:
     if len(a) > len(b):
         a, b = b, a

@@ -9,10 +9,10 @@ compared with every part once; each profile's components are then gathered from 
 (fusion.py), so the cost of an item grows with the distinct wording held, and fanning a match
 out to everyone who shares a profile costs nothing more.
 
-A profile's lexical vector (lexical.profile_vector) is a weighted sum of its parts' lexical
-vectors: the statements' words weighted by their length, the examples' most telling words each
-with an equal share (`lexical_coefficients`), so its BM25 score against an item is the same
-weighted sum of the parts' scores.
+A profile's lexical vector is a weighted sum of its parts' lexical vectors (RM3's query
+expansion): the statements' words, weighted by their length, and each example's most telling
+words with an equal share of the rest (`lexical_coefficients`); its BM25 score against an item is
+therefore the same weighted sum of the parts' scores.
 """
 
 from __future__ import annotations
@@ -85,7 +85,7 @@ def lexical_coefficients(lengths: Sequence[int], n_examples: int) -> tuple[list[
 
     The statements' words form one distribution (each statement weighted by its number of
     words) holding STATEMENT_WEIGHT of the mass when there are examples, all of it otherwise;
-    the examples share the rest equally, as lexical.profile_vector builds it.
+    the examples share the rest equally.
     """
     total = sum(lengths)
     statement_mass = (STATEMENT_WEIGHT if n_examples else 1.0) if total else 0.0

@@ -8,7 +8,7 @@ import random
 import numpy as np
 
 from contracts import EvidenceType, TopicTag
-from horizon.bench.reference import RefItem, RefPart, decide
+from horizon.bench.reference import RefItem, RefItems, RefPart, decide_many
 from services.classify import lexical
 from services.classify.calibration import Background
 from services.classify.matcher import Matcher
@@ -142,13 +142,11 @@ def test_every_decision_is_the_one_scoring_each_profile_alone_gives():
              for p in index.of_kind(PART)}
     models = {p.payload["key"]: model_from_payload(p.payload, None if p.dense is None else np.asarray(p.dense, np.float32))
               for p in index.of_kind(MODEL)}
-    expected = {}
+    expected, ref_items = {}, RefItems(refs)
     for sub in table.subscribers.values():
-        model = models[sub.model]
-        for i, item in enumerate(refs):
-            ok, z, score = decide(model, parts, item, 0.5)
-            if ok:
-                expected[(i, sub.subscriber_id)] = (z, score)
+        ok, z, score = decide_many(models[sub.model], parts, ref_items, 0.5)
+        for i in np.flatnonzero(ok):
+            expected[(int(i), sub.subscriber_id)] = (z[i], score[i])
     assert len(expected) > 50 and set(matched) == set(expected)
     for key, (z, score) in expected.items():
         assert abs(matched[key].z - z) < 1e-9 and abs(matched[key].score - round(score, 6)) < 1e-9

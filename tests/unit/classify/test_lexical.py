@@ -1,5 +1,7 @@
 """Lexical terms, spelling folding and BM25-weighted sparse vectors."""
 
+import numpy as np
+
 from services.classify import lexical
 
 
@@ -18,12 +20,23 @@ def test_rare_terms_weigh_more_than_common_ones():
     assert vec[lexical.term_id("warfarin")] > vec[lexical.term_id("trial")]
 
 
-def test_profile_vector_expands_statement_with_example_words():
+def test_a_profiles_words_are_its_statements_words_and_its_examples_most_telling_ones():
+    from horizon.bench.reference import RefPart, profile_lexical
+    from services.classify.parts import example_part, statement_part
+    from services.classify.profiles import ProfileModel
+
     stats = lexical.TermStats()
     stats.add([lexical.terms("apixaban warfarin stroke"), lexical.terms("knee surgery")])
-    q = lexical.profile_vector(["stroke prevention"], ["Apixaban versus warfarin for stroke"], stats)
-    assert lexical.term_id("apixaban") in q and lexical.term_id("prevention") in q
+    parts = [statement_part("stroke prevention"), statement_part("atrial fibrillation anticoagulation"),
+             example_part("doi:1", "Apixaban versus warfarin for stroke", stats)]
+    refs = {p.key: RefPart(np.zeros(2), p.lexical, len(lexical.terms(p.text))) for p in parts}
+    model = ProfileModel("m", {"interest": [parts[0].key, parts[1].key], "example": [parts[2].key]})
+    q = profile_lexical(model, refs)
     assert abs(sum(q.values()) - 1.0) < 1e-9
+    # the statements hold a fifth of the mass, by their words (2 + 3); the example the rest
+    assert abs(q[lexical.term_id("prevention")] - 0.2 / 5) < 1e-12
+    assert abs(q[lexical.term_id("anticoagulation")] - 0.2 / 5) < 1e-12
+    assert lexical.term_id("apixaban") in q and q[lexical.term_id("stroke")] > q[lexical.term_id("prevention")]
 
 
 def test_term_stats_round_trip(tmp_path):
