@@ -11,6 +11,7 @@ import logging
 from contextlib import suppress
 
 from faststream import AckPolicy, FastStream
+from faststream.kafka import KafkaMessage, TopicPartition
 from starlette.concurrency import run_in_threadpool
 
 from contracts import ItemClassified, ItemDiscovered, ItemMatched, ProfileChanged
@@ -34,22 +35,46 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
     # One lock serialises the index between the consumers and the preview API's requests.
     state: dict = {"classifier": classifier, "lock": asyncio.Lock()}
 
-    @broker.subscriber(PROFILES, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
-    async def on_profile(event: ProfileChanged) -> None:
-        async with state["lock"]:
-            await run_in_threadpool(state["classifier"].apply_profiles, [event])
+    # One process owns every profile (a consumer group, as before); several split them by
+    # partition (each its own Qdrant Edge shard and table) and every one of them reads every item.
+    sharded = settings.shards > 1
+    group = f"{SERVICE}-shard-{settings.shard}-of-{settings.shards}" if sharded else SERVICE
+    profile_source = ({"partitions": [TopicPartition(PROFILES, p) for p in settings.owned_partitions()]}
+                      if sharded else {})
+
+    # Items wait while the profiles topic is read up to where it stood at start (a new shard, or
+    # one back after a while), so that no item is matched against half the profiles.
+    caught_up, backlog = asyncio.Event(), {}
+    caught_up.set()
+
+    @broker.subscriber(*(() if sharded else (PROFILES,)), **profile_source, group_id=group, ack_policy=AckPolicy.ACK,
+                       auto_offset_reset="earliest", batch=True, max_records=500, batch_timeout_ms=200,
+                       decoder=batch_decoder(SERVICE, ProfileChanged, lambda: broker))
+    async def on_profiles(events: list[ProfileChanged], msg: KafkaMessage) -> None:
+        if events:
+            async with state["lock"]:
+                await run_in_threadpool(state["classifier"].apply_profiles, events)
+        records = msg.raw_message if isinstance(msg.raw_message, (list, tuple)) else [msg.raw_message]
+        for r in records:
+            if r.partition in backlog and r.offset + 1 >= backlog[r.partition]:
+                del backlog[r.partition]
+        if not backlog and not caught_up.is_set():
+            caught_up.set()
+            log.info("profiles caught up: items flow")
 
     # The decoder parks each poison record alone, so the valid items of its batch go on.
-    @broker.subscriber(ITEMS, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest",
+    @broker.subscriber(ITEMS, group_id=group, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest",
                        batch=True, max_records=64, batch_timeout_ms=500,
                        decoder=batch_decoder(SERVICE, ItemDiscovered, lambda: broker))
     async def on_items(events: list[ItemDiscovered]) -> None:
         if not events:
             return
+        await caught_up.wait()
         async with state["lock"]:
             result = await run_in_threadpool(state["classifier"].classify, events)
-        for c in result.classified:
-            await classified_out.publish(c, key=c.item.item_id.encode("utf-8"))
+        if settings.shard == 0:  # every shard classifies every item; one publishes it
+            for c in result.classified:
+                await classified_out.publish(c, key=c.item.item_id.encode("utf-8"))
         for m in result.matched:
             await matches_out.publish(m, key=m.subscriber_id.encode("utf-8"))
 
@@ -57,6 +82,13 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
 
     @app.on_startup
     async def load() -> None:
+        if sharded:
+            await check_partitions(kafka or KafkaSettings(), settings.profile_partitions)
+        backlog.update(await profile_backlog(kafka or KafkaSettings(), group,
+                                             settings.owned_partitions() if sharded else None))
+        if backlog:
+            caught_up.clear()
+            log.info("reading the profiles topic before items", extra={"partitions": sorted(backlog)})
         if state["classifier"] is None:
             from services.classify.bootstrap import build_classifier
 
@@ -88,3 +120,45 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
 
     app.classify_state = state  # type: ignore[attr-defined]
     return app
+
+
+async def check_partitions(kafka: KafkaSettings, expected: int) -> None:
+    """Fail fast when the profiles topic's partitions are not what the shards were told: each
+    shard would then own the wrong subscribers, and some profiles no shard at all."""
+    from aiokafka.admin import AIOKafkaAdminClient
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers, client_id="horizon-classify-check")
+    await admin.start()
+    try:
+        [topic] = await admin.describe_topics([PROFILES])
+    finally:
+        await admin.close()
+    found = len(topic.get("partitions", []))
+    if found != expected:
+        raise RuntimeError(f"{PROFILES} has {found} partitions, HORIZON_CLASSIFY_PROFILE_PARTITIONS says {expected}")
+
+
+async def profile_backlog(kafka: KafkaSettings, group: str, partitions: list[int] | None) -> dict[int, int]:
+    """The profiles topic's partitions (all, or those given) where this consumer group has not
+    yet read up to the end, and the end offset of each."""
+    from aiokafka import AIOKafkaConsumer, TopicPartition as Partition
+
+    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=group, enable_auto_commit=False,
+                                client_id="horizon-classify-backlog")
+    await consumer.start()
+    try:
+        if partitions is None:
+            await consumer.topics()  # fetches the metadata partitions_for_topic reads
+            partitions = sorted(consumer.partitions_for_topic(PROFILES) or ())
+        tps = [Partition(PROFILES, p) for p in partitions]
+        if not tps:
+            return {}
+        end, begin = await consumer.end_offsets(tps), await consumer.beginning_offsets(tps)
+        out = {}
+        for tp in tps:
+            committed = await consumer.committed(tp)
+            if end[tp] > (committed if committed is not None else begin[tp]):
+                out[tp.partition] = end[tp]
+        return out
+    finally:
+        await consumer.stop()

@@ -9,6 +9,7 @@ from services.classify.embedder import Embedder
 from services.classify.enrich import Enricher
 from services.classify.lexical import TermStats
 from services.classify.settings import ClassifySettings
+from services.common.kafka import partition_of
 
 log = logging.getLogger(__name__)
 
@@ -57,4 +58,13 @@ def build_classifier(settings: ClassifySettings | None = None, embedder: Embedde
         threshold=settings.threshold,
         recent_days=settings.recent_days,
         stats_path=stats_path,
+        owns=owner(settings),
     )
+
+
+def owner(settings: ClassifySettings):
+    """Which subscribers this process matches: all of them, or those of its shard's partitions."""
+    if settings.shards == 1:
+        return None
+    owned = set(settings.owned_partitions())
+    return lambda subscriber_id: partition_of(subscriber_id, settings.profile_partitions) in owned

@@ -87,10 +87,12 @@ class Classifier:
         threshold: float = 0.5,
         recent_days: int = 30,
         stats_path: Path | None = None,
+        owns: Callable[[str], bool] | None = None,
     ) -> None:
         self.embed, self.model_key, self.dim = embed, model_key, dim
         self.index, self.recent, self.enricher, self.stats = index, recent, enricher, stats
-        self.table = load_table(index, dim)
+        self.owns = owns
+        self.table = load_table(index, dim, owns)
         self.matcher = Matcher(self.table, threshold=threshold)
         self.recent_days = recent_days
         self.stats_path = stats_path
@@ -100,6 +102,7 @@ class Classifier:
         self._pool_age = 0
         self._pool_key: tuple = ()
         self._background_cache: Background | None = None
+        self.last_items: ItemBlock | None = None
 
     def _sample(self) -> list[RecentItem]:
         """A sample of the recent items (the store's own order, which is not by time), for calibration
@@ -135,6 +138,11 @@ class Classifier:
         """Bring the profile index up to date (stale versions ignored; with `again`, the stored
         version is applied once more). A profile whose example papers are not all found yet
         leaves an "awaiting" point, so that the arrival of one applies it again."""
+        if self.owns is not None:
+            foreign = [e for e in events if not self.owns(e.subscriber_id)]
+            if foreign:
+                log.warning("profiles of another shard ignored", extra={"profiles": len(foreign)})
+            events = [e for e in events if self.owns(e.subscriber_id)]
         if not events:
             return []
         latest = latest_per_subscriber(events)
@@ -195,6 +203,7 @@ class Classifier:
         designs = [lexical.design_features(text, terms) for text, terms in zip(texts, doc_terms)]
         block = ItemBlock(vectors, expanded, designs, [str(et) for et in evidence], [e.item.source_id for e in events],
                           tags, [frozenset(t) for t in doc_terms])
+        self.last_items = block  # what the last batch was scored as (benchmarks, diagnosis)
         matches = self.matcher.match(block)
         now = int(time.time())
         recent = []

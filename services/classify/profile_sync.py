@@ -22,7 +22,7 @@ from services.classify import lexical
 from services.classify.calibration import Background, EmbedFn, add_parts, fit, unfitted
 from services.classify.index import ProfileIndex
 from services.classify.profiles import (
-    MODEL, PART, PROFILE, ProfileSpec, Subscriber, key_id, model_from_payload, model_point, part_from_payload,
+    AWAITING, MODEL, PART, PROFILE, ProfileSpec, point_id, Subscriber, key_id, model_from_payload, model_point, part_from_payload,
     part_point, spec_of, subscriber_from_payload, subscriber_point,
 )
 from services.classify.table import ProfileTable
@@ -83,7 +83,9 @@ def apply_profile_events(
         index.upsert([subscriber_point(s) for s in subscribers])
         index.delete([key_id(MODEL, k) for k in dropped] + [key_id(PART, k) for k in table.drain_dropped_parts()])
     for s in subscribers:
-        log.info("profile applied", extra={"subscriber_id": s.subscriber_id, "version": s.version, "deleted": s.deleted})
+        log.debug("profile applied", extra={"subscriber_id": s.subscriber_id, "version": s.version, "deleted": s.deleted})
+    log.info("profiles applied", extra={"profiles": len(subscribers), "new_models": len(new),
+                                        "models": table.model_count()})
     return [s.subscriber_id for s in subscribers]
 
 
@@ -97,8 +99,9 @@ def _add_models(table: ProfileTable, index: ProfileIndex | None, specs: list[Pro
     table.add_models(models)
 
 
-def load_table(index: ProfileIndex, dim: int) -> ProfileTable:
-    """The matching table as the index holds it (every point, read in pages)."""
+def load_table(index: ProfileIndex, dim: int, owns: Callable[[str], bool] | None = None) -> ProfileTable:
+    """The matching table as the index holds it (every point, read in pages); with `owns`, only
+    the subscribers this shard owns (the others' points are removed: another shard has them)."""
     table = ProfileTable(dim)
     for page in index.scroll(PART, with_vectors=True):
         parts = [part_from_payload(h.payload) for h in page]
@@ -112,16 +115,22 @@ def load_table(index: ProfileIndex, dim: int) -> ProfileTable:
             else:
                 broken.append(m.key)
     table.add_models(models)
-    orphans = 0
+    orphans, foreign = 0, []
     for page in index.scroll(PROFILE):
         for h in page:
             s = subscriber_from_payload(h.payload)
+            if owns is not None and not owns(s.subscriber_id):
+                foreign.append(s.subscriber_id)
+                continue
             if s.model and not table.has_model(s.model):
                 orphans += 1
                 log.error("subscriber's model missing from the index: not matched until the profile is applied again",
                           extra={"subscriber_id": s.subscriber_id})
                 s = Subscriber(s.subscriber_id, s.organisation_id, -1, deleted=True, active=False)
             table.assign(s)
+    if foreign:
+        index.delete([point_id(s, kind) for s in foreign for kind in (PROFILE, AWAITING)])
+        log.warning("profiles of other shards dropped", extra={"profiles": len(foreign)})
     unheld = table.drop_unheld()
     index.delete([key_id(MODEL, k) for k in unheld + broken])
     table.compact()

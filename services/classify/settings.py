@@ -5,8 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from contracts.topics import PARTITIONS, PROFILES
 
 
 class ClassifySettings(BaseSettings):
@@ -46,3 +48,23 @@ class ClassifySettings(BaseSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="Host of the preview API the app serves.")
     api_port: int = Field(default=8002, ge=0, description="Port of the preview API; 0 = do not serve.")
+    shards: int = Field(default=1, ge=1, description="classify processes the profiles are split between.")
+    shard: int = Field(default=0, ge=0, description="This process's shard: it owns the profiles topic's "
+                       "partitions p with p % shards == shard, and reads every item.")
+    profile_partitions: int = Field(
+        default=PARTITIONS[PROFILES], ge=1,
+        description="Partitions of the profiles topic (checked against the broker at start).",
+    )
+
+    @model_validator(mode="after")
+    def _shard_in_range(self) -> "ClassifySettings":
+        if self.shard >= self.shards:
+            raise ValueError(f"shard {self.shard} out of range for {self.shards} shards (0 to {self.shards - 1})")
+        if self.shards > self.profile_partitions:
+            raise ValueError(f"{self.shards} shards need at least as many profile partitions "
+                             f"(the topic has {self.profile_partitions})")
+        return self
+
+    def owned_partitions(self) -> list[int]:
+        """The profiles topic's partitions this process owns."""
+        return [p for p in range(self.profile_partitions) if p % self.shards == self.shard]

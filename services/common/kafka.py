@@ -130,3 +130,11 @@ def batch_decoder(service: str, model: type[BaseModel], broker_ref: Callable[[],
         return valid
 
     return decode
+
+
+def partition_of(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a message with this key (murmur2, as the
+    Java client and aiokafka compute it)."""
+    from aiokafka.partitioner import murmur2
+
+    return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
