@@ -39,6 +39,8 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
     # partition (each its own Qdrant Edge shard and table) and every one of them reads every item.
     sharded = settings.shards > 1
     group = f"{SERVICE}-shard-{settings.shard}-of-{settings.shards}" if sharded else SERVICE
+    # a consumer given its partitions cannot commit in a group that has members: its own group
+    profile_group = f"{group}-profiles" if sharded else SERVICE
     profile_source = ({"partitions": [TopicPartition(PROFILES, p) for p in settings.owned_partitions()]}
                       if sharded else {})
 
@@ -47,7 +49,8 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
     caught_up, backlog = asyncio.Event(), {}
     caught_up.set()
 
-    @broker.subscriber(*(() if sharded else (PROFILES,)), **profile_source, group_id=group, ack_policy=AckPolicy.ACK,
+    @broker.subscriber(*(() if sharded else (PROFILES,)), **profile_source, group_id=profile_group,
+                       ack_policy=AckPolicy.ACK,
                        auto_offset_reset="earliest", batch=True, max_records=500, batch_timeout_ms=200,
                        decoder=batch_decoder(SERVICE, ProfileChanged, lambda: broker))
     async def on_profiles(events: list[ProfileChanged], msg: KafkaMessage) -> None:
@@ -84,7 +87,7 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
     async def load() -> None:
         if sharded:
             await check_partitions(kafka or KafkaSettings(), settings.profile_partitions)
-        backlog.update(await profile_backlog(kafka or KafkaSettings(), group,
+        backlog.update(await profile_backlog(kafka or KafkaSettings(), profile_group,
                                              settings.owned_partitions() if sharded else None))
         if backlog:
             caught_up.clear()
