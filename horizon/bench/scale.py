@@ -24,7 +24,6 @@ import resource
 import tempfile
 import time
 from collections import defaultdict
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -40,7 +39,7 @@ log = logging.getLogger(__name__)
 WARM_ITEMS = 2000
 BATCH = 64
 
-Progress = Callable[[str, int, int], None]  # (step, done, total)
+from horizon.progress import Progress
 
 
 def _quiet(step: str, done: int, total: int) -> None:

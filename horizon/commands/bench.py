@@ -1,10 +1,11 @@
-"""`horizon bench ...`: relevance, pipeline and ingest benchmarks."""
+"""`horizon bench ...`: relevance, pipeline, ingest and scale benchmarks."""
 
 import typer
 
-from horizon.commands import bench_classify, bench_ingest
+from horizon.commands import bench_classify, bench_ingest, bench_scale
 
-app = typer.Typer(help="Benchmarks: relevance, pipeline and ingest.", no_args_is_help=True)
+app = typer.Typer(help="Benchmarks: relevance, pipeline, ingest and scale.", no_args_is_help=True)
 app.command("relevance")(bench_classify.relevance)
 app.command("pipeline")(bench_classify.pipeline)
 app.command("ingest")(bench_ingest.ingest)
+app.command("scale")(bench_scale.scale)

@@ -92,7 +92,7 @@ def add_parts(store: PartStore, specs: Sequence[ProfileSpec], stats: lexical.Ter
               disliked: dict[str, np.ndarray]) -> tuple[dict[str, dict[str, list[Part]]], list[Part]]:
     """Put every part of these specs in the store (embedding the new texts in one batch);
     returns each spec's parts by role (by spec key), and the parts added."""
-    by_spec = {s.key: spec_parts(s, stats) for s in specs}
+    by_spec = {s.key: spec_parts(s, stats, store) for s in specs}
     new: dict[str, Part] = {}
     for roles in by_spec.values():
         for role_parts in roles.values():
@@ -105,8 +105,9 @@ def add_parts(store: PartStore, specs: Sequence[ProfileSpec], stats: lexical.Ter
     return by_spec, texts + items
 
 
-def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]]) -> ProfileModel:
-    """The model of a spec before calibration (the prior's statistics, no contrast or design)."""
+def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]], store: PartStore) -> ProfileModel:
+    """The model of a spec before calibration (the prior's statistics, no contrast or design);
+    its parts are in the store."""
     interests = list(spec.interests)
     return ProfileModel(
         key=spec.key, parts={role: [p.key for p in ps] for role, ps in roles.items()},
@@ -114,7 +115,7 @@ def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]]) -> ProfileModel:
         word_exclusions=[list(w) for w in spec.word_exclusions], topics=list(spec.topics),
         content_types=list(spec.content_types), sources=list(spec.sources),
         asked_types=list(dict.fromkeys(str(k) for s in interests for k in asked_evidence_types(s))),
-        translated_ok=any(lexical.TRANSLATED in p.design for p in roles[EXAMPLE]),
+        translated_ok=any(lexical.TRANSLATED in store.designs[store.row[p.key]] for p in roles[EXAMPLE]),
     )
 
 

@@ -131,16 +131,24 @@ class Maps:
 
 
 def _part(maps: Maps, comps: np.ndarray, brief: np.ndarray, which: Sequence[int]) -> np.ndarray:
-    """The summed z of some components (TOPICAL or FIT), per profile and item."""
+    """The summed z of some components (TOPICAL or FIT), per profile and item; a brief item's
+    columns with the brief statistics."""
     n, k = comps.shape[1], comps.shape[2]
     out = np.zeros((n, k))
-    b = brief.astype(np.intp)
+    columns = [(slice(None), 0)] if not brief.any() else [(np.flatnonzero(~brief), 0), (np.flatnonzero(brief), 1)]
     for c in which:
         has = maps.present[:, c]
         if not has.any():
             continue
-        z = maps.scale[:, :, c][:, b] * comps[c] + maps.offset[:, :, c][:, b]
-        out += np.where(has[:, None], z, 0.0)
+        for cols, row in columns:
+            scale = np.where(has, maps.scale[:, row, c], 0.0)[:, None]
+            offset = np.where(has, maps.offset[:, row, c], 0.0)[:, None]
+            if isinstance(cols, slice):
+                z = comps[c] * scale
+                z += offset
+                out += z
+            else:
+                out[:, cols] += comps[c][:, cols] * scale + offset
     return out
 
 
@@ -153,10 +161,10 @@ def gate_at(maps: Maps, topical: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(mid), 0.5, open_)
 
 
-def fused(maps: Maps, comps: np.ndarray, brief: np.ndarray) -> np.ndarray:
+def fused(maps: Maps, comps: np.ndarray, brief: np.ndarray, topical: np.ndarray | None = None) -> np.ndarray:
     """The fused z of every profile against every item (scoring.fuse); -inf for a profile with
-    no component."""
-    topical = _part(maps, comps, brief, _TOPICAL)
+    no component. `topical`: the topical part, where the caller has it already."""
+    topical = _part(maps, comps, brief, _TOPICAL) if topical is None else topical
     fit = _part(maps, comps, brief, _FIT)
     z = (topical + FIT_WEIGHT * gate_at(maps, topical) * fit) * maps.rescale[:, None]
     z[~maps.present.any(axis=1)] = -np.inf
@@ -202,7 +210,7 @@ def calibrate_many(comps: np.ndarray, present: np.ndarray, brief: np.ndarray,
     t_std = topical.std(axis=1)
     gate = np.where(gated[:, None], np.stack([np.quantile(topical, 1.0 - GATE_SHARE, axis=1),
                                               np.where(t_std == 0, 1e-3, t_std)], axis=1), np.nan)
-    z = fused(Maps.from_stats(mean, std, present, gate, cut0), comps, brief)
+    z = fused(Maps.from_stats(mean, std, present, gate, cut0), comps, brief, topical)
     scored = present.any(axis=1)  # a topics-only profile has no z: it keeps the default cut
     cut = np.where(scored, np.maximum(np.quantile(np.where(scored[:, None], z, 0.0), 1.0 - DELIVERY_RATE, axis=1),
                                       Z_FLOOR), Calibration().cut)

@@ -97,11 +97,16 @@ def spec_of(event: ProfileChanged, disliked: tuple[str, ...] = ()) -> ProfileSpe
     )
 
 
-def spec_parts(spec: ProfileSpec, stats: lexical.TermStats) -> dict[str, list[parts.Part]]:
-    """The spec's parts by role, in its order (repeats kept: they weigh in the lexical vector)."""
+def spec_parts(spec: ProfileSpec, stats: lexical.TermStats, known=()) -> dict[str, list[parts.Part]]:
+    """The spec's parts by role, in its order (repeats kept: they weigh in the lexical vector).
+    An example paper already in `known` (keys of parts held) is named, not analysed again."""
+    def example(label: str, text: str) -> parts.Part:
+        key = parts.part_key(parts.EXAMPLE, text)
+        return parts.Part(key, parts.EXAMPLE, text, label, {}) if key in known else parts.example_part(label, text, stats)
+
     return {
         parts.INTEREST: [parts.statement_part(s) for s in spec.interests],
-        parts.EXAMPLE: [parts.example_part(label, text, stats) for label, text in spec.examples],
+        parts.EXAMPLE: [example(label, text) for label, text in spec.examples],
         parts.EXCLUSION: [parts.exclusion_part(e) for e in spec.meaning_exclusions],
         parts.DISLIKED: [parts.disliked_part(i) for i in spec.disliked],
     }
