@@ -113,6 +113,7 @@ class Segment:
     topics: dict[str, np.ndarray] = field(default_factory=dict)
     topic_lists: list[tuple[str, ...]] = field(default_factory=list)
     word_exclusions: dict[int, list[list[str]]] = field(default_factory=dict)
+    _excluding: np.ndarray | None = field(default=None, repr=False)
 
     def __len__(self) -> int:
         return len(self.keys)
@@ -263,10 +264,14 @@ class Segment:
         return (disliked >= DISLIKED_NEAR_COPY) | ((exclusion >= EXCLUSION_MIN) & (exclusion >= positive))
 
     def _apply_word_exclusions(self, accepted: np.ndarray, items: ItemBlock) -> None:
-        for row, entries in self.word_exclusions.items():
-            for j in np.flatnonzero(accepted[row]):
-                if any(e and all(t in items.terms[j] for t in e) for e in entries):
-                    accepted[row, j] = False
+        if not self.word_exclusions:
+            return
+        if self._excluding is None:
+            self._excluding = np.fromiter(self.word_exclusions, np.int64, len(self.word_exclusions))
+        rows, cols = np.nonzero(accepted[self._excluding])  # only the cells still accepted
+        for r, j in zip(self._excluding[rows], cols):
+            if any(e and all(t in items.terms[j] for t in e) for e in self.word_exclusions[int(r)]):
+                accepted[r, j] = False
 
     @classmethod
     def merge(cls, segments: Sequence["Segment"], part_map: np.ndarray | None = None) -> "Segment":

@@ -47,6 +47,7 @@ class ProfileTable:
         self.members: dict[str, set[str]] = {}  # model key -> subscriber ids
         self.subscribers: dict[str, Subscriber] = {}
         self._dropped_parts: list[str] = []
+        self._holders: dict[str, list[Subscriber]] = {}
 
     # --- contents ---------------------------------------------------------------------------
 
@@ -74,6 +75,9 @@ class ProfileTable:
         models no subscriber holds any more, now dropped."""
         old = self.subscribers.get(subscriber.subscriber_id)
         self.subscribers[subscriber.subscriber_id] = subscriber
+        self._holders.pop(subscriber.model, None)
+        if old is not None:
+            self._holders.pop(old.model, None)
         if subscriber.model:
             self.members[subscriber.model].add(subscriber.subscriber_id)
         dropped = []
@@ -151,9 +155,13 @@ class ProfileTable:
                     yield Scored(seg, start, seg.evaluate(part_cos, part_lex, chunk, threshold, markers), part_cos)
 
     def holders(self, key: str) -> list[Subscriber]:
-        """The live, active subscribers holding a model, in a stable order."""
-        subs = (self.subscribers[s] for s in sorted(self.members.get(key, ())))
-        return [s for s in subs if s.active and not s.deleted]
+        """The live, active subscribers holding a model, in a stable order (kept until its
+        membership changes: a popular statement is held by tens of thousands)."""
+        held = self._holders.get(key)
+        if held is None:
+            subs = (self.subscribers[s] for s in sorted(self.members.get(key, ())))
+            held = self._holders[key] = [s for s in subs if s.active and not s.deleted]
+        return held
 
     def point_count(self) -> int:
         return len(self.parts) + len(self._where) + len(self.subscribers)
