@@ -1,6 +1,9 @@
 """The notify service's FastStream app: consume items, matches and profiles; send on a schedule.
 
-Handlers apply each event to the store (idempotent on event_id). A scheduler loop, every
+Handlers consume in batches and apply each batch to the store in one transaction (idempotent on
+event_id); the batch decoder parks a poison record alone on the dead-letter topic, so the valid
+records beside it are applied. A match records the partition it came from: the instance that
+owns that partition schedules its subscriber. A scheduler loop, every
 `scheduler_interval_s`, finishes interrupted deliveries, sends urgent alerts and due digests
 and briefings, then relays the outbox (DigestSent, FeedbackGiven) to Kafka, marking each event
 published only after the broker took it. Blocking work (SQL, SMTP) runs in worker threads.
@@ -14,11 +17,12 @@ from contextlib import suppress
 from typing import Any
 
 from faststream import AckPolicy, FastStream
+from faststream.kafka.annotations import KafkaMessage
 from starlette.concurrency import run_in_threadpool
 
 from contracts import DigestSent, FeedbackGiven, ItemClassified, ItemMatched, ProfileChanged, utcnow
 from contracts.topics import DIGESTS, FEEDBACK, ITEMS_CLASSIFIED, MATCHES, PROFILES
-from services.common.kafka import KafkaSettings, make_broker
+from services.common.kafka import KafkaSettings, batch_decoder, make_broker
 from services.notify.api import create_links_api
 from services.notify.bootstrap import build_notifier
 from services.notify.notifier import Notifier
@@ -28,6 +32,17 @@ log = logging.getLogger(__name__)
 SERVICE = "notify"
 
 __all__ = ["create_app", "create_links_api"]
+
+
+def record_partitions(records: Any) -> dict[str, int]:
+    """Each subscriber's partition, from the consumed records' keys (matches are keyed by subscriber)."""
+    records = records if isinstance(records, (list, tuple)) else [records]
+    found = {}
+    for record in records:
+        key, partition = getattr(record, "key", None), getattr(record, "partition", None)
+        if isinstance(key, bytes) and isinstance(partition, int):
+            found[key.decode("utf-8", "replace")] = partition
+    return found
 
 
 def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | None = None) -> FastStream:
@@ -42,17 +57,27 @@ def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | No
     def notifier() -> Notifier:
         return state["notifier"]
 
-    @broker.subscriber(ITEMS_CLASSIFIED, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
-    async def on_classified(event: ItemClassified) -> None:
-        await run_in_threadpool(notifier().handle, event)
+    def batched(model: type) -> dict[str, Any]:
+        return {
+            "group_id": SERVICE, "ack_policy": AckPolicy.ACK, "auto_offset_reset": "earliest", "batch": True,
+            "max_records": settings.batch_max_records, "batch_timeout_ms": settings.batch_timeout_ms,
+            "decoder": batch_decoder(SERVICE, model, lambda: broker),
+        }
 
-    @broker.subscriber(MATCHES, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
-    async def on_matched(event: ItemMatched) -> None:
-        await run_in_threadpool(notifier().handle, event)
+    @broker.subscriber(ITEMS_CLASSIFIED, **batched(ItemClassified))
+    async def on_classified(events: list[ItemClassified]) -> None:
+        if events:
+            await run_in_threadpool(notifier().handle_batch, events)
 
-    @broker.subscriber(PROFILES, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
-    async def on_profile(event: ProfileChanged) -> None:
-        await run_in_threadpool(notifier().handle, event)
+    @broker.subscriber(MATCHES, **batched(ItemMatched))
+    async def on_matched(events: list[ItemMatched], message: KafkaMessage) -> None:
+        if events:
+            await run_in_threadpool(notifier().handle_batch, events, record_partitions(message.raw_message))
+
+    @broker.subscriber(PROFILES, **batched(ProfileChanged))
+    async def on_profile(events: list[ProfileChanged]) -> None:
+        if events:
+            await run_in_threadpool(notifier().handle_batch, events)
 
     async def relay() -> int:
         events = await run_in_threadpool(notifier().outbox)

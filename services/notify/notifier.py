@@ -17,10 +17,11 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from contracts import DigestSent, FeedbackGiven, Frequency, ItemClassified, ItemMatched, Profile, ProfileChanged
+from contracts import DigestSent, FeedbackGiven, Frequency, Profile
 from services.notify.branding import Branding
 from services.notify.briefings import run_briefings
 from services.notify.deliveries import DeliveryLog, digest_sent
@@ -28,10 +29,11 @@ from services.notify.digest import Candidate, Digest, build_alert, build_digest
 from services.notify.links import Links
 from services.notify.mailer import Outgoing, Transport, safe_name
 from services.notify.message import build_message, delivery_id, message_id
+from services.notify.ownership import Ownership, kafka_partition
 from services.notify.render import Recipient, Rendered, render_digest
 from services.notify.schedule import due_period, period_key
 from services.notify.settings import NotifySettings
-from services.notify.store import NotifyStore, as_utc
+from services.notify.store import NotifyEvent, NotifyStore, as_utc
 from services.notify.tables import DeliveryRow
 
 log = logging.getLogger(__name__)
@@ -58,8 +60,12 @@ def alert_period(local_day: datetime, item_ids: list[str]) -> str:
 class Notifier:
     """Builds and delivers digests, alerts and briefings from notify's store."""
 
-    def __init__(self, settings: NotifySettings, store: NotifyStore, transport: Transport, links: Links) -> None:
+    def __init__(
+        self, settings: NotifySettings, store: NotifyStore, transport: Transport, links: Links,
+        ownership: Ownership | None = None,
+    ) -> None:
         self.settings = settings
+        self.ownership = ownership or Ownership()
         self.store = store
         self.log = DeliveryLog(store)
         self.transport = transport
@@ -72,10 +78,25 @@ class Notifier:
 
     # --- events in ------------------------------------------------------------------------
 
-    def handle(self, event: ItemClassified | ItemMatched | ProfileChanged) -> None:
+    def handle(self, event: NotifyEvent) -> None:
         """Apply one event to the state; a repeated event id changes nothing."""
-        applied = self.store.apply(event)
-        log.debug("event handled", extra={"event_id": event.event_id, "applied": applied})
+        applied = self.handle_batch([event])
+        log.debug("event handled", extra={"event_id": event.event_id, "applied": applied == 1})
+
+    def handle_batch(self, events: Sequence[NotifyEvent], partitions: Mapping[str, int] | None = None) -> int:
+        """Apply a batch in one transaction; how many of its events were new.
+
+        `partitions` maps subscriber ids to the partition of the matches topic their events
+        were consumed from; a subscriber not in it is placed by Kafka's default partitioner.
+        """
+        known = partitions or {}
+        total = self.ownership.total
+
+        def partition_of(subscriber_id: str) -> int:
+            found = known.get(subscriber_id)
+            return found if found is not None else kafka_partition(subscriber_id, total)
+
+        return self.store.apply_batch(events, partition_of)
 
     # --- sending --------------------------------------------------------------------------
 

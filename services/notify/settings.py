@@ -25,6 +25,8 @@
 | HORIZON_NOTIFY_BASELINE_MONTHS | 3 | months compared against when spotting emerging themes |
 | HORIZON_NOTIFY_SCHEDULER_INTERVAL_S | 60 | pause of the app's scheduler loop |
 | HORIZON_NOTIFY_SEND_IMMEDIATELY | false | treat pending items as due at once (demos, end-to-end tests) |
+| HORIZON_NOTIFY_BATCH_MAX_RECORDS | 500 | most records one consumer batch holds (applied in one transaction) |
+| HORIZON_NOTIFY_BATCH_TIMEOUT_MS | 200 | how long a consumer waits to fill a batch |
 """
 
 from __future__ import annotations
@@ -74,6 +76,8 @@ class NotifySettings(BaseSettings):
     baseline_months: int = Field(default=3, ge=1)
     scheduler_interval_s: float = Field(default=60.0, gt=0)
     send_immediately: bool = False
+    batch_max_records: int = Field(default=500, ge=1)
+    batch_timeout_ms: int = Field(default=200, ge=1)
 
     @model_validator(mode="after")
     def _secrets_are_set_outside_dev(self) -> "NotifySettings":

@@ -1,0 +1,67 @@
+"""Which subscribers this notify instance schedules: those of the matches partitions it owns.
+
+Matches are keyed by subscriber id, so all of a subscriber's matches come through one partition
+of the matches topic. Several notify instances in one consumer group split the partitions, and
+each schedules and sends for the subscribers of its own; the state they share (PostgreSQL)
+records each subscriber's partition as their matches are applied. A subscriber with no match
+yet (a board member) is placed where Kafka's default partitioner would put their key:
+murmur2(key) % partitions.
+
+Who owns what changes with every rebalance. Ownership only divides the work: the delivery log's
+unique (subscriber, kind, period) and the leases on intents being sent are what make sure that
+a period is never sent twice when two instances briefly both believe they own a subscriber.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+
+from aiokafka.partitioner import murmur2
+
+from contracts.topics import MATCHES, PARTITIONS
+
+log = logging.getLogger(__name__)
+
+
+def kafka_partition(key: str, partitions: int) -> int:
+    """The partition Kafka's default partitioner gives a key (Java's and aiokafka's alike)."""
+    return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
+
+
+def default_partition(subscriber_id: str) -> int:
+    """The subscriber's partition of the matches topic as the contracts create it."""
+    return kafka_partition(subscriber_id, PARTITIONS[MATCHES])
+
+
+class Ownership:
+    """The partitions of the matches topic this instance owns; None: every partition.
+
+    An instance outside a consumer group (the demo, tests, benchmarks) owns everything. The app
+    starts owning nothing and takes what each rebalance assigns it.
+    """
+
+    def __init__(self, partitions: Iterable[int] | None = None, total: int = PARTITIONS[MATCHES]) -> None:
+        self._partitions = None if partitions is None else frozenset(partitions)
+        self.total = total
+
+    @property
+    def partitions(self) -> frozenset[int] | None:
+        return self._partitions
+
+    def assign(self, partitions: Iterable[int], total: int | None = None) -> None:
+        # one attribute swapped whole: the scheduler thread reads it without a lock
+        self._partitions = frozenset(partitions)
+        if total:
+            self.total = total
+        log.info("partitions assigned", extra={"topic": MATCHES, "partitions": sorted(self._partitions)})
+
+    def own_all(self) -> None:
+        self._partitions = None
+
+    def owns(self, partition: int | None, subscriber_id: str) -> bool:
+        if self._partitions is None:
+            return True
+        if partition is None:
+            partition = kafka_partition(subscriber_id, self.total)
+        return partition in self._partitions
