@@ -11,7 +11,7 @@ the subscribers' schedule rows current (see tables.ScheduleRow), bumping their `
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
 from itertools import groupby
 from typing import Any

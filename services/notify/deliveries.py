@@ -9,16 +9,23 @@ DigestSent events.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
+from typing import TYPE_CHECKING
+
+from sqlalchemy import func, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from contracts import DigestSent, FeedbackGiven
+from services.notify.apply import chunks
 from services.notify.message import digest_sent_event_id
 from services.notify.store import NotifyStore, aware, as_utc
 from services.notify.tables import DeliveryRow, FeedbackRow, MatchRow
+
+if TYPE_CHECKING:
+    from services.notify.compose import Intent
 
 
 def delivery_tag(kind: str, period: str) -> str:
@@ -50,9 +57,23 @@ class DeliveryLog:
                 return False
         return True
 
+    def claim_all(self, intents: Sequence[Intent]) -> set[tuple[str, str, str]]:
+        """Claim each intent; the keys (subscriber, kind, period) of those now recorded by this call."""
+        return {i.key for i in intents if self.claim(i.row, list(i.take))}
+
     def exists(self, subscriber_id: str, kind: str, period: str) -> bool:
         with self.store.session() as s:
             return s.get(DeliveryRow, (subscriber_id, kind, period)) is not None
+
+    def existing(self, kind: str, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (subscriber, period) deliveries of `kind` are recorded."""
+        found: set[tuple[str, str]] = set()
+        with self.store.session() as s:
+            for part in chunks(sorted(set(keys))):
+                found.update(s.exec(select(DeliveryRow.subscriber_id, DeliveryRow.period).where(  # type: ignore[call-overload]
+                    DeliveryRow.kind == kind, tuple_(DeliveryRow.subscriber_id, DeliveryRow.period).in_(part),
+                )).all())
+        return found
 
     def count_like(self, subscriber_id: str, kind: str, period: str) -> int:
         """Deliveries of this subscriber and kind for `period` or its forced extras ('period.2', ...)."""
@@ -69,11 +90,20 @@ class DeliveryLog:
         with self.store.session() as s:
             return list(s.exec(select(DeliveryRow).where(DeliveryRow.subscriber_id == subscriber_id).order_by(DeliveryRow.created_at)).all())
 
-    def unfinished(self, now: datetime) -> list[DeliveryRow]:
-        """Intents not yet sent whose retry time has come (all of them after a crash)."""
+    def count_digests(self, subscriber_id: str, period: str) -> int:
+        return self.count_like(subscriber_id, "digest", period)
+
+    def unfinished(self, now: datetime, *, after: tuple[str, str, str] | None, limit: int) -> list[DeliveryRow]:
+        """The next `limit` intents not yet sent whose retry time has come, in key order after `after`."""
+        key = tuple_(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period)
+        query = select(DeliveryRow).where(
+            DeliveryRow.status == "sending",
+            or_(DeliveryRow.next_attempt_at == None, DeliveryRow.next_attempt_at <= as_utc(now)),  # type: ignore[operator]  # noqa: E711
+        )
+        if after is not None:
+            query = query.where(key > tuple_(*after))
         with self.store.session() as s:
-            rows = s.exec(select(DeliveryRow).where(DeliveryRow.status == "sending").order_by(DeliveryRow.created_at)).all()
-        return [r for r in rows if r.next_attempt_at is None or aware(r.next_attempt_at) <= now]
+            return list(s.exec(query.order_by(*key).limit(limit)).all())
 
     def mark_sent(self, row: DeliveryRow, at: datetime) -> DeliveryRow:
         return self._update(row, status="sent", sent_at=as_utc(at), attempts=row.attempts + 1, last_error="")

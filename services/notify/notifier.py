@@ -15,46 +15,27 @@ server's 250 and our commit, so duplicates are rare; losses would be silent.
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from contracts import DigestSent, FeedbackGiven, Frequency, Profile
+from contracts import DigestSent, FeedbackGiven
 from services.notify.branding import Branding
 from services.notify.briefings import run_briefings
+from services.notify.compose import Composer, Intent
 from services.notify.deliveries import DeliveryLog, digest_sent
-from services.notify.digest import Candidate, Digest, build_alert, build_digest
+from services.notify.digest import Candidate
+from services.notify.due import Due, Schedule, Settled
 from services.notify.links import Links
 from services.notify.mailer import Outgoing, Transport, safe_name
-from services.notify.message import build_message, delivery_id, message_id
 from services.notify.ownership import Ownership, kafka_partition
-from services.notify.render import Recipient, Rendered, render_digest
-from services.notify.schedule import due_period, period_key
+from services.notify.schedule import next_due_at, period_key
 from services.notify.settings import NotifySettings
-from services.notify.store import NotifyEvent, NotifyStore, as_utc
+from services.notify.store import NotifyEvent, NotifyStore
 from services.notify.tables import DeliveryRow
 
 log = logging.getLogger(__name__)
-
-FREQUENCY_WORDS = {Frequency.daily: "daily", Frequency.weekly: "weekly", Frequency.monthly: "monthly"}
-
-
-def period_label(frequency: Frequency, local_day: datetime) -> str:
-    day = local_day.date()
-    if frequency == Frequency.daily:
-        return f"{day:%A} {day.day} {day:%B %Y}"
-    if frequency == Frequency.weekly:
-        monday = day - timedelta(days=day.weekday())
-        return f"week of {monday.day} {monday:%B %Y}"
-    return f"{day:%B %Y}"
-
-
-def alert_period(local_day: datetime, item_ids: list[str]) -> str:
-    """An alert's period: the local date plus a hash of its items, so an item is alerted once."""
-    digest = hashlib.sha256("\x1f".join(sorted(item_ids)).encode()).hexdigest()[:10]
-    return f"{local_day.date().isoformat()}+{digest}"
 
 
 class Notifier:
@@ -68,6 +49,7 @@ class Notifier:
         self.ownership = ownership or Ownership()
         self.store = store
         self.log = DeliveryLog(store)
+        self.schedule = Schedule(store)
         self.transport = transport
         self.links = links
         self.tz = ZoneInfo(settings.timezone)
@@ -75,6 +57,8 @@ class Notifier:
             settings.library_name, settings.library_logo_url, settings.colour_primary,
             settings.colour_text, settings.colour_background,
         )
+        self.composer = Composer(settings, links, self.brand, self.tz)
+        self.schedule.backfill(settings.page_size)
 
     # --- events in ------------------------------------------------------------------------
 
@@ -103,99 +87,73 @@ class Notifier:
     def run_due(self, now: datetime, *, force: bool = False) -> list[DigestSent]:
         """Finish interrupted deliveries, send urgent alerts, then every digest due at `now`.
 
-        force=True (or the send_immediately setting) treats every subscriber with pending
-        matched items as due now.
+        Due subscribers are visited a page at a time (see due.py). force=True (or the
+        send_immediately setting) treats every subscriber with pending matched items as due now.
         """
         force = force or self.settings.send_immediately
         sent = self.resume(now)
-        profiles = self.store.live_profiles()
-        for subscriber_id, candidates in sorted(self.store.pending().items()):
-            known = profiles.get(subscriber_id)
-            if known is None or not known[1].active:
-                continue
-            organisation_id, profile = known
-            sent += self._send_for(subscriber_id, organisation_id, profile, candidates, now, force)
+        after: str | None = None
+        while page := self.schedule.due_page(
+            now, after=after, limit=self.settings.page_size, partitions=self.ownership.partitions, force=force
+        ):
+            sent += self._visit(page.due, now, force)
+            after = page.last
         return sent
 
     def resume(self, now: datetime) -> list[DigestSent]:
-        """Deliver every recorded intent not yet sent (after a crash or a failed attempt)."""
+        """Deliver every recorded intent not yet sent (after a crash or a failed attempt), a page at a time."""
+        sent: list[DigestSent] = []
+        after: tuple[str, str, str] | None = None
+        while rows := self.log.unfinished(now, after=after, limit=self.settings.page_size):
+            for row in rows:
+                log.info("resuming delivery", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period})
+            sent += self.dispatch(rows, now)
+            after = (rows[-1].subscriber_id, rows[-1].kind, rows[-1].period)
+        return sent
+
+    def _visit(self, page: list[Due], now: datetime, force: bool) -> list[DigestSent]:
+        """Compose what is due for one page of subscribers, claim it, settle their rows, send it."""
+        candidates = self.schedule.candidates([d.subscriber_id for d in page])
+        day = now.astimezone(self.tz).date()
+        current = {d.subscriber_id: period_key(d.profile.frequency, day) for d in page}
+        done = self.log.existing("digest", list(current.items()))
+        plans = [
+            (d, self.composer.visit(
+                d, candidates.get(d.subscriber_id, []), now, force=force,
+                period_done=(d.subscriber_id, current[d.subscriber_id]) in done, forced_count=self.log.count_digests,
+            ))
+            for d in page
+        ]
+        claimed = self.log.claim_all([i for _, intents in plans for i in intents])
+        self.schedule.settle([
+            self._settled(d, candidates.get(d.subscriber_id, []), intents, claimed, now, (d.subscriber_id, current[d.subscriber_id]) in done)
+            for d, intents in plans
+        ])
+        return self.dispatch([i.row for _, intents in plans for i in intents if i.key in claimed], now)
+
+    def _settled(
+        self, due: Due, candidates: list[Candidate], intents: list[Intent], claimed: set[tuple[str, str, str]],
+        now: datetime, done_before: bool,
+    ) -> Settled:
+        taken = {item for i in intents if i.key in claimed for item in i.take}
+        remaining = [c for c in candidates if c.item.item_id not in taken]
+        # An intent another instance recorded first took items this one cannot see from here:
+        # keep the subscriber pending, and the next visit finds out what is left.
+        lost = any(i.key not in claimed for i in intents)
+        period_done = done_before or any(i.row.kind == "digest" for i in intents)
+        return Settled(
+            due.subscriber_id, due.seq, pending=bool(remaining) or lost, urgent_pending=any(c.urgent for c in remaining),
+            next_due_at=next_due_at(due.profile, now, self.tz, period_done=period_done),
+        )
+
+    def dispatch(self, rows: list[DeliveryRow], now: datetime) -> list[DigestSent]:
+        """Send recorded intents and record each outcome: sent, or a failed attempt to retry later."""
         sent = []
-        for row in self.log.unfinished(now):
-            log.info("resuming delivery", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period})
+        for row in rows:
             event = self.deliver(row, now)
             if event is not None:
                 sent.append(event)
         return sent
-
-    def _send_for(
-        self, subscriber_id: str, organisation_id: str, profile: Profile, candidates: list[Candidate],
-        now: datetime, force: bool,
-    ) -> list[DigestSent]:
-        sent: list[DigestSent] = []
-        local = now.astimezone(self.tz)
-        urgent = [c for c in candidates if c.urgent] if profile.urgent_alerts else []
-        if urgent:
-            alert = build_alert(urgent)
-            period = alert_period(local, list(alert.item_ids))
-            event = self._compose_and_send(subscriber_id, organisation_id, profile, "alert", period, alert, now, "urgent")
-            sent += [event] if event else []
-            taken = set(alert.item_ids)
-            candidates = [c for c in candidates if c.item.item_id not in taken]
-        if not candidates:
-            return sent
-        period = due_period(profile, now, self.tz)
-        if period is None and not force:
-            return sent
-        period = period or period_key(profile.frequency, local.date())
-        if self.log.exists(subscriber_id, "digest", period):
-            if not force:
-                return sent
-            period = f"{period}.{self.log.count_like(subscriber_id, 'digest', period) + 1}"
-        digest = build_digest(candidates, self.settings.max_items)
-        event = self._compose_and_send(
-            subscriber_id, organisation_id, profile, "digest", period, digest, now, FREQUENCY_WORDS[profile.frequency]
-        )
-        return sent + ([event] if event else [])
-
-    def _compose_and_send(
-        self, subscriber_id: str, organisation_id: str, profile: Profile, kind: str, period: str,
-        digest: Digest, now: datetime, frequency_word: str,
-    ) -> DigestSent | None:
-        recipient = Recipient(subscriber_id, organisation_id, profile.name, profile.email)
-        rendered = render_digest(
-            digest, kind=kind, recipient=recipient, period_label=period_label(profile.frequency, now.astimezone(self.tz)),
-            frequency_word=frequency_word, digest_id=delivery_id(subscriber_id, kind, period), brand=self.brand,
-            links=self.links,
-        )
-        row = self.compose(recipient, kind, period, rendered, list(digest.item_ids), now)
-        if row is None:
-            return None
-        if not self.log.claim(row, list(digest.item_ids) + list(digest.overflow_ids)):
-            log.info("delivery already recorded", extra={"subscriber_id": subscriber_id, "kind": kind, "period": period})
-            return None
-        return self.deliver(row, now)
-
-    def compose(
-        self, recipient: Recipient, kind: str, period: str, rendered: Rendered, item_ids: list[str], now: datetime
-    ) -> DeliveryRow | None:
-        """The intent row of one delivery: the finished message and what it covers."""
-        s = self.settings
-        mid = message_id(recipient.subscriber_id, kind, period, s.mail_domain)
-        try:
-            raw = build_message(
-                sender_name=s.library_name, sender=s.from_address, to_name=recipient.name, to=recipient.email,
-                subject=rendered.subject, text=rendered.text, html=rendered.html, message_id=mid, date=now,
-                list_unsubscribe=self.links.list_unsubscribe(recipient.subscriber_id), kind=kind,
-                attachments=[(a.filename, a.content_type, a.data) for a in rendered.attachments],
-            )
-        except ValueError as exc:  # an address the e-mail library refuses: nothing can be sent
-            log.error("message not composed", extra={"subscriber_id": recipient.subscriber_id, "error": str(exc)})
-            return None
-        return DeliveryRow(
-            subscriber_id=recipient.subscriber_id, kind=kind, period=period, organisation_id=recipient.organisation_id,
-            digest_id=delivery_id(recipient.subscriber_id, kind, period), message_id=mid, recipient=recipient.email,
-            status="sending", item_ids=item_ids, raw=raw, html=rendered.html, created_at=as_utc(now),
-        )
 
     def deliver(self, row: DeliveryRow, now: datetime) -> DigestSent | None:
         outgoing = Outgoing(

@@ -27,6 +27,7 @@
 | HORIZON_NOTIFY_SEND_IMMEDIATELY | false | treat pending items as due at once (demos, end-to-end tests) |
 | HORIZON_NOTIFY_BATCH_MAX_RECORDS | 500 | most records one consumer batch holds (applied in one transaction) |
 | HORIZON_NOTIFY_BATCH_TIMEOUT_MS | 200 | how long a consumer waits to fill a batch |
+| HORIZON_NOTIFY_PAGE_SIZE | 500 | subscribers (and their pending items) the scheduler loads at once; a round pages through all |
 """
 
 from __future__ import annotations
@@ -78,6 +79,7 @@ class NotifySettings(BaseSettings):
     send_immediately: bool = False
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
+    page_size: int = Field(default=500, ge=1)
 
     @model_validator(mode="after")
     def _secrets_are_set_outside_dev(self) -> "NotifySettings":

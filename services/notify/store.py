@@ -123,13 +123,9 @@ class NotifyStore:
             return None
         return row.organisation_id, Profile.model_validate(row.profile)
 
-    def live_profiles(self) -> dict[str, tuple[str, Profile]]:
-        with self.session() as s:
-            rows = s.exec(select(SubscriberRow).where(SubscriberRow.deleted == False)).all()  # noqa: E712
-        return {r.subscriber_id: (r.organisation_id, Profile.model_validate(r.profile)) for r in rows if r.profile}
-
     def pending(self, subscriber_id: str | None = None) -> dict[str, list[Candidate]]:
-        """Matched items not yet taken by any delivery whose classification has arrived, per subscriber."""
+        """Matched items not yet taken by any delivery whose classification has arrived, per subscriber
+        (for inspection and tests: the scheduler reads them a page of subscribers at a time, due.py)."""
         query = select(MatchRow, ItemRow).join(ItemRow, ItemRow.item_id == MatchRow.item_id).where(MatchRow.delivery == None)  # noqa: E711
         if subscriber_id is not None:
             query = query.where(MatchRow.subscriber_id == subscriber_id)
