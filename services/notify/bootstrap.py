@@ -25,7 +25,9 @@ def build_transport(settings: NotifySettings) -> Transport:
     if not url:
         return OutboxTransport(settings.outbox_dir)
     config = parse_smtp_url(url, timeout_s=settings.smtp_timeout_s)
-    return SmtpTransport(config, retries=settings.smtp_retries, backoff_s=settings.smtp_backoff_s)
+    return SmtpTransport(
+        config, retries=settings.smtp_retries, backoff_s=settings.smtp_backoff_s, connections=settings.smtp_connections
+    )
 
 
 def build_notifier(settings: NotifySettings | None = None, *, transport: Transport | None = None) -> Notifier:

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import func, or_, tuple_, update
+from sqlalchemy import bindparam, func, or_, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -58,8 +58,40 @@ class DeliveryLog:
         return True
 
     def claim_all(self, intents: Sequence[Intent]) -> set[tuple[str, str, str]]:
-        """Claim each intent; the keys (subscriber, kind, period) of those now recorded by this call."""
-        return {i.key for i in intents if self.claim(i.row, list(i.take))}
+        """Claim a page of intents in one transaction; the keys (subscriber, kind, period) this
+        call recorded. An intent whose key exists already is not claimed; if another instance
+        records one of them meanwhile, each is claimed on its own instead."""
+        if not intents:
+            return set()
+        keys = [i.key for i in intents]
+        try:
+            with self.store.session() as s:
+                taken = {
+                    tuple(k) for part in chunks(sorted(keys))
+                    for k in s.exec(select(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period).where(  # type: ignore[call-overload]
+                        tuple_(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period).in_(part)
+                    )).all()
+                }
+                fresh = [i for i in intents if i.key not in taken]
+                s.add_all([i.row for i in fresh])
+                s.flush()
+                takes = [
+                    {"sid": i.row.subscriber_id, "item": item, "tag": delivery_tag(i.row.kind, i.row.period)}
+                    for i in fresh for item in i.take
+                ]
+                if takes:
+                    table = MatchRow.__table__  # type: ignore[attr-defined]
+                    s.connection().execute(
+                        update(table).where(
+                            table.c.subscriber_id == bindparam("sid"), table.c.item_id == bindparam("item"),
+                            table.c.delivery == None,  # noqa: E711
+                        ).values(delivery=bindparam("tag")),
+                        takes,
+                    )
+                s.commit()
+        except IntegrityError:
+            return {i.key for i in intents if self.claim(i.row, list(i.take))}
+        return {i.key for i in fresh}
 
     def exists(self, subscriber_id: str, kind: str, period: str) -> bool:
         with self.store.session() as s:
@@ -104,6 +136,21 @@ class DeliveryLog:
             query = query.where(key > tuple_(*after))
         with self.store.session() as s:
             return list(s.exec(query.order_by(*key).limit(limit)).all())
+
+    def mark_all_sent(self, rows: Sequence[DeliveryRow], at: datetime) -> list[DeliveryRow]:
+        """Mark these intents sent, in one transaction; the same rows, updated to match."""
+        if not rows:
+            return []
+        table = DeliveryRow.__table__  # type: ignore[attr-defined]
+        stmt = update(table).where(
+            table.c.subscriber_id == bindparam("sid"), table.c.kind == bindparam("k"), table.c.period == bindparam("p"),
+        ).values(status="sent", sent_at=as_utc(at), attempts=table.c.attempts + 1, last_error="")
+        with self.store.session() as s:
+            s.connection().execute(stmt, [{"sid": r.subscriber_id, "k": r.kind, "p": r.period} for r in rows])
+            s.commit()
+        for r in rows:
+            r.status, r.sent_at, r.attempts, r.last_error = "sent", as_utc(at), r.attempts + 1, ""
+        return list(rows)
 
     def mark_sent(self, row: DeliveryRow, at: datetime) -> DeliveryRow:
         return self._update(row, status="sent", sent_at=as_utc(at), attempts=row.attempts + 1, last_error="")

@@ -11,6 +11,11 @@ server whether it received a message, so "assume sent" could lose a digest silen
 duplicate with the same Message-ID is recognised by receiving systems and mail clients (and
 the outbox transport simply rewrites the same file). The window is the instant between the
 server's 250 and our commit, so duplicates are rare; losses would be silent.
+
+At volume the steps work a page of subscribers at a time: step 1 records the page's intents in
+one transaction; step 2 sends them on several SMTP connections at once; step 3 records each
+outcome as it comes in, together with those that came in while the previous ones were being
+recorded (so the window above is one commit long, as before, not one page long).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from services.notify.deliveries import DeliveryLog, digest_sent
 from services.notify.digest import Candidate
 from services.notify.due import Due, Schedule, Settled
 from services.notify.links import Links
-from services.notify.mailer import Outgoing, Transport, safe_name
+from services.notify.mailer import Outgoing, SendResult, Transport, safe_name, send_each
 from services.notify.ownership import Ownership, kafka_partition
 from services.notify.schedule import next_due_at, period_key
 from services.notify.settings import NotifySettings
@@ -147,31 +152,37 @@ class Notifier:
         )
 
     def dispatch(self, rows: list[DeliveryRow], now: datetime) -> list[DigestSent]:
-        """Send recorded intents and record each outcome: sent, or a failed attempt to retry later."""
-        sent = []
-        for row in rows:
-            event = self.deliver(row, now)
-            if event is not None:
-                sent.append(event)
+        """Send recorded intents (in parallel where the transport can) and record each outcome as
+        it comes in: sent, or a failed attempt to retry later. Outcomes that arrive together are
+        recorded together; each is recorded before the rest are waited for."""
+        if not rows:
+            return []
+        outgoing = [
+            Outgoing(
+                name=safe_name(r.kind, r.period, r.subscriber_id), message_id=r.message_id,
+                sender=self.settings.from_address, recipient=r.recipient, raw=r.raw, html=r.html,
+            )
+            for r in rows
+        ]
+        send_all = getattr(self.transport, "send_all", None)
+        sent: list[DigestSent] = []
+        for group in send_all(outgoing) if send_all else send_each(self.transport, outgoing):
+            delivered = self.log.mark_all_sent([rows[i] for i, result in group if result.ok], now)
+            for row in delivered:
+                log.info("delivered", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "message_id": row.message_id})
+            sent += [digest_sent(row) for row in delivered]
+            for i, result in group:
+                if not result.ok:
+                    self._failed(rows[i], result, now)
         return sent
 
-    def deliver(self, row: DeliveryRow, now: datetime) -> DigestSent | None:
-        outgoing = Outgoing(
-            name=safe_name(row.kind, row.period, row.subscriber_id), message_id=row.message_id,
-            sender=self.settings.from_address, recipient=row.recipient, raw=row.raw, html=row.html,
-        )
-        result = self.transport.send(outgoing)
-        if result.ok:
-            done = self.log.mark_sent(row, now)
-            log.info("delivered", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "message_id": row.message_id})
-            return digest_sent(done)
+    def _failed(self, row: DeliveryRow, result: SendResult, now: datetime) -> None:
         wait = min(self.settings.scheduler_interval_s * 2 ** row.attempts, 3600.0)
         failed = self.log.mark_failed_attempt(
             row, result.error, permanent=result.permanent, max_runs=self.settings.max_delivery_runs,
             retry_at=now.astimezone(timezone.utc) + timedelta(seconds=wait),
         )
         log.warning("delivery failed", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "status": failed.status, "error": result.error})
-        return None
 
     def run_briefings(self, now: datetime, *, force: bool = False) -> list[DigestSent]:
         """Send each organisation's monthly board briefing that is due (force: this month so far)."""
@@ -187,4 +198,7 @@ class Notifier:
         self.log.mark_published(events)
 
     def close(self) -> None:
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
         self.store.close()

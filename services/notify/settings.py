@@ -8,6 +8,7 @@
 | HORIZON_NOTIFY_SMTP_RETRIES | 3 | attempts per message within one run (transient errors only) |
 | HORIZON_NOTIFY_SMTP_BACKOFF_S | 1.0 | first back-off between attempts; doubles each time |
 | HORIZON_NOTIFY_SMTP_TIMEOUT_S | 30 | SMTP connection/command timeout |
+| HORIZON_NOTIFY_SMTP_CONNECTIONS | 4 | SMTP connections kept open and sent on in parallel |
 | HORIZON_NOTIFY_MAX_DELIVERY_RUNS | 20 | runs a delivery is retried before it is recorded as failed |
 | HORIZON_NOTIFY_FROM_ADDRESS | evidence@library.example.org | sender address; its domain names Message-IDs |
 | HORIZON_NOTIFY_MAX_ITEMS | 12 | items shown in one digest (the rest are counted, not shown) |
@@ -57,6 +58,7 @@ class NotifySettings(BaseSettings):
     smtp_retries: int = Field(default=3, ge=1)
     smtp_backoff_s: float = Field(default=1.0, ge=0)
     smtp_timeout_s: float = Field(default=30.0, gt=0)
+    smtp_connections: int = Field(default=4, ge=1)
     max_delivery_runs: int = Field(default=20, ge=1)
     from_address: str = "evidence@library.example.org"
     max_items: int = Field(default=12, ge=1)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import inspect, text
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -35,7 +35,11 @@ def make_engine(database_url: str):  # type: ignore[no-untyped-def]
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        return create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Write-ahead logging: one fsync per commit instead of several, and the links API reads
+        # while the app writes. synchronous stays FULL: a commit (an intent) is on disk when it returns.
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA journal_mode=WAL"))
+        return engine
     if url.drivername in ("postgresql", "postgres"):
         database_url = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(database_url, pool_pre_ping=True)
