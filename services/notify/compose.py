@@ -12,6 +12,7 @@ import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import MessageError
 from zoneinfo import ZoneInfo
 
 from contracts import Frequency
@@ -119,7 +120,7 @@ class Composer:
                 list_unsubscribe=self.links.list_unsubscribe(recipient.subscriber_id), kind=kind,
                 attachments=[(a.filename, a.content_type, a.data) for a in rendered.attachments],
             )
-        except ValueError as exc:  # an address the e-mail library refuses: nothing can be sent
+        except (ValueError, MessageError) as exc:  # an address the e-mail library refuses: nothing can be sent
             log.error("message not composed", extra={"subscriber_id": recipient.subscriber_id, "error": str(exc)})
             return None
         return DeliveryRow(

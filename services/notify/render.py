@@ -84,7 +84,8 @@ def _groups(digest: Digest, links: Links, recipient: Recipient, digest_id: str) 
         {
             "heading": group.heading,
             "entries": [
-                asdict(e) | {"links": _entry_links(links, recipient, digest_id, e.item_id, bool(e.url))}
+                # Entry holds only strings and flags: a shallow copy is what asdict's deep one gives
+                vars(e) | {"links": _entry_links(links, recipient, digest_id, e.item_id, bool(e.url))}
                 for e in group.entries
             ],
         }

@@ -115,3 +115,12 @@ def test_a_database_from_before_the_schedule_gets_its_rows(make, ev) -> None:
     again, t = make()  # starting over that database fills the schedule in
     [sent] = again.run_due(MONDAY_8)
     assert sent.subscriber_id == "asha" and len(t.sent) == 1
+
+
+def test_an_address_that_cannot_be_written_skips_only_its_subscriber(make, ev) -> None:
+    n, t = make()
+    n.handle_batch([ev.profile("asha"), ev.profile("bad", email="two@@example.org"), ev.profile("ben"),
+                    ev.classified("doi:1")])
+    n.handle_batch([ev.matched(sid, "doi:1") for sid in ("asha", "bad", "ben")])
+    sent = n.run_due(MONDAY_8)
+    assert sorted(e.subscriber_id for e in sent) == ["asha", "ben"] and len(t.sent) == 2
