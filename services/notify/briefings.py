@@ -93,7 +93,10 @@ def run_briefings(n: "Notifier", now: datetime, *, force: bool = False) -> list[
                 rendered = with_attachment(rendered, pdfs[name])
             item_ids = [e.item_id for e in briefing.guidance] + [e.item_id for t in briefing.themes for e in t.entries]
             row = n.composer.compose(recipient, "briefing", period, rendered, list(dict.fromkeys(item_ids)), now)
-            if row is not None and n.log.claim(row, []):
+            if row is None:
+                continue
+            n.hold([row])
+            if n.log.claim(row, []):
                 sent += n.dispatch([row], now)
     return sent
 

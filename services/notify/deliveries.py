@@ -14,7 +14,7 @@ from datetime import datetime
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, or_, tuple_, update
+from sqlalchemy import bindparam, func, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -22,7 +22,7 @@ from contracts import DigestSent, FeedbackGiven
 from services.notify.apply import chunks
 from services.notify.message import digest_sent_event_id
 from services.notify.store import NotifyStore, aware, as_utc
-from services.notify.tables import DeliveryRow, FeedbackRow, MatchRow
+from services.notify.tables import DeliveryRow, FeedbackRow, MatchRow, ScheduleRow
 
 if TYPE_CHECKING:
     from services.notify.compose import Intent
@@ -125,18 +125,6 @@ class DeliveryLog:
     def count_digests(self, subscriber_id: str, period: str) -> int:
         return self.count_like(subscriber_id, "digest", period)
 
-    def unfinished(self, now: datetime, *, after: tuple[str, str, str] | None, limit: int) -> list[DeliveryRow]:
-        """The next `limit` intents not yet sent whose retry time has come, in key order after `after`."""
-        key = tuple_(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period)
-        query = select(DeliveryRow).where(
-            DeliveryRow.status == "sending",
-            or_(DeliveryRow.next_attempt_at == None, DeliveryRow.next_attempt_at <= as_utc(now)),  # type: ignore[operator]  # noqa: E711
-        )
-        if after is not None:
-            query = query.where(key > tuple_(*after))
-        with self.store.session() as s:
-            return list(s.exec(query.order_by(*key).limit(limit)).all())
-
     def mark_all_sent(self, rows: Sequence[DeliveryRow], at: datetime) -> list[DeliveryRow]:
         """Mark these intents sent, in one transaction; the same rows, updated to match."""
         if not rows:
@@ -144,25 +132,30 @@ class DeliveryLog:
         table = DeliveryRow.__table__  # type: ignore[attr-defined]
         stmt = update(table).where(
             table.c.subscriber_id == bindparam("sid"), table.c.kind == bindparam("k"), table.c.period == bindparam("p"),
-        ).values(status="sent", sent_at=as_utc(at), attempts=table.c.attempts + 1, last_error="")
+        ).values(status="sent", sent_at=as_utc(at), attempts=table.c.attempts + 1, last_error="", owner=None, lease_until=None)
         with self.store.session() as s:
             s.connection().execute(stmt, [{"sid": r.subscriber_id, "k": r.kind, "p": r.period} for r in rows])
             s.commit()
         for r in rows:
             r.status, r.sent_at, r.attempts, r.last_error = "sent", as_utc(at), r.attempts + 1, ""
+            r.owner, r.lease_until = None, None
         return list(rows)
 
     def mark_sent(self, row: DeliveryRow, at: datetime) -> DeliveryRow:
-        return self._update(row, status="sent", sent_at=as_utc(at), attempts=row.attempts + 1, last_error="")
+        return self._update(
+            row, status="sent", sent_at=as_utc(at), attempts=row.attempts + 1, last_error="", owner=None, lease_until=None,
+        )
 
     def mark_failed_attempt(
         self, row: DeliveryRow, error: str, *, permanent: bool, max_runs: int, retry_at: datetime
     ) -> DeliveryRow:
-        """Count a failed run; after `max_runs` (or a permanent refusal) the delivery is 'failed'."""
+        """Count a failed run; after `max_runs` (or a permanent refusal) the delivery is 'failed'.
+        The lease ends: whichever instance owns the subscriber then retries it at `retry_at`."""
         attempts = row.attempts + 1
         status = "failed" if permanent or attempts >= max_runs else "sending"
         return self._update(
-            row, status=status, attempts=attempts, last_error=error[:1000], next_attempt_at=as_utc(retry_at)
+            row, status=status, attempts=attempts, last_error=error[:1000], next_attempt_at=as_utc(retry_at),
+            owner=None, lease_until=None,
         )
 
     def _update(self, row: DeliveryRow, **values: object) -> DeliveryRow:
@@ -178,12 +171,22 @@ class DeliveryLog:
 
     # --- the outbox of events -------------------------------------------------------------
 
-    def unpublished(self, limit: int = 500) -> list[DigestSent | FeedbackGiven]:
-        """DigestSent for sent deliveries and FeedbackGiven for recorded feedback, not yet published."""
+    def unpublished(self, limit: int = 500, partitions: frozenset[int] | None = None) -> list[DigestSent | FeedbackGiven]:
+        """Up to `limit` each of DigestSent for sent deliveries and FeedbackGiven for recorded
+        feedback not yet published (of subscribers in `partitions`; None: all). Callers loop
+        until it comes back empty."""
+        sent = select(DeliveryRow).where(DeliveryRow.status == "sent", DeliveryRow.published == False)  # noqa: E712
+        feedback = select(FeedbackRow).where(FeedbackRow.published == False)  # noqa: E712
+        if partitions is not None:
+            if not partitions:
+                return []
+            owned = select(ScheduleRow.subscriber_id).where(ScheduleRow.partition.in_(sorted(partitions)))  # type: ignore[union-attr]
+            sent = sent.where(DeliveryRow.subscriber_id.in_(owned))  # type: ignore[attr-defined]
+            feedback = feedback.where(FeedbackRow.subscriber_id.in_(owned))  # type: ignore[attr-defined]
         with self.store.session() as s:
-            sent = s.exec(select(DeliveryRow).where(DeliveryRow.status == "sent", DeliveryRow.published == False).limit(limit)).all()  # noqa: E712
-            feedback = s.exec(select(FeedbackRow).where(FeedbackRow.published == False).limit(limit)).all()  # noqa: E712
-        return [digest_sent(r) for r in sent] + [feedback_given(r) for r in feedback]
+            rows = s.exec(sent.limit(limit)).all()
+            given = s.exec(feedback.limit(limit)).all()
+        return [digest_sent(r) for r in rows] + [feedback_given(r) for r in given]
 
     def mark_published(self, events: list[DigestSent | FeedbackGiven]) -> None:
         with self.store.session() as s:

@@ -21,9 +21,16 @@ recorded (so the window above is one commit long, as before, not one page long).
 from __future__ import annotations
 
 import logging
+import os
+import socket
+import threading
+import time
+import uuid
 from collections.abc import Mapping, Sequence
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from contracts import DigestSent, FeedbackGiven
 from services.notify.branding import Branding
@@ -32,6 +39,7 @@ from services.notify.compose import Composer, Intent
 from services.notify.deliveries import DeliveryLog, digest_sent
 from services.notify.digest import Candidate
 from services.notify.due import Due, Schedule, Settled
+from services.notify.leases import Leases
 from services.notify.links import Links
 from services.notify.mailer import Outgoing, SendResult, Transport, safe_name, send_each
 from services.notify.ownership import Ownership, kafka_partition
@@ -63,6 +71,11 @@ class Notifier:
             settings.colour_text, settings.colour_background,
         )
         self.composer = Composer(settings, links, self.brand, self.tz)
+        self.instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.leases = Leases(store, self.instance)
+        self._round = (datetime.now(timezone.utc), time.monotonic())
+        self.stopping = threading.Event()  # set on shutdown: a round ends after its current page
+        self._closed = False
         self.schedule.backfill(settings.page_size)
 
     # --- events in ------------------------------------------------------------------------
@@ -96,25 +109,47 @@ class Notifier:
         send_immediately setting) treats every subscriber with pending matched items as due now.
         """
         force = force or self.settings.send_immediately
+        self._start_round(now)
         sent = self.resume(now)
         after: str | None = None
-        while page := self.schedule.due_page(
+        while not self.stopping.is_set() and (page := self.schedule.due_page(
             now, after=after, limit=self.settings.page_size, partitions=self.ownership.partitions, force=force
-        ):
+        )):
             sent += self._visit(page.due, now, force)
             after = page.last
         return sent
 
     def resume(self, now: datetime) -> list[DigestSent]:
-        """Deliver every recorded intent not yet sent (after a crash or a failed attempt), a page at a time."""
+        """Deliver every recorded intent not yet sent (after a crash or a failed attempt) that no
+        live instance is sending, of this instance's subscribers, a page at a time."""
         sent: list[DigestSent] = []
         after: tuple[str, str, str] | None = None
-        while rows := self.log.unfinished(now, after=after, limit=self.settings.page_size):
+        while True:
+            rows, after = self.leases.take_unfinished(
+                now, self._lease_until(), after=after, limit=self.settings.page_size, partitions=self.ownership.partitions,
+            )
+            if after is None or self.stopping.is_set():
+                return sent
             for row in rows:
                 log.info("resuming delivery", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period})
             sent += self.dispatch(rows, now)
-            after = (rows[-1].subscriber_id, rows[-1].kind, rows[-1].period)
-        return sent
+
+    def _start_round(self, now: datetime) -> None:
+        self._round = (now, time.monotonic())
+
+    def clock(self) -> datetime:
+        """The round's `now`, moved on by the time the round has taken so far (leases need it)."""
+        now, started = self._round
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    def _lease_until(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.settings.send_lease_s)
+
+    def hold(self, rows: Sequence[DeliveryRow]) -> None:
+        """Make these intents this instance's to send, for a lease's time."""
+        until = self._lease_until()
+        for row in rows:
+            row.owner, row.lease_until = self.instance, until
 
     def _visit(self, page: list[Due], now: datetime, force: bool) -> list[DigestSent]:
         """Compose what is due for one page of subscribers, claim it, settle their rows, send it."""
@@ -129,7 +164,9 @@ class Notifier:
             ))
             for d in page
         ]
-        claimed = self.log.claim_all([i for _, intents in plans for i in intents])
+        intents = [i for _, its in plans for i in its]
+        self.hold([i.row for i in intents])
+        claimed = self.log.claim_all(intents)
         self.schedule.settle([
             self._settled(d, candidates.get(d.subscriber_id, []), intents, claimed, now, (d.subscriber_id, current[d.subscriber_id]) in done)
             for d, intents in plans
@@ -166,15 +203,26 @@ class Notifier:
         ]
         send_all = getattr(self.transport, "send_all", None)
         sent: list[DigestSent] = []
+        waiting = dict(enumerate(rows))
+        renewed = time.monotonic()
         for group in send_all(outgoing) if send_all else send_each(self.transport, outgoing):
             delivered = self.log.mark_all_sent([rows[i] for i, result in group if result.ok], now)
             for row in delivered:
                 log.info("delivered", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "message_id": row.message_id})
             sent += [digest_sent(row) for row in delivered]
             for i, result in group:
+                waiting.pop(i)
                 if not result.ok:
                     self._failed(rows[i], result, now)
+            if waiting and time.monotonic() - renewed > self.settings.send_lease_s / 3:
+                self._renew(list(waiting.values()))
+                renewed = time.monotonic()
         return sent
+
+    def _renew(self, rows: list[DeliveryRow]) -> None:
+        held = self.leases.renew(rows, self._lease_until())
+        if held < len(rows):  # only if this instance stalled past its lease: another may resend
+            log.warning("lease lost while sending", extra={"instance": self.instance, "rows": len(rows), "held": held})
 
     def _failed(self, row: DeliveryRow, result: SendResult, now: datetime) -> None:
         wait = min(self.settings.scheduler_interval_s * 2 ** row.attempts, 3600.0)
@@ -186,19 +234,29 @@ class Notifier:
 
     def run_briefings(self, now: datetime, *, force: bool = False) -> list[DigestSent]:
         """Send each organisation's monthly board briefing that is due (force: this month so far)."""
+        self._start_round(now)
         return run_briefings(self, now, force=force)
 
     # --- the event outbox -----------------------------------------------------------------
 
     def outbox(self) -> list[DigestSent | FeedbackGiven]:
-        """DigestSent and FeedbackGiven events recorded but not yet published."""
-        return self.log.unpublished()
+        """DigestSent and FeedbackGiven events of this instance's subscribers recorded but not
+        yet published, the next few hundred of them (call again until it is empty)."""
+        return self.log.unpublished(self.settings.page_size, self.ownership.partitions)
 
     def mark_published(self, events: list[DigestSent | FeedbackGiven]) -> None:
         self.log.mark_published(events)
 
     def close(self) -> None:
+        if self.stopping.is_set() and self._closed:
+            return
+        self.stopping.set()
+        self._closed = True
         close = getattr(self.transport, "close", None)
         if close is not None:
             close()
+        try:
+            self.leases.release_all()  # nothing is in flight any more: others may resume at once
+        except SQLAlchemyError as exc:  # the database is gone: the leases simply run out
+            log.warning("leases not released", extra={"instance": self.instance, "error": repr(exc)})
         self.store.close()

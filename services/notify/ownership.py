@@ -15,8 +15,10 @@ a period is never sent twice when two instances briefly both believe they own a 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from aiokafka import ConsumerRebalanceListener, TopicPartition
 from aiokafka.partitioner import murmur2
 
 from contracts.topics import MATCHES, PARTITIONS
@@ -50,11 +52,19 @@ class Ownership:
         return self._partitions
 
     def assign(self, partitions: Iterable[int], total: int | None = None) -> None:
+        """Own exactly these partitions (of `total`, when known)."""
         # one attribute swapped whole: the scheduler thread reads it without a lock
         self._partitions = frozenset(partitions)
         if total:
             self.total = total
-        log.info("partitions assigned", extra={"topic": MATCHES, "partitions": sorted(self._partitions)})
+        log.info("partitions owned", extra={"topic": MATCHES, "partitions": sorted(self._partitions)})
+
+    def add(self, partitions: Iterable[int], total: int | None = None) -> None:
+        self.assign((self._partitions or frozenset()) | set(partitions), total)
+
+    def revoke(self, partitions: Iterable[int]) -> None:
+        if self._partitions is not None:
+            self.assign(self._partitions - set(partitions))
 
     def own_all(self) -> None:
         self._partitions = None
@@ -65,3 +75,23 @@ class Ownership:
         if partition is None:
             partition = kafka_partition(subscriber_id, self.total)
         return partition in self._partitions
+
+
+class OwnershipListener(ConsumerRebalanceListener):  # type: ignore[misc]
+    """Keeps an Ownership in step with the matches partitions Kafka assigns this consumer.
+
+    Revoked partitions stop being scheduled from the scheduler's next page; what this instance
+    is already sending for them it finishes under its leases.
+    """
+
+    def __init__(self, ownership: Ownership, consumer: Callable[[], Any]) -> None:
+        self.ownership = ownership
+        self.consumer = consumer
+
+    async def on_partitions_revoked(self, revoked: set[TopicPartition]) -> None:
+        self.ownership.revoke(tp.partition for tp in revoked if tp.topic == MATCHES)
+
+    async def on_partitions_assigned(self, assigned: set[TopicPartition]) -> None:
+        consumer = self.consumer()
+        known = consumer.partitions_for_topic(MATCHES) if consumer is not None else None
+        self.ownership.add((tp.partition for tp in assigned if tp.topic == MATCHES), len(known) if known else None)

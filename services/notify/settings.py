@@ -28,6 +28,8 @@
 | HORIZON_NOTIFY_SEND_IMMEDIATELY | false | treat pending items as due at once (demos, end-to-end tests) |
 | HORIZON_NOTIFY_BATCH_MAX_RECORDS | 500 | most records one consumer batch holds (applied in one transaction) |
 | HORIZON_NOTIFY_BATCH_TIMEOUT_MS | 200 | how long a consumer waits to fill a batch |
+| HORIZON_NOTIFY_INSTANCE_ID | (empty: host-pid-random) | this instance's name on the intents it is sending (leases) |
+| HORIZON_NOTIFY_SEND_LEASE_S | 120 | how long an instance holds an intent it sends before another may resume it (renewed while sending) |
 | HORIZON_NOTIFY_PAGE_SIZE | 500 | subscribers (and their pending items) the scheduler loads at once; a round pages through all |
 """
 
@@ -82,6 +84,8 @@ class NotifySettings(BaseSettings):
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
     page_size: int = Field(default=500, ge=1)
+    instance_id: str = ""
+    send_lease_s: float = Field(default=120.0, gt=0)
 
     @model_validator(mode="after")
     def _secrets_are_set_outside_dev(self) -> "NotifySettings":
