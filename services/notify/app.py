@@ -65,7 +65,7 @@ def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | No
 
     def batched(model: type) -> dict[str, Any]:
         return {
-            "group_id": SERVICE, "ack_policy": AckPolicy.ACK, "auto_offset_reset": "earliest", "batch": True,
+            "group_id": settings.consumer_group, "ack_policy": AckPolicy.ACK, "auto_offset_reset": "earliest", "batch": True,
             "max_records": settings.batch_max_records, "batch_timeout_ms": settings.batch_timeout_ms,
             "decoder": batch_decoder(SERVICE, model, lambda: broker),
         }

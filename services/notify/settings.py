@@ -26,6 +26,7 @@
 | HORIZON_NOTIFY_BASELINE_MONTHS | 3 | months compared against when spotting emerging themes |
 | HORIZON_NOTIFY_SCHEDULER_INTERVAL_S | 60 | pause of the app's scheduler loop |
 | HORIZON_NOTIFY_SEND_IMMEDIATELY | false | treat pending items as due at once (demos, end-to-end tests) |
+| HORIZON_NOTIFY_CONSUMER_GROUP | notify | Kafka consumer group: the instances that split the subscribers between them |
 | HORIZON_NOTIFY_BATCH_MAX_RECORDS | 500 | most records one consumer batch holds (applied in one transaction) |
 | HORIZON_NOTIFY_BATCH_TIMEOUT_MS | 200 | how long a consumer waits to fill a batch |
 | HORIZON_NOTIFY_INSTANCE_ID | (empty: host-pid-random) | this instance's name on the intents it is sending (leases) |
@@ -81,6 +82,7 @@ class NotifySettings(BaseSettings):
     baseline_months: int = Field(default=3, ge=1)
     scheduler_interval_s: float = Field(default=60.0, gt=0)
     send_immediately: bool = False
+    consumer_group: str = Field(default="notify", min_length=1)
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
     page_size: int = Field(default=500, ge=1)
