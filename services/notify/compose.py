@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import MessageError
@@ -48,6 +48,18 @@ def alert_period(local_day: datetime, item_ids: list[str]) -> str:
 
 
 @dataclass(frozen=True)
+class Visit:
+    """What composing for one due subscriber needs (plain data, so it can go to another process)."""
+
+    due: Due
+    candidates: list[Candidate]
+    now: datetime
+    force: bool
+    period_done: bool
+    forced_count: int = 0
+
+
+@dataclass(frozen=True)
 class Intent:
     """A delivery to record and then send, and the matched items it takes (shown and overflow)."""
 
@@ -68,13 +80,17 @@ class Composer:
         self.brand = brand
         self.tz = tz
 
+    def visit_all(self, jobs: Sequence[Visit]) -> list[list[Intent]]:
+        return [self.visit(j.due, j.candidates, j.now, force=j.force, period_done=j.period_done,
+                           forced_count=j.forced_count) for j in jobs]
+
     def visit(
         self, due: Due, candidates: list[Candidate], now: datetime, *, force: bool, period_done: bool,
-        forced_count: Callable[[str, str], int],
+        forced_count: int = 0,
     ) -> list[Intent]:
         """What goes to this subscriber now: an alert of urgent items (if they want alerts), then
         the digest of the rest if it is due and this period's has not gone (force: anyway, as an
-        extra 'period.N'). `forced_count(subscriber, period)` counts a period's digests so far."""
+        extra 'period.N' after the `forced_count` digests this period has had)."""
         intents: list[Intent] = []
         profile = due.profile
         local = now.astimezone(self.tz)
@@ -93,7 +109,7 @@ class Composer:
         if period_done:
             if not force:
                 return intents
-            period = f"{period}.{forced_count(due.subscriber_id, period) + 1}"
+            period = f"{period}.{forced_count + 1}"
         digest = build_digest(candidates, self.settings.max_items)
         return intents + self._intent(due, "digest", period, digest, now, FREQUENCY_WORDS[profile.frequency])
 

@@ -108,18 +108,20 @@ class Schedule:
             MatchRow.reasons, ItemRow.item, ItemRow.evidence_type, ItemRow.urgent, ItemRow.tags,
         )
         out: dict[str, list[Candidate]] = {}
+        items: dict[str, tuple[Item, tuple[TopicTag, ...]]] = {}
         with self.store.session() as s:
             for part in chunks(sorted(subscriber_ids)):
                 query = (
                     select(*columns).join(ItemRow, ItemRow.item_id == MatchRow.item_id)
                     .where(MatchRow.subscriber_id.in_(part), MatchRow.delivery == None)  # type: ignore[attr-defined]  # noqa: E711
                 )
-                for sid, _, score, urgent, matched_at, reasons, item, evidence, item_urgent, tags in s.exec(query).all():  # type: ignore[call-overload]
+                for sid, item_id, score, urgent, matched_at, reasons, item, evidence, item_urgent, tags in s.exec(query).all():  # type: ignore[call-overload]
+                    if item_id not in items:  # subscribers share items: each is read once a page
+                        items[item_id] = (Item.model_validate(item), tuple(TopicTag.model_validate(t) for t in tags))
                     out.setdefault(sid, []).append(Candidate(
-                        item=Item.model_validate(item), score=score, evidence_type=EvidenceType(evidence),
+                        item=items[item_id][0], score=score, evidence_type=EvidenceType(evidence),
                         urgent=urgent or item_urgent, matched_at=aware(matched_at),
-                        reasons=tuple(MatchReason.model_validate(r) for r in reasons),
-                        tags=tuple(TopicTag.model_validate(t) for t in tags),
+                        reasons=tuple(MatchReason.model_validate(r) for r in reasons), tags=items[item_id][1],
                     ))
         return out
 

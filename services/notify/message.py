@@ -13,13 +13,14 @@ folded and encoded by the email package, and a message with attachments is built
 
 from __future__ import annotations
 
+import binascii
 import random
 import re
 import sys
 import uuid
 from collections.abc import Sequence
 from datetime import datetime
-from email import contentmanager
+from email import contentmanager, quoprimime
 from email.headerregistry import Address
 from email.message import EmailMessage
 from email.policy import SMTP
@@ -61,8 +62,8 @@ def build_message(
             message_id=message_id, date=date, list_unsubscribe=list_unsubscribe, kind=kind,
             attachments=attachments, boundary=boundary,
         )
-    text_cte, text_body = contentmanager._encode_text(text, "utf-8", None, _POLICY)  # the email package's own choice
-    html_cte, html_body = contentmanager._encode_text(html, "utf-8", None, _POLICY)
+    text_cte, text_body = _encode_text(text)
+    html_cte, html_body = _encode_text(html)
     bodies = text_body + html_body
     boundary = boundary or _boundary(bodies)
     head = b"".join([
@@ -113,6 +114,70 @@ def _address_header(name: str, display_name: str, address: str) -> bytes:
 def _folded(name: str, value: object) -> bytes:
     """One header as the email package writes it (encoded, folded); ValueError if it refuses it."""
     return _POLICY.fold_binary(name, _POLICY.header_store_parse(name, value)[1])
+
+
+# Quoted-printable as the email package writes it (email.quoprimime.body_encode), but with the
+# octets that need escaping found by a regular expression rather than str.translate over every
+# character, which cost more than all the rest of building a message.
+_QP_MAP = quoprimime._QUOPRI_BODY_ENCODE_MAP
+# '=' (in every HTML attribute) is replaced in one pass; the other escapes are rare
+_QP_ESCAPE = re.compile("[" + "".join(re.escape(chr(c)) for c in range(256) if _QP_MAP[c] != chr(c) and c != ord("=")) + "]")
+
+
+def _qp_body(body: str, maxlinelen: int) -> str:
+    """email.quoprimime.body_encode(body, maxlinelen), the same string, faster."""
+    if not body:
+        return body
+    body = _QP_ESCAPE.sub(lambda m: _QP_MAP[ord(m.group())], body.replace("=", _QP_MAP[ord("=")]))
+    soft_break = "=\n"
+    maxlinelen1 = maxlinelen - 1
+    encoded: list[str] = []
+    for line in body.splitlines():
+        start = 0
+        laststart = len(line) - 1 - maxlinelen
+        while start <= laststart:
+            stop = start + maxlinelen1
+            if line[stop - 2] == "=":  # never split an escape
+                encoded.append(line[start : stop - 1])
+                start = stop - 2
+            elif line[stop - 1] == "=":
+                encoded.append(line[start:stop])
+                start = stop - 1
+            else:
+                encoded.append(line[start:stop] + "=")
+                start = stop
+        if line and line[-1] in " \t":  # whitespace at the end of a line is quoted
+            room = start - laststart
+            if room >= 3:
+                q = quoprimime.quote(line[-1])
+            elif room == 2:
+                q = line[-1] + soft_break
+            else:
+                q = soft_break + quoprimime.quote(line[-1])
+            encoded.append(line[start:-1] + q)
+        else:
+            encoded.append(line[start:])
+    if body[-1] in "\r\n":
+        encoded.append("")
+    return "\n".join(encoded)
+
+
+def _encode_text(string: str) -> tuple[str, str]:
+    """(transfer encoding, body) as email.contentmanager chooses them for a utf-8 text part."""
+    lines = string.encode("utf-8").splitlines()
+    limit = _POLICY.max_line_length
+    if max((len(x) for x in lines), default=0) <= limit:
+        try:
+            return "7bit", (b"\n".join(lines) + b"\n").decode("ascii")
+        except UnicodeDecodeError:
+            pass
+    sniff = b"\r\n".join(lines[:10]) + b"\r\n"
+    sniff_qp = _qp_body(sniff.decode("latin-1"), limit)
+    if len(sniff_qp) > len(binascii.b2a_base64(sniff)):
+        return "base64", contentmanager._encode_base64(b"\r\n".join(lines) + b"\r\n", limit)
+    if len(lines) <= 10:
+        return "quoted-printable", sniff_qp
+    return "quoted-printable", _qp_body((b"\n".join(lines) + b"\n").decode("latin-1"), limit)
 
 
 def _crlf(body: str) -> bytes:

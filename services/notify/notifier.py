@@ -13,9 +13,10 @@ the outbox transport simply rewrites the same file). The window is the instant b
 server's 250 and our commit, so duplicates are rare; losses would be silent.
 
 At volume the steps work a page of subscribers at a time: step 1 records the page's intents in
-one transaction; step 2 sends them on several SMTP connections at once; step 3 records each
-outcome as it comes in, together with those that came in while the previous ones were being
-recorded (so the window above is one commit long, as before, not one page long).
+one transaction; step 2 sends them on several SMTP connections at once; step 3 records the
+outcomes in groups as they come in, at least every RECORD_EVERY_S (0.1 s), so the window above
+is at most that long, not a page long. A transport that sends one message at a time has each
+outcome recorded before the next message goes, as before.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import threading
 import time
 import uuid
 from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -35,10 +38,10 @@ from sqlalchemy.exc import SQLAlchemyError
 from contracts import DigestSent, FeedbackGiven
 from services.notify.branding import Branding
 from services.notify.briefings import run_briefings
-from services.notify.compose import Composer, Intent
+from services.notify.compose import Composer, Intent, Visit
+from services.notify.compose_pool import ComposePool
 from services.notify.deliveries import DeliveryLog, digest_sent
-from services.notify.digest import Candidate
-from services.notify.due import Due, Schedule, Settled
+from services.notify.due import Due, Page, Schedule, Settled
 from services.notify.leases import Leases
 from services.notify.links import Links
 from services.notify.mailer import Outgoing, SendResult, Transport, safe_name, send_each
@@ -49,6 +52,21 @@ from services.notify.store import NotifyEvent, NotifyStore
 from services.notify.tables import DeliveryRow
 
 log = logging.getLogger(__name__)
+
+#: Outcomes of a parallel send are recorded in groups: once this many are in, or once the
+#: oldest has waited this long. Each group is one transaction (SQLite rewrites a row's whole
+#: message to update it, so one commit per message would cost more than the sending), and the
+#: crash window of the protocol above stays this short.
+RECORD_BATCH = 64
+RECORD_EVERY_S = 0.1
+
+
+@dataclass(frozen=True)
+class Composing:
+    """A page's visits, and the intents being composed for them (one list per visit)."""
+
+    jobs: list[Visit]
+    intents: Future[list[list[Intent]]]
 
 
 class Notifier:
@@ -71,6 +89,7 @@ class Notifier:
             settings.colour_text, settings.colour_background,
         )
         self.composer = Composer(settings, links, self.brand, self.tz)
+        self.compose_pool = ComposePool(settings, self.composer, settings.compose_processes)
         self.instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self.leases = Leases(store, self.instance)
         self._round = (datetime.now(timezone.utc), time.monotonic())
@@ -111,13 +130,24 @@ class Notifier:
         force = force or self.settings.send_immediately
         self._start_round(now)
         sent = self.resume(now)
+        sending: Future[list[DigestSent]] | None = None
         after: str | None = None
-        while not self.stopping.is_set() and (page := self.schedule.due_page(
-            now, after=after, limit=self.settings.page_size, partitions=self.ownership.partitions, force=force
-        )):
-            sent += self._visit(page.due, now, force)
-            after = page.last
+        # One page is sent (in the sender thread) while the next is composed and claimed.
+        with ThreadPoolExecutor(1, thread_name_prefix="notify-send") as sender:
+            while not self.stopping.is_set() and (page := self._due_page(now, after, force)):
+                rows = self._claim(page.due, self._compose(page.due, now, force), now)
+                if sending is not None:
+                    sent += sending.result()
+                sending = sender.submit(self.dispatch, rows, now)
+                after = page.last
+            if sending is not None:
+                sent += sending.result()
         return sent
+
+    def _due_page(self, now: datetime, after: str | None, force: bool) -> Page | None:
+        page = self.schedule.due_page(now, after=after, limit=self.settings.page_size,
+                                      partitions=self.ownership.partitions, force=force)
+        return page or None
 
     def resume(self, now: datetime) -> list[DigestSent]:
         """Deliver every recorded intent not yet sent (after a crash or a failed attempt) that no
@@ -151,41 +181,39 @@ class Notifier:
         for row in rows:
             row.owner, row.lease_until = self.instance, until
 
-    def _visit(self, page: list[Due], now: datetime, force: bool) -> list[DigestSent]:
-        """Compose what is due for one page of subscribers, claim it, settle their rows, send it."""
+    def _compose(self, page: list[Due], now: datetime, force: bool) -> Composing:
+        """Start composing what is due for one page of subscribers."""
         candidates = self.schedule.candidates([d.subscriber_id for d in page])
         day = now.astimezone(self.tz).date()
         current = {d.subscriber_id: period_key(d.profile.frequency, day) for d in page}
         done = self.log.existing("digest", list(current.items()))
-        plans = [
-            (d, self.composer.visit(
-                d, candidates.get(d.subscriber_id, []), now, force=force,
-                period_done=(d.subscriber_id, current[d.subscriber_id]) in done, forced_count=self.log.count_digests,
-            ))
-            for d in page
-        ]
+        jobs = []
+        for d in page:
+            period_done = (d.subscriber_id, current[d.subscriber_id]) in done
+            forced = self.log.count_digests(d.subscriber_id, current[d.subscriber_id]) if force and period_done else 0
+            jobs.append(Visit(d, candidates.get(d.subscriber_id, []), now, force, period_done, forced))
+        return Composing(jobs, self.compose_pool.submit(jobs))
+
+    def _claim(self, page: list[Due], composing: Composing, now: datetime) -> list[DeliveryRow]:
+        """Claim what was composed for a page and settle its subscribers' rows; the rows to send."""
+        plans = list(zip(composing.jobs, composing.intents.result()))
         intents = [i for _, its in plans for i in its]
         self.hold([i.row for i in intents])
         claimed = self.log.claim_all(intents)
-        self.schedule.settle([
-            self._settled(d, candidates.get(d.subscriber_id, []), intents, claimed, now, (d.subscriber_id, current[d.subscriber_id]) in done)
-            for d, intents in plans
-        ])
-        return self.dispatch([i.row for _, intents in plans for i in intents if i.key in claimed], now)
+        self.schedule.settle([self._settled(job, its, claimed, now) for job, its in plans])
+        return [i.row for i in intents if i.key in claimed]
 
-    def _settled(
-        self, due: Due, candidates: list[Candidate], intents: list[Intent], claimed: set[tuple[str, str, str]],
-        now: datetime, done_before: bool,
-    ) -> Settled:
+    def _settled(self, job: Visit, intents: list[Intent], claimed: set[tuple[str, str, str]], now: datetime) -> Settled:
         taken = {item for i in intents if i.key in claimed for item in i.take}
-        remaining = [c for c in candidates if c.item.item_id not in taken]
+        remaining = [c for c in job.candidates if c.item.item_id not in taken]
         # An intent another instance recorded first took items this one cannot see from here:
         # keep the subscriber pending, and the next visit finds out what is left.
         lost = any(i.key not in claimed for i in intents)
-        period_done = done_before or any(i.row.kind == "digest" for i in intents)
+        period_done = job.period_done or any(i.row.kind == "digest" for i in intents)
         return Settled(
-            due.subscriber_id, due.seq, pending=bool(remaining) or lost, urgent_pending=any(c.urgent for c in remaining),
-            next_due_at=next_due_at(due.profile, now, self.tz, period_done=period_done),
+            job.due.subscriber_id, job.due.seq, pending=bool(remaining) or lost,
+            urgent_pending=any(c.urgent for c in remaining),
+            next_due_at=next_due_at(job.due.profile, now, self.tz, period_done=period_done),
         )
 
     def dispatch(self, rows: list[DeliveryRow], now: datetime) -> list[DigestSent]:
@@ -202,22 +230,35 @@ class Notifier:
             for r in rows
         ]
         send_all = getattr(self.transport, "send_all", None)
+        outcomes = send_all(outgoing, wait_s=RECORD_EVERY_S) if send_all else send_each(self.transport, outgoing)
         sent: list[DigestSent] = []
         waiting = dict(enumerate(rows))
-        renewed = time.monotonic()
-        for group in send_all(outgoing) if send_all else send_each(self.transport, outgoing):
-            delivered = self.log.mark_all_sent([rows[i] for i, result in group if result.ok], now)
-            for row in delivered:
-                log.info("delivered", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "message_id": row.message_id})
-            sent += [digest_sent(row) for row in delivered]
-            for i, result in group:
-                waiting.pop(i)
-                if not result.ok:
-                    self._failed(rows[i], result, now)
+        unrecorded: list[tuple[int, SendResult]] = []
+        first_unrecorded = renewed = time.monotonic()
+        for group in outcomes:
+            if group and not unrecorded:
+                first_unrecorded = time.monotonic()
+            unrecorded += group
+            ready = not send_all or len(unrecorded) >= RECORD_BATCH or len(unrecorded) == len(waiting)
+            if unrecorded and (ready or time.monotonic() - first_unrecorded >= RECORD_EVERY_S):
+                sent += self._record(rows, unrecorded, now)
+                for i, _ in unrecorded:
+                    waiting.pop(i)
+                unrecorded = []
             if waiting and time.monotonic() - renewed > self.settings.send_lease_s / 3:
                 self._renew(list(waiting.values()))
                 renewed = time.monotonic()
         return sent
+
+    def _record(self, rows: list[DeliveryRow], outcomes: list[tuple[int, SendResult]], now: datetime) -> list[DigestSent]:
+        """Record a group of outcomes: the sent in one transaction, each failure on its own."""
+        delivered = self.log.mark_all_sent([rows[i] for i, result in outcomes if result.ok], now)
+        for row in delivered:
+            log.info("delivered", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "message_id": row.message_id})
+        for i, result in outcomes:
+            if not result.ok:
+                self._failed(rows[i], result, now)
+        return [digest_sent(row) for row in delivered]
 
     def _renew(self, rows: list[DeliveryRow]) -> None:
         held = self.leases.renew(rows, self._lease_until())
@@ -252,6 +293,7 @@ class Notifier:
             return
         self.stopping.set()
         self._closed = True
+        self.compose_pool.close()
         close = getattr(self.transport, "close", None)
         if close is not None:
             close()

@@ -31,6 +31,7 @@
 | HORIZON_NOTIFY_BATCH_TIMEOUT_MS | 200 | how long a consumer waits to fill a batch |
 | HORIZON_NOTIFY_INSTANCE_ID | (empty: host-pid-random) | this instance's name on the intents it is sending (leases) |
 | HORIZON_NOTIFY_SEND_LEASE_S | 120 | how long an instance holds an intent it sends before another may resume it (renewed while sending) |
+| HORIZON_NOTIFY_COMPOSE_PROCESSES | 0 | worker processes that compose pages of digests (0: the scheduler's thread does); worth it only on a host with idle cores |
 | HORIZON_NOTIFY_PAGE_SIZE | 500 | subscribers (and their pending items) the scheduler loads at once; a round pages through all |
 """
 
@@ -86,6 +87,7 @@ class NotifySettings(BaseSettings):
     batch_max_records: int = Field(default=500, ge=1)
     batch_timeout_ms: int = Field(default=200, ge=1)
     page_size: int = Field(default=500, ge=1)
+    compose_processes: int = Field(default=0, ge=0)
     instance_id: str = ""
     send_lease_s: float = Field(default=120.0, gt=0)
 

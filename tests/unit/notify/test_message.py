@@ -22,7 +22,11 @@ SUBJECTS = [
     "Board horizon-scanning briefing: November 2026 - Example Hospitals NHS Trust", "  spaced  out  ",
     "Urgent: " + "Long title word " * 70, "=?utf-8?b?Zm9v?= looks encoded", "tab\there",
 ]
-TEXTS = ["Hello,\n\nplain ASCII only.\n", "Zoë · café\nline\n", "x" * 1200 + "\n", "no final newline", "\n".join(["line · " * 30] * 15)]
+TEXTS = [
+    "Hello,\n\nplain ASCII only.\n", "Zoë · café\nline\n", "x" * 1200 + "\n", "no final newline",
+    "\n".join(["line · " * 30] * 15), "tab at the end\t\nspace at the end \n", "é" * 700 + "\n",
+    *("a" * n + "é = \t\n" for n in (990, 993, 994, 995, 996, 997)),  # escapes and spaces where quoted-printable cuts
+]
 
 
 def pairs(seed: int, n: int):  # type: ignore[no-untyped-def]
