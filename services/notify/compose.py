@@ -2,7 +2,8 @@
 
 Composing is rendering plus building the exact message; an intent is the delivery row to record
 before anything is sent (status 'sending', with its deterministic Message-ID and bytes) and the
-matched items it takes. Nothing here reads or writes the database.
+matched items it takes. `visited` says what the visit leaves on the subscriber's schedule row.
+Nothing here reads or writes the database.
 """
 
 from __future__ import annotations
@@ -18,11 +19,11 @@ from zoneinfo import ZoneInfo
 from contracts import Frequency
 from services.notify.branding import Branding
 from services.notify.digest import Candidate, Digest, build_alert, build_digest
-from services.notify.due import Due
+from services.notify.due import Due, Settled
 from services.notify.links import Links
 from services.notify.message import build_message, delivery_id, message_id
 from services.notify.render import Recipient, Rendered, render_digest
-from services.notify.schedule import due_period, period_key
+from services.notify.schedule import due_period, next_due_at, period_key
 from services.notify.settings import NotifySettings
 from services.notify.tables import DeliveryRow, as_utc
 
@@ -144,3 +145,18 @@ class Composer:
             digest_id=delivery_id(recipient.subscriber_id, kind, period), message_id=mid, recipient=recipient.email,
             status="sending", item_ids=item_ids, raw=raw, html=rendered.html, created_at=as_utc(now),
         )
+
+
+def visited(job: Visit, intents: list[Intent], claimed: set[tuple[str, str, str]], now: datetime, tz: ZoneInfo) -> Settled:
+    """The subscriber's schedule row as the visit leaves it: what still waits, when next due."""
+    taken = {item for i in intents if i.key in claimed for item in i.take}
+    remaining = [c for c in job.candidates if c.item.item_id not in taken]
+    # An intent another instance recorded first took items this one cannot see from here:
+    # keep the subscriber pending, and the next visit finds out what is left.
+    lost = any(i.key not in claimed for i in intents)
+    period_done = job.period_done or any(i.row.kind == "digest" for i in intents)
+    return Settled(
+        job.due.subscriber_id, job.due.seq, pending=bool(remaining) or lost,
+        urgent_pending=any(c.urgent for c in remaining),
+        next_due_at=next_due_at(job.due.profile, now, tz, period_done=period_done),
+    )

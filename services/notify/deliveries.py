@@ -93,10 +93,6 @@ class DeliveryLog:
             return {i.key for i in intents if self.claim(i.row, list(i.take))}
         return {i.key for i in fresh}
 
-    def exists(self, subscriber_id: str, kind: str, period: str) -> bool:
-        with self.store.session() as s:
-            return s.get(DeliveryRow, (subscriber_id, kind, period)) is not None
-
     def existing(self, kind: str, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
         """Which of these (subscriber, period) deliveries of `kind` are recorded."""
         found: set[tuple[str, str]] = set()
@@ -140,11 +136,6 @@ class DeliveryLog:
             r.status, r.sent_at, r.attempts, r.last_error = "sent", as_utc(at), r.attempts + 1, ""
             r.owner, r.lease_until = None, None
         return list(rows)
-
-    def mark_sent(self, row: DeliveryRow, at: datetime) -> DeliveryRow:
-        return self._update(
-            row, status="sent", sent_at=as_utc(at), attempts=row.attempts + 1, last_error="", owner=None, lease_until=None,
-        )
 
     def mark_failed_attempt(
         self, row: DeliveryRow, error: str, *, permanent: bool, max_runs: int, retry_at: datetime

@@ -38,15 +38,15 @@ from sqlalchemy.exc import SQLAlchemyError
 from contracts import DigestSent, FeedbackGiven
 from services.notify.branding import Branding
 from services.notify.briefings import run_briefings
-from services.notify.compose import Composer, Intent, Visit
+from services.notify.compose import Composer, Intent, Visit, visited
 from services.notify.compose_pool import ComposePool
 from services.notify.deliveries import DeliveryLog, digest_sent
-from services.notify.due import Due, Page, Schedule, Settled
+from services.notify.due import Due, Page, Schedule
 from services.notify.leases import Leases
 from services.notify.links import Links
 from services.notify.mailer import Outgoing, SendResult, Transport, safe_name, send_each
 from services.notify.ownership import Ownership, kafka_partition
-from services.notify.schedule import next_due_at, period_key
+from services.notify.schedule import period_key
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyEvent, NotifyStore
 from services.notify.tables import DeliveryRow
@@ -135,7 +135,7 @@ class Notifier:
         # One page is sent (in the sender thread) while the next is composed and claimed.
         with ThreadPoolExecutor(1, thread_name_prefix="notify-send") as sender:
             while not self.stopping.is_set() and (page := self._due_page(now, after, force)):
-                rows = self._claim(page.due, self._compose(page.due, now, force), now)
+                rows = self._claim(self._compose(page.due, now, force), now)
                 if sending is not None:
                     sent += sending.result()
                 sending = sender.submit(self.dispatch, rows, now)
@@ -194,27 +194,14 @@ class Notifier:
             jobs.append(Visit(d, candidates.get(d.subscriber_id, []), now, force, period_done, forced))
         return Composing(jobs, self.compose_pool.submit(jobs))
 
-    def _claim(self, page: list[Due], composing: Composing, now: datetime) -> list[DeliveryRow]:
+    def _claim(self, composing: Composing, now: datetime) -> list[DeliveryRow]:
         """Claim what was composed for a page and settle its subscribers' rows; the rows to send."""
         plans = list(zip(composing.jobs, composing.intents.result()))
         intents = [i for _, its in plans for i in its]
         self.hold([i.row for i in intents])
         claimed = self.log.claim_all(intents)
-        self.schedule.settle([self._settled(job, its, claimed, now) for job, its in plans])
+        self.schedule.settle([visited(job, its, claimed, now, self.tz) for job, its in plans])
         return [i.row for i in intents if i.key in claimed]
-
-    def _settled(self, job: Visit, intents: list[Intent], claimed: set[tuple[str, str, str]], now: datetime) -> Settled:
-        taken = {item for i in intents if i.key in claimed for item in i.take}
-        remaining = [c for c in job.candidates if c.item.item_id not in taken]
-        # An intent another instance recorded first took items this one cannot see from here:
-        # keep the subscriber pending, and the next visit finds out what is left.
-        lost = any(i.key not in claimed for i in intents)
-        period_done = job.period_done or any(i.row.kind == "digest" for i in intents)
-        return Settled(
-            job.due.subscriber_id, job.due.seq, pending=bool(remaining) or lost,
-            urgent_pending=any(c.urgent for c in remaining),
-            next_due_at=next_due_at(job.due.profile, now, self.tz, period_done=period_done),
-        )
 
     def dispatch(self, rows: list[DeliveryRow], now: datetime) -> list[DigestSent]:
         """Send recorded intents (in parallel where the transport can) and record each outcome as

@@ -69,13 +69,6 @@ class Ownership:
     def own_all(self) -> None:
         self._partitions = None
 
-    def owns(self, partition: int | None, subscriber_id: str) -> bool:
-        if self._partitions is None:
-            return True
-        if partition is None:
-            partition = kafka_partition(subscriber_id, self.total)
-        return partition in self._partitions
-
 
 class OwnershipListener(ConsumerRebalanceListener):  # type: ignore[misc]
     """Keeps an Ownership in step with the matches partitions Kafka assigns this consumer.
