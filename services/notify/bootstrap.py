@@ -5,6 +5,7 @@ from __future__ import annotations
 from services.notify.links import Links
 from services.notify.mailer import OutboxTransport, SmtpTransport, Transport, parse_smtp_url
 from services.notify.notifier import Notifier
+from services.notify.ownership import Ownership
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
 
@@ -25,11 +26,17 @@ def build_transport(settings: NotifySettings) -> Transport:
     if not url:
         return OutboxTransport(settings.outbox_dir)
     config = parse_smtp_url(url, timeout_s=settings.smtp_timeout_s)
-    return SmtpTransport(config, retries=settings.smtp_retries, backoff_s=settings.smtp_backoff_s)
+    return SmtpTransport(
+        config, retries=settings.smtp_retries, backoff_s=settings.smtp_backoff_s, connections=settings.smtp_connections
+    )
 
 
-def build_notifier(settings: NotifySettings | None = None, *, transport: Transport | None = None) -> Notifier:
+def build_notifier(
+    settings: NotifySettings | None = None, *, transport: Transport | None = None, ownership: Ownership | None = None,
+) -> Notifier:
+    """A Notifier; `ownership` says which subscribers it schedules (default: all of them)."""
     settings = settings or NotifySettings()
     return Notifier(
-        settings, NotifyStore(settings.database_url), transport or build_transport(settings), build_links(settings)
+        settings, NotifyStore(settings.database_url), transport or build_transport(settings), build_links(settings),
+        ownership,
     )

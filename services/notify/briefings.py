@@ -73,12 +73,8 @@ def run_briefings(n: "Notifier", now: datetime, *, force: bool = False) -> list[
     year, month = (local.year, local.month) if force else due_briefing_month(now, n.tz, n.settings.briefing_hour)
     period = month_key(year, month)
     label = datetime(year, month, 1).strftime("%B %Y")
-    members: dict[str, list[tuple[str, Profile]]] = {}
-    for sid, (org, profile) in sorted(n.store.live_profiles().items()):
-        if profile.board_briefing and profile.active and not n.log.exists(sid, "briefing", period):
-            members.setdefault(org, []).append((sid, profile))
     sent: list[DigestSent] = []
-    for org, people in members.items():
+    for org, people in board_members(n, period).items():
         briefing = gather(n, org, year, month)
         if briefing.empty:
             log.info("nothing to brief", extra={"organisation_id": org, "period": period})
@@ -96,11 +92,27 @@ def run_briefings(n: "Notifier", now: datetime, *, force: bool = False) -> list[
                     pdfs[name] = briefing_pdf(n, briefing, organisation=name, period=period, label=label, now=now)
                 rendered = with_attachment(rendered, pdfs[name])
             item_ids = [e.item_id for e in briefing.guidance] + [e.item_id for t in briefing.themes for e in t.entries]
-            row = n.compose(recipient, "briefing", period, rendered, list(dict.fromkeys(item_ids)), now)
-            if row is not None and n.log.claim(row, []):
-                event = n.deliver(row, now)
-                sent += [event] if event else []
+            row = n.composer.compose(recipient, "briefing", period, rendered, list(dict.fromkeys(item_ids)), now)
+            if row is None:
+                continue
+            n.hold([row])
+            if n.log.claim(row, []):
+                sent += n.dispatch([row], now)
     return sent
+
+
+def board_members(n: "Notifier", period: str) -> dict[str, list[tuple[str, Profile]]]:
+    """This instance's board members not yet briefed for `period`, by organisation (read a page
+    at a time; board members are a few per organisation, so all of them are held)."""
+    members: dict[str, list[tuple[str, Profile]]] = {}
+    after: str | None = None
+    while page := n.schedule.board_page(after=after, limit=n.settings.page_size, partitions=n.ownership.partitions):
+        briefed = n.log.existing("briefing", [(d.subscriber_id, period) for d in page.due])
+        for d in page.due:
+            if d.profile.board_briefing and d.profile.active and (d.subscriber_id, period) not in briefed:
+                members.setdefault(d.organisation_id, []).append((d.subscriber_id, d.profile))
+        after = page.last
+    return members
 
 
 def briefing_pdf(n: "Notifier", briefing: Briefing, *, organisation: str, period: str, label: str,

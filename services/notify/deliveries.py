@@ -9,16 +9,23 @@ DigestSent events.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, update
+from typing import TYPE_CHECKING
+
+from sqlalchemy import bindparam, func, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
 from contracts import DigestSent, FeedbackGiven
+from services.notify.apply import chunks
 from services.notify.message import digest_sent_event_id
 from services.notify.store import NotifyStore, aware, as_utc
-from services.notify.tables import DeliveryRow, FeedbackRow, MatchRow
+from services.notify.tables import DeliveryRow, FeedbackRow, MatchRow, ScheduleRow
+
+if TYPE_CHECKING:
+    from services.notify.compose import Intent
 
 
 def delivery_tag(kind: str, period: str) -> str:
@@ -50,9 +57,51 @@ class DeliveryLog:
                 return False
         return True
 
-    def exists(self, subscriber_id: str, kind: str, period: str) -> bool:
+    def claim_all(self, intents: Sequence[Intent]) -> set[tuple[str, str, str]]:
+        """Claim a page of intents in one transaction; the keys (subscriber, kind, period) this
+        call recorded. An intent whose key exists already is not claimed; if another instance
+        records one of them meanwhile, each is claimed on its own instead."""
+        if not intents:
+            return set()
+        keys = [i.key for i in intents]
+        try:
+            with self.store.session() as s:
+                taken = {
+                    tuple(k) for part in chunks(sorted(keys))
+                    for k in s.exec(select(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period).where(  # type: ignore[call-overload]
+                        tuple_(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period).in_(part)
+                    )).all()
+                }
+                fresh = [i for i in intents if i.key not in taken]
+                s.add_all([i.row for i in fresh])
+                s.flush()
+                takes = [
+                    {"sid": i.row.subscriber_id, "item": item, "tag": delivery_tag(i.row.kind, i.row.period)}
+                    for i in fresh for item in i.take
+                ]
+                if takes:
+                    table = MatchRow.__table__  # type: ignore[attr-defined]
+                    s.connection().execute(
+                        update(table).where(
+                            table.c.subscriber_id == bindparam("sid"), table.c.item_id == bindparam("item"),
+                            table.c.delivery == None,  # noqa: E711
+                        ).values(delivery=bindparam("tag")),
+                        takes,
+                    )
+                s.commit()
+        except IntegrityError:
+            return {i.key for i in intents if self.claim(i.row, list(i.take))}
+        return {i.key for i in fresh}
+
+    def existing(self, kind: str, keys: Sequence[tuple[str, str]]) -> set[tuple[str, str]]:
+        """Which of these (subscriber, period) deliveries of `kind` are recorded."""
+        found: set[tuple[str, str]] = set()
         with self.store.session() as s:
-            return s.get(DeliveryRow, (subscriber_id, kind, period)) is not None
+            for part in chunks(sorted(set(keys))):
+                found.update(s.exec(select(DeliveryRow.subscriber_id, DeliveryRow.period).where(  # type: ignore[call-overload]
+                    DeliveryRow.kind == kind, tuple_(DeliveryRow.subscriber_id, DeliveryRow.period).in_(part),
+                )).all())
+        return found
 
     def count_like(self, subscriber_id: str, kind: str, period: str) -> int:
         """Deliveries of this subscriber and kind for `period` or its forced extras ('period.2', ...)."""
@@ -69,23 +118,35 @@ class DeliveryLog:
         with self.store.session() as s:
             return list(s.exec(select(DeliveryRow).where(DeliveryRow.subscriber_id == subscriber_id).order_by(DeliveryRow.created_at)).all())
 
-    def unfinished(self, now: datetime) -> list[DeliveryRow]:
-        """Intents not yet sent whose retry time has come (all of them after a crash)."""
-        with self.store.session() as s:
-            rows = s.exec(select(DeliveryRow).where(DeliveryRow.status == "sending").order_by(DeliveryRow.created_at)).all()
-        return [r for r in rows if r.next_attempt_at is None or aware(r.next_attempt_at) <= now]
+    def count_digests(self, subscriber_id: str, period: str) -> int:
+        return self.count_like(subscriber_id, "digest", period)
 
-    def mark_sent(self, row: DeliveryRow, at: datetime) -> DeliveryRow:
-        return self._update(row, status="sent", sent_at=as_utc(at), attempts=row.attempts + 1, last_error="")
+    def mark_all_sent(self, rows: Sequence[DeliveryRow], at: datetime) -> list[DeliveryRow]:
+        """Mark these intents sent, in one transaction; the same rows, updated to match."""
+        if not rows:
+            return []
+        table = DeliveryRow.__table__  # type: ignore[attr-defined]
+        stmt = update(table).where(
+            table.c.subscriber_id == bindparam("sid"), table.c.kind == bindparam("k"), table.c.period == bindparam("p"),
+        ).values(status="sent", sent_at=as_utc(at), attempts=table.c.attempts + 1, last_error="", owner=None, lease_until=None)
+        with self.store.session() as s:
+            s.connection().execute(stmt, [{"sid": r.subscriber_id, "k": r.kind, "p": r.period} for r in rows])
+            s.commit()
+        for r in rows:
+            r.status, r.sent_at, r.attempts, r.last_error = "sent", as_utc(at), r.attempts + 1, ""
+            r.owner, r.lease_until = None, None
+        return list(rows)
 
     def mark_failed_attempt(
         self, row: DeliveryRow, error: str, *, permanent: bool, max_runs: int, retry_at: datetime
     ) -> DeliveryRow:
-        """Count a failed run; after `max_runs` (or a permanent refusal) the delivery is 'failed'."""
+        """Count a failed run; after `max_runs` (or a permanent refusal) the delivery is 'failed'.
+        The lease ends: whichever instance owns the subscriber then retries it at `retry_at`."""
         attempts = row.attempts + 1
         status = "failed" if permanent or attempts >= max_runs else "sending"
         return self._update(
-            row, status=status, attempts=attempts, last_error=error[:1000], next_attempt_at=as_utc(retry_at)
+            row, status=status, attempts=attempts, last_error=error[:1000], next_attempt_at=as_utc(retry_at),
+            owner=None, lease_until=None,
         )
 
     def _update(self, row: DeliveryRow, **values: object) -> DeliveryRow:
@@ -101,12 +162,22 @@ class DeliveryLog:
 
     # --- the outbox of events -------------------------------------------------------------
 
-    def unpublished(self, limit: int = 500) -> list[DigestSent | FeedbackGiven]:
-        """DigestSent for sent deliveries and FeedbackGiven for recorded feedback, not yet published."""
+    def unpublished(self, limit: int = 500, partitions: frozenset[int] | None = None) -> list[DigestSent | FeedbackGiven]:
+        """Up to `limit` each of DigestSent for sent deliveries and FeedbackGiven for recorded
+        feedback not yet published (of subscribers in `partitions`; None: all). Callers loop
+        until it comes back empty."""
+        sent = select(DeliveryRow).where(DeliveryRow.status == "sent", DeliveryRow.published == False)  # noqa: E712
+        feedback = select(FeedbackRow).where(FeedbackRow.published == False)  # noqa: E712
+        if partitions is not None:
+            if not partitions:
+                return []
+            owned = select(ScheduleRow.subscriber_id).where(ScheduleRow.partition.in_(sorted(partitions)))  # type: ignore[union-attr]
+            sent = sent.where(DeliveryRow.subscriber_id.in_(owned))  # type: ignore[attr-defined]
+            feedback = feedback.where(FeedbackRow.subscriber_id.in_(owned))  # type: ignore[attr-defined]
         with self.store.session() as s:
-            sent = s.exec(select(DeliveryRow).where(DeliveryRow.status == "sent", DeliveryRow.published == False).limit(limit)).all()  # noqa: E712
-            feedback = s.exec(select(FeedbackRow).where(FeedbackRow.published == False).limit(limit)).all()  # noqa: E712
-        return [digest_sent(r) for r in sent] + [feedback_given(r) for r in feedback]
+            rows = s.exec(sent.limit(limit)).all()
+            given = s.exec(feedback.limit(limit)).all()
+        return [digest_sent(r) for r in rows] + [feedback_given(r) for r in given]
 
     def mark_published(self, events: list[DigestSent | FeedbackGiven]) -> None:
         with self.store.session() as s:

@@ -61,6 +61,17 @@ class Links:
     def full_text(self, claims: LinkClaims) -> str:
         return f"{self._base}/t/{self.token(claims)}"
 
+    def entry(self, claims: LinkClaims, *, click: bool) -> dict[str, str]:
+        """An item's four links (click, useful, not relevant, full text), sharing one signed
+        token: signing is most of what a link costs, and a digest carries dozens."""
+        token = self.token(claims)
+        return {
+            "click": f"{self._base}/r/{token}" if click else "",
+            "useful": f"{self._base}/f/{token}/useful",
+            "not_relevant": f"{self._base}/f/{token}/not_relevant",
+            "full_text": f"{self._base}/t/{token}",
+        }
+
     def verify(self, token: str) -> LinkClaims | BadLink:
         try:
             data = self._signer.loads(token, max_age=self._max_age_s)

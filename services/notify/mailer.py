@@ -1,8 +1,9 @@
 """Transports that carry a finished message: an outbox folder (default) or SMTP (aiosmtplib).
 
 A transport's `send` returns a `SendResult`; an expected failure (server down, address refused)
-is a value, never an exception. SMTP retries transient failures with exponential back-off;
-a 5xx answer is permanent and is not retried.
+is a value, never an exception. SMTP keeps a few connections open and sends on them in parallel
+(`send_all`); it retries transient failures with exponential back-off; a 5xx answer is
+permanent and is not retried.
 """
 
 from __future__ import annotations
@@ -10,8 +11,11 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import queue
 import re
 import threading
+import time
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
@@ -43,6 +47,12 @@ class SendResult:
 
 class Transport(Protocol):
     def send(self, message: Outgoing) -> SendResult: ...
+
+
+class BatchTransport(Transport, Protocol):
+    """A transport that sends many messages at once (in parallel) and reports as they finish."""
+
+    def send_all(self, messages: Sequence[Outgoing], wait_s: float = 5.0) -> Iterator[list[tuple[int, SendResult]]]: ...
 
 
 def safe_name(*parts: str) -> str:
@@ -112,28 +122,90 @@ def _is_permanent(exc: BaseException) -> bool:
 
 
 class SmtpTransport:
-    """Sends over SMTP with STARTTLS/TLS and login as configured, retrying transient failures."""
+    """Sends over SMTP with STARTTLS/TLS and login as configured, on up to `connections`
+    connections kept open between messages and used in parallel, retrying transient failures.
 
-    def __init__(self, config: SmtpConfig, *, retries: int = 3, backoff_s: float = 1.0) -> None:
+    The connections live on an event loop in a thread of their own, started on first use, so
+    that a caller in any thread hands messages over and waits for their outcomes. Each message
+    goes to one connection at a time: a message that fails is retried (on a fresh connection)
+    by the same worker, and its final outcome is reported once, so it is neither lost nor
+    handed to two connections.
+    """
+
+    def __init__(self, config: SmtpConfig, *, retries: int = 3, backoff_s: float = 1.0, connections: int = 4) -> None:
         self.config = config
         self.retries = retries
         self.backoff_s = backoff_s
+        self.connections = connections
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._pool: list[_Connection] = []
+        self._start = threading.Lock()
 
     def send(self, message: Outgoing) -> SendResult:
-        return run_coroutine(self.send_async(message))
+        return next(result for group in self.send_all([message]) for _, result in group)
 
-    async def send_async(self, message: Outgoing) -> SendResult:
-        c = self.config
+    def send_all(self, messages: Sequence[Outgoing], wait_s: float = 5.0) -> Iterator[list[tuple[int, SendResult]]]:
+        """Send every message; yield outcomes as they come in, as (index, result) pairs, and an
+        empty list every `wait_s` while none does (so that the caller can renew its leases)."""
+        if not messages:
+            return
+        outcomes: queue.Queue[tuple[int, SendResult]] = queue.Queue()
+        work = asyncio.run_coroutine_threadsafe(self._send_all(messages, outcomes), self._running_loop())
+        remaining = len(messages)
+        while remaining:
+            try:
+                group = [outcomes.get(timeout=wait_s)]
+            except queue.Empty:
+                if work.done():
+                    work.result()  # a bug in the workers: raise it here rather than wait for ever
+                yield []
+                continue
+            while not outcomes.empty():
+                group.append(outcomes.get_nowait())
+            remaining -= len(group)
+            yield group
+        work.result()
+
+    def close(self) -> None:
+        if self._loop is None:
+            return
+        asyncio.run_coroutine_threadsafe(self._close_all(), self._loop).result(timeout=self.config.timeout_s + 5)
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+        self._loop, self._thread = None, None
+
+    def _running_loop(self) -> asyncio.AbstractEventLoop:
+        with self._start:
+            if self._loop is None:
+                loop = asyncio.new_event_loop()
+                self._thread = threading.Thread(target=loop.run_forever, name="notify-smtp", daemon=True)
+                self._thread.start()
+                self._loop = loop
+                self._pool = [_Connection(self.config) for _ in range(self.connections)]
+            return self._loop
+
+    async def _send_all(self, messages: Sequence[Outgoing], outcomes: queue.Queue[tuple[int, SendResult]]) -> None:
+        todo: asyncio.Queue[tuple[int, Outgoing]] = asyncio.Queue()
+        for index, message in enumerate(messages):
+            todo.put_nowait((index, message))
+
+        async def work(connection: _Connection) -> None:
+            while not todo.empty():
+                index, message = todo.get_nowait()
+                outcomes.put((index, await self._send_one(connection, message)))
+
+        await asyncio.gather(*(work(c) for c in self._pool[: len(messages)]))
+
+    async def _send_one(self, connection: _Connection, message: Outgoing) -> SendResult:
         error = ""
         for attempt in range(1, self.retries + 1):
             try:
-                await aiosmtplib.send(
-                    message.raw, sender=message.sender, recipients=[message.recipient],
-                    hostname=c.host, port=c.port, username=c.username, password=c.password,
-                    use_tls=c.use_tls, start_tls=c.start_tls, timeout=c.timeout_s, cert_bundle=c.cert_bundle,
-                )
+                await connection.send(message)
                 return SendResult(ok=True)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                connection.drop()  # the session's state is unknown after a failure: start afresh
                 error = f"{type(exc).__name__}: {exc}"
                 if _is_permanent(exc):
                     return SendResult(ok=False, error=error, permanent=True)
@@ -142,24 +214,53 @@ class SmtpTransport:
                     await asyncio.sleep(self.backoff_s * 2 ** (attempt - 1))
         return SendResult(ok=False, error=error)
 
+    async def _close_all(self) -> None:
+        for connection in self._pool:
+            await connection.quit()
 
-def run_coroutine(coro):  # type: ignore[no-untyped-def]
-    """Run a coroutine to completion from sync code, also when this thread already runs a loop."""
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(coro)
-    box: dict[str, object] = {}
 
-    def target() -> None:
-        try:
-            box["value"] = asyncio.run(coro)
-        except BaseException as exc:  # handed back to the caller's thread below
-            box["error"] = exc
+class _Connection:
+    """One SMTP session, opened (TLS, login) when needed and reused for message after message."""
 
-    thread = threading.Thread(target=target, name="notify-smtp")
-    thread.start()
-    thread.join()
-    if "error" in box:
-        raise box["error"]  # type: ignore[misc]
-    return box["value"]
+    #: Servers drop sessions left idle for minutes; one idle this long is reopened before use.
+    IDLE_S = 60.0
+
+    def __init__(self, config: SmtpConfig) -> None:
+        self.config = config
+        self.client: aiosmtplib.SMTP | None = None
+        self.last_used = 0.0
+        self.lock = asyncio.Lock()
+
+    async def send(self, message: Outgoing) -> None:
+        async with self.lock:
+            if self.client is not None and (not self.client.is_connected or time.monotonic() - self.last_used > self.IDLE_S):
+                self.drop()
+            if self.client is None:
+                c = self.config
+                client = aiosmtplib.SMTP(
+                    hostname=c.host, port=c.port, username=c.username, password=c.password, use_tls=c.use_tls,
+                    start_tls=c.start_tls, timeout=c.timeout_s, cert_bundle=c.cert_bundle,
+                )
+                await client.connect()
+                self.client = client
+            await self.client.sendmail(message.sender, [message.recipient], message.raw)
+            self.last_used = time.monotonic()
+
+    def drop(self) -> None:
+        if self.client is not None:
+            self.client.close()
+        self.client = None
+
+    async def quit(self) -> None:
+        if self.client is not None and self.client.is_connected:
+            try:
+                await self.client.quit()
+            except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError):
+                pass  # closing anyway
+        self.drop()
+
+
+def send_each(transport: Transport, messages: Sequence[Outgoing]) -> Iterator[list[tuple[int, SendResult]]]:
+    """`send_all` for a transport that sends one message at a time: outcome by outcome."""
+    for index, message in enumerate(messages):
+        yield [(index, transport.send(message))]

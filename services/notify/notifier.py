@@ -11,57 +11,76 @@ server whether it received a message, so "assume sent" could lose a digest silen
 duplicate with the same Message-ID is recognised by receiving systems and mail clients (and
 the outbox transport simply rewrites the same file). The window is the instant between the
 server's 250 and our commit, so duplicates are rare; losses would be silent.
+
+At volume the steps work a page of subscribers at a time: step 1 records the page's intents in
+one transaction; step 2 sends them on several SMTP connections at once; step 3 records the
+outcomes in groups as they come in, at least every RECORD_EVERY_S (0.1 s), so the window above
+is at most that long, not a page long. A transport that sends one message at a time has each
+outcome recorded before the next message goes, as before.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
+import os
+import socket
+import threading
+import time
+import uuid
+from collections.abc import Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from contracts import DigestSent, FeedbackGiven, Frequency, ItemClassified, ItemMatched, Profile, ProfileChanged
+from sqlalchemy.exc import SQLAlchemyError
+
+from contracts import DigestSent, FeedbackGiven
 from services.notify.branding import Branding
 from services.notify.briefings import run_briefings
+from services.notify.compose import Composer, Intent, Visit, visited
+from services.notify.compose_pool import ComposePool
 from services.notify.deliveries import DeliveryLog, digest_sent
-from services.notify.digest import Candidate, Digest, build_alert, build_digest
+from services.notify.due import Due, Page, Schedule
+from services.notify.leases import Leases
 from services.notify.links import Links
-from services.notify.mailer import Outgoing, Transport, safe_name
-from services.notify.message import build_message, delivery_id, message_id
-from services.notify.render import Recipient, Rendered, render_digest
-from services.notify.schedule import due_period, period_key
+from services.notify.mailer import Outgoing, SendResult, Transport, safe_name, send_each
+from services.notify.ownership import Ownership, kafka_partition
+from services.notify.schedule import period_key
 from services.notify.settings import NotifySettings
-from services.notify.store import NotifyStore, as_utc
+from services.notify.store import NotifyEvent, NotifyStore
 from services.notify.tables import DeliveryRow
 
 log = logging.getLogger(__name__)
 
-FREQUENCY_WORDS = {Frequency.daily: "daily", Frequency.weekly: "weekly", Frequency.monthly: "monthly"}
+#: Outcomes of a parallel send are recorded in groups: once this many are in, or once the
+#: oldest has waited this long. Each group is one transaction (SQLite rewrites a row's whole
+#: message to update it, so one commit per message would cost more than the sending), and the
+#: crash window of the protocol above stays this short.
+RECORD_BATCH = 64
+RECORD_EVERY_S = 0.1
 
 
-def period_label(frequency: Frequency, local_day: datetime) -> str:
-    day = local_day.date()
-    if frequency == Frequency.daily:
-        return f"{day:%A} {day.day} {day:%B %Y}"
-    if frequency == Frequency.weekly:
-        monday = day - timedelta(days=day.weekday())
-        return f"week of {monday.day} {monday:%B %Y}"
-    return f"{day:%B %Y}"
+@dataclass(frozen=True)
+class Composing:
+    """A page's visits, and the intents being composed for them (one list per visit)."""
 
-
-def alert_period(local_day: datetime, item_ids: list[str]) -> str:
-    """An alert's period: the local date plus a hash of its items, so an item is alerted once."""
-    digest = hashlib.sha256("\x1f".join(sorted(item_ids)).encode()).hexdigest()[:10]
-    return f"{local_day.date().isoformat()}+{digest}"
+    jobs: list[Visit]
+    intents: Future[list[list[Intent]]]
 
 
 class Notifier:
     """Builds and delivers digests, alerts and briefings from notify's store."""
 
-    def __init__(self, settings: NotifySettings, store: NotifyStore, transport: Transport, links: Links) -> None:
+    def __init__(
+        self, settings: NotifySettings, store: NotifyStore, transport: Transport, links: Links,
+        ownership: Ownership | None = None,
+    ) -> None:
         self.settings = settings
+        self.ownership = ownership or Ownership()
         self.store = store
         self.log = DeliveryLog(store)
+        self.schedule = Schedule(store)
         self.transport = transport
         self.links = links
         self.tz = ZoneInfo(settings.timezone)
@@ -69,143 +88,204 @@ class Notifier:
             settings.library_name, settings.library_logo_url, settings.colour_primary,
             settings.colour_text, settings.colour_background,
         )
+        self.composer = Composer(settings, links, self.brand, self.tz)
+        self.compose_pool = ComposePool(settings, self.composer, settings.compose_processes)
+        self.instance = settings.instance_id or f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self.leases = Leases(store, self.instance)
+        self._round = (datetime.now(timezone.utc), time.monotonic())
+        self.stopping = threading.Event()  # set on shutdown: a round ends after its current page
+        self._closed = False
+        self.schedule.backfill(settings.page_size)
 
     # --- events in ------------------------------------------------------------------------
 
-    def handle(self, event: ItemClassified | ItemMatched | ProfileChanged) -> None:
+    def handle(self, event: NotifyEvent) -> None:
         """Apply one event to the state; a repeated event id changes nothing."""
-        applied = self.store.apply(event)
-        log.debug("event handled", extra={"event_id": event.event_id, "applied": applied})
+        applied = self.handle_batch([event])
+        log.debug("event handled", extra={"event_id": event.event_id, "applied": applied == 1})
+
+    def handle_batch(self, events: Sequence[NotifyEvent], partitions: Mapping[str, int] | None = None) -> int:
+        """Apply a batch in one transaction; how many of its events were new.
+
+        `partitions` maps subscriber ids to the partition of the matches topic their events
+        were consumed from; a subscriber not in it is placed by Kafka's default partitioner.
+        """
+        known = partitions or {}
+        total = self.ownership.total
+
+        def partition_of(subscriber_id: str) -> int:
+            found = known.get(subscriber_id)
+            return found if found is not None else kafka_partition(subscriber_id, total)
+
+        return self.store.apply_batch(events, partition_of)
 
     # --- sending --------------------------------------------------------------------------
 
     def run_due(self, now: datetime, *, force: bool = False) -> list[DigestSent]:
         """Finish interrupted deliveries, send urgent alerts, then every digest due at `now`.
 
-        force=True (or the send_immediately setting) treats every subscriber with pending
-        matched items as due now.
+        Due subscribers are visited a page at a time (see due.py). force=True (or the
+        send_immediately setting) treats every subscriber with pending matched items as due now.
         """
         force = force or self.settings.send_immediately
+        self._start_round(now)
         sent = self.resume(now)
-        profiles = self.store.live_profiles()
-        for subscriber_id, candidates in sorted(self.store.pending().items()):
-            known = profiles.get(subscriber_id)
-            if known is None or not known[1].active:
-                continue
-            organisation_id, profile = known
-            sent += self._send_for(subscriber_id, organisation_id, profile, candidates, now, force)
+        sending: Future[list[DigestSent]] | None = None
+        after: str | None = None
+        # One page is sent (in the sender thread) while the next is composed and claimed.
+        with ThreadPoolExecutor(1, thread_name_prefix="notify-send") as sender:
+            while not self.stopping.is_set() and (page := self._due_page(now, after, force)):
+                rows = self._claim(self._compose(page.due, now, force), now)
+                if sending is not None:
+                    sent += sending.result()
+                sending = sender.submit(self.dispatch, rows, now)
+                after = page.last
+            if sending is not None:
+                sent += sending.result()
         return sent
+
+    def _due_page(self, now: datetime, after: str | None, force: bool) -> Page | None:
+        page = self.schedule.due_page(now, after=after, limit=self.settings.page_size,
+                                      partitions=self.ownership.partitions, force=force)
+        return page or None
 
     def resume(self, now: datetime) -> list[DigestSent]:
-        """Deliver every recorded intent not yet sent (after a crash or a failed attempt)."""
-        sent = []
-        for row in self.log.unfinished(now):
-            log.info("resuming delivery", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period})
-            event = self.deliver(row, now)
-            if event is not None:
-                sent.append(event)
+        """Deliver every recorded intent not yet sent (after a crash or a failed attempt) that no
+        live instance is sending, of this instance's subscribers, a page at a time."""
+        sent: list[DigestSent] = []
+        after: tuple[str, str, str] | None = None
+        while True:
+            rows, after = self.leases.take_unfinished(
+                now, self._lease_until(), after=after, limit=self.settings.page_size, partitions=self.ownership.partitions,
+            )
+            if after is None or self.stopping.is_set():
+                return sent
+            for row in rows:
+                log.info("resuming delivery", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period})
+            sent += self.dispatch(rows, now)
+
+    def _start_round(self, now: datetime) -> None:
+        self._round = (now, time.monotonic())
+
+    def clock(self) -> datetime:
+        """The round's `now`, moved on by the time the round has taken so far (leases need it)."""
+        now, started = self._round
+        return now + timedelta(seconds=time.monotonic() - started)
+
+    def _lease_until(self) -> datetime:
+        return self.clock() + timedelta(seconds=self.settings.send_lease_s)
+
+    def hold(self, rows: Sequence[DeliveryRow]) -> None:
+        """Make these intents this instance's to send, for a lease's time."""
+        until = self._lease_until()
+        for row in rows:
+            row.owner, row.lease_until = self.instance, until
+
+    def _compose(self, page: list[Due], now: datetime, force: bool) -> Composing:
+        """Start composing what is due for one page of subscribers."""
+        candidates = self.schedule.candidates([d.subscriber_id for d in page])
+        day = now.astimezone(self.tz).date()
+        current = {d.subscriber_id: period_key(d.profile.frequency, day) for d in page}
+        done = self.log.existing("digest", list(current.items()))
+        jobs = []
+        for d in page:
+            period_done = (d.subscriber_id, current[d.subscriber_id]) in done
+            forced = self.log.count_digests(d.subscriber_id, current[d.subscriber_id]) if force and period_done else 0
+            jobs.append(Visit(d, candidates.get(d.subscriber_id, []), now, force, period_done, forced))
+        return Composing(jobs, self.compose_pool.submit(jobs))
+
+    def _claim(self, composing: Composing, now: datetime) -> list[DeliveryRow]:
+        """Claim what was composed for a page and settle its subscribers' rows; the rows to send."""
+        plans = list(zip(composing.jobs, composing.intents.result()))
+        intents = [i for _, its in plans for i in its]
+        self.hold([i.row for i in intents])
+        claimed = self.log.claim_all(intents)
+        self.schedule.settle([visited(job, its, claimed, now, self.tz) for job, its in plans])
+        return [i.row for i in intents if i.key in claimed]
+
+    def dispatch(self, rows: list[DeliveryRow], now: datetime) -> list[DigestSent]:
+        """Send recorded intents (in parallel where the transport can) and record each outcome as
+        it comes in: sent, or a failed attempt to retry later. Outcomes that arrive together are
+        recorded together; each is recorded before the rest are waited for."""
+        if not rows:
+            return []
+        outgoing = [
+            Outgoing(
+                name=safe_name(r.kind, r.period, r.subscriber_id), message_id=r.message_id,
+                sender=self.settings.from_address, recipient=r.recipient, raw=r.raw, html=r.html,
+            )
+            for r in rows
+        ]
+        send_all = getattr(self.transport, "send_all", None)
+        outcomes = send_all(outgoing, wait_s=RECORD_EVERY_S) if send_all else send_each(self.transport, outgoing)
+        sent: list[DigestSent] = []
+        waiting = dict(enumerate(rows))
+        unrecorded: list[tuple[int, SendResult]] = []
+        first_unrecorded = renewed = time.monotonic()
+        for group in outcomes:
+            if group and not unrecorded:
+                first_unrecorded = time.monotonic()
+            unrecorded += group
+            ready = not send_all or len(unrecorded) >= RECORD_BATCH or len(unrecorded) == len(waiting)
+            if unrecorded and (ready or time.monotonic() - first_unrecorded >= RECORD_EVERY_S):
+                sent += self._record(rows, unrecorded, now)
+                for i, _ in unrecorded:
+                    waiting.pop(i)
+                unrecorded = []
+            if waiting and time.monotonic() - renewed > self.settings.send_lease_s / 3:
+                self._renew(list(waiting.values()))
+                renewed = time.monotonic()
         return sent
 
-    def _send_for(
-        self, subscriber_id: str, organisation_id: str, profile: Profile, candidates: list[Candidate],
-        now: datetime, force: bool,
-    ) -> list[DigestSent]:
-        sent: list[DigestSent] = []
-        local = now.astimezone(self.tz)
-        urgent = [c for c in candidates if c.urgent] if profile.urgent_alerts else []
-        if urgent:
-            alert = build_alert(urgent)
-            period = alert_period(local, list(alert.item_ids))
-            event = self._compose_and_send(subscriber_id, organisation_id, profile, "alert", period, alert, now, "urgent")
-            sent += [event] if event else []
-            taken = set(alert.item_ids)
-            candidates = [c for c in candidates if c.item.item_id not in taken]
-        if not candidates:
-            return sent
-        period = due_period(profile, now, self.tz)
-        if period is None and not force:
-            return sent
-        period = period or period_key(profile.frequency, local.date())
-        if self.log.exists(subscriber_id, "digest", period):
-            if not force:
-                return sent
-            period = f"{period}.{self.log.count_like(subscriber_id, 'digest', period) + 1}"
-        digest = build_digest(candidates, self.settings.max_items)
-        event = self._compose_and_send(
-            subscriber_id, organisation_id, profile, "digest", period, digest, now, FREQUENCY_WORDS[profile.frequency]
-        )
-        return sent + ([event] if event else [])
-
-    def _compose_and_send(
-        self, subscriber_id: str, organisation_id: str, profile: Profile, kind: str, period: str,
-        digest: Digest, now: datetime, frequency_word: str,
-    ) -> DigestSent | None:
-        recipient = Recipient(subscriber_id, organisation_id, profile.name, profile.email)
-        rendered = render_digest(
-            digest, kind=kind, recipient=recipient, period_label=period_label(profile.frequency, now.astimezone(self.tz)),
-            frequency_word=frequency_word, digest_id=delivery_id(subscriber_id, kind, period), brand=self.brand,
-            links=self.links,
-        )
-        row = self.compose(recipient, kind, period, rendered, list(digest.item_ids), now)
-        if row is None:
-            return None
-        if not self.log.claim(row, list(digest.item_ids) + list(digest.overflow_ids)):
-            log.info("delivery already recorded", extra={"subscriber_id": subscriber_id, "kind": kind, "period": period})
-            return None
-        return self.deliver(row, now)
-
-    def compose(
-        self, recipient: Recipient, kind: str, period: str, rendered: Rendered, item_ids: list[str], now: datetime
-    ) -> DeliveryRow | None:
-        """The intent row of one delivery: the finished message and what it covers."""
-        s = self.settings
-        mid = message_id(recipient.subscriber_id, kind, period, s.mail_domain)
-        try:
-            raw = build_message(
-                sender_name=s.library_name, sender=s.from_address, to_name=recipient.name, to=recipient.email,
-                subject=rendered.subject, text=rendered.text, html=rendered.html, message_id=mid, date=now,
-                list_unsubscribe=self.links.list_unsubscribe(recipient.subscriber_id), kind=kind,
-                attachments=[(a.filename, a.content_type, a.data) for a in rendered.attachments],
-            )
-        except ValueError as exc:  # an address the e-mail library refuses: nothing can be sent
-            log.error("message not composed", extra={"subscriber_id": recipient.subscriber_id, "error": str(exc)})
-            return None
-        return DeliveryRow(
-            subscriber_id=recipient.subscriber_id, kind=kind, period=period, organisation_id=recipient.organisation_id,
-            digest_id=delivery_id(recipient.subscriber_id, kind, period), message_id=mid, recipient=recipient.email,
-            status="sending", item_ids=item_ids, raw=raw, html=rendered.html, created_at=as_utc(now),
-        )
-
-    def deliver(self, row: DeliveryRow, now: datetime) -> DigestSent | None:
-        outgoing = Outgoing(
-            name=safe_name(row.kind, row.period, row.subscriber_id), message_id=row.message_id,
-            sender=self.settings.from_address, recipient=row.recipient, raw=row.raw, html=row.html,
-        )
-        result = self.transport.send(outgoing)
-        if result.ok:
-            done = self.log.mark_sent(row, now)
+    def _record(self, rows: list[DeliveryRow], outcomes: list[tuple[int, SendResult]], now: datetime) -> list[DigestSent]:
+        """Record a group of outcomes: the sent in one transaction, each failure on its own."""
+        delivered = self.log.mark_all_sent([rows[i] for i, result in outcomes if result.ok], now)
+        for row in delivered:
             log.info("delivered", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "message_id": row.message_id})
-            return digest_sent(done)
+        for i, result in outcomes:
+            if not result.ok:
+                self._failed(rows[i], result, now)
+        return [digest_sent(row) for row in delivered]
+
+    def _renew(self, rows: list[DeliveryRow]) -> None:
+        held = self.leases.renew(rows, self._lease_until())
+        if held < len(rows):  # only if this instance stalled past its lease: another may resend
+            log.warning("lease lost while sending", extra={"instance": self.instance, "rows": len(rows), "held": held})
+
+    def _failed(self, row: DeliveryRow, result: SendResult, now: datetime) -> None:
         wait = min(self.settings.scheduler_interval_s * 2 ** row.attempts, 3600.0)
         failed = self.log.mark_failed_attempt(
             row, result.error, permanent=result.permanent, max_runs=self.settings.max_delivery_runs,
             retry_at=now.astimezone(timezone.utc) + timedelta(seconds=wait),
         )
         log.warning("delivery failed", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "status": failed.status, "error": result.error})
-        return None
 
     def run_briefings(self, now: datetime, *, force: bool = False) -> list[DigestSent]:
         """Send each organisation's monthly board briefing that is due (force: this month so far)."""
+        self._start_round(now)
         return run_briefings(self, now, force=force)
 
     # --- the event outbox -----------------------------------------------------------------
 
     def outbox(self) -> list[DigestSent | FeedbackGiven]:
-        """DigestSent and FeedbackGiven events recorded but not yet published."""
-        return self.log.unpublished()
+        """DigestSent and FeedbackGiven events of this instance's subscribers recorded but not
+        yet published, the next few hundred of them (call again until it is empty)."""
+        return self.log.unpublished(self.settings.page_size, self.ownership.partitions)
 
     def mark_published(self, events: list[DigestSent | FeedbackGiven]) -> None:
         self.log.mark_published(events)
 
     def close(self) -> None:
+        if self.stopping.is_set() and self._closed:
+            return
+        self.stopping.set()
+        self._closed = True
+        self.compose_pool.close()
+        close = getattr(self.transport, "close", None)
+        if close is not None:
+            close()
+        try:
+            self.leases.release_all()  # nothing is in flight any more: others may resume at once
+        except SQLAlchemyError as exc:  # the database is gone: the leases simply run out
+            log.warning("leases not released", extra={"instance": self.instance, "error": repr(exc)})
         self.store.close()

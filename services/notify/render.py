@@ -1,6 +1,8 @@
 """Render e-mails: Jinja2 templates (HTML autoescaped, CSS inlined with css-inline) plus plain text.
 
-Rendering is pure apart from reading the templates: data in, (subject, html, text) out.
+Rendering is pure apart from reading the templates: data in, (subject, html, text) out. Each
+template is compiled once, and an e-mail template's CSS is inlined once per brand (inline.py),
+not once per message; templates are not reloaded from disk while notify runs.
 """
 
 from __future__ import annotations
@@ -9,10 +11,10 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-import css_inline
-from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, select_autoescape
 
 from services.notify.branding import Branding
+from services.notify.inline import inlined_template
 from services.notify.briefing import Briefing
 from services.notify.digest import Digest
 from services.notify.links import LinkClaims, Links
@@ -26,8 +28,9 @@ _env = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
     keep_trailing_newline=True,
+    auto_reload=False,
 )
-_inliner = css_inline.CSSInliner(keep_style_tags=False)
+_inlined: dict[tuple[str, Branding], Template] = {}
 
 
 @dataclass(frozen=True)
@@ -57,20 +60,23 @@ def render_template(name: str, context: dict[str, Any]) -> str:
     return _env.get_template(name).render(**context)
 
 
+def html_template(name: str, brand: Branding) -> Template:
+    """An e-mail template with the brand's CSS inlined on its elements, made once and kept."""
+    key = (name, brand)
+    if key not in _inlined:  # a race in two threads makes the same template twice: harmless
+        _inlined[key] = inlined_template(_env, name, {"brand": brand})
+    return _inlined[key]
+
+
 def render_pair(base: str, context: dict[str, Any]) -> tuple[str, str]:
     """The inlined HTML and the plain text of one template pair."""
-    html = _inliner.inline(render_template(f"{base}.html", context))
+    html = html_template(f"{base}.html", context["brand"]).render(**context)
     return html, render_template(f"{base}.txt", context)
 
 
 def _entry_links(links: Links, recipient: Recipient, digest_id: str, item_id: str, has_url: bool) -> dict[str, str]:
     claims = LinkClaims(recipient.subscriber_id, recipient.organisation_id, item_id, digest_id)
-    return {
-        "click": links.click(claims) if has_url else "",
-        "useful": links.feedback(claims, "useful"),
-        "not_relevant": links.feedback(claims, "not_relevant"),
-        "full_text": links.full_text(claims),
-    }
+    return links.entry(claims, click=has_url)
 
 
 def _groups(digest: Digest, links: Links, recipient: Recipient, digest_id: str) -> list[dict[str, Any]]:
@@ -78,7 +84,8 @@ def _groups(digest: Digest, links: Links, recipient: Recipient, digest_id: str) 
         {
             "heading": group.heading,
             "entries": [
-                asdict(e) | {"links": _entry_links(links, recipient, digest_id, e.item_id, bool(e.url))}
+                # Entry holds only strings and flags: a shallow copy is what asdict's deep one gives
+                vars(e) | {"links": _entry_links(links, recipient, digest_id, e.item_id, bool(e.url))}
                 for e in group.entries
             ],
         }
@@ -91,6 +98,19 @@ def render_digest(
     digest_id: str, brand: Branding, links: Links,
 ) -> Rendered:
     """A digest (kind 'digest') or an urgent alert (kind 'alert') for one recipient."""
+    context = digest_context(
+        digest, kind=kind, recipient=recipient, period_label=period_label, frequency_word=frequency_word,
+        digest_id=digest_id, brand=brand, links=links,
+    )
+    html, text = render_pair("digest", context)
+    return Rendered(subject=context["subject"], html=html, text=text)
+
+
+def digest_context(
+    digest: Digest, *, kind: str, recipient: Recipient, period_label: str, frequency_word: str,
+    digest_id: str, brand: Branding, links: Links,
+) -> dict[str, Any]:
+    """What the digest templates are rendered with."""
     n = digest.shown
     plural = "item" if n == 1 else "items"
     if kind == "alert":
@@ -101,7 +121,7 @@ def render_digest(
         subject = f"Your {frequency_word} evidence update: {n} new {plural}"
         heading = f"Your {frequency_word} evidence update"
         intro = f"{n} new {plural} matched your interests, best first, grouped by why they were chosen."
-    context = {
+    return {
         "subject": subject,
         "preheader": intro,
         "heading": heading,
@@ -115,8 +135,6 @@ def render_digest(
         "preferences_url": links.preferences(recipient.subscriber_id),
         "unsubscribe_url": links.unsubscribe(recipient.subscriber_id),
     }
-    html, text = render_pair("digest", context)
-    return Rendered(subject=subject, html=html, text=text)
 
 
 STAT_LABELS = (
@@ -153,21 +171,32 @@ def render_briefing(
     brand: Branding, links: Links,
 ) -> Rendered:
     """The monthly board briefing of one organisation, for one board member."""
+    context = briefing_context(
+        briefing, recipient=recipient, organisation=organisation, period_label=period_label, digest_id=digest_id,
+        brand=brand, links=links,
+    )
+    html, text = render_pair("briefing", context)
+    return Rendered(subject=context["subject"], html=html, text=text)
+
+
+def briefing_context(
+    briefing: Briefing, *, recipient: Recipient, organisation: str, period_label: str, digest_id: str,
+    brand: Branding, links: Links,
+) -> dict[str, Any]:
+    """What the briefing e-mail templates are rendered with."""
     def with_links(e: Any) -> dict[str, Any]:
         claims = LinkClaims(recipient.subscriber_id, recipient.organisation_id, e.item_id, digest_id)
         only_click = {"click": links.click(claims) if e.url else "", "useful": "", "not_relevant": "", "full_text": ""}
         return asdict(e) | {"links": only_click, "why_label": "Reach"}
 
     subject = f"Board horizon-scanning briefing: {period_label}" + (f" - {organisation}" if organisation else "")
-    context = _briefing_context(briefing, organisation, period_label, with_links) | {
+    return _briefing_context(briefing, organisation, period_label, with_links) | {
         "subject": subject,
         "name": recipient.name,
         "brand": brand,
         "preferences_url": links.preferences(recipient.subscriber_id),
         "unsubscribe_url": links.unsubscribe(recipient.subscriber_id),
     }
-    html, text = render_pair("briefing", context)
-    return Rendered(subject=subject, html=html, text=text)
 
 
 def render_briefing_print(briefing: Briefing, *, organisation: str, period_label: str, brand: Branding,

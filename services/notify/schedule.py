@@ -43,6 +43,27 @@ def local_instant(day: date, hour: int, tz: ZoneInfo) -> datetime:
     return datetime.combine(day, time(hour), tzinfo=tz).astimezone(timezone.utc)
 
 
+def next_period_day(frequency: Frequency, day: date) -> date:
+    """The first local date of the period after `day`'s."""
+    if frequency == Frequency.daily:
+        return day + timedelta(days=1)
+    if frequency == Frequency.weekly:
+        return day - timedelta(days=day.weekday()) + timedelta(days=7)
+    return date(day.year + day.month // 12, day.month % 12 + 1, 1)
+
+
+def send_instant(profile: Profile, day: date, tz: ZoneInfo) -> datetime:
+    """The UTC instant at which the digest of `day`'s period goes."""
+    return local_instant(send_day(profile.frequency, profile.weekday, day), profile.hour, tz)
+
+
+def next_due_at(profile: Profile, now: datetime, tz: ZoneInfo, *, period_done: bool) -> datetime:
+    """When the subscriber is next worth a visit: this period's send time (past or ahead) while
+    this period's digest has not gone, else the next period's."""
+    today = now.astimezone(tz).date()
+    return send_instant(profile, next_period_day(profile.frequency, today) if period_done else today, tz)
+
+
 def due_period(profile: Profile, now: datetime, tz: ZoneInfo) -> str | None:
     """The period whose digest is due at `now`, or None while this period's send time is ahead.
 
@@ -50,8 +71,7 @@ def due_period(profile: Profile, now: datetime, tz: ZoneInfo) -> str | None:
     is sent late rather than never.
     """
     today = now.astimezone(tz).date()
-    send_at = local_instant(send_day(profile.frequency, profile.weekday, today), profile.hour, tz)
-    if now.astimezone(timezone.utc) < send_at:
+    if now.astimezone(timezone.utc) < send_instant(profile, today, tz):
         return None
     return period_key(profile.frequency, today)
 

@@ -8,6 +8,7 @@
 | HORIZON_NOTIFY_SMTP_RETRIES | 3 | attempts per message within one run (transient errors only) |
 | HORIZON_NOTIFY_SMTP_BACKOFF_S | 1.0 | first back-off between attempts; doubles each time |
 | HORIZON_NOTIFY_SMTP_TIMEOUT_S | 30 | SMTP connection/command timeout |
+| HORIZON_NOTIFY_SMTP_CONNECTIONS | 4 | SMTP connections kept open and sent on in parallel |
 | HORIZON_NOTIFY_MAX_DELIVERY_RUNS | 20 | runs a delivery is retried before it is recorded as failed |
 | HORIZON_NOTIFY_FROM_ADDRESS | evidence@library.example.org | sender address; its domain names Message-IDs |
 | HORIZON_NOTIFY_MAX_ITEMS | 12 | items shown in one digest (the rest are counted, not shown) |
@@ -25,6 +26,13 @@
 | HORIZON_NOTIFY_BASELINE_MONTHS | 3 | months compared against when spotting emerging themes |
 | HORIZON_NOTIFY_SCHEDULER_INTERVAL_S | 60 | pause of the app's scheduler loop |
 | HORIZON_NOTIFY_SEND_IMMEDIATELY | false | treat pending items as due at once (demos, end-to-end tests) |
+| HORIZON_NOTIFY_CONSUMER_GROUP | notify | Kafka consumer group: the instances that split the subscribers between them |
+| HORIZON_NOTIFY_BATCH_MAX_RECORDS | 500 | most records one consumer batch holds (applied in one transaction) |
+| HORIZON_NOTIFY_BATCH_TIMEOUT_MS | 200 | how long a consumer waits to fill a batch |
+| HORIZON_NOTIFY_INSTANCE_ID | (empty: host-pid-random) | this instance's name on the intents it is sending (leases) |
+| HORIZON_NOTIFY_SEND_LEASE_S | 120 | how long an instance holds an intent it sends before another may resume it (renewed while sending) |
+| HORIZON_NOTIFY_COMPOSE_PROCESSES | 0 | worker processes that compose pages of digests (0: the scheduler's thread does); worth it only on a host with idle cores |
+| HORIZON_NOTIFY_PAGE_SIZE | 500 | subscribers (and their pending items) the scheduler loads at once; a round pages through all |
 """
 
 from __future__ import annotations
@@ -54,6 +62,7 @@ class NotifySettings(BaseSettings):
     smtp_retries: int = Field(default=3, ge=1)
     smtp_backoff_s: float = Field(default=1.0, ge=0)
     smtp_timeout_s: float = Field(default=30.0, gt=0)
+    smtp_connections: int = Field(default=4, ge=1)
     max_delivery_runs: int = Field(default=20, ge=1)
     from_address: str = "evidence@library.example.org"
     max_items: int = Field(default=12, ge=1)
@@ -74,6 +83,13 @@ class NotifySettings(BaseSettings):
     baseline_months: int = Field(default=3, ge=1)
     scheduler_interval_s: float = Field(default=60.0, gt=0)
     send_immediately: bool = False
+    consumer_group: str = Field(default="notify", min_length=1)
+    batch_max_records: int = Field(default=500, ge=1)
+    batch_timeout_ms: int = Field(default=200, ge=1)
+    page_size: int = Field(default=500, ge=1)
+    compose_processes: int = Field(default=0, ge=0)
+    instance_id: str = ""
+    send_lease_s: float = Field(default=120.0, gt=0)
 
     @model_validator(mode="after")
     def _secrets_are_set_outside_dev(self) -> "NotifySettings":

@@ -1,38 +1,33 @@
 """The notify service's database: events applied idempotently, matched items, the delivery log.
 
-SQLModel over SQLite by default, PostgreSQL by URL. Every event is applied in one transaction
-together with its event id, so a redelivered event changes nothing.
+SQLModel over SQLite by default, PostgreSQL by URL. Events are applied a batch per transaction
+together with their event ids, so a redelivered event changes nothing (see apply.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import delete
+from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, select
 
-from contracts import EvidenceType, Item, ItemClassified, ItemMatched, MatchReason, Profile, ProfileChanged, TopicTag
+from contracts import EvidenceType, Item, MatchReason, Profile, TopicTag
+from services.notify.apply import NotifyEvent, apply_batch
 from services.notify.digest import Candidate
-from services.notify.tables import DeliveryRow, FeedbackRow, ItemRow, MatchRow, ProcessedEvent, SubscriberRow
+from services.notify.ownership import default_partition
+from services.notify.tables import (
+    DeliveryRow, FeedbackRow, ItemRow, MatchRow, ProcessedEvent, ScheduleRow, SubscriberRow, as_utc, aware,
+)
 
 log = logging.getLogger(__name__)
 
-NotifyEvent = ItemClassified | ItemMatched | ProfileChanged
-
-
-def as_utc(moment: datetime) -> datetime:
-    """An aware UTC time (a naive one is taken as UTC already)."""
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-
-
-def aware(moment: datetime) -> datetime:
-    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
+__all__ = ["NotifyEvent", "NotifyStore", "as_utc", "aware", "candidate", "make_engine"]
 
 
 def make_engine(database_url: str):  # type: ignore[no-untyped-def]
@@ -40,10 +35,35 @@ def make_engine(database_url: str):  # type: ignore[no-untyped-def]
     if url.drivername.startswith("sqlite"):
         if url.database and url.database != ":memory:":
             Path(url.database).parent.mkdir(parents=True, exist_ok=True)
-        return create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        engine = create_engine(database_url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Write-ahead logging: one fsync per commit instead of several, and the links API reads
+        # while the app writes. synchronous stays FULL: a commit (an intent) is on disk when it returns.
+        event.listen(engine, "connect", lambda conn, _: conn.execute("PRAGMA journal_mode=WAL"))
+        return engine
     if url.drivername in ("postgresql", "postgres"):
         database_url = url.set(drivername="postgresql+psycopg").render_as_string(hide_password=False)
     return create_engine(database_url, pool_pre_ping=True)
+
+
+def add_missing_columns(engine, tables) -> None:  # type: ignore[no-untyped-def]
+    """Add the nullable columns a table gained since this database was created (create_all
+    makes missing tables only); a column that cannot be added that way is an error."""
+    inspector = inspect(engine)
+    for table in tables:
+        have = {c["name"] for c in inspector.get_columns(table.name)}
+        for column in table.columns:
+            if column.name in have:
+                continue
+            if not column.nullable:
+                raise RuntimeError(f"{table.name}.{column.name} is missing and cannot be added without a default")
+            kind = column.type.compile(engine.dialect)
+            try:
+                with engine.begin() as conn:
+                    conn.execute(text(f'ALTER TABLE {table.name} ADD COLUMN "{column.name}" {kind}'))
+            except (OperationalError, ProgrammingError):  # another process added it first
+                if column.name not in {c["name"] for c in inspect(engine).get_columns(table.name)}:
+                    raise
+            log.warning("column added to an older database", extra={"table": table.name, "column": column.name})
 
 
 class NotifyStore:
@@ -58,6 +78,7 @@ class NotifyStore:
             # Two processes of notify (the app and the links API) starting together can both see
             # a table missing and race to create it; the loser finds it made and goes on.
             SQLModel.metadata.create_all(self.engine, tables=tables)
+        add_missing_columns(self.engine, tables)
 
     def close(self) -> None:
         self.engine.dispose()
@@ -71,22 +92,31 @@ class NotifyStore:
 
     def apply(self, event: NotifyEvent) -> bool:
         """Apply one event; False if its event id was applied before."""
-        with self.session() as s:
-            if s.get(ProcessedEvent, event.event_id) is not None:
-                return False
-            if isinstance(event, ItemClassified):
-                _apply_classified(s, event)
-            elif isinstance(event, ItemMatched):
-                _apply_matched(s, event)
-            else:
-                _apply_profile(s, event)
-            s.add(ProcessedEvent(event_id=event.event_id, processed_at=as_utc(datetime.now(timezone.utc))))
+        return self.apply_batch([event]) == 1
+
+    def apply_batch(
+        self, events: Sequence[NotifyEvent], partition_of: Callable[[str], int] = default_partition,
+        now: datetime | None = None,
+    ) -> int:
+        """Apply a batch in one transaction; how many of its events were new.
+
+        A batch that loses a race with another consumer (a unique violation the database did not
+        make it wait for, or a deadlock between two instances' batches on PostgreSQL) is applied
+        again: the second time the ids the other applied are found taken.
+        """
+        now = now or datetime.now(timezone.utc)
+        attempts = 3
+        for attempt in range(1, attempts + 1):
             try:
-                s.commit()
-            except IntegrityError:  # the same event applied concurrently by another consumer
-                s.rollback()
-                return False
-        return True
+                with self.session() as s:
+                    applied = apply_batch(s, events, partition_of, now)
+                    s.commit()
+                    return applied
+            except (IntegrityError, OperationalError) as exc:
+                if attempt == attempts or not _lost_a_race(exc):
+                    raise
+                log.info("batch raced another consumer, applying again", extra={"events": len(events), "error": repr(exc.orig)})
+        raise AssertionError("unreachable")
 
     # --- reading state --------------------------------------------------------------------
 
@@ -97,13 +127,9 @@ class NotifyStore:
             return None
         return row.organisation_id, Profile.model_validate(row.profile)
 
-    def live_profiles(self) -> dict[str, tuple[str, Profile]]:
-        with self.session() as s:
-            rows = s.exec(select(SubscriberRow).where(SubscriberRow.deleted == False)).all()  # noqa: E712
-        return {r.subscriber_id: (r.organisation_id, Profile.model_validate(r.profile)) for r in rows if r.profile}
-
     def pending(self, subscriber_id: str | None = None) -> dict[str, list[Candidate]]:
-        """Matched items not yet taken by any delivery whose classification has arrived, per subscriber."""
+        """Matched items not yet taken by any delivery whose classification has arrived, per subscriber
+        (for inspection and tests: the scheduler reads them a page of subscribers at a time, due.py)."""
         query = select(MatchRow, ItemRow).join(ItemRow, ItemRow.item_id == MatchRow.item_id).where(MatchRow.delivery == None)  # noqa: E711
         if subscriber_id is not None:
             query = query.where(MatchRow.subscriber_id == subscriber_id)
@@ -135,6 +161,13 @@ class NotifyStore:
             return list(s.exec(query).all())
 
 
+def _lost_a_race(exc: IntegrityError | OperationalError) -> bool:
+    """A unique violation, a deadlock or a serialisation failure: worth applying again."""
+    if isinstance(exc, IntegrityError):
+        return True
+    return getattr(exc.orig, "sqlstate", None) in ("40P01", "40001")
+
+
 def candidate(match: MatchRow, item: ItemRow) -> Candidate:
     return Candidate(
         item=Item.model_validate(item.item),
@@ -147,52 +180,4 @@ def candidate(match: MatchRow, item: ItemRow) -> Candidate:
     )
 
 
-def _apply_classified(s: Session, event: ItemClassified) -> None:
-    row = s.get(ItemRow, event.item.item_id)
-    if row is not None and row.revision > event.revision:
-        return
-    row = row or ItemRow(item_id=event.item.item_id, item={}, evidence_type="", classified_at=as_utc(event.occurred_at))
-    row.revision = event.revision
-    row.item = event.item.model_dump(mode="json")
-    row.tags = [t.model_dump(mode="json") for t in event.tags]
-    row.evidence_type = str(event.evidence_type)
-    row.urgent = event.urgent
-    s.add(row)
-
-
-def _apply_matched(s: Session, event: ItemMatched) -> None:
-    sub = s.get(SubscriberRow, event.subscriber_id)
-    if sub is not None and sub.deleted:
-        log.info("match for a deleted subscriber dropped", extra={"subscriber_id": event.subscriber_id, "event_id": event.event_id})
-        return
-    row = s.get(MatchRow, (event.subscriber_id, event.item_id))
-    if row is None:
-        row = MatchRow(
-            subscriber_id=event.subscriber_id, item_id=event.item_id, organisation_id=event.organisation_id,
-            score=0.0, evidence_type="", matched_at=as_utc(event.occurred_at),
-        )
-    # a re-match (a revised item) refreshes why; the delivery that took it stays
-    row.score = event.score
-    row.reasons = [r.model_dump(mode="json") for r in event.reasons]
-    row.evidence_type = str(event.evidence_type)
-    row.urgent = row.urgent or event.urgent
-    s.add(row)
-
-
-def _apply_profile(s: Session, event: ProfileChanged) -> None:
-    row = s.get(SubscriberRow, event.subscriber_id)
-    if row is not None and row.version >= event.version:
-        log.info("stale profile version ignored", extra={"subscriber_id": event.subscriber_id, "event_id": event.event_id})
-        return
-    row = row or SubscriberRow(subscriber_id=event.subscriber_id, organisation_id=event.organisation_id, version=event.version)
-    row.organisation_id = event.organisation_id
-    row.version = event.version
-    row.deleted = event.deleted
-    row.profile = event.profile.model_dump(mode="json") if event.profile else None
-    s.add(row)
-    if event.deleted:
-        for table in (MatchRow, DeliveryRow, FeedbackRow):
-            s.exec(delete(table).where(table.subscriber_id == event.subscriber_id))  # type: ignore[call-overload]
-
-
-_TABLES = (ProcessedEvent, SubscriberRow, ItemRow, MatchRow, DeliveryRow, FeedbackRow)
+_TABLES = (ProcessedEvent, SubscriberRow, ScheduleRow, ItemRow, MatchRow, DeliveryRow, FeedbackRow)

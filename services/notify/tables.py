@@ -5,11 +5,21 @@ Times are aware UTC datetimes (SQLModel's UTCDateTime keeps SQLite and PostgreSQ
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
-from sqlalchemy import JSON, Column, LargeBinary, Text
+from sqlalchemy import JSON, Column, Index, LargeBinary, Text
 from sqlmodel import Field, SQLModel
+
+
+def as_utc(moment: datetime) -> datetime:
+    """An aware UTC time (a naive one is taken as UTC already)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def aware(moment: datetime) -> datetime:
+    """A time read back from the database, aware (SQLite returns naive UTC)."""
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment
 
 
 class ProcessedEvent(SQLModel, table=True):
@@ -31,6 +41,30 @@ class SubscriberRow(SQLModel, table=True):
     version: int
     deleted: bool = False
     profile: dict[str, Any] | None = Field(default=None, sa_column=Column(JSON))
+
+
+class ScheduleRow(SQLModel, table=True):
+    """When one subscriber is next due, whether anything waits for them, and who owns them.
+
+    The scheduler pages through these rows instead of loading every profile and match. Event
+    application keeps them current: a match sets `pending` (once its item is classified), a
+    profile sets `live`, `alerts` and `board` and clears `next_due_at` (None: visit at the next
+    round, which works out the real time). Every such write bumps `seq`, so the scheduler's own
+    update, made after it has sent, can tell that something arrived meanwhile and leave the row.
+    """
+
+    __tablename__ = "notify_schedule"
+    __table_args__ = (Index("ix_notify_schedule_due", "live", "pending", "next_due_at"),)
+
+    subscriber_id: str = Field(primary_key=True)
+    partition: int | None = Field(default=None, index=True, description="Partition of the matches topic.")
+    live: bool = False  # an active profile: someone to send to
+    pending: bool = False  # matched items whose classification has arrived, not yet taken
+    urgent_pending: bool = False  # ... and at least one of them urgent
+    alerts: bool = False  # the profile wants urgent alerts
+    board: bool = Field(default=False, index=True)  # receives the board briefing
+    next_due_at: datetime | None = None
+    seq: int = 0
 
 
 class ItemRow(SQLModel, table=True):
@@ -67,7 +101,9 @@ class DeliveryRow(SQLModel, table=True):
     """The delivery log: one row per (subscriber, kind, period), written before sending.
 
     status: 'sending' (intent recorded, message fixed), 'sent', or 'failed' (given up after
-    max_delivery_runs; kept for librarians to see).
+    max_delivery_runs; kept for librarians to see). While an instance sends a row it holds a
+    lease on it (owner, lease_until), so another instance resumes it only once the lease has run
+    out: after the owner died, never while it is still sending.
     """
 
     __tablename__ = "notify_delivery"
@@ -89,6 +125,8 @@ class DeliveryRow(SQLModel, table=True):
     created_at: datetime
     sent_at: datetime | None = None
     published: bool = Field(default=False, index=True)
+    owner: str | None = Field(default=None, description="The notify instance sending it now.")
+    lease_until: datetime | None = Field(default=None, description="Until when `owner` holds it.")
 
 
 class FeedbackRow(SQLModel, table=True):

@@ -39,3 +39,15 @@ def test_self_service_links_use_the_subscriptions_format() -> None:
     reader = URLSafeTimedSerializer("shared-with-subscriptions", salt="horizon.self-service")
     assert reader.loads(token, max_age=60) == {"sid": "sub-1", "act": "unsubscribe"}
     assert reader.loads(lk.preferences("sub-1").rsplit("/", 1)[-1]) == {"sid": "sub-1", "act": "preferences"}
+
+
+def test_an_items_four_links_share_one_token_in_the_usual_places() -> None:
+    lk = links()
+    entry = lk.entry(CLAIMS, click=True)
+    token = entry["click"].rsplit("/", 1)[-1]
+    assert entry == {
+        "click": f"https://n.example.org/r/{token}", "useful": f"https://n.example.org/f/{token}/useful",
+        "not_relevant": f"https://n.example.org/f/{token}/not_relevant", "full_text": f"https://n.example.org/t/{token}",
+    }
+    assert lk.verify(token) == CLAIMS
+    assert lk.entry(CLAIMS, click=False)["click"] == ""

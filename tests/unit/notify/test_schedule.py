@@ -4,7 +4,9 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from contracts import Frequency, Profile, Weekday
-from services.notify.schedule import due_briefing_month, due_period, local_instant, month_bounds, period_key, send_day
+from services.notify.schedule import (
+    due_briefing_month, due_period, local_instant, month_bounds, next_due_at, period_key, send_day,
+)
 
 LONDON = ZoneInfo("Europe/London")
 UTC = timezone.utc
@@ -82,3 +84,22 @@ def test_briefing_covers_last_month_from_the_first_at_its_hour() -> None:
     assert due_briefing_month(datetime(2026, 12, 1, 7, 59, tzinfo=UTC), LONDON, 8) == (2026, 10)
     assert due_briefing_month(datetime(2026, 12, 1, 8, 0, tzinfo=UTC), LONDON, 8) == (2026, 11)
     assert due_briefing_month(datetime(2027, 1, 20, 8, 0, tzinfo=UTC), LONDON, 8) == (2026, 12)
+
+
+def test_next_due_is_this_periods_send_time_until_it_has_gone_then_the_next_periods() -> None:
+    weekly = profile(Frequency.weekly, Weekday.wednesday, 9)
+    monday = datetime(2026, 11, 23, 12, 0, tzinfo=UTC)
+    assert next_due_at(weekly, monday, LONDON, period_done=False) == datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    assert next_due_at(weekly, monday, LONDON, period_done=True) == datetime(2026, 12, 2, 9, 0, tzinfo=UTC)
+    # a period whose send time has passed unsent stays due (a digest missed is sent late)
+    friday = datetime(2026, 11, 27, 12, 0, tzinfo=UTC)
+    assert next_due_at(weekly, friday, LONDON, period_done=False) <= friday
+    monthly = profile(Frequency.monthly, Weekday.tuesday, 7)
+    assert next_due_at(monthly, monday, LONDON, period_done=True) == datetime(2026, 12, 1, 7, 0, tzinfo=UTC)
+    december = datetime(2026, 12, 20, 12, 0, tzinfo=UTC)
+    assert next_due_at(monthly, december, LONDON, period_done=True) == datetime(2027, 1, 5, 7, 0, tzinfo=UTC)
+    daily = profile(Frequency.daily, hour=7)
+    # the night the clocks go back: 07:00 BST on the Saturday, 07:00 GMT on the Sunday
+    saturday = datetime(2026, 10, 24, 12, 0, tzinfo=UTC)
+    assert next_due_at(daily, saturday, LONDON, period_done=True) == datetime(2026, 10, 25, 7, 0, tzinfo=UTC)
+    assert next_due_at(daily, saturday, LONDON, period_done=False) == datetime(2026, 10, 24, 6, 0, tzinfo=UTC)
