@@ -27,6 +27,11 @@ EVENT_TYPES = {
 #: Partitions each topic is created with (keys keep per-item / per-subscriber order).
 PARTITIONS = {ITEMS: 6, ITEMS_CLASSIFIED: 6, MATCHES: 12, PROFILES: 6, FEEDBACK: 3, DIGESTS: 3}
 
+#: Topic settings beyond the broker's defaults. Profiles are compacted, never expired: the topic
+#: holds every subscriber's latest profile, so a classify shard added later (or rebuilt) reads
+#: them all from the beginning.
+CONFIGS = {PROFILES: {"cleanup.policy": "compact", "retention.ms": "-1"}}
+
 
 def dead_letter_topic(topic: str, consumer: str) -> str:
     """The dead-letter topic where `consumer` parks messages from `topic` it cannot process."""

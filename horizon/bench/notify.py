@@ -39,7 +39,7 @@ from contracts import EvidenceType, Item, ItemClassified, ItemMatched, MatchReas
 from contracts.topics import MATCHES, PARTITIONS
 from services.notify.bootstrap import build_notifier
 from services.notify.notifier import Notifier
-from services.notify.ownership import kafka_partition
+from services.common.kafka import partition_of
 from services.notify.settings import NotifySettings
 from services.notify.tables import DeliveryRow
 
@@ -109,7 +109,7 @@ def _measure(notifier: Notifier, settings: NotifySettings, server: _Discarding, 
     n_items = max(per * 4, subscribers * per // 20)  # interests are shared: each item reaches ~20 people
     items = [_classified(run, k) for k in range(n_items)]
     matches = [_matched(run, sid, i, k, n_items) for i, sid in enumerate(sids) for k in range(per)]
-    partitions = {sid: kafka_partition(sid, PARTITIONS[MATCHES]) for sid in sids}
+    partitions = {sid: partition_of(sid, PARTITIONS[MATCHES]) for sid in sids}
     say(f"notify: applying {len(items):,} ItemClassified and {len(matches):,} ItemMatched in batches of {batch}")
     started = time.perf_counter()
     applied = 0

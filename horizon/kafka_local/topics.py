@@ -1,10 +1,10 @@
-"""The project's topics, created with their partition counts (contracts/topics.py PARTITIONS)."""
+"""The project's topics, created with their partition counts and settings (contracts/topics.py)."""
 
 from __future__ import annotations
 
 import asyncio
 
-from contracts.topics import PARTITIONS
+from contracts.topics import CONFIGS, PARTITIONS
 
 
 async def create_topics(bootstrap: str, partitions: dict[str, int] = PARTITIONS) -> dict[str, str]:
@@ -15,9 +15,15 @@ async def create_topics(bootstrap: str, partitions: dict[str, int] = PARTITIONS)
     await admin.start()
     try:
         existing = set(await admin.list_topics())
-        missing = [NewTopic(t, n, 1) for t, n in partitions.items() if t not in existing]
+        missing = [NewTopic(t, n, 1, topic_configs=CONFIGS.get(t, {})) for t, n in partitions.items()
+                   if t not in existing]
         if missing:
             await admin.create_topics(missing, timeout_ms=30_000)
+        kept = [t for t in partitions if t in existing and t in CONFIGS]
+        if kept:  # a topic made before its settings were: given them now (idempotent)
+            from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+            await admin.alter_configs([ConfigResource(ConfigResourceType.TOPIC, t, CONFIGS[t]) for t in kept])
         return {t: ("exists" if t in existing else "created") for t in partitions}
     finally:
         await admin.close()

@@ -36,6 +36,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.exc import SQLAlchemyError
 
 from contracts import DigestSent, FeedbackGiven
+from services.common.kafka import partition_of as key_partition
 from services.notify.branding import Branding
 from services.notify.briefings import run_briefings
 from services.notify.compose import Composer, Intent, Visit, visited
@@ -45,7 +46,7 @@ from services.notify.due import Due, Page, Schedule
 from services.notify.leases import Leases
 from services.notify.links import Links
 from services.notify.mailer import Outgoing, SendResult, Transport, safe_name, send_each
-from services.notify.ownership import Ownership, kafka_partition
+from services.notify.ownership import Ownership
 from services.notify.schedule import period_key
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyEvent, NotifyStore
@@ -115,7 +116,7 @@ class Notifier:
 
         def partition_of(subscriber_id: str) -> int:
             found = known.get(subscriber_id)
-            return found if found is not None else kafka_partition(subscriber_id, total)
+            return found if found is not None else key_partition(subscriber_id, total)
 
         return self.store.apply_batch(events, partition_of)
 

@@ -19,21 +19,16 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from aiokafka import ConsumerRebalanceListener, TopicPartition
-from aiokafka.partitioner import murmur2
 
 from contracts.topics import MATCHES, PARTITIONS
+from services.common.kafka import partition_of
 
 log = logging.getLogger(__name__)
 
 
-def kafka_partition(key: str, partitions: int) -> int:
-    """The partition Kafka's default partitioner gives a key (Java's and aiokafka's alike)."""
-    return (murmur2(key.encode("utf-8")) & 0x7FFFFFFF) % partitions
-
-
 def default_partition(subscriber_id: str) -> int:
     """The subscriber's partition of the matches topic as the contracts create it."""
-    return kafka_partition(subscriber_id, PARTITIONS[MATCHES])
+    return partition_of(subscriber_id, PARTITIONS[MATCHES])
 
 
 class Ownership:

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts.topics import PARTITIONS
+from contracts.topics import CONFIGS, PARTITIONS, PROFILES
 from horizon import kafka_local
 
 pytestmark = pytest.mark.kafka
@@ -53,6 +53,21 @@ async def test_the_project_topics_exist_with_their_partition_counts(kafka_bootst
 
     assert again == {topic: "exists" for topic in PARTITIONS}
     assert await _partitions(kafka_bootstrap, list(PARTITIONS)) == PARTITIONS
+
+
+async def test_the_profiles_topic_keeps_every_subscribers_latest_profile(kafka_bootstrap: str) -> None:
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        [response] = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, PROFILES)])
+    finally:
+        await admin.close()
+    [resource] = response.resources
+    settings = {entry[0]: entry[1] for entry in resource[4]}
+    assert settings["cleanup.policy"] == CONFIGS[PROFILES]["cleanup.policy"] == "compact"
+    assert settings["retention.ms"] == "-1"
 
 
 async def test_create_topics_creates_only_what_is_missing(kafka_bootstrap: str) -> None:
