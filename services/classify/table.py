@@ -48,6 +48,7 @@ class ProfileTable:
         self.subscribers: dict[str, Subscriber] = {}
         self._dropped_parts: list[str] = []
         self._holders: dict[str, list[Subscriber]] = {}
+        self.compactions = 0
 
     # --- contents ---------------------------------------------------------------------------
 
@@ -88,6 +89,7 @@ class ProfileTable:
                 if not held:
                     self._drop(old.model)
                     dropped.append(old.model)
+                    self._maybe_merge()
         return dropped
 
     def _drop(self, key: str) -> None:
@@ -132,6 +134,7 @@ class ProfileTable:
         self._dropped_parts += unused
         self.segments = [Segment.merge(self.segments, part_map)]
         self._reindex()
+        self.compactions += 1
         log.info("profile table compacted", extra={"models": len(self._where), "parts": len(self.parts)})
 
     def _reindex(self) -> None:

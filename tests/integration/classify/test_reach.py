@@ -192,3 +192,38 @@ def test_the_table_is_read_back_from_the_index_as_it_was(classifier):
     classifier.table, classifier.matcher.table = reloaded, reloaded
     again = item_event("doi:10.1/af-again2", AF.item.title, AF.item.summary)
     assert {m.subscriber_id for m in classifier.classify([again]).matched} == before == {f"s{n}" for n in range(5)}
+
+
+def test_a_table_after_much_churn_decides_as_a_fresh_one():
+    """Profiles added one by one, changed, deleted (segments merged, models dropped, the table
+    compacted with its parts renumbered) decide exactly as a table built afresh from what is left."""
+    from services.classify import table as table_module
+
+    rng = random.Random(5)
+    bg, pool = background(rng)
+    events = population(rng, 160)
+    churned, current, version = ProfileTable(DIM), {}, {}
+
+    def apply(event):
+        version[event.subscriber_id] = version.get(event.subscriber_id, 0) + 1
+        event = event.model_copy(update={"version": version[event.subscriber_id]})
+        apply_profile_events(churned, None, [event], fake_embed, STATS, bg)
+        if event.deleted:
+            current.pop(event.subscriber_id)
+        else:
+            current[event.subscriber_id] = event
+
+    for n, event in enumerate(events):  # one at a time: a segment each, merged as they pile up
+        apply(event)
+        if n % 7 == 0:  # someone takes another's profile
+            apply(rng.choice(events[: n + 1]).model_copy(update={"subscriber_id": rng.choice(list(current))}))
+    for sid in rng.sample(sorted(current), 60):  # and some leave
+        apply(current[sid].model_copy(update={"deleted": True, "profile": None}))
+    assert churned.compactions >= 1 and len(churned.segments) <= table_module.MAX_SEGMENTS + 1
+    fresh = ProfileTable(DIM)
+    apply_profile_events(fresh, None, list(current.values()), fake_embed, STATS, bg)
+    assert fresh.model_count() == churned.model_count()
+    item_block, _ = block(items(rng, texts_of_items(rng, 40)), pool)
+    a = [{m.subscriber_id for m in ms} for ms in Matcher(churned, 0.5).match(item_block)]
+    b = [{m.subscriber_id for m in ms} for ms in Matcher(fresh, 0.5).match(item_block)]
+    assert a == b and sum(map(len, a)) > 20
