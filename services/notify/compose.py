@@ -112,6 +112,10 @@ class Composer:
                 return intents
             period = f"{period}.{forced_count + 1}"
         digest = build_digest(candidates, self.settings.max_items)
+        if digest.overflow_ids:  # a limit that keeps items out of the e-mail: said, never silent
+            log.info("digest capped: the rest counted, not shown", extra={
+                "subscriber_id": due.subscriber_id, "period": period, "shown": len(digest.item_ids),
+                "more": len(digest.overflow_ids)})
         return intents + self._intent(due, "digest", period, digest, now, FREQUENCY_WORDS[profile.frequency])
 
     def _intent(self, due: Due, kind: str, period: str, digest: Digest, now: datetime, frequency_word: str) -> list[Intent]:

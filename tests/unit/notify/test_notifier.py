@@ -124,7 +124,8 @@ def test_force_sends_pending_now_and_again_for_new_items(make, ev) -> None:
     assert n.run_due(EARLY_NOV, force=True) == []
 
 
-def test_digest_is_capped_and_overflow_not_resent(make, ev) -> None:
+def test_digest_is_capped_and_overflow_not_resent(make, ev, caplog) -> None:
+    caplog.set_level("INFO", logger="services.notify.compose")
     n, t = make(max_items=2)
     n.handle(ev.profile("asha"))
     for i in range(5):
@@ -133,6 +134,8 @@ def test_digest_is_capped_and_overflow_not_resent(make, ev) -> None:
     [sent] = n.run_due(MONDAY_8)
     assert sent.item_ids == ["doi:4", "doi:3"]
     assert "3 more matched items" in t.sent[0].html
+    [capped] = [r for r in caplog.records if r.getMessage().startswith("digest capped")]
+    assert (capped.subscriber_id, capped.shown, capped.more) == ("asha", 2, 3)  # the limit said, not silent
     assert n.run_due(MONDAY_8 + timedelta(days=7)) == []
 
 
