@@ -99,13 +99,13 @@ def run_demo(
 
 
 def _import_subscribers(path: Path, state: Path) -> list[ProfileChanged]:
-    from services.subscriptions import outbox, store, usecases
+    from services.subscriptions import importing, outbox, store
 
     engine = store.make_engine(f"sqlite:///{state / 'subscriptions.db'}")
     store.create_schema(engine)
     make_session = store.session_factory(engine)
     with make_session() as session:
-        imported = usecases.import_subscribers(session, path.read_bytes(), _format(path), None, None)
+        imported = importing.import_subscribers(session, path.read_bytes(), _format(path), None, None)
         session.commit()
     for error in imported.errors:
         log.warning("subscriber row refused", extra={"row": error.row, "email": error.email, "reason": error.message})

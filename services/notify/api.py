@@ -18,7 +18,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from contracts import derived_event_id, new_event_id, utcnow
-from services.notify.bootstrap import build_links
+from services.notify.links import build_links
 from services.notify.branding import Branding
 from services.notify.deliveries import DeliveryLog
 from services.notify.links import VERDICTS, BadLink, LinkClaims

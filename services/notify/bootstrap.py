@@ -2,22 +2,12 @@
 
 from __future__ import annotations
 
-from services.notify.links import Links
+from services.notify.links import build_links
 from services.notify.mailer import OutboxTransport, SmtpTransport, Transport, parse_smtp_url
 from services.notify.notifier import Notifier
 from services.notify.ownership import Ownership
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
-
-
-def build_links(settings: NotifySettings) -> Links:
-    return Links(
-        secret=settings.secret_key.get_secret_value(),
-        self_service_secret=settings.self_service_secret.get_secret_value(),
-        public_base_url=settings.public_base_url,
-        subscriptions_base_url=settings.subscriptions_base_url,
-        max_age_s=settings.link_max_age_s,
-    )
 
 
 def build_transport(settings: NotifySettings) -> Transport:

@@ -12,19 +12,46 @@ import logging
 from collections import Counter
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from collections.abc import Sequence
+from typing import Protocol
+from zoneinfo import ZoneInfo
 
 from contracts import DigestSent, EvidenceType, Item, Profile, TopicTag
+from services.notify.branding import Branding
 from services.notify.briefing import GUIDANCE, BriefItem, Briefing, build_briefing, theme_counts
 from services.notify.message import delivery_id
 from services.notify.pdf import PdfUnavailable, html_to_pdf
 from services.notify.render import Attachment, Recipient, Rendered, render_briefing, render_briefing_print
+from services.notify.compose import Composer
+from services.notify.deliveries import DeliveryLog
+from services.notify.due import Schedule
+from services.notify.links import Links
+from services.notify.ownership import Ownership
 from services.notify.schedule import due_briefing_month, month_bounds, month_key, previous_month
-
-if TYPE_CHECKING:
-    from services.notify.notifier import Notifier
+from services.notify.settings import NotifySettings
+from services.notify.store import NotifyStore
+from services.notify.tables import DeliveryRow
 
 log = logging.getLogger(__name__)
+
+
+class Notifier(Protocol):
+    """What a briefing needs of the notifier that sends it (notifier.Notifier): its state, how it
+    composes, and how it holds and sends a recorded intent."""
+
+    settings: NotifySettings
+    store: NotifyStore
+    log: DeliveryLog
+    brand: Branding
+    links: Links
+    tz: ZoneInfo
+    composer: Composer
+    ownership: Ownership
+    schedule: Schedule
+
+    def hold(self, rows: Sequence[DeliveryRow]) -> None: ...
+
+    def dispatch(self, rows: list[DeliveryRow], now: datetime) -> list[DigestSent]: ...
 
 
 def _brief(item_row, subscribers: int = 0, best: float = 0.0) -> BriefItem:  # type: ignore[no-untyped-def]
@@ -35,7 +62,7 @@ def _brief(item_row, subscribers: int = 0, best: float = 0.0) -> BriefItem:  # t
     )
 
 
-def matched_items(n: "Notifier", organisation_id: str, start: datetime, end: datetime) -> list[BriefItem]:
+def matched_items(n: Notifier, organisation_id: str, start: datetime, end: datetime) -> list[BriefItem]:
     rows = n.store.org_matches(organisation_id, start, end)
     subscribers: Counter[str] = Counter(m.item_id for m, _ in rows)
     best: dict[str, float] = {}
@@ -46,7 +73,7 @@ def matched_items(n: "Notifier", organisation_id: str, start: datetime, end: dat
     return [_brief(items[i], subscribers[i], best[i]) for i in items]
 
 
-def gather(n: "Notifier", organisation_id: str, year: int, month: int) -> Briefing:
+def gather(n: Notifier, organisation_id: str, year: int, month: int) -> Briefing:
     """The briefing of one organisation's month, from notify's store."""
     start, end = month_bounds(year, month, n.tz)
     matched = matched_items(n, organisation_id, start, end)
@@ -63,7 +90,7 @@ def gather(n: "Notifier", organisation_id: str, year: int, month: int) -> Briefi
     return build_briefing(matched, national, history, counts)
 
 
-def run_briefings(n: "Notifier", now: datetime, *, force: bool = False) -> list[DigestSent]:
+def run_briefings(n: Notifier, now: datetime, *, force: bool = False) -> list[DigestSent]:
     """Send each organisation's briefing to its board members, once per month.
 
     Normally the briefing for last month goes from the 1st at `briefing_hour`; force=True sends
@@ -101,7 +128,7 @@ def run_briefings(n: "Notifier", now: datetime, *, force: bool = False) -> list[
     return sent
 
 
-def board_members(n: "Notifier", period: str) -> dict[str, list[tuple[str, Profile]]]:
+def board_members(n: Notifier, period: str) -> dict[str, list[tuple[str, Profile]]]:
     """This instance's board members not yet briefed for `period`, by organisation (read a page
     at a time; board members are a few per organisation, so all of them are held)."""
     members: dict[str, list[tuple[str, Profile]]] = {}
@@ -115,7 +142,7 @@ def board_members(n: "Notifier", period: str) -> dict[str, list[tuple[str, Profi
     return members
 
 
-def briefing_pdf(n: "Notifier", briefing: Briefing, *, organisation: str, period: str, label: str,
+def briefing_pdf(n: Notifier, briefing: Briefing, *, organisation: str, period: str, label: str,
                  now: datetime) -> Attachment | None:
     """The briefing as a PDF attachment; None (and an error logged) if it cannot be made, so
     that the e-mail still goes."""

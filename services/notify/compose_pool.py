@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from services.notify.branding import Branding
 from services.notify.compose import Composer, Intent, Visit
+from services.notify.links import build_links
 from services.notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -33,8 +34,7 @@ _composer: Composer | None = None  # each worker's own
 
 
 def composer_for(settings: NotifySettings) -> Composer:
-    from services.notify.bootstrap import build_links  # the composition root imports this module's users
-
+    """A composer built from settings alone (a worker process has nothing else)."""
     brand = Branding(settings.library_name, settings.library_logo_url, settings.colour_primary,
                      settings.colour_text, settings.colour_background)
     return Composer(settings, build_links(settings), brand, ZoneInfo(settings.timezone))

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
+from services.notify.settings import NotifySettings
+
 LINK_SALT = "horizon.notify.link"
 SELF_SERVICE_SALT = "horizon.self-service"
 VERDICTS = ("useful", "not_relevant")
@@ -95,3 +97,14 @@ class Links:
     def list_unsubscribe(self, subscriber_id: str) -> str:
         """The RFC 8058 one-click target (POST List-Unsubscribe=One-Click)."""
         return f"{self.unsubscribe(subscriber_id)}/unsubscribe"
+
+
+def build_links(settings: NotifySettings) -> Links:
+    """The links of these settings (secrets, bases, lifetime)."""
+    return Links(
+        secret=settings.secret_key.get_secret_value(),
+        self_service_secret=settings.self_service_secret.get_secret_value(),
+        public_base_url=settings.public_base_url,
+        subscriptions_base_url=settings.subscriptions_base_url,
+        max_age_s=settings.link_max_age_s,
+    )

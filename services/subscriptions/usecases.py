@@ -283,13 +283,6 @@ def my_data(session: Session, subscriber_id: str) -> dict[str, Any] | Problem:
     return public(session, sub).model_dump(mode="json")
 
 
-def import_subscribers(session: Session, data: bytes, fmt: str, organisation_id: str | None, actor: Librarian | None):
-    """Bulk import of a subscribers file (see importing.import_subscribers)."""
-    from services.subscriptions import importing
-
-    return importing.import_subscribers(session, data, fmt, organisation_id, actor)
-
-
 # --- example papers -----------------------------------------------------------------------------
 
 

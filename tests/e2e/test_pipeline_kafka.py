@@ -99,7 +99,7 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
     from services.notify.app import create_app as notify_app
     from services.notify.settings import NotifySettings
     from services.subscriptions import store as subs_store
-    from services.subscriptions import usecases
+    from services.subscriptions import importing
     from services.subscriptions.app import create_app as subscriptions_app
     from services.subscriptions.models import Subscriber
     from services.subscriptions.settings import SubscriptionsSettings
@@ -113,7 +113,7 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
     engine = subs_store.make_engine(subs_db)
     subs_store.create_schema(engine)
     with subs_store.session_factory(engine)() as session:
-        report = usecases.import_subscribers(session, SUBSCRIBERS.format(run=run).encode(), "yaml", None, None)
+        report = importing.import_subscribers(session, SUBSCRIBERS.format(run=run).encode(), "yaml", None, None)
         session.commit()
     assert report.errors == [] and report.created == 2
     with subs_store.session_factory(engine)() as session:

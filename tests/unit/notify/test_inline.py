@@ -11,7 +11,7 @@ from jinja2 import DictLoader, Environment
 
 from contracts import EvidenceType, MatchReason
 from services.notify import render
-from services.notify.bootstrap import build_links
+from services.notify.links import build_links
 from services.notify.branding import Branding
 from services.notify.briefings import gather
 from services.notify.digest import Candidate, build_alert, build_digest
