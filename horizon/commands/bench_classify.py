@@ -47,8 +47,8 @@ def pipeline(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     items: int = typer.Option(512, "--items", help="Item texts to encode and classify."),
     points: str = typer.Option("10000,100000", "--points",
-                               help="Interest-point counts to time matching at, comma-separated (1000000 takes "
-                                    "about 30 minutes and 9 GB on two cores, most of it building the index)."),
+                               help="Distinct interest-point counts to time matching at, comma-separated "
+                                    "(every profile is scored; `horizon bench scale` measures shared populations)."),
 ) -> None:
     """Classify throughput against raw encode speed; match latency as profiles grow."""
     from horizon.bench.pipeline import run
