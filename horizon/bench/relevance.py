@@ -68,6 +68,21 @@ def dense_scores(data: RelevanceData, doc_vectors: np.ndarray, embedder: Embedde
     return {t.topic_id: _single("interest", doc_vectors @ q[n], background) for n, t in enumerate(data.topics)}
 
 
+def dense_examples_scores(data: RelevanceData, doc_vectors: np.ndarray, embedder: Embedder,
+                          background: np.ndarray) -> Scores:
+    """The strongest simple baseline: cosine to the normalised mean of the statement's vector and
+    the example papers' (the topic's seed documents)."""
+    q = embedder.encode([t.statement for t in data.topics])
+    row = {d: i for i, d in enumerate(data.doc_ids)}
+    out = {}
+    for n, t in enumerate(data.topics):
+        vectors = [q[n]] + [doc_vectors[row[s]] for s in t.seed_doc_ids if s in row]
+        centre = np.mean(vectors, axis=0)
+        centre /= np.linalg.norm(centre)
+        out[t.topic_id] = _single("interest", doc_vectors @ centre, background)
+    return out
+
+
 @dataclass
 class _Prepared:
     """Each document's terms, BM25 vector, design markers and evidence type, and the term statistics."""
@@ -193,7 +208,12 @@ def evaluate(data: RelevanceData, scores: Scores, threshold: float,
     return summary, per_topic
 
 
-def run(data: RelevanceData, embedder: Embedder, threshold: float, methods: tuple[str, ...] = ("bm25", "dense", "horizon"),
+METHODS = ("bm25", "dense", "dense+examples", "horizon")
+#: The simple methods horizon is measured against; the target is a ratio to the best of them.
+BASELINES = METHODS[:-1]
+
+
+def run(data: RelevanceData, embedder: Embedder, threshold: float, methods: tuple[str, ...] = METHODS,
         progress: Callable[[str], None] = lambda _: None, feedback_top: int = 0) -> dict:
     """The benchmark's JSON object (see DESIGN.md). With `feedback_top`, a "feedback" entry
     too: horizon before and after one round of feedback on each topic's top documents, both
@@ -208,6 +228,8 @@ def run(data: RelevanceData, embedder: Embedder, threshold: float, methods: tupl
             scores = bm25_scores(data, background)
         elif name == "dense":
             scores = dense_scores(data, vectors, embedder, background)
+        elif name == "dense+examples":
+            scores = dense_examples_scores(data, vectors, embedder, background)
         else:
             scores, second, judged = horizon_scores(data, vectors, embedder, background, threshold, feedback_top)
             if second is not None:
@@ -220,4 +242,9 @@ def run(data: RelevanceData, embedder: Embedder, threshold: float, methods: tupl
         result["methods"][name] = summary
         for topic, row in per_topic.items():
             result["per_topic"].setdefault(topic, {})[name] = row
+    baselines = [m for m in BASELINES if m in result["methods"]]
+    if "horizon" in result["methods"] and baselines:
+        best = max(baselines, key=lambda m: result["methods"][m]["map"])
+        result["vs_best_baseline"] = {"baseline": best, "map_ratio": round(
+            result["methods"]["horizon"]["map"] / max(result["methods"][best]["map"], 1e-9), 3)}
     return result

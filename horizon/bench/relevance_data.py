@@ -72,10 +72,11 @@ def load(data_dir: Path) -> RelevanceData:
     return RelevanceData(topics, doc_ids, titles, abstracts, qrels, h.hexdigest()[:16])
 
 
-def cached_doc_vectors(data: RelevanceData, embedder: Embedder, cache_dir: Path = DEFAULT_CACHE) -> np.ndarray:
-    """Every document's vector, from the cache when it holds this model, truncation and data."""
+def cached_doc_vectors(data: RelevanceData, embedder: Embedder, cache_dir: Path | None = None) -> np.ndarray:
+    """Every document's vector, from the cache (DEFAULT_CACHE unless given) when it holds this
+    model, truncation and data."""
     safe = embedder.key.replace("/", "_").replace("@", "-")
-    path = Path(cache_dir) / f"docs-{safe}-{data.digest}.npy"
+    path = Path(cache_dir or DEFAULT_CACHE) / f"docs-{safe}-{data.digest}.npy"
     if path.exists():
         vectors = np.load(path)
         if vectors.shape == (len(data.doc_ids), embedder.dim):

@@ -32,11 +32,14 @@ def relevance(
         typer.echo(json.dumps(result, indent=None))
         return
     typer.echo(f"{result['topics']} topics, model {embedder.key}, threshold {settings.threshold}")
-    typer.echo(f"{'method':10s} {'MAP':>6s} {'nDCG@10':>8s} {'P@10':>6s} {'del.P':>6s} {'del.R':>6s} {'del.F1':>6s}")
+    typer.echo(f"{'method':14s} {'MAP':>6s} {'nDCG@10':>8s} {'P@10':>6s} {'del.P':>6s} {'del.R':>6s} {'del.F1':>6s}")
     for name, m in result["methods"].items():
         d = m["delivered"]
-        typer.echo(f"{name:10s} {m['map']:6.3f} {m['ndcg@10']:8.3f} {m['p@10']:6.3f} "
+        typer.echo(f"{name:14s} {m['map']:6.3f} {m['ndcg@10']:8.3f} {m['p@10']:6.3f} "
                    f"{d['precision']:6.3f} {d['recall']:6.3f} {d['f1']:6.3f}")
+    if "vs_best_baseline" in result:
+        best = result["vs_best_baseline"]
+        typer.echo(f"horizon's MAP is {best['map_ratio']:.3f}x the best simple baseline ({best['baseline']})")
     if "feedback" in result:
         typer.echo(f"after feedback on each topic's top {feedback} (scored on the documents not judged):")
         for name, m in result["feedback"]["methods"].items():

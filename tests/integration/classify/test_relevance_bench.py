@@ -64,3 +64,15 @@ def test_a_round_of_feedback_is_scored_on_the_documents_it_did_not_judge(tmp_pat
     relevant_left = {f"af{n}" for n in range(1, 6)} - judged["af"]
     assert per_topic["af"]["delivered"]["n"] >= 1 and len(relevant_left) >= 2
     assert before["map"] == 1.0 and after["map"] == 1.0  # the rest still ranked first, through the second round
+
+
+def test_the_bench_reports_every_method_and_horizon_against_the_best_simple_baseline(tmp_path, monkeypatch):
+    from horizon.bench import relevance_data
+
+    monkeypatch.setattr(relevance_data, "DEFAULT_CACHE", tmp_path / "cache")
+    data = load(write_data(tmp_path))
+    result = relevance.run(data, FakeEmbedder(), threshold=0.5)
+    assert list(result["methods"]) == ["bm25", "dense", "dense+examples", "horizon"]
+    best = result["vs_best_baseline"]
+    assert best["baseline"] in ("bm25", "dense", "dense+examples")
+    assert best["map_ratio"] == round(result["methods"]["horizon"]["map"] / result["methods"][best["baseline"]]["map"], 3)
