@@ -19,7 +19,7 @@ import numpy as np
 
 from contracts import (
     EvidenceType, ItemClassified, ItemDiscovered, ItemMatched, MatchReason, Profile, ProfileChanged, TopicTag,
-    derived_event_id,
+    derived_event_id, utcnow,
 )
 from services.classify import lexical
 from services.classify.embedder import item_text
@@ -205,19 +205,22 @@ class Classifier:
                           tags, [frozenset(t) for t in doc_terms])
         self.last_items = block  # what the last batch was scored as (benchmarks, diagnosis)
         matches = self.matcher.match(block)
-        now = int(time.time())
+        now, at = int(time.time()), utcnow()
         recent = []
         for e, v, sp, tg, et, urg, ms, design in zip(events, vectors, sparse, tags, evidence, urgent, matches, designs):
             result.classified.append(ItemClassified(
                 event_id=derived_event_id(e.event_id, "classified"), producer=PRODUCER, item=e.item,
                 revision=e.revision, tags=tg, evidence_type=et, urgent=urg, model=self.model_key,
             ))
-            for m in ms:
-                result.matched.append(ItemMatched(
-                    event_id=derived_event_id(e.event_id, m.subscriber_id), producer=PRODUCER,
-                    item_id=e.item.item_id, subscriber_id=m.subscriber_id, organisation_id=m.organisation_id,
-                    score=m.score, reasons=m.reasons, evidence_type=et, urgent=urg and m.urgent_alerts,
-                ))
+            for m in ms:  # one event per subscriber: built without validation, from trusted values
+                reasons, urgent_item = m.reasons, urg
+                for sub in m.holders:
+                    result.matched.append(ItemMatched.model_construct(
+                        event_id=derived_event_id(e.event_id, sub.subscriber_id), occurred_at=at, producer=PRODUCER,
+                        schema_version=1, item_id=e.item.item_id, subscriber_id=sub.subscriber_id,
+                        organisation_id=sub.organisation_id, score=m.score, reasons=reasons, evidence_type=et,
+                        urgent=urgent_item and sub.urgent_alerts,
+                    ))
             recent.append(RecentItem(e.item.item_id, now, v.tolist(), sp, {
                 "item": e.item.model_dump(mode="json"), "tags": [t.model_dump() for t in tg],
                 "evidence_type": str(et), "urgent": int(urg), "design": sorted(design),

@@ -11,6 +11,7 @@ out to every active subscriber holding that model.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -19,6 +20,7 @@ from contracts import MatchReason
 from services.classify.fusion import EXAMPLE, INTEREST
 from services.classify.parts import EXAMPLE as EXAMPLE_ROLE, INTEREST as INTEREST_ROLE
 from services.classify.segment import EVIDENCE_BIT, TOPIC_BONUS, ItemBlock, Segment
+from services.classify.profiles import Subscriber
 from services.classify.table import ProfileTable, Scored
 
 log = logging.getLogger(__name__)
@@ -26,12 +28,16 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class Match:
-    subscriber_id: str
-    organisation_id: str
+    """One model's match for an item, and every active subscriber who holds that model."""
+
     score: float
     z: float
     reasons: list[MatchReason]
-    urgent_alerts: bool = True
+    holders: Sequence[Subscriber]
+
+    @property
+    def subscriber_ids(self) -> list[str]:
+        return [s.subscriber_id for s in self.holders]
 
 
 class Matcher:
@@ -42,18 +48,20 @@ class Matcher:
         self.threshold = threshold
 
     def match(self, items: ItemBlock) -> list[list[Match]]:
-        """Every subscriber each item goes to, best first."""
+        """For each item, the models it matches, best first, each with the subscribers it goes to
+        (a model held by tens of thousands is one Match: its reasons are built once)."""
         out: list[list[Match]] = [[] for _ in range(len(items))]
         for scored in self.table.evaluate(items, self.threshold):
             ev = scored.evaluation
             for row, j in zip(*np.nonzero(ev.accepted)):
+                holders = self.table.holders(scored.segment.keys[row])
+                if not holders:
+                    continue
                 item = scored.start + int(j)
                 reasons = self._reasons(scored, int(row), int(j), items, item)
-                score, z = round(float(ev.score[row, j]), 6), float(ev.z[row, j])
-                out[item] += [Match(s.subscriber_id, s.organisation_id, score, z, reasons, s.urgent_alerts)
-                              for s in self.table.holders(scored.segment.keys[row])]
+                out[item].append(Match(round(float(ev.score[row, j]), 6), float(ev.z[row, j]), reasons, holders))
         for matches in out:
-            matches.sort(key=lambda m: (-m.z, m.subscriber_id))
+            matches.sort(key=lambda m: (-m.z, m.holders[0].subscriber_id))
         return out
 
     def scores(self, items: ItemBlock) -> dict[str, tuple[np.ndarray, np.ndarray]]:

@@ -134,7 +134,8 @@ def test_every_decision_is_the_one_scoring_each_profile_alone_gives():
     apply_profile_events(table, index, events, fake_embed, STATS, bg, disliked=disliked)
     assert 1 < table.model_count() < len(events)  # profiles are shared, and not all alike
     item_block, refs = block(items(rng, bodies), pool)
-    matched = {(i, m.subscriber_id): m for i, ms in enumerate(Matcher(table, 0.5).match(item_block)) for m in ms}
+    matched = {(i, sid): m for i, ms in enumerate(Matcher(table, 0.5).match(item_block)) for m in ms
+               for sid in m.subscriber_ids}
 
     parts = {p.payload["key"]: RefPart(np.asarray(p.dense, np.float32),
                                        dict(zip(p.payload["lexical_ids"], p.payload["lexical_weights"])),
@@ -159,11 +160,11 @@ def test_a_crowd_gets_what_each_of_them_would_get_alone():
     crowd = ProfileTable(DIM)
     apply_profile_events(crowd, None, events, fake_embed, STATS, bg)
     item_block, _ = block(items(rng, texts_of_items(rng, 40)), pool)
-    together = [{m.subscriber_id for m in ms} for ms in Matcher(crowd, 0.5).match(item_block)]
+    together = [{sid for m in ms for sid in m.subscriber_ids} for ms in Matcher(crowd, 0.5).match(item_block)]
     for event in rng.sample(events, 25):
         alone = ProfileTable(DIM)
         apply_profile_events(alone, None, [event], fake_embed, STATS, bg)
-        got = [{m.subscriber_id for m in ms} for ms in Matcher(alone, 0.5).match(item_block)]
+        got = [{sid for m in ms for sid in m.subscriber_ids} for ms in Matcher(alone, 0.5).match(item_block)]
         assert [event.subscriber_id in t for t in together] == [event.subscriber_id in g for g in got]
 
 
@@ -224,6 +225,6 @@ def test_a_table_after_much_churn_decides_as_a_fresh_one():
     apply_profile_events(fresh, None, list(current.values()), fake_embed, STATS, bg)
     assert fresh.model_count() == churned.model_count()
     item_block, _ = block(items(rng, texts_of_items(rng, 40)), pool)
-    a = [{m.subscriber_id for m in ms} for ms in Matcher(churned, 0.5).match(item_block)]
-    b = [{m.subscriber_id for m in ms} for ms in Matcher(fresh, 0.5).match(item_block)]
+    a = [{sid for m in ms for sid in m.subscriber_ids} for ms in Matcher(churned, 0.5).match(item_block)]
+    b = [{sid for m in ms for sid in m.subscriber_ids} for ms in Matcher(fresh, 0.5).match(item_block)]
     assert a == b and sum(map(len, a)) > 20

@@ -81,6 +81,18 @@ def test_derived_event_ids_are_stable_and_distinct():
     assert derived_event_id("e1", "sub-1") != derived_event_id("e1sub-1")
 
 
+def test_derived_event_ids_are_the_uuid5_of_their_parts():
+    import random
+    import uuid
+
+    from contracts.envelope import _NAMESPACE
+
+    rng = random.Random(0)
+    for _ in range(500):
+        parts = ["".join(rng.choice("ab-:é/🙂x19") for _ in range(rng.randint(0, 20))) for _ in range(rng.randint(1, 3))]
+        assert derived_event_id(*parts) == str(uuid.uuid5(_NAMESPACE, "\x1f".join(parts)))
+
+
 def test_topics_are_versioned_and_dead_letters_named_per_consumer():
     names = list(topics.EVENT_TYPES)
     assert all(name.startswith("horizon.") and name.endswith(".v1") for name in names)
