@@ -11,17 +11,22 @@ If a rebalance during the wait brings a new partition (not paused yet), what `ge
 from it is put back (a seek to the first record) and that partition is paused too. If the
 message's own partition went to another member, the wait ends: the new owner reads the message
 again from the last commit, so this consumer rewinds what it still owns of the batch and lets go.
+If the subscriber is stopping, the wait ends too: the message is left uncommitted for the next
+start, rather than holding the shutdown for the rest of a back-off.
 
-Without a real consumer (FastStream's TestKafkaBroker) the wait is the clock's sleep.
+Without a real consumer (FastStream's TestKafkaBroker) the wait is the clock's sleep. The
+consumer is used through aiokafka's public calls only: assignment, paused, pause, resume,
+getmany, seek.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from enum import StrEnum
 from typing import Any
 
-from aiokafka import AIOKafkaConsumer, TopicPartition
+from aiokafka import TopicPartition
 
 from services.common.retry import Clock
 
@@ -31,29 +36,42 @@ log = logging.getLogger(__name__)
 POLL_S = 1.0
 
 
+class Waited(StrEnum):
+    READY = "ready"  # try again
+    LOST = "lost"  # a partition of the records went to another member
+    STOPPING = "stopping"  # the subscriber is shutting down
+
+
 class Holder:
     """Holds a consumer in its group while the records in hand wait to be tried again."""
 
-    def __init__(self, consumer: Any, records: Sequence[Any], clock: Clock) -> None:
-        self.consumer = consumer if isinstance(consumer, AIOKafkaConsumer) else None
+    def __init__(self, consumer: Any, records: Sequence[Any], clock: Clock,
+                 stopping: Callable[[], bool] = lambda: False) -> None:
+        # FastStream's test broker hands a stand-in with no getmany: then there is no group to keep
+        self.consumer = consumer if callable(getattr(consumer, "getmany", None)) else None
         self.records = records
         self.clock = clock
+        self.stopping = stopping
         self.paused: set[Any] = set()
 
-    async def wait(self, seconds: float) -> bool:
-        """Wait `seconds`, polling; False when a partition of the records in hand was revoked."""
+    async def wait(self, seconds: float) -> Waited:
+        """Wait `seconds`, polling, unless the records' partition is lost or the subscriber stops."""
+        if self.stopping():
+            return Waited.STOPPING
         if self.consumer is None:
             await self.clock.sleep(seconds)
-            return True
+            return Waited.STOPPING if self.stopping() else Waited.READY
         until = self.clock.monotonic() + seconds
         while True:
             self._pause(self.consumer.assignment())
             if not self._own_all():
                 self._rewind()
-                return False
+                return Waited.LOST
+            if self.stopping():
+                return Waited.STOPPING
             left = until - self.clock.monotonic()
             if left <= 0:
-                return True
+                return Waited.READY
             got = await self.consumer.getmany(timeout_ms=int(min(left, POLL_S) * 1000))
             for tp, records in got.items():  # a partition assigned since the last pause
                 self.consumer.seek(tp, min(r.offset for r in records))

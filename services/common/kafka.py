@@ -27,7 +27,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from faststream import BaseMiddleware
-from faststream.exceptions import FastStreamException
+from faststream.exceptions import FastStreamException, NackMessage
 from faststream.kafka import KafkaBroker
 from pydantic import BaseModel
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -36,7 +36,7 @@ from contracts import DeadLetter, utcnow
 from contracts.topics import dead_letter_topic
 from services.common.counters import COUNTERS, DeliveryCounters, DeliveryEvent
 from services.common.errors import POISON_ERRORS, ErrorKind, error_kind
-from services.common.holding import Holder
+from services.common.holding import Holder, Waited
 from services.common.retry import Clock, Failures, RetryPolicy, SystemClock, backoff, next_step
 
 log = logging.getLogger(__name__)
@@ -99,22 +99,43 @@ def dead_letter_middleware(delivery: Delivery) -> Callable[..., BaseMiddleware]:
                     except FastStreamException:
                         raise
                     except Exception as exc:
-                        kind = error_kind(exc)
-                        failures.record(kind, delivery.clock.monotonic())
-                        verdict = next_step(kind, failures, delivery.clock.monotonic(), delivery.policy)
-                        holder = holder or Holder(getattr(msg, "consumer", None), records, delivery.clock)
-                        if verdict.park:
-                            await park(delivery, self.context.get("broker"), records, exc, failures.attempts,
-                                       verdict.reason, holder, fallback_body=msg.body)
-                            return None
-                        _log_retry(delivery, records, exc, kind, failures.attempts, verdict.delay_s)
-                        if not await holder.wait(verdict.delay_s):
-                            return None  # the partition's new owner reads it again
+                        failure = exc
+                    kind = error_kind(failure)
+                    failures.record(kind, delivery.clock.monotonic())
+                    verdict = next_step(kind, failures, delivery.clock.monotonic(), delivery.policy)
+                    holder = holder or _holder(self.context, msg, records, delivery)
+                    if verdict.park:
+                        await park(delivery, self.context.get("broker"), records, failure, failures.attempts,
+                                   verdict.reason, holder, fallback_body=msg.body)
+                        return None
+                    _log_retry(delivery, records, failure, kind, failures.attempts, verdict.delay_s)
+                    _unless_ready(await holder.wait(verdict.delay_s))
+            except _LetGo:
+                return None  # the partition's new owner reads the message again
             finally:
                 if holder is not None:
                     holder.release()
 
     return DeadLetterMiddleware
+
+
+class _LetGo(Exception):
+    """The records' partition went to another member while they waited."""
+
+
+def _unless_ready(waited: Waited) -> None:
+    """Go on after a wait, or end the message: let go of a lost partition; on shutdown, nack it
+    (FastStream seeks back, nothing is committed, the next start reads it again)."""
+    if waited is Waited.LOST:
+        raise _LetGo
+    if waited is Waited.STOPPING:
+        raise NackMessage
+
+
+def _holder(context: Any, msg: Any, records: Sequence[Any], delivery: Delivery) -> Holder:
+    subscriber = context.get("handler_")  # FastStream puts the subscriber in the message's context
+    return Holder(getattr(msg, "consumer", None), records, delivery.clock,
+                  stopping=lambda: subscriber is not None and not getattr(subscriber, "running", True))
 
 
 def _records(raw: Any) -> Sequence[Any]:
@@ -142,17 +163,16 @@ def _log_retry(delivery: Delivery, records: Sequence[Any], exc: BaseException, k
 
 async def park(delivery: Delivery, broker: KafkaBroker, records: Sequence[Any], exc: BaseException, attempts: int,
                reason: str, holder: Holder, fallback_body: Any = b"") -> bool:
-    """Park each record on its dead-letter topic; False if the wait for the broker lost the partition."""
+    """Park each record on its dead-letter topic (see park_record)."""
     for record in records:
-        if not await park_record(delivery, broker, record, exc, attempts, reason, holder, fallback_body):
-            return False
-    return True
+        await park_record(delivery, broker, record, exc, attempts, reason, holder, fallback_body)
 
 
 async def park_record(delivery: Delivery, broker: KafkaBroker, record: Any, exc: BaseException, attempts: int,
-                      reason: str, holder: Holder, fallback_body: Any = b"") -> bool:
+                      reason: str, holder: Holder, fallback_body: Any = b"") -> None:
     """Publish one consumed record, with its error, to its dead-letter topic. Tried again, with
-    back-off, until the broker takes it: a letter that was not written must not be acknowledged."""
+    back-off, until the broker takes it: a letter that was not written must not be acknowledged
+    (a lost partition or a shutdown during that wait ends the message, as in the middleware)."""
     letter = dead_letter(delivery.service, record, exc, attempts, reason, fallback_body)
     target = dead_letter_topic(letter.topic, delivery.service)
     key = getattr(record, "key", None)
@@ -166,8 +186,7 @@ async def park_record(delivery: Delivery, broker: KafkaBroker, record: Any, exc:
             log.warning("could not park a message; trying again",
                         extra={"service": delivery.service, **_where(record), "attempt": tries,
                                "error_class": type(failure).__name__, "error": str(failure)[:500]})
-            if not await holder.wait(backoff(tries, delivery.policy)):
-                return False
+            _unless_ready(await holder.wait(backoff(tries, delivery.policy)))
     log.error(
         "message parked on its dead-letter topic",
         extra={"service": delivery.service, **_where(record), "dead_letter_topic": target, "attempt": attempts,
@@ -175,7 +194,6 @@ async def park_record(delivery: Delivery, broker: KafkaBroker, record: Any, exc:
     )
     delivery.counters.count(DeliveryEvent("park", delivery.service, letter.topic, type(exc).__name__,
                                           str(error_kind(exc)), attempts, reason))
-    return True
 
 
 def dead_letter(service: str, record: Any, exc: BaseException, attempts: int, reason: str,
@@ -223,10 +241,11 @@ def batch_decoder(service: str, model: type[BaseModel], broker_ref: Callable[[],
                 try:
                     valid.append(model.model_validate_json(record.value).model_dump(mode="json"))
                 except POISON_ERRORS as exc:
-                    holder = holder or Holder(getattr(msg, "consumer", None), records, delivery.clock)
+                    holder = holder or _holder(broker.context, msg, records, delivery)
                     reason = next_step(ErrorKind.POISON, Failures(), 0.0, delivery.policy).reason
-                    if not await park_record(delivery, broker, record, exc, 1, reason, holder):
-                        return []  # the partition went elsewhere while the broker was away
+                    await park_record(delivery, broker, record, exc, 1, reason, holder)
+        except _LetGo:
+            return []  # the partition went elsewhere while the broker was away
         finally:
             if holder is not None:
                 holder.release()

@@ -137,3 +137,46 @@ async def test_a_poison_record_goes_to_the_dead_letter_topic_alone(kafka_bootstr
     assert letters[0].topic == topic and letters[0].offset == 1 and letters[0].key == "k"
     assert sorted(handled) == sorted([EXAMPLE["event_id"], other["event_id"]])
     assert counters.retries == {}
+
+
+async def test_a_consumer_stopped_while_it_waits_leaves_the_message_to_the_next_start(kafka_bootstrap, tmp_path):
+    run = uuid.uuid4().hex[:8]
+    topic, service = f"test.stop.{run}", f"stop{run}"
+    path = tmp_path / "notify.db"
+    engine = create_engine(f"sqlite:///{path}", connect_args={"timeout": 0.2})
+    with engine.begin() as conn:
+        conn.execute(text("CREATE TABLE seen (event_id TEXT PRIMARY KEY)"))
+    stored: list[str] = []
+
+    def store(event: ItemDiscovered) -> None:
+        with engine.begin() as conn:
+            conn.execute(text("INSERT INTO seen VALUES (:e)"), {"e": event.event_id})
+        stored.append(event.event_id)
+
+    def start(counters: DeliveryCounters):
+        kafka = KafkaSettings(bootstrap_servers=kafka_bootstrap, retry_backoff_s=2, retry_backoff_max_s=2)
+        broker = make_broker(service, kafka, counters=counters)
+
+        @broker.subscriber(topic, group_id=service, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
+        async def handle(event: ItemDiscovered) -> None:
+            await run_in_threadpool(store, event)
+
+        return broker
+
+    locker = sqlite3.connect(path, isolation_level=None)
+    locker.execute("BEGIN EXCLUSIVE")
+    first = DeliveryCounters()
+    async with start(first) as broker:
+        await broker.start()
+        await _produce(kafka_bootstrap, topic, json.dumps(EXAMPLE).encode())
+        assert await eventually(lambda: first.retries[(service, topic)] >= 2)
+    locker.execute("ROLLBACK")  # the database is back, but this consumer has stopped
+    locker.close()
+
+    second = DeliveryCounters()
+    async with start(second) as broker:
+        await broker.start()
+        assert await eventually(lambda: stored == [EXAMPLE["event_id"]])
+
+    assert stored == [EXAMPLE["event_id"]] and first.parks == second.parks == {}
+    assert await read_letters(kafka_bootstrap, dead_letter_topic(topic, service)) == []
