@@ -18,7 +18,8 @@ class DeadLetter(BaseModel):
     error: str = Field(description="Exception type and message.")
     attempts: int = Field(default=1, description="How many times processing was tried.")
     failed_at: datetime = Field(description="When the consumer gave up (UTC).")
-    body: str = Field(description="The original message body, decoded as UTF-8 with replacement.")
+    body: str = Field(description="The original message body, decoded as UTF-8 with replacement (its first "
+                                  "1,000 characters only when `body_base64` holds the exact bytes).")
     reason: str = Field(default="", description="Why it was parked: poison, an unknown error after its tries, "
                                                 "or a dependency still down past the deadline.")
     body_base64: str | None = Field(default=None, description="The original body's bytes in base64, only when "

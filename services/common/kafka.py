@@ -41,6 +41,8 @@ from services.common.retry import Clock, Failures, RetryPolicy, SystemClock, bac
 
 log = logging.getLogger(__name__)
 
+#: Characters of a body that is not UTF-8 kept as readable text (the exact bytes are in base64).
+PREVIEW_CHARS = 1000
 #: Where make_broker leaves the service's Delivery in the broker's context, for batch_decoder.
 DELIVERY = "horizon_delivery"
 
@@ -162,7 +164,7 @@ def _log_retry(delivery: Delivery, records: Sequence[Any], exc: BaseException, k
 
 
 async def park(delivery: Delivery, broker: KafkaBroker, records: Sequence[Any], exc: BaseException, attempts: int,
-               reason: str, holder: Holder, fallback_body: Any = b"") -> bool:
+               reason: str, holder: Holder, fallback_body: Any = b"") -> None:
     """Park each record on its dead-letter topic (see park_record)."""
     for record in records:
         await park_record(delivery, broker, record, exc, attempts, reason, holder, fallback_body)
@@ -206,8 +208,8 @@ def dead_letter(service: str, record: Any, exc: BaseException, attempts: int, re
     raw = body if isinstance(body, bytes) else str(body).encode("utf-8")
     try:
         text, exact = raw.decode("utf-8"), None
-    except UnicodeDecodeError:
-        text, exact = raw.decode("utf-8", "replace"), base64.b64encode(raw).decode("ascii")
+    except UnicodeDecodeError:  # the exact bytes go in base64; the text is only a preview then
+        text, exact = raw.decode("utf-8", "replace")[:PREVIEW_CHARS], base64.b64encode(raw).decode("ascii")
     return DeadLetter(
         **_where(record),
         key=key.decode("utf-8", "replace") if isinstance(key, bytes) else key,
