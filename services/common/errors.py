@@ -79,7 +79,7 @@ def _own_kind(exc: BaseException) -> ErrorKind:
     permanent = _permanent_reply(exc)
     if permanent is not None:
         return ErrorKind.TRANSIENT if not permanent else ErrorKind.UNKNOWN
-    if isinstance(exc, transient_errors()) or _retriable_kafka(exc) or _server_side_http(exc):
+    if isinstance(exc, transient_errors()) or _lost_connection(exc) or _retriable_kafka(exc) or _server_side_http(exc):
         return ErrorKind.TRANSIENT
     if isinstance(exc, POISON_ERRORS):
         return ErrorKind.POISON
@@ -98,6 +98,11 @@ def _permanent_reply(exc: BaseException) -> bool | None:
     if not isinstance(code, int) or code <= 0:
         return None
     return code >= 500
+
+
+def _lost_connection(exc: BaseException) -> bool:
+    """SQLAlchemy saw the database connection drop mid-statement (any DBAPI error class)."""
+    return type(exc).__module__.startswith("sqlalchemy") and getattr(exc, "connection_invalidated", False) is True
 
 
 def _retriable_kafka(exc: BaseException) -> bool:

@@ -17,7 +17,7 @@ from aiokafka.errors import (
 )
 from pydantic import BaseModel, ValidationError
 from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 
 from services.common.errors import ErrorKind, RuleViolation, error_kind
 
@@ -45,6 +45,7 @@ def _qdrant_status(code: int) -> UnexpectedResponse:
 TRANSIENT = [
     _locked(),
     sqlite3.OperationalError("database is locked"),
+    DBAPIError("SELECT 1", {}, Exception("server closed the connection"), connection_invalidated=True),
     psycopg.OperationalError("connection refused"),
     httpx.ConnectError("refused"),
     httpx.ReadTimeout("slow"),
