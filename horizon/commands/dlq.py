@@ -78,7 +78,7 @@ def list_(bootstrap: Bootstrap = None, service: Service = None, topic: Topic = N
              "errors": [{"error": e, "count": n} for e, n in s.errors]} for s in summaries]}, indent=2))
         return
     if not summaries:
-        typer.echo("no dead-letter topics: nothing was ever parked")
+        typer.echo("no dead letters" + (" for these filters" if service or topic else ": nothing was ever parked"))
         return
     for s in summaries:
         typer.echo(f"{s.dead_letter_topic}  parked {s.parked}  replayed {s.replayed}  "
@@ -111,9 +111,9 @@ def show(bootstrap: Bootstrap = None, service: Service = None, topic: Topic = No
         letter = p.letter
         where = f"{letter.topic} {letter.partition}/{letter.offset}" if letter else p.topic
         typer.echo(f"{p.place}  {p.service}  parked {age(p.failed_at, now)} ago  from {where}"
-                   f"  key={letter.key if letter else p.key!r}  tries={letter.attempts if letter else '-'}"
+                   f"  key={letter.key if letter else p.key}  tries={letter.attempts if letter else '-'}"
                    f"{'  (replayed)' if log.has(p) else ''}")
-        typer.echo(f"  error:  {p.error}")
+        typer.echo("  error:  " + "\n          ".join(p.error.splitlines()))
         if letter is not None:
             if letter.reason:
                 typer.echo(f"  reason: {letter.reason}")
