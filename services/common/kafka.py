@@ -29,7 +29,7 @@ from typing import Any
 from faststream import BaseMiddleware
 from faststream.exceptions import FastStreamException, NackMessage
 from faststream.kafka import KafkaBroker
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import DeadLetter, utcnow
@@ -53,10 +53,10 @@ class KafkaSettings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="HORIZON_KAFKA_")
 
     bootstrap_servers: str = "127.0.0.1:9092"
-    retry_attempts: int = 3
-    retry_backoff_s: float = 0.5
-    retry_backoff_max_s: float = 60.0
-    transient_deadline_s: float = 6 * 3600.0
+    retry_attempts: int = Field(default=3, ge=1)  # tries of an unknown error
+    retry_backoff_s: float = Field(default=0.5, ge=0)
+    retry_backoff_max_s: float = Field(default=60.0, ge=0)
+    transient_deadline_s: float = Field(default=6 * 3600.0, ge=0)  # a dependency down this long: park
 
     def retry_policy(self) -> RetryPolicy:
         return RetryPolicy(transient_deadline_s=self.transient_deadline_s, unknown_attempts=self.retry_attempts,
