@@ -1,6 +1,6 @@
 """The contracts between Horizon's services: event models and topic names. No I/O lives here."""
 
-from contracts.dead_letter import DeadLetter
+from contracts.dead_letter import DeadLetter, LetterReplayed
 from contracts.envelope import Event, derived_event_id, new_event_id, utcnow
 from contracts.feedback import DigestSent, FeedbackGiven
 from contracts.items import Item, ItemClassified, ItemDiscovered, TopicTag
@@ -20,6 +20,7 @@ __all__ = [
     "ItemClassified",
     "ItemDiscovered",
     "ItemMatched",
+    "LetterReplayed",
     "MatchReason",
     "Profile",
     "ProfileChanged",

@@ -33,6 +33,19 @@ PARTITIONS = {ITEMS: 6, ITEMS_CLASSIFIED: 6, MATCHES: 12, PROFILES: 6, FEEDBACK:
 CONFIGS = {PROFILES: {"cleanup.policy": "compact", "retention.ms": "-1"}}
 
 
+#: LetterReplayed, key "<dead-letter topic>/<partition>/<offset>": what `horizon dlq replay` has
+#: republished. Compacted and kept, so that a replay never sends the same letter twice.
+DEAD_LETTERS_REPLAYED = "horizon.deadletters.replayed.v1"
+
+
 def dead_letter_topic(topic: str, consumer: str) -> str:
     """The dead-letter topic where `consumer` parks messages from `topic` it cannot process."""
     return f"{topic}.dlq.{consumer}"
+
+
+def parse_dead_letter_topic(name: str) -> tuple[str, str] | None:
+    """(original topic, consumer) of a dead-letter topic's name; None for any other topic."""
+    topic, sep, consumer = name.rpartition(".dlq.")
+    if not sep or not topic or not consumer or "." in consumer:
+        return None
+    return topic, consumer

@@ -7,7 +7,7 @@ import os
 
 import typer
 
-from horizon.commands import asyncapi, bench, demo, ingest, kafka, up
+from horizon.commands import asyncapi, bench, demo, dlq, ingest, kafka, up
 
 app = typer.Typer(
     name="horizon",
@@ -18,6 +18,7 @@ app = typer.Typer(
 app.add_typer(kafka.app, name="kafka")
 app.add_typer(ingest.app, name="ingest")
 app.add_typer(bench.app, name="bench")
+app.add_typer(dlq.app, name="dlq")
 app.command("demo")(demo.demo)
 app.command("up")(up.up)
 app.command("asyncapi")(asyncapi.asyncapi)

@@ -39,7 +39,7 @@ def test_first_commands_are_make_demo_and_make_test():
 @pytest.mark.parametrize(
     "command",
     ["horizon demo", "horizon ingest parse", "horizon bench relevance", "horizon bench pipeline",
-     "horizon kafka", "horizon up", "faststream run services.ingest.main:app"],
+     "horizon kafka", "horizon up", "horizon dlq", "faststream run services.ingest.main:app"],
 )
 def test_commands_users_rely_on_are_documented(command):
     assert command in README
