@@ -43,6 +43,18 @@ def dead_letter_topic(topic: str, consumer: str) -> str:
     return f"{topic}.dlq.{consumer}"
 
 
+#: Which services consume which topics: each pair has its dead-letter topic.
+CONSUMERS = {ITEMS: ("classify",), ITEMS_CLASSIFIED: ("notify",), MATCHES: ("notify",),
+             PROFILES: ("classify", "notify"), FEEDBACK: ("subscriptions",), DIGESTS: ("subscriptions",)}
+#: Dead letters wait for a person: kept until replayed or removed, never expired.
+KEPT = {"retention.ms": "-1"}
+DEAD_LETTER_TOPICS = {dead_letter_topic(t, c): 1 for t, consumers in CONSUMERS.items() for c in consumers}
+#: Every topic the project creates up front, with its partitions, and its settings where not the default.
+ALL_TOPICS = {**PARTITIONS, **DEAD_LETTER_TOPICS, DEAD_LETTERS_REPLAYED: 1}
+ALL_CONFIGS = {**CONFIGS, **{t: KEPT for t in DEAD_LETTER_TOPICS},
+               DEAD_LETTERS_REPLAYED: {"cleanup.policy": "compact", "retention.ms": "-1"}}
+
+
 def parse_dead_letter_topic(name: str) -> tuple[str, str] | None:
     """(original topic, consumer) of a dead-letter topic's name; None for any other topic."""
     topic, sep, consumer = name.rpartition(".dlq.")

@@ -11,7 +11,7 @@ import pytest
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from aiokafka.admin import AIOKafkaAdminClient
 
-from contracts.topics import CONFIGS, PARTITIONS, PROFILES
+from contracts.topics import ALL_TOPICS, CONFIGS, DEAD_LETTER_TOPICS, PROFILES
 from horizon import kafka_local
 
 pytestmark = pytest.mark.kafka
@@ -51,8 +51,8 @@ async def test_a_produced_message_is_consumed_with_its_key(kafka_bootstrap: str)
 async def test_the_project_topics_exist_with_their_partition_counts(kafka_bootstrap: str) -> None:
     again = await kafka_local.create_topics(kafka_bootstrap)  # the fixture created them already
 
-    assert again == {topic: "exists" for topic in PARTITIONS}
-    assert await _partitions(kafka_bootstrap, list(PARTITIONS)) == PARTITIONS
+    assert again == {topic: "exists" for topic in ALL_TOPICS}
+    assert await _partitions(kafka_bootstrap, list(ALL_TOPICS)) == ALL_TOPICS
 
 
 async def test_the_profiles_topic_keeps_every_subscribers_latest_profile(kafka_bootstrap: str) -> None:
@@ -68,6 +68,19 @@ async def test_the_profiles_topic_keeps_every_subscribers_latest_profile(kafka_b
     settings = {entry[0]: entry[1] for entry in resource[4]}
     assert settings["cleanup.policy"] == CONFIGS[PROFILES]["cleanup.policy"] == "compact"
     assert settings["retention.ms"] == "-1"
+
+
+async def test_dead_letters_are_kept_until_someone_deals_with_them(kafka_bootstrap: str) -> None:
+    from aiokafka.admin.config_resource import ConfigResource, ConfigResourceType
+
+    admin = AIOKafkaAdminClient(bootstrap_servers=kafka_bootstrap)
+    await admin.start()
+    try:
+        responses = await admin.describe_configs([ConfigResource(ConfigResourceType.TOPIC, t) for t in DEAD_LETTER_TOPICS])
+    finally:
+        await admin.close()
+    kept = {r[3]: {e[0]: e[1] for e in r[4]}["retention.ms"] for response in responses for r in response.resources}
+    assert kept == {t: "-1" for t in DEAD_LETTER_TOPICS}
 
 
 async def test_create_topics_creates_only_what_is_missing(kafka_bootstrap: str) -> None:

@@ -16,7 +16,7 @@ from faststream import FastStream
 from pydantic import AliasChoices
 from pydantic_settings import BaseSettings
 
-from contracts.topics import CONFIGS, PARTITIONS
+from contracts.topics import ALL_CONFIGS, ALL_TOPICS
 from services.classify.settings import ClassifySettings
 from services.common.kafka import KafkaSettings
 from services.ingest.settings import IngestSettings
@@ -239,9 +239,9 @@ def test_kafka_is_a_single_kraft_node_that_auto_creates_dead_letter_topics() -> 
 def test_kafka_init_creates_exactly_the_contract_topics_with_their_partitions() -> None:
     job = SERVICES["kafka-init"]
     specs = {spec.split(":")[0]: spec.split(":")[1:] for spec in job["environment"]["HORIZON_TOPICS"].split()}
-    assert {topic: int(s[0]) for topic, s in specs.items()} == PARTITIONS
+    assert {topic: int(s[0]) for topic, s in specs.items()} == ALL_TOPICS
     settings = {topic: dict(kv.split("=") for kv in s[1].split(",")) for topic, s in specs.items() if len(s) > 1}
-    assert settings == CONFIGS
+    assert settings == ALL_CONFIGS
     script = job["command"][0]
     assert "--create --if-not-exists" in script and "$${HORIZON_TOPICS}" in script
     assert job["depends_on"]["kafka"]["condition"] == "service_healthy"
