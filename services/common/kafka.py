@@ -23,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import DeadLetter, utcnow
 from contracts.topics import dead_letter_topic
+from services.common.metrics import count_dead_letter
 
 log = logging.getLogger(__name__)
 
@@ -109,6 +110,7 @@ async def park_record(
         extra={"service": service, "topic": topic, "offset": letter.offset, "error": letter.error},
     )
     await broker.publish(letter, topic=dead_letter_topic(topic, service), key=key)
+    count_dead_letter(service, topic)
 
 
 def batch_decoder(service: str, model: type[BaseModel], broker_ref: Callable[[], KafkaBroker]):
