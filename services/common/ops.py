@@ -105,6 +105,10 @@ def serve_ops(app: FastStream, service: str, host: str, port: int,
         state["server"] = uvicorn.Server(uvicorn.Config(ops, host=host, port=port, log_level="warning",
                                                         lifespan="off"))
         state["task"] = asyncio.create_task(state["server"].serve(), name=f"{service}-ops")
+        for _ in range(100):  # answer from the moment the app counts as started (at most 5 s)
+            if state["server"].started or state["task"].done():
+                break
+            await asyncio.sleep(0.05)
         log.info("operations endpoints served", extra={"service": service, "host": host, "port": port})
 
     async def stop() -> None:
