@@ -17,6 +17,10 @@ from prometheus_client import Counter, Gauge, Histogram
 from contracts import ItemDiscovered, ProfileChanged
 from services.common.metrics import REGISTRY, consumer_lag, dead_letters, http_latency
 
+if TYPE_CHECKING:  # importing these loads numpy and the index adapters: not needed to declare metrics
+    from services.classify.classifier import Classifier, ClassifyResult
+    from services.classify.table import ProfileTable
+
 ITEMS_CLASSIFIED = Counter("horizon_classify_items_classified_total", "Items embedded, tagged and matched",
                            registry=REGISTRY)
 MATCHES = Counter("horizon_classify_matches_total", "ItemMatched events made (one per item and subscriber)",
@@ -30,10 +34,6 @@ MODELS = Gauge("horizon_classify_profile_models", "Distinct profile models in th
                "subscribers with the same profile)", registry=REGISTRY)
 PARTS = Gauge("horizon_classify_profile_parts", "Profile parts (interest statements, examples) in the table",
               registry=REGISTRY)
-if TYPE_CHECKING:  # importing these loads numpy and the index adapters: not needed to declare metrics
-    from services.classify.classifier import Classifier, ClassifyResult
-    from services.classify.table import ProfileTable
-
 # the shared ones, made now so that /metrics lists them from the start
 LAG, DEAD_LETTERS, HTTP = consumer_lag("classify"), dead_letters("classify"), http_latency("classify")
 

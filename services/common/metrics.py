@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import cast
 
 from prometheus_client import REGISTRY, Counter, Gauge, Histogram
 
@@ -23,7 +24,7 @@ _made: dict[str, object] = {}
 _lock = threading.Lock()
 
 
-def _once(name: str, make: Callable[[], object]):
+def _once(name: str, make: Callable[[], object]) -> object:
     # Registering a name twice raises: each metric is made once per process, then shared.
     with _lock:
         if name not in _made:
@@ -34,8 +35,8 @@ def _once(name: str, make: Callable[[], object]):
 def dead_letters(service: str) -> Counter:
     """Messages this service parked on a dead-letter topic, by the topic they came from."""
     name = f"horizon_{service}_messages_dead_lettered_total"
-    return _once(name, lambda: Counter(name, f"Messages {service} parked on a dead-letter topic, by source topic",
-                                       ["topic"], registry=REGISTRY))  # type: ignore[return-value]
+    return cast(Counter, _once(name, lambda: Counter(
+        name, f"Messages {service} parked on a dead-letter topic, by source topic", ["topic"], registry=REGISTRY)))
 
 
 def count_dead_letter(service: str, topic: str) -> None:
@@ -46,13 +47,14 @@ def count_dead_letter(service: str, topic: str) -> None:
 def consumer_lag(service: str) -> Gauge:
     """Messages not yet committed by this service's consumer groups, per topic and partition."""
     name = f"horizon_{service}_consumer_lag_messages"
-    return _once(name, lambda: Gauge(name, f"End offset minus the committed offset of {service}'s consumer groups",
-                                     ["group", "topic", "partition"], registry=REGISTRY))  # type: ignore[return-value]
+    return cast(Gauge, _once(name, lambda: Gauge(
+        name, f"End offset minus the committed offset of {service}'s consumer groups", ["group", "topic", "partition"],
+        registry=REGISTRY)))
 
 
 def http_latency(service: str) -> Histogram:
     """Duration of the HTTP requests a service's web app answered, by route template and status."""
     name = f"horizon_{service}_http_request_duration_seconds"
-    return _once(name, lambda: Histogram(name, f"Duration of requests to {service}'s HTTP app",
-                                         ["route", "method", "status"], buckets=HTTP_BUCKETS,
-                                         registry=REGISTRY))  # type: ignore[return-value]
+    return cast(Histogram, _once(name, lambda: Histogram(
+        name, f"Duration of requests to {service}'s HTTP app", ["route", "method", "status"], buckets=HTTP_BUCKETS,
+        registry=REGISTRY)))

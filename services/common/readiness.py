@@ -33,7 +33,8 @@ async def run_checks(checks: Mapping[str, Check], timeout_s: float = READY_TIMEO
         except asyncio.TimeoutError:
             return name, f"no answer within {timeout_s:g} s"
         except Exception as exc:  # any failure of a dependency is an answer, not a crash of /ready
-            log.warning("dependency not ready", extra={"dependency": name, "error": repr(exc)})
+            # info, not warning: probes ask every few seconds, and the answer itself says why
+            log.info("dependency not ready", extra={"dependency": name, "error": repr(exc)})
             return name, f"{type(exc).__name__}: {exc}"[:300]
 
     return dict(await asyncio.gather(*(one(name, check) for name, check in checks.items())))
@@ -41,8 +42,7 @@ async def run_checks(checks: Mapping[str, Check], timeout_s: float = READY_TIMEO
 
 def sql_check(connect: Callable[[], AbstractContextManager[Any]]) -> Check:
     """A trivial query on a new connection or session (`engine.connect`, a session factory)."""
-
-    from sqlalchemy import text  # classify's image has no SQL driver and makes no sql_check
+    from sqlalchemy import text  # here, not at the top: classify's image has no SQLAlchemy
 
     def query() -> None:
         with connect() as connection:
@@ -69,11 +69,3 @@ def kafka_check(bootstrap_servers: str, timeout_s: float = READY_TIMEOUT_S) -> C
 
     return check
 
-
-def thread_check(call: Callable[[], object]) -> Check:
-    """A blocking call (a client library's own ping) run in a worker thread."""
-
-    async def check() -> None:
-        await asyncio.to_thread(call)
-
-    return check
