@@ -36,10 +36,13 @@ class Ports:
     classify: int
     subscriptions: int
     notify: int
+    subscriptions_metrics: int  # the relay's /metrics, /ready, /health
+    notify_metrics: int  # the scheduler's
 
     @classmethod
     def from_base(cls, base: int) -> "Ports":
-        return cls(ingest=base, classify=base + 1, subscriptions=base + 2, notify=base + 3)
+        return cls(ingest=base, classify=base + 1, subscriptions=base + 2, notify=base + 3,
+                   subscriptions_metrics=base + 4, notify_metrics=base + 5)
 
 
 def state_secrets(state: Path) -> dict[str, str]:
@@ -79,12 +82,16 @@ def environment(state: Path, bootstrap: str, host: str, ports: Ports, admin_emai
             "HORIZON_SUBSCRIPTIONS_INGEST_URL": f"http://{host}:{ports.ingest}",
             "HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_EMAIL": admin_email,
             "HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_PASSWORD": keys["admin_password"],
+            "HORIZON_SUBSCRIPTIONS_METRICS_HOST": host,
+            "HORIZON_SUBSCRIPTIONS_METRICS_PORT": str(ports.subscriptions_metrics),
             "HORIZON_NOTIFY_DATABASE_URL": f"sqlite:///{state / 'notify.db'}",
             "HORIZON_NOTIFY_OUTBOX_DIR": str(state / "outbox"),
             "HORIZON_NOTIFY_SECRET_KEY": keys["links_key"],
             "HORIZON_NOTIFY_SELF_SERVICE_SECRET": keys["signing_key"],
             "HORIZON_NOTIFY_PUBLIC_BASE_URL": f"http://{host}:{ports.notify}",
             "HORIZON_NOTIFY_SUBSCRIPTIONS_BASE_URL": f"http://{host}:{ports.subscriptions}",
+            "HORIZON_NOTIFY_METRICS_HOST": host,
+            "HORIZON_NOTIFY_METRICS_PORT": str(ports.notify_metrics),
         }
     )
     return env

@@ -14,7 +14,7 @@ from horizon import up as stack
 def up(
     state: Path = typer.Option(Path("var/up"), "--state", help="Folder for the services' databases, index and outbox."),
     host: str = typer.Option("127.0.0.1", "--host", help="Address the HTTP apps listen on."),
-    port_base: int = typer.Option(8001, "--port-base", help="ingest API, classify API, librarian UI, links: base..base+3."),
+    port_base: int = typer.Option(8001, "--port-base", help="ingest API, classify API, librarian UI, links: base..base+3; the relay's and the scheduler's metrics: base+4, base+5."),
     admin_email: str = typer.Option("admin@horizon.localhost", "--admin-email", help="The first librarian (an admin)."),
 ) -> None:
     """Run the four services against Kafka (the local broker unless HORIZON_KAFKA_BOOTSTRAP_SERVERS is set)."""
@@ -38,5 +38,7 @@ def up(
     typer.echo(f"Sources API:   http://{host}:{ports.ingest}/sources")
     typer.echo(f"Preview API:   http://{host}:{ports.classify}/docs")
     typer.echo(f"Links:         http://{host}:{ports.notify}/healthz")
+    typer.echo(f"Metrics:       /metrics and /ready on each of those, and on http://{host}:{ports.subscriptions_metrics} "
+               f"(outbox relay) and http://{host}:{ports.notify_metrics} (scheduler)")
     typer.echo("Ctrl-C stops everything.")
     raise typer.Exit(stack.supervise(stack.processes(host, ports), env, Path.cwd()))

@@ -1,4 +1,8 @@
-"""classify's HTTP face: POST /preview, what a saved or draft profile would have received."""
+"""classify's HTTP face: POST /preview, what a saved or draft profile would have received.
+
+Also GET /health (liveness), GET /ready (Kafka and the profile index answer, else 503) and
+GET /metrics (services/classify/metrics.py and the shared ones).
+"""
 
 from __future__ import annotations
 
@@ -11,8 +15,12 @@ from pydantic import BaseModel, Field
 from starlette.concurrency import run_in_threadpool
 
 from contracts import MatchReason, Profile
+from services.classify import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
 from services.classify.classifier import Classifier
 from services.classify.settings import ClassifySettings
+from services.common.kafka import KafkaSettings
+from services.common.ops import instrument
+from services.common.readiness import kafka_check
 
 
 class PreviewRequest(BaseModel):
@@ -42,7 +50,8 @@ def preview(classifier: Classifier, request: PreviewRequest) -> PreviewResponse:
 
 
 def create_api(
-    classifier: Classifier | None = None, settings: ClassifySettings | None = None, lock: asyncio.Lock | None = None
+    classifier: Classifier | None = None, settings: ClassifySettings | None = None, lock: asyncio.Lock | None = None,
+    kafka: KafkaSettings | None = None,
 ) -> FastAPI:
     """The FastAPI app; builds its own Classifier (model and index) at startup unless given one.
 
@@ -88,4 +97,16 @@ def create_api(
             return {"status": "ok", "profile_points": None}
         return {"status": "ok", "profile_points": app.state.classifier.table.point_count()}
 
-    return app
+    async def index_answers() -> None:
+        classifier = app.state.classifier
+        if classifier is None:
+            raise RuntimeError("the index is not open yet (the model is loading)")
+        if settings is not None and settings.index_backend == "client" and settings.qdrant_url:
+            # a Qdrant server: its HTTP client may be shared between threads
+            await run_in_threadpool(classifier.index.count)
+            return
+        async with lock:  # in process: the index is used by one thread at a time (waits for the batch in hand)
+            await run_in_threadpool(classifier.index.count)
+
+    kafka = kafka or KafkaSettings()
+    return instrument(app, "classify", {"kafka": kafka_check(kafka.bootstrap_servers), "qdrant": index_answers})

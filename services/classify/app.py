@@ -17,6 +17,8 @@ from starlette.concurrency import run_in_threadpool
 from contracts import ItemClassified, ItemDiscovered, ItemMatched, ProfileChanged
 from contracts.topics import ITEMS, ITEMS_CLASSIFIED, MATCHES, PROFILES
 from services.common.kafka import KafkaSettings, batch_decoder, make_broker
+from services.common.lag import Consumed, watch_lag
+from services.classify import metrics
 from services.classify.settings import ClassifySettings
 
 log = logging.getLogger(__name__)
@@ -56,7 +58,7 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
     async def on_profiles(events: list[ProfileChanged], msg: KafkaMessage) -> None:
         if events:
             async with state["lock"]:
-                await run_in_threadpool(state["classifier"].apply_profiles, events)
+                await run_in_threadpool(metrics.apply_profiles, state["classifier"], events)
         records = msg.raw_message if isinstance(msg.raw_message, (list, tuple)) else [msg.raw_message]
         for r in records:
             if r.partition in backlog and r.offset + 1 >= backlog[r.partition]:
@@ -74,7 +76,7 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
             return
         await caught_up.wait()
         async with state["lock"]:
-            result = await run_in_threadpool(state["classifier"].classify, events)
+            result = await run_in_threadpool(metrics.classify_batch, state["classifier"], events)
         if settings.shard == 0:  # every shard classifies every item; one publishes it
             for c in result.classified:
                 await classified_out.publish(c, key=c.item.item_id.encode("utf-8"))
@@ -82,6 +84,9 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
             await matches_out.publish(m, key=m.subscriber_id.encode("utf-8"))
 
     app = FastStream(broker)
+    owned = tuple(settings.owned_partitions()) if sharded else None
+    watch_lag(app, SERVICE, (kafka or KafkaSettings()).bootstrap_servers,
+              [Consumed(group, ITEMS), Consumed(profile_group, PROFILES, owned)])
 
     @app.on_startup
     async def load() -> None:
@@ -96,6 +101,7 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
             from services.classify.bootstrap import build_classifier
 
             state["classifier"] = await run_in_threadpool(build_classifier, settings)
+        metrics.observe_table(state["classifier"].table)
 
     @app.after_startup
     async def serve_api() -> None:
@@ -105,7 +111,7 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
 
         from services.classify.api import create_api
 
-        api = create_api(state["classifier"], settings, state["lock"])
+        api = create_api(state["classifier"], settings, state["lock"], kafka)
         config = uvicorn.Config(api, host=settings.api_host, port=settings.api_port, log_level="warning",
                                 lifespan="off")
         state["api"] = uvicorn.Server(config)

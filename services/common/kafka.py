@@ -34,6 +34,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts import DeadLetter, utcnow
 from contracts.topics import dead_letter_topic
+from services.common import metrics  # noqa: F401  (wires retries and parks into Prometheus)
 from services.common.counters import COUNTERS, DeliveryCounters, DeliveryEvent
 from services.common.errors import POISON_ERRORS, ErrorKind, error_kind
 from services.common.holding import Holder, Waited

@@ -6,13 +6,19 @@ serves it (uvicorn) on `HORIZON_INGEST_API_HOST:HORIZON_INGEST_API_PORT`.
 - GET /sources: every source with its health (last success, last error kind and message,
   consecutive failures, next attempt); POST /sources; GET, PATCH, DELETE /sources/{id}
 - POST /sources/opml (an OPML document as the body); GET /sources/opml
-- GET /health: the service's own state and how many sources are failing
+- GET /health: the service's own state and how many sources are failing (liveness)
+- GET /ready: 200 when the database and Kafka answer, else 503 naming which did not
+- GET /metrics: Prometheus metrics of the whole process (services/ingest/metrics.py)
 """
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Body, FastAPI, HTTPException, Response
 
+from services.common.kafka import KafkaSettings
+from services.common.ops import instrument
+from services.common.readiness import kafka_check, sql_check
+from services.ingest import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
 from services.ingest.health import is_healthy
 from services.ingest.opml import OpmlError, parse_opml
 from services.ingest.settings import IngestSettings
@@ -89,9 +95,13 @@ def sources_router(store: SqlStore) -> APIRouter:
     return router
 
 
-def create_api(settings: IngestSettings | None = None, store: SqlStore | None = None) -> FastAPI:
+def create_api(settings: IngestSettings | None = None, store: SqlStore | None = None,
+               kafka: KafkaSettings | None = None) -> FastAPI:
     """The ingest HTTP API over the store named by the settings (or the store given)."""
     settings = settings or IngestSettings()
+    store = store or SqlStore(settings.database_url)
     api = FastAPI(title="Horizon ingest", version="1")
-    api.include_router(sources_router(store or SqlStore(settings.database_url)))
-    return api
+    api.include_router(sources_router(store))
+    kafka = kafka or KafkaSettings()
+    return instrument(api, "ingest", {"database": sql_check(store.engine.connect),
+                                      "kafka": kafka_check(kafka.bootstrap_servers)})

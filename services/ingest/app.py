@@ -2,8 +2,9 @@
 
 `create_app(settings=None, kafka=None, store=None) -> FastStream`. On startup it opens the SQL store,
 starts the loop over the enabled sources that are due (poller.run_polling) and, when
-`api_port` is not 0, serves the sources/health API (api.create_api) with uvicorn. Each event is
-published with key item_id; items are recorded as seen only after their publish returned.
+`api_port` is not 0, serves the sources/health API (api.create_api; /ready and /metrics too) with
+uvicorn. Each event is published with key item_id; items are recorded as seen only after their
+publish returned.
 Ingest consumes no topic, so it has no subscribers.
 """
 
@@ -54,7 +55,7 @@ def create_app(settings: IngestSettings | None = None, kafka: KafkaSettings | No
 
             from services.ingest.api import create_api
 
-            config = uvicorn.Config(create_api(settings, state["store"]), host=settings.api_host,
+            config = uvicorn.Config(create_api(settings, state["store"], kafka), host=settings.api_host,
                                     port=settings.api_port, log_level="warning", lifespan="off")
             state["api"] = uvicorn.Server(config)
             state["api_task"] = asyncio.create_task(state["api"].serve(), name="ingest-api")

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import logging
 import random
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -18,6 +19,7 @@ from datetime import datetime
 import httpx
 
 from contracts import ItemDiscovered, utcnow
+from services.ingest import metrics
 from services.ingest.errors import IngestError
 from services.ingest.fetcher import fetch, make_client
 from services.ingest.health import record_failure, record_success
@@ -53,7 +55,9 @@ async def poll_source(source: Source, client: httpx.AsyncClient, store: SqlStore
     """Poll one source once. A failed publish raises (nothing recorded, so it is retried)."""
     now = now or utcnow()
     policy = policy_of(settings)
+    started = time.perf_counter()
     got = await fetch(client, source.url, settings, now, etag=source.etag, last_modified=source.last_modified)
+    metrics.FETCH_SECONDS.observe(time.perf_counter() - started)
     if got.error:
         return _failed(store, source, now, got.error, policy, rand(), got.retry_after_s, got.moved_to)
     if got.not_modified:
@@ -65,8 +69,11 @@ async def poll_source(source: Source, client: httpx.AsyncClient, store: SqlStore
                           near_duplicate_threshold=settings.near_duplicate_threshold)
     if outcome.error:
         return _failed(store, source, now, outcome.error, policy, rand(), None, got.moved_to)
+    metrics.ITEMS_FETCHED.inc(outcome.items)
     for event in outcome.events:
         await publish(event)
+        metrics.ITEMS_PUBLISHED.inc()
+    metrics.ITEMS_DUPLICATE.inc(outcome.items - len(outcome.events))
     store.record_seen(outcome.records)
     updated = record_success(source, now, policy, rand(), etag=got.etag, last_modified=got.last_modified,
                              moved_to=got.moved_to, items=outcome.items, warning=outcome.warning)
@@ -80,6 +87,7 @@ def _failed(store: SqlStore, source: Source, now: datetime, error: IngestError, 
             retry_after_s: float | None, moved_to: str | None) -> PollReport:
     updated = record_failure(source, now, error, policy, rand, retry_after_s=retry_after_s, moved_to=moved_to)
     store.save_source(updated)
+    metrics.FEED_FAILURES.labels(kind=error.kind.value).inc()
     log.warning("source failed", extra={"source_id": source.id, "error_kind": error.kind.value,
                                         "error": error.message, "failures": updated.consecutive_failures,
                                         "next_attempt_at": str(updated.next_attempt_at)})
@@ -101,6 +109,7 @@ async def poll_due(store: SqlStore, client: httpx.AsyncClient, settings: IngestS
                 return None
 
     reports = await asyncio.gather(*(one(s) for s in store.due_sources(now)))
+    metrics.observe_sources(store.list_sources())
     return [r for r in reports if r is not None]
 
 

@@ -4,7 +4,8 @@ GET /r/{token} records a click and redirects to the item; GET /f/{token}/{useful
 records a verdict; GET /t/{token} records a full-text request; both show a thank-you page.
 Each is stored as a FeedbackRow (an outbox) that the notify app publishes as FeedbackGiven.
 A verdict or request is recorded once per subscriber, item and digest however often it is
-clicked; every click counts.
+clicked; every click counts. GET /health and /healthz (liveness), /ready (the database answers)
+and /metrics (request latencies by route) are for operators.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from contracts import derived_event_id, new_event_id, utcnow
+from services.common.ops import instrument
+from services.common.readiness import sql_check
+from services.notify import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
 from services.notify.links import build_links
 from services.notify.branding import Branding
 from services.notify.deliveries import DeliveryLog
@@ -107,4 +111,4 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
     def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    return api
+    return instrument(api, "notify", {"database": sql_check(lambda: opened["store"].engine.connect())}, health=True)

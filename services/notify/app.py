@@ -8,6 +8,7 @@ subscribers; see ownership.py). A scheduler loop, every
 `scheduler_interval_s`, finishes interrupted deliveries, sends urgent alerts and due digests
 and briefings, then relays the outbox (DigestSent, FeedbackGiven) to Kafka, marking each event
 published only after the broker took it. Blocking work (SQL, SMTP) runs in worker threads.
+With `metrics_port` set it serves /metrics, /ready and /health there (services/common/ops.py).
 """
 
 from __future__ import annotations
@@ -26,10 +27,13 @@ from starlette.concurrency import run_in_threadpool
 from contracts import DigestSent, FeedbackGiven, ItemClassified, ItemMatched, ProfileChanged, utcnow
 from contracts.topics import DIGESTS, FEEDBACK, ITEMS_CLASSIFIED, MATCHES, PROFILES
 from services.common.kafka import KafkaSettings, batch_decoder, make_broker
+from services.common.lag import Consumed, watch_lag
+from services.common.ops import serve_ops
 from services.notify.api import create_links_api
 from services.notify.bootstrap import build_notifier
 from services.notify.notifier import Notifier
 from services.notify.ownership import Ownership, OwnershipListener
+from services.notify.readiness import worker_checks
 from services.notify.settings import NotifySettings
 
 log = logging.getLogger(__name__)
@@ -120,6 +124,10 @@ def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | No
             await asyncio.sleep(settings.scheduler_interval_s)
 
     app = FastStream(broker)
+    bootstrap = (kafka or KafkaSettings()).bootstrap_servers
+    watch_lag(app, SERVICE, bootstrap, [Consumed(settings.consumer_group, t) for t in (ITEMS_CLASSIFIED, MATCHES, PROFILES)])
+    serve_ops(app, SERVICE, settings.metrics_host, settings.metrics_port,
+              lambda: worker_checks(settings, bootstrap, state["notifier"].store))
 
     @app.on_startup
     async def open_notifier() -> None:

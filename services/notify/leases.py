@@ -32,35 +32,39 @@ class Leases:
     def take_unfinished(
         self, now: datetime, until: datetime, *, after: tuple[str, str, str] | None, limit: int,
         partitions: frozenset[int] | None,
-    ) -> tuple[list[DeliveryRow], tuple[str, str, str] | None]:
+    ) -> tuple[list[DeliveryRow], tuple[str, str, str] | None, set[tuple[str, str, str]]]:
         """Lease the next `limit` unfinished intents due for a retry (after `after`, in key order,
-        of subscribers in `partitions`) whose lease is free; (rows now held, last key looked at)."""
+        of subscribers in `partitions`) whose lease is free; (rows now held, last key looked at,
+        keys of those an instance still held: handed over for sending, outcome never recorded)."""
         key = tuple_(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period)
         due = and_(
             DeliveryRow.status == "sending",
             or_(DeliveryRow.next_attempt_at == None, DeliveryRow.next_attempt_at <= as_utc(now)),  # type: ignore[operator]  # noqa: E711
             _free(self.owner, now),
         )
-        query = select(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period).where(due)
+        query = select(DeliveryRow.subscriber_id, DeliveryRow.kind, DeliveryRow.period, DeliveryRow.owner).where(due)
         if partitions is not None:
             if not partitions:
-                return [], None
+                return [], None, set()
             query = query.join(ScheduleRow, ScheduleRow.subscriber_id == DeliveryRow.subscriber_id).where(
                 ScheduleRow.partition.in_(sorted(partitions))  # type: ignore[union-attr]
             )
         if after is not None:
             query = query.where(key > tuple_(*after))
         with self.store.session() as s:
-            keys = [tuple(k) for k in s.exec(query.order_by(*key).limit(limit)).all()]  # type: ignore[call-overload]
+            found = s.exec(query.order_by(*key).limit(limit)).all()  # type: ignore[call-overload]
+            keys = [tuple(k[:3]) for k in found]
+            # a recorded failure or a clean shutdown clears the owner: one left means the sender stopped mid-send
+            interrupted = {tuple(k[:3]) for k in found if k[3] is not None}
             if not keys:
-                return [], None
+                return [], None, set()
             # the same conditions again: of two instances racing for a row, one updates it
             s.exec(update(DeliveryRow).where(key.in_(keys), due).values(owner=self.owner, lease_until=as_utc(until)))  # type: ignore[call-overload]
             s.commit()
             held = s.exec(select(DeliveryRow).where(
                 key.in_(keys), DeliveryRow.owner == self.owner, DeliveryRow.status == "sending",
             ).order_by(*key)).scalars().all()  # type: ignore[call-overload]
-        return list(held), keys[-1]  # type: ignore[return-value]
+        return list(held), keys[-1], interrupted  # type: ignore[return-value]
 
     def renew(self, rows: Sequence[DeliveryRow], until: datetime) -> int:
         """Extend this instance's lease on rows still being sent; how many it still holds."""

@@ -23,6 +23,8 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from services.notify import metrics
+
 log = logging.getLogger(__name__)
 
 
@@ -201,10 +203,13 @@ class SmtpTransport:
     async def _send_one(self, connection: _Connection, message: Outgoing) -> SendResult:
         error = ""
         for attempt in range(1, self.retries + 1):
+            started = time.perf_counter()
             try:
                 await connection.send(message)
+                metrics.SMTP_SECONDS.labels(outcome="ok").observe(time.perf_counter() - started)
                 return SendResult(ok=True)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                metrics.SMTP_SECONDS.labels(outcome="error").observe(time.perf_counter() - started)
                 connection.drop()  # the session's state is unknown after a failure: start afresh
                 error = f"{type(exc).__name__}: {exc}"
                 if _is_permanent(exc):

@@ -38,6 +38,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from contracts import DigestSent, FeedbackGiven
 from services.common.kafka import partition_of as key_partition
 from services.notify.branding import Branding
+from services.notify import metrics
 from services.notify.briefings import run_briefings
 from services.notify.compose import Composer, Intent, Visit, visited
 from services.notify.compose_pool import ComposePool
@@ -118,7 +119,9 @@ class Notifier:
             found = known.get(subscriber_id)
             return found if found is not None else key_partition(subscriber_id, total)
 
-        return self.store.apply_batch(events, partition_of)
+        applied = self.store.apply_batch(events, partition_of)
+        metrics.events_applied(events, applied)
+        return applied
 
     # --- sending --------------------------------------------------------------------------
 
@@ -156,13 +159,17 @@ class Notifier:
         sent: list[DigestSent] = []
         after: tuple[str, str, str] | None = None
         while True:
-            rows, after = self.leases.take_unfinished(
+            rows, after, interrupted = self.leases.take_unfinished(
                 now, self._lease_until(), after=after, limit=self.settings.page_size, partitions=self.ownership.partitions,
             )
             if after is None or self.stopping.is_set():
                 return sent
             for row in rows:
-                log.info("resuming delivery", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period})
+                duplicate = (row.subscriber_id, row.kind, row.period) in interrupted
+                if duplicate:
+                    metrics.POSSIBLE_DUPLICATES.labels(kind=row.kind).inc()
+                log.info("resuming delivery", extra={"subscriber_id": row.subscriber_id, "kind": row.kind,
+                                                     "period": row.period, "possible_duplicate": duplicate})
             sent += self.dispatch(rows, now)
 
     def _start_round(self, now: datetime) -> None:
@@ -242,6 +249,7 @@ class Notifier:
         """Record a group of outcomes: the sent in one transaction, each failure on its own."""
         delivered = self.log.mark_all_sent([rows[i] for i, result in outcomes if result.ok], now)
         for row in delivered:
+            metrics.DELIVERIES.labels(kind=row.kind, outcome="sent").inc()
             log.info("delivered", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "message_id": row.message_id})
         for i, result in outcomes:
             if not result.ok:
@@ -259,6 +267,7 @@ class Notifier:
             row, result.error, permanent=result.permanent, max_runs=self.settings.max_delivery_runs,
             retry_at=now.astimezone(timezone.utc) + timedelta(seconds=wait),
         )
+        metrics.DELIVERIES.labels(kind=row.kind, outcome="failed" if failed.status == "failed" else "retrying").inc()
         log.warning("delivery failed", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "status": failed.status, "error": result.error})
 
     def run_briefings(self, now: datetime, *, force: bool = False) -> list[DigestSent]:

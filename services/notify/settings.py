@@ -33,6 +33,8 @@
 | HORIZON_NOTIFY_SEND_LEASE_S | 120 | how long an instance holds an intent it sends before another may resume it (renewed while sending) |
 | HORIZON_NOTIFY_COMPOSE_PROCESSES | 0 | worker processes that compose pages of digests (0: the scheduler's thread does); worth it only on a host with idle cores |
 | HORIZON_NOTIFY_PAGE_SIZE | 500 | subscribers (and their pending items) the scheduler loads at once; a round pages through all |
+| HORIZON_NOTIFY_METRICS_HOST | 127.0.0.1 | host of the scheduler process's /metrics, /ready and /health |
+| HORIZON_NOTIFY_METRICS_PORT | 0 (off) | their port (the links app serves its own on its port) |
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ class NotifySettings(BaseSettings):
     compose_processes: int = Field(default=0, ge=0)
     instance_id: str = ""
     send_lease_s: float = Field(default=120.0, gt=0)
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int = Field(default=0, ge=0, le=65535)
 
     @model_validator(mode="after")
     def _secrets_are_set_outside_dev(self) -> "NotifySettings":

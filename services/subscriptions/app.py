@@ -1,7 +1,8 @@
 """The subscriptions service's two faces: the FastStream app and the web app (REST API + librarian UI).
 
 `create_app` relays the outbox to horizon.profiles.v1 and counts DigestSent / FeedbackGiven
-into reach and engagement. `create_api` serves /api, the UI and /self links.
+into reach and engagement (its /metrics, /ready and /health on `metrics_port`, when set).
+`create_api` serves /api, the UI and /self links, and its own /metrics, /ready and /health.
 """
 
 from __future__ import annotations
@@ -19,6 +20,9 @@ from starlette.concurrency import run_in_threadpool
 from contracts import DigestSent, FeedbackGiven, ProfileChanged
 from contracts.topics import DIGESTS, FEEDBACK, PROFILES
 from services.common.kafka import KafkaSettings, make_broker
+from services.common.lag import Consumed, watch_lag
+from services.common.ops import instrument, serve_ops
+from services.common.readiness import kafka_check, sql_check
 from services.subscriptions import accounts, engagement, outbox, papers, usecases
 from services.subscriptions.context import Context, make_templates
 from services.subscriptions.ports import ClassifyPort, HttpClassify, HttpIngest, IngestPort
@@ -91,6 +95,10 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         await run_in_threadpool(_in_session, state["sessions"], engagement.record_feedback, event)
 
     app = FastStream(broker)
+    bootstrap = (kafka or KafkaSettings()).bootstrap_servers
+    watch_lag(app, SERVICE, bootstrap, [Consumed(SERVICE, DIGESTS), Consumed(SERVICE, FEEDBACK)])
+    serve_ops(app, SERVICE, settings.metrics_host, settings.metrics_port,
+              lambda: {"database": sql_check(state["sessions"]), "kafka": kafka_check(bootstrap)})
 
     @app.on_startup
     async def open_db() -> None:
@@ -180,4 +188,6 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
             response.headers.setdefault("Cache-Control", "no-store")
         return response
 
-    return application
+    # readiness: the database; the web app publishes nothing to Kafka itself (the relay does)
+    return instrument(application, SERVICE, {"database": sql_check(lambda: application.state.ctx.sessions())},
+                      health=True)

@@ -11,10 +11,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from sqlmodel import Session, select
+from sqlmodel import Session, func, select
 
 from contracts import ProfileChanged
 from contracts.topics import PROFILES
+from services.subscriptions import metrics
 from services.subscriptions.models import OutboxRow, now
 from services.subscriptions.store import SessionFactory
 
@@ -67,6 +68,18 @@ async def relay_once(session_factory: SessionFactory, publish: Publish, limit: i
                 done.append(row_id)
         finally:
             mark_published(session, done)
+            _observe(session, len(batch), len(done), limit)
     if done:
         log.info("outbox relayed", extra={"published": len(done), "pending_seen": len(batch)})
     return len(done)
+
+
+def _observe(session: Session, seen: int, published: int, limit: int) -> None:
+    """Count what was published and what is left; a short page was the whole outbox, so only
+    after a full one does it take a count (the relay runs every second while idle)."""
+    metrics.OUTBOX_PUBLISHED.inc(published)
+    if seen < limit:
+        metrics.OUTBOX_PENDING.set(seen - published)
+        return
+    query = select(func.count()).select_from(OutboxRow).where(OutboxRow.published_at.is_(None))
+    metrics.OUTBOX_PENDING.set(session.exec(query).one())

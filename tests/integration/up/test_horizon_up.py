@@ -22,7 +22,7 @@ import pytest
 pytestmark = [pytest.mark.kafka, pytest.mark.slow, pytest.mark.timeout(420)]
 
 
-def _free_base(count: int = 4) -> int:
+def _free_base(count: int = 6) -> int:
     for base in range(23001, 60000, 97):
         sockets = []
         try:
@@ -99,6 +99,10 @@ def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
         assert _wait_ok(f"http://127.0.0.1:{base + 3}/healthz", deadline)
         login_page = _wait_ok(f"http://127.0.0.1:{base + 2}/login", deadline)
         assert "<form" in login_page.text
+        # every process, the relay and the scheduler too, answers /ready and /metrics
+        for port in range(base, base + 6):
+            assert _wait_ok(f"http://127.0.0.1:{port}/ready", deadline).json()["status"] == "ready"
+            assert "horizon_" in _wait_ok(f"http://127.0.0.1:{port}/metrics", deadline).text
 
         # The first admin signs in, and the librarian API reads ingest's sources over HTTP.
         secrets = json.loads((tmp_path / "state" / "secrets.json").read_text())
@@ -143,6 +147,6 @@ def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
     output = (tmp_path / "up.log").read_text()
     assert code == 0, output[-3000:]
     assert "horizon up stopped: SIGINT" in output
-    for port in range(base, base + 4):
+    for port in range(base, base + 6):
         with socket.socket() as s:
             assert s.connect_ex(("127.0.0.1", port)) != 0, f"port {port} still open after stop"

@@ -1,4 +1,5 @@
-"""docker-compose.yml and deploy/: every process (entry point, port, health check), dependency and required setting."""
+"""docker-compose.yml and deploy/: every process (entry point, port, health check), dependency and required
+setting; Prometheus scrapes every process and the Grafana dashboard queries only metrics the services export."""
 
 from __future__ import annotations
 
@@ -29,15 +30,19 @@ SERVICES = COMPOSE["services"]
 APPS = ["ingest", "classify", "subscriptions", "notify"]
 WEB = {"subscriptions-web": "subscriptions", "notify-links": "notify"}  # second process -> its service
 INFRA = ["kafka", "qdrant", "postgres", "mailpit"]
-# process -> (how it runs, its entry point, the port it answers on, the health check's path)
+MONITORING = ["prometheus", "grafana"]
+# process -> (how it runs, its entry point, the port it answers on, the health check's path);
+# the FastStream apps of subscriptions and notify answer only on their metrics port
 PROCESSES = {
     "ingest": ("faststream", "services.ingest.main:app", 8001, "/health"),
     "classify": ("faststream", "services.classify.main:app", 8002, "/health"),
-    "subscriptions": ("faststream", "services.subscriptions.main:app", None, None),
+    "subscriptions": ("faststream", "services.subscriptions.main:app", 9103, "/health"),
     "subscriptions-web": ("uvicorn", "services.subscriptions.main:api", 8003, "/login"),
-    "notify": ("faststream", "services.notify.main:app", None, None),
+    "notify": ("faststream", "services.notify.main:app", 9104, "/health"),
     "notify-links": ("uvicorn", "services.notify.main:api", 8004, "/healthz"),
 }
+PROMETHEUS = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
+DASHBOARDS = ROOT / "deploy/grafana/dashboards"
 COMMON_ENV = {"HORIZON_KAFKA_BOOTSTRAP_SERVERS", "FASTSTREAM_LOG_LEVEL", "HF_HUB_OFFLINE"}
 
 
@@ -55,10 +60,10 @@ def argv_of(name: str) -> list[str]:
 
 
 def test_compose_holds_the_infrastructure_the_topic_job_and_every_process() -> None:
-    assert set(SERVICES) == {*INFRA, "kafka-init", *PROCESSES}
+    assert set(SERVICES) == {*INFRA, "kafka-init", *PROCESSES, *MONITORING}
 
 
-@pytest.mark.parametrize("name", INFRA)
+@pytest.mark.parametrize("name", INFRA + MONITORING)
 def test_every_infrastructure_service_has_a_health_check(name: str) -> None:
     check = SERVICES[name]["healthcheck"]
     assert check["test"] and check["retries"] >= 3
@@ -255,7 +260,7 @@ def test_named_volumes_are_declared_and_postgres_gets_its_databases() -> None:
             if not source.startswith("."):
                 assert source in declared
             else:
-                assert (ROOT / source).is_file(), source
+                assert (ROOT / source).exists(), source  # a file, or a folder (Grafana's provisioning)
     sql = (ROOT / "deploy/postgres/init-databases.sql").read_text()
     for app in ("subscriptions", "notify"):
         assert f"CREATE DATABASE horizon_{app}" in sql
@@ -267,3 +272,115 @@ def test_env_example_documents_every_variable_compose_reads() -> None:
     example = (ROOT / "deploy/env.example").read_text()
     documented = set(re.findall(r"^#?([A-Z_][A-Z0-9_]*)=", example, re.M))
     assert used and used <= documented, used - documented
+
+
+# --- monitoring: Prometheus and Grafana ------------------------------------------------------
+
+def metrics_port_of(name: str) -> int:
+    """The port a process serves /metrics on, as compose configures it."""
+    env, app = SERVICES[name]["environment"], WEB.get(name, name).upper()
+    if name in ("ingest", "classify"):
+        return int(env[f"HORIZON_{app}_API_PORT"])
+    if name in WEB:
+        argv = argv_of(name)
+        return int(argv[argv.index("--port") + 1])
+    assert env[f"HORIZON_{app}_METRICS_HOST"] == "0.0.0.0"
+    return int(env[f"HORIZON_{app}_METRICS_PORT"])
+
+
+def test_prometheus_scrapes_every_process_on_the_port_its_settings_give_it() -> None:
+    jobs = {job["job_name"]: [t for c in job["static_configs"] for t in c["targets"]]
+            for job in PROMETHEUS["scrape_configs"] if job["job_name"] != "prometheus"}
+    assert set(jobs) == set(APPS)
+    for job in PROMETHEUS["scrape_configs"]:
+        assert job.get("metrics_path", "/metrics") == "/metrics"
+    expected = {WEB.get(n, n): set() for n in PROCESSES}
+    for name in PROCESSES:
+        port = metrics_port_of(name)
+        assert port == PROCESSES[name][2]
+        expected[WEB.get(name, name)].add(f"{name}:{port}")
+        if "ports" not in SERVICES[name]:  # reachable inside the network only
+            assert str(port) in SERVICES[name]["expose"], name
+    assert {job: set(targets) for job, targets in jobs.items()} == expected
+
+
+@pytest.mark.parametrize(("settings", "name"), [(SubscriptionsSettings, "subscriptions"), (NotifySettings, "notify")])
+def test_a_faststream_app_alone_serves_no_port_unless_asked(settings: type[BaseSettings], name: str) -> None:
+    assert settings.model_fields["metrics_port"].default == 0
+    assert settings.model_fields["metrics_host"].default == "127.0.0.1"
+
+
+def test_prometheus_and_grafana_are_pinned_provisioned_and_local_only() -> None:
+    prometheus, grafana = SERVICES["prometheus"], SERVICES["grafana"]
+    for service in (prometheus, grafana):
+        image, _, tag = service["image"].partition(":")
+        assert tag and tag != "latest" and (tag[0].isdigit() or tag.startswith("v")), service["image"]
+        assert all(port.startswith("127.0.0.1:") for port in service["ports"])
+    assert "./deploy/prometheus/prometheus.yml:/etc/prometheus/prometheus.yml:ro" in prometheus["volumes"]
+    assert "--config.file=/etc/prometheus/prometheus.yml" in prometheus["command"]
+    assert grafana["depends_on"] == {"prometheus": {"condition": "service_healthy"}}
+    mounts = dict(v.rsplit(":", 1)[0].split(":", 1) for v in grafana["volumes"] if v.startswith("./"))
+    assert mounts["./deploy/grafana/provisioning"] == "/etc/grafana/provisioning"
+    provider = yaml.safe_load((ROOT / "deploy/grafana/provisioning/dashboards/horizon.yml").read_text())
+    assert provider["providers"][0]["options"]["path"] == mounts["./deploy/grafana/dashboards"]
+    assert grafana["environment"]["GF_SECURITY_ADMIN_PASSWORD"].startswith("${GRAFANA_ADMIN_PASSWORD:?")
+    source = yaml.safe_load((ROOT / "deploy/grafana/provisioning/datasources/prometheus.yml").read_text())
+    [datasource] = source["datasources"]
+    assert datasource["type"] == "prometheus" and datasource["url"] == "http://prometheus:9090"
+    for dashboard in DASHBOARDS.glob("*.json"):
+        for panel in json.loads(dashboard.read_text())["panels"]:
+            if panel["type"] != "row":
+                assert panel["datasource"]["uid"] == datasource["uid"], panel["title"]
+
+
+def exported_metric_names() -> set[str]:
+    """Every sample name the services' metrics modules register (what /metrics can show)."""
+    from prometheus_client import REGISTRY
+
+    for app in APPS:
+        importlib.import_module(f"services.{app}.metrics")
+    suffixes = {"counter": ["_total"], "histogram": ["_bucket", "_sum", "_count"], "gauge": [""]}
+    return {family.name + suffix for family in REGISTRY.collect() if family.name.startswith("horizon_")
+            for suffix in suffixes.get(family.type, [""])}
+
+
+def test_the_dashboard_parses_and_every_panel_queries_metrics_the_services_export() -> None:
+    exported = exported_metric_names()
+    [dashboard] = DASHBOARDS.glob("*.json")
+    panels = [p for p in json.loads(dashboard.read_text())["panels"] if p["type"] != "row"]
+    queried = set()
+    for panel in panels:
+        assert panel["targets"], panel["title"]
+        for target in panel["targets"]:
+            names = set(re.findall(r"\bhorizon_[a-z0-9_]+", target["expr"]))
+            assert names and names <= exported, (panel["title"], names - exported)
+            queried |= names
+    # what operators asked to see
+    for wanted in ("horizon_ingest_items_fetched_total", "horizon_classify_items_classified_total",
+                   "horizon_classify_matches_total", "horizon_classify_item_fanout_subscribers_bucket",
+                   "horizon_notify_consumer_lag_messages", "horizon_notify_messages_dead_lettered_total",
+                   "horizon_notify_deliveries_total", "horizon_notify_possible_duplicate_sends_total",
+                   "horizon_ingest_feed_failures_total", "horizon_subscriptions_http_request_duration_seconds_bucket",
+                   "horizon_notify_http_request_duration_seconds_bucket"):
+        assert wanted in queried, wanted
+
+
+def test_every_web_app_serves_metrics_in_the_prometheus_text_format(tmp_path: Path) -> None:
+    from prometheus_client.parser import text_string_to_metric_families
+
+    from services.classify.api import create_api as classify_api
+    from services.ingest.api import create_api as ingest_api
+    from services.notify.app import create_links_api
+    from services.subscriptions.app import create_api as subscriptions_api
+
+    apps = {
+        "ingest": ingest_api(IngestSettings(database_url=f"sqlite:///{tmp_path / 'i.db'}")),
+        "classify": classify_api(),
+        "subscriptions": subscriptions_api(SubscriptionsSettings(dev=True, database_url=f"sqlite:///{tmp_path / 's.db'}")),
+        "notify": create_links_api(NotifySettings(dev=True, database_url=f"sqlite:///{tmp_path / 'n.db'}")),
+    }
+    for name, api in apps.items():
+        response = TestClient(api).get("/metrics")
+        assert response.status_code == 200 and response.headers["content-type"].startswith("text/plain"), name
+        families = {f.name for f in text_string_to_metric_families(response.text)}
+        assert f"horizon_{name}_http_request_duration_seconds" in families, name
