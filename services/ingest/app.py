@@ -3,9 +3,10 @@
 `create_app(settings=None, kafka=None, store=None) -> FastStream`. On startup it opens the SQL store,
 starts the loop over the enabled sources that are due (poller.run_polling) and, when
 `api_port` is not 0, serves the sources/health API (api.create_api; /ready and /metrics too) with
-uvicorn. Each event is published with key item_id; items are recorded as seen only after their
-publish returned.
-Ingest consumes no topic, so it has no subscribers.
+uvicorn. Each event is published with key item_id. Every work is claimed in the store, with its
+event queued in the store's outbox, before it is published; the poll loop's outbox relay
+publishes what a failed publish or a crash left there (poller.py). Ingest consumes no topic, so
+it has no subscribers.
 """
 
 from __future__ import annotations

@@ -1,20 +1,25 @@
-"""Whether an item is new, a revision, or a work already published. Pure, over a `SeenItems` port.
+"""Whether an item is new, a revision, or a work already published. Pure, over the `SeenItems` port.
 
 Rules: one work has one canonical id. An item whose id (or an alias of it) is known is the same
 work; so is an item from another source whose normalised title nearly equals a known one's,
 unless both carry different DOIs. A source that shows a known work with changed content has
 revised it: it is published again with the next revision number. A known work seen in a second
 source is recorded (a sighting) and not published again.
+
+A decision is only a proposal until the store accepts it: `WorkClaims.claim` writes it as one
+unique claim (see seen.py), which fails when a concurrent writer decided the same work first;
+the caller then decides again against what that writer stored (usecases.claim_item).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
 from typing import Protocol
 
-from contracts import Item
+from contracts import Item, ItemDiscovered
 from services.ingest.identity import title_key, title_prefix, title_similarity
 
 
@@ -47,7 +52,7 @@ class Verdict(StrEnum):
 
 @dataclass(frozen=True)
 class SeenRecord:
-    """What to store once the decision is carried out (after the publish, when there is one)."""
+    """What a decision stores; its claim writes it together with the event to publish (the outbox)."""
 
     item_id: str
     source_id: str
@@ -79,6 +84,11 @@ def find_known(item: Item, seen: SeenItems, threshold: float) -> KnownWork | Non
     canonical = seen.alias_of(item.item_id)
     if canonical:
         return seen.known(canonical)
+    return find_by_title(item, seen, threshold)
+
+
+def find_by_title(item: Item, seen: SeenItems, threshold: float) -> KnownWork | None:
+    """The known work from another source whose title nearly equals this item's (DOIs not in conflict)."""
     key = title_key(item.title)
     prefix = title_prefix(key)
     if not prefix:
@@ -119,37 +129,14 @@ def decide(item: Item, seen: SeenItems, now: datetime, threshold: float = 0.92) 
     return Decision(Verdict.revised, canonical, revision, record)
 
 
-class PendingSeen:
-    """A `SeenItems` view that also holds records decided but not yet stored.
+class WorkClaims(SeenItems, Protocol):
+    """The port a decision is claimed through: the SQL store, or a fake in tests."""
 
-    Within one feed (or one local run) an entry repeated, or the same work in two files, must be
-    seen as known before anything is written: records are written only after their publish.
-    """
+    def claim(self, decision: Decision, event: ItemDiscovered | None, *, publish_after: datetime,
+              still_new: Callable[[SeenItems], bool]) -> bool:
+        """Store `decision` (and queue `event` in the outbox) as one unique claim.
 
-    def __init__(self, seen: SeenItems) -> None:
-        self._seen = seen
-        self._works: dict[str, KnownWork] = {}
-        self._aliases: dict[str, str] = {}
-        self._sightings: dict[tuple[str, str], str] = {}
-
-    def add(self, record: SeenRecord) -> None:
-        base = self.known(record.item_id)
-        first_source = base.source_id if base else record.source_id
-        self._works[record.item_id] = KnownWork(
-            record.item_id, first_source, record.title_key, record.doi, record.revision)
-        if record.alias_id:
-            self._aliases[record.alias_id] = record.item_id
-        self._sightings[(record.item_id, record.source_id)] = record.content_hash
-
-    def known(self, item_id: str) -> KnownWork | None:
-        return self._works.get(item_id) or self._seen.known(item_id)
-
-    def alias_of(self, item_id: str) -> str | None:
-        return self._aliases.get(item_id) or self._seen.alias_of(item_id)
-
-    def title_candidates(self, prefix: str) -> list[KnownWork]:
-        pending = [w for w in self._works.values() if w.title_key.startswith(prefix)]
-        return pending + [w for w in self._seen.title_candidates(prefix) if w.item_id not in self._works]
-
-    def sighting(self, item_id: str, source_id: str) -> str | None:
-        return self._sightings.get((item_id, source_id)) or self._seen.sighting(item_id, source_id)
+        False when a concurrent writer got there first (the work, alias, sighting or revision is
+        taken, or `still_new` — asked under the claim — says a near-duplicate has appeared since).
+        """
+        ...

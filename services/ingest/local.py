@@ -5,7 +5,8 @@
   outlines' `xmlUrl` are file paths relative to the OPML file, or URLs (see opml.py for the
   content-type attributes).
 - `ingest_local(path, store, now=None, settings=None) -> LocalIngestResult`: reads every source,
-  ingests it and records what it found as seen (the caller's "publish" is the returned events).
+  ingests it (claiming its works in the store) and clears the claimed events from the store's
+  outbox: the caller's "publish" is the returned events.
 """
 
 from __future__ import annotations
@@ -16,9 +17,10 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import Protocol
 
 from contracts import ContentType, ItemDiscovered, utcnow
-from services.ingest.dedupe import SeenItems
+from services.ingest.dedupe import WorkClaims
 from services.ingest.errors import IngestError
 from services.ingest.fetcher import FetchResult, fetch, make_client, read_file_url
 from services.ingest.opml import OpmlOutline, parse_opml
@@ -51,8 +53,8 @@ class LocalIngestResult:
     entries: int = 0
 
 
-class StoreLike(SeenItems):
-    def record_seen(self, records: list) -> int: ...
+class StoreLike(WorkClaims, Protocol):
+    def published(self, event_ids: list[str]) -> None: ...
 
 
 def _slug(text: str) -> str:
@@ -104,7 +106,7 @@ def _read(source: Source, settings: IngestSettings) -> FetchResult:
 
 def ingest_local(path: Path, store: StoreLike, now: datetime | None = None,
                  settings: IngestSettings | None = None) -> LocalIngestResult:
-    """Ingest every local source in order; record seen items; return the events and errors."""
+    """Ingest every local source in order, claiming its works; return the events and errors."""
     settings = settings or IngestSettings(allow_file_urls=True)
     now = now or utcnow()
     result = LocalIngestResult()
@@ -123,5 +125,5 @@ def ingest_local(path: Path, store: StoreLike, now: datetime | None = None,
             result.warnings.append(LocalError(source.id, source.url, outcome.warning))
         result.entries += outcome.entries
         result.events.extend(outcome.events)
-        store.record_seen(outcome.records)
+        store.published([e.event_id for e in outcome.events])  # handed to the caller
     return result

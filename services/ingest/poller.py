@@ -1,8 +1,13 @@
-"""Polling: fetch each due source, ingest it, publish its events, then record them and its health.
+"""Polling: fetch each due source, ingest it (claiming its works), publish their events, record its health.
 
-The order is what makes ingest lose nothing: events are published first and the items recorded
-as seen only after every publish returned; a crash in between republishes the same events
-(their ids are derived from item, revision and content, so consumers drop the repeats).
+The order is what makes ingest lose nothing and publish each work once: each item is first
+claimed in the store, its event queued in the outbox in the same transaction (usecases.ingest_feed,
+seen.py); the poller then publishes the events it claimed and clears them (relay.publish_claimed).
+A failed publish leaves its events to the outbox relay, which runs at the start of every tick;
+a crash between claim and publish leaves them held for `outbox_hold_s`, then the relay of any
+ingest process publishes them. A publish repeated after a crash carries the same event id (derived
+from item, revision and content), so consumers drop the repeat. Concurrent pollers, in one process
+or in several sharing the database, claim each work once: a lost claim becomes a sighting.
 """
 
 from __future__ import annotations
@@ -12,17 +17,18 @@ import contextlib
 import logging
 import random
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
 import httpx
 
-from contracts import ItemDiscovered, utcnow
+from contracts import utcnow
 from services.ingest import metrics
 from services.ingest.errors import IngestError
 from services.ingest.fetcher import fetch, make_client
 from services.ingest.health import record_failure, record_success
+from services.ingest.relay import Publish, publish_claimed, relay_outbox
 from services.ingest.schedule import Policy
 from services.ingest.settings import IngestSettings
 from services.ingest.store import SqlStore
@@ -30,8 +36,6 @@ from services.ingest.tables import Source
 from services.ingest.usecases import ingest_feed
 
 log = logging.getLogger(__name__)
-
-Publish = Callable[[ItemDiscovered], Awaitable[object]]
 
 
 @dataclass(frozen=True)
@@ -52,7 +56,8 @@ def policy_of(settings: IngestSettings) -> Policy:
 async def poll_source(source: Source, client: httpx.AsyncClient, store: SqlStore, settings: IngestSettings,
                       publish: Publish, now: datetime | None = None,
                       rand: Callable[[], float] = random.random) -> PollReport:
-    """Poll one source once. A failed publish raises (nothing recorded, so it is retried)."""
+    """Poll one source once. A failed publish raises (its events stay in the outbox for the relay, and
+    the source, its validators unsaved, is fetched in full again when next due)."""
     now = now or utcnow()
     policy = policy_of(settings)
     started = time.perf_counter()
@@ -66,20 +71,18 @@ async def poll_source(source: Source, client: httpx.AsyncClient, store: SqlStore
         store.save_source(updated)
         return PollReport(updated, not_modified=True)
     outcome = ingest_feed(source, got.body, store, now, url=got.url, content_type=got.content_type,
-                          near_duplicate_threshold=settings.near_duplicate_threshold)
+                          near_duplicate_threshold=settings.near_duplicate_threshold, hold_s=settings.outbox_hold_s)
     if outcome.error:
         return _failed(store, source, now, outcome.error, policy, rand(), None, got.moved_to)
     metrics.ITEMS_FETCHED.inc(outcome.items)
-    for event in outcome.events:
-        await publish(event)
-        metrics.ITEMS_PUBLISHED.inc()
     metrics.ITEMS_DUPLICATE.inc(outcome.items - len(outcome.events))
-    store.record_seen(outcome.records)
+    await publish_claimed(outcome.events, store, publish, now)
     updated = record_success(source, now, policy, rand(), etag=got.etag, last_modified=got.last_modified,
                              moved_to=got.moved_to, items=outcome.items, warning=outcome.warning)
     store.save_source(updated)
     log.info("source polled", extra={"source_id": source.id, "published": len(outcome.events),
-                                     "entries": outcome.entries, "dropped": len(outcome.dropped)})
+                                     "sighted": outcome.sighted, "entries": outcome.entries,
+                                     "dropped": len(outcome.dropped)})
     return PollReport(updated, published=len(outcome.events))
 
 
@@ -96,8 +99,12 @@ def _failed(store: SqlStore, source: Source, now: datetime, error: IngestError, 
 
 async def poll_due(store: SqlStore, client: httpx.AsyncClient, settings: IngestSettings, publish: Publish,
                    now: datetime | None = None) -> list[PollReport]:
-    """Poll every enabled source that is due, a few at a time."""
+    """Publish what the outbox holds due, then poll every enabled source that is due, a few at a time."""
     now = now or utcnow()
+    try:
+        await relay_outbox(store, publish, now, settings.outbox_hold_s)
+    except Exception:  # the broker or the database is down: the events stay in the outbox for the next tick
+        log.exception("outbox relay failed")
     gate = asyncio.Semaphore(settings.fetch_concurrency)
 
     async def one(source: Source) -> PollReport | None:

@@ -35,6 +35,10 @@ class IngestSettings(BaseSettings):
     retry_after_max_s: int = Field(default=86400, ge=1, description="Longest Retry-After honoured.")
     poll_tick_s: float = Field(default=30.0, gt=0, description="How often the loop looks for due sources.")
     fetch_concurrency: int = Field(default=4, ge=1, description="Sources fetched at the same time.")
+    outbox_hold_s: float = Field(
+        default=120.0, gt=0, description="Seconds a poller keeps the events it claimed to publish itself before "
+        "the outbox relay (of any ingest process) may; longer than one poll's publishes take.",
+    )
     near_duplicate_threshold: float = Field(
         default=0.92, ge=0, le=1, description="Normalised-title similarity above which two items are one work."
     )

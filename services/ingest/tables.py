@@ -1,7 +1,10 @@
-"""SQL tables of ingest (SQLModel): sources with their health, and the items already seen.
+"""SQL tables of ingest (SQLModel): sources with their health, the works already seen, the outbox.
 
 Model families per direction, as in the FastAPI template: `SourceCreate` and `SourceUpdate` come
 in through the CLI and API, `Source` is the stored row, `SourcePublic` goes out with its health.
+
+`create_all` makes missing tables on every start, so a database written by an older version
+gains `outboxevent` by itself; no existing table changed shape (see seen.py on the claim).
 """
 
 from __future__ import annotations
@@ -9,6 +12,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from pydantic import field_validator
+from sqlalchemy import Column, Text
 from sqlmodel import Field, SQLModel
 
 from contracts import ContentType
@@ -113,7 +117,23 @@ class Sighting(SQLModel, table=True):
 
 
 class Alias(SQLModel, table=True):
-    """Another id under which a known work arrived (a PMID id of a work first seen by DOI)."""
+    """An id a known work is claimed under: its own id, and each other id under which it arrived
+    (a PMID id of a work first seen by DOI). The primary key makes each id belong to one work."""
 
     alias_id: str = Field(primary_key=True)
     item_id: str = Field(index=True)
+
+
+class OutboxEvent(SQLModel, table=True):
+    """An ItemDiscovered claimed but not yet published: written in its claim's transaction, deleted
+    once the broker took it. The claimer publishes it at once; the relay takes it after
+    `publish_after` (a crash or a failed publish in between), and `attempts` counts its takes."""
+
+    event_id: str = Field(primary_key=True)
+    item_id: str
+    source_id: str
+    revision: int = 0
+    payload: str = Field(sa_column=Column(Text, nullable=False), description="The event as JSON.")
+    claimed_at: datetime = Field(default_factory=lambda: datetime.now(timezone.utc))
+    publish_after: datetime = Field(index=True)
+    attempts: int = 0

@@ -1,4 +1,5 @@
-"""poll_source against the local HTTP server and a real SQLite store: health, schedule, nothing lost."""
+"""poll_source against the local HTTP server and a real SQLite store: health, schedule, nothing lost
+(a failed publish or a crash after the claim is published by the outbox relay)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,11 @@ import pytest
 
 from services.ingest.fetcher import make_client
 from services.ingest.poller import poll_due, poll_source
+from services.ingest.relay import relay_outbox
 from services.ingest.settings import IngestSettings
 from services.ingest.store import SqlStore
-from services.ingest.tables import SourceCreate
+from services.ingest.tables import Source, SourceCreate
+from services.ingest.usecases import ingest_feed
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 SETTINGS = IngestSettings(allow_private_addresses=True, total_timeout_s=2.0, backoff_base_s=300,
@@ -49,14 +52,29 @@ async def test_success_then_304_publishes_once_and_schedules_the_interval(store,
     assert second.not_modified and len(sink.events) == 1
 
 
-async def test_failed_publish_records_nothing_so_the_item_comes_again(store, feed_server):
+async def test_a_failed_publish_keeps_the_claim_and_the_outbox_relay_publishes_it(store, feed_server):
     store.add_source(SourceCreate(id="s", url=feed_server.url("/feed")))
     with pytest.raises(ConnectionError):
         await poll(store, "s", Sink(fail=True))
-    assert store.count_seen() == 0 and store.get_source("s").etag is None
+    assert store.count_seen() == 1 and store.pending_events() == 1 and store.get_source("s").etag is None
     sink = Sink()
-    await poll(store, "s", sink)
-    assert len(sink.events) == 1
+    async with make_client(SETTINGS) as client:
+        await poll_due(store, client, SETTINGS, sink, NOW)  # the relay first, then the source again
+    assert [e.item.item_id for e in sink.events] == ["url:https://j.example/1"]
+    assert store.pending_events() == 0 and store.get_source("s").etag == '"v1"'
+
+
+async def test_a_crash_between_claim_and_publish_is_published_by_the_relay_after_the_hold(store):
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>T</title><item><title>A claimed article'
+            b" never published by its poller</title><link>https://j.example/crash</link></item></channel></rss>")
+    claimed = ingest_feed(Source(id="s", url="https://j.example/rss"), body, store, NOW, hold_s=SETTINGS.outbox_hold_s)
+    assert len(claimed.events) == 1  # ... and the poller died here
+    sink = Sink()
+    assert await relay_outbox(store, sink, NOW, SETTINGS.outbox_hold_s) == 0  # still held for its claimer
+    later = NOW + timedelta(seconds=SETTINGS.outbox_hold_s)
+    assert await relay_outbox(store, sink, later, SETTINGS.outbox_hold_s) == 1
+    assert sink.events == claimed.events and store.pending_events() == 0
+    assert await relay_outbox(store, sink, later + timedelta(hours=1), SETTINGS.outbox_hold_s) == 0
 
 
 async def test_errors_back_off_exponentially_and_stay_visible(store, feed_server):

@@ -6,9 +6,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from services.ingest.dedupe import SeenRecord
 from services.ingest.store import SqlStore
 from services.ingest.tables import SourceCreate, SourceUpdate
+from services.ingest.usecases import ingest_feed
 
 NOW = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 
@@ -23,9 +23,15 @@ def test_store_round_trip_on_postgres(postgres_url):
     store.save_source(saved)
     assert store.due_sources(NOW) == [] and store.get_source(source.id).next_attempt_at == NOW + timedelta(hours=1)
     assert store.update_source(source.id, SourceUpdate(enabled=False)).enabled is False
-    record = SeenRecord("doi:10.5555/x", source.id, "a title key long enough to be compared", "10.5555/x",
-                        "h1", 0, NOW, alias_id="pmid:1")
-    store.record_seen([record])
-    store.record_seen([record])  # idempotent
+    title = "A title long enough to be compared across sources"
+    journal = ('<?xml version="1.0"?><rss version="2.0"><channel><title>J</title><item><title>' + title
+               + "</title><link>https://doi.org/10.5555/x</link></item></channel></rss>").encode()
+    pubmed = journal.replace(b"https://doi.org/10.5555/x", b"https://pubmed.ncbi.nlm.nih.gov/1/")
+    first = ingest_feed(source, journal, store, NOW)
+    assert [e.item.item_id for e in first.events] == ["doi:10.5555/x"] and store.pending_events() == 1
+    store.published([e.event_id for e in first.events])
+    assert ingest_feed(source, journal, store, NOW).events == [] and store.pending_events() == 0
+    other = store.add_source(SourceCreate(id="pubmed", url="https://p.example/rss"))
+    assert ingest_feed(other, pubmed, store, NOW).sighted == 1
     assert store.known("doi:10.5555/x").revision == 0 and store.alias_of("pmid:1") == "doi:10.5555/x"
-    assert store.sighting("doi:10.5555/x", source.id) == "h1" and store.count_seen() == 1
+    assert store.sighting("doi:10.5555/x", "pubmed") is not None and store.count_seen() == 1
