@@ -7,5 +7,6 @@ from horizon.commands import bench_classify, bench_ingest, bench_scale
 app = typer.Typer(help="Benchmarks: relevance, pipeline, ingest and scale.", no_args_is_help=True)
 app.command("relevance")(bench_classify.relevance)
 app.command("pipeline")(bench_classify.pipeline)
+app.command("ablation")(bench_classify.ablation)
 app.command("ingest")(bench_ingest.ingest)
 app.command("scale")(bench_scale.scale)

@@ -71,3 +71,34 @@ def pipeline(
     for n, lat in result["match_ms"].items():
         typer.echo(f"match with {n} interest points: p50 {lat['p50']:.2f} ms, p95 {lat['p95']:.2f} ms")
     typer.echo(f"peak RSS {result['peak_rss_mb']:.0f} MB")
+
+
+def ablation(
+    data: Path = typer.Option(..., "--data", help="A benchmark folder (topics.jsonl, docs.jsonl.gz, qrels.tsv).",
+                              exists=True, file_okay=False),
+    as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
+    part: list[str] = typer.Option([], "--part", help="Only these parts (repeatable); default all."),
+) -> None:
+    """Each part of the matcher removed in turn: its gain, leave-one-topic-out and over random halves."""
+    from horizon.bench import ablation as bench
+    from horizon.bench.relevance_data import load
+    from horizon.progress import progress_bars
+    from services.classify.embedder import Embedder
+    from services.classify.settings import ClassifySettings
+
+    settings = ClassifySettings()
+    embedder = Embedder(settings.model, settings.max_seq_length, settings.batch_size, settings.device)
+    unknown = [p for p in part if p not in bench.PARTS]
+    if unknown:
+        raise typer.BadParameter(f"unknown part(s) {unknown}; known: {list(bench.PARTS)}", param_hint="--part")
+    with progress_bars() as progress:
+        result = bench.run(load(data), embedder, settings.threshold, part or None, progress)
+    if as_json:
+        typer.echo(json.dumps(result))
+        return
+    typer.echo(f"{result['topics']} topics; full matcher MAP {result['full']['map']:.4f}, P@10 {result['full']['p@10']:.4f}")
+    typer.echo(f"{'part removed':45s} {'MAP':>7s} {'gain':>7s} {'LOTO min..max':>16s} {'noise':>7s}  keep")
+    for name, row in result["parts"].items():
+        m = row["map"]
+        typer.echo(f"{name:45s} {row['map_without']:7.4f} {m['gain']:+7.4f} {m['loto_min']:+7.4f}..{m['loto_max']:+7.4f} "
+                   f"{m['noise']:7.4f}  {'yes' if m['earns_its_place'] else 'no'}")

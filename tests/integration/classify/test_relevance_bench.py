@@ -76,3 +76,18 @@ def test_the_bench_reports_every_method_and_horizon_against_the_best_simple_base
     best = result["vs_best_baseline"]
     assert best["baseline"] in ("bm25", "dense", "dense+examples")
     assert best["map_ratio"] == round(result["methods"]["horizon"]["map"] / result["methods"][best["baseline"]]["map"], 3)
+
+
+def test_every_part_can_be_switched_off_for_the_ablation(tmp_path, monkeypatch):
+    from horizon.bench import ablation, relevance_data
+
+    monkeypatch.setattr(relevance_data, "DEFAULT_CACHE", tmp_path / "cache")
+    data = load(write_data(tmp_path))
+    result = ablation.run(data, FakeEmbedder(), threshold=0.5)
+    assert set(result["parts"]) == set(ablation.PARTS)
+    for row in result["parts"].values():
+        assert 0.0 <= row["map_without"] <= 1.0 and row["map"]["noise"] >= 0.0
+    assert result["parts"]["lexical (BM25)"]["map_without"] <= result["full"]["map"]
+    halves = ablation.summarise({"a": 0.1, "b": 0.3, "c": 0.2, "d": 0.0}, [(["a", "b"], ["c", "d"])])
+    assert halves["gain"] == 0.15 and halves["halves"] == [(0.2, 0.1)] and halves["noise"] == 0.1
+    assert halves["earns_its_place"] is True and halves["loto_min"] == round((0.3 + 0.2 + 0.0) / 3, 4)
