@@ -81,6 +81,9 @@ def load_corpus(data: Path = DATA, size: int = STATEMENTS, seed: int = 1) -> Cor
     pool = list(dict.fromkeys([*general, *phrases[: size // 2], *titles]))[:size]
     papers = [(f"doi:10.0000/bench.{n}" if not i.doi else f"doi:{i.doi}", f"{i.title}. {i.summary}")
               for n, i in enumerate(items) if len(i.summary) > 400][:3000]
+    # the items in one mixed order: the day seen first (the background profiles are calibrated
+    # against) and the day classified then come from the same stream
+    rng.shuffle(items)
     return Corpus(pool, papers, items, [t["id"] for t in taxonomy])
 
 

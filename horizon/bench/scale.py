@@ -114,14 +114,14 @@ def _classify(classifier, corpus, n: int, sample: int, progress: Progress):
     for start in range(0, n, BATCH):
         batch = events[start:start + BATCH]
         result = classifier.classify(batch)
-        matched += len(result.matched)
+        matched += sum(1 for _ in result.matched_events())  # every event built, as the app builds them
         block = classifier.last_items
         for j in range(len(batch)):
             if start + j in chosen:
                 item_id = batch[j].item.item_id
                 ref = RefItem(block.dense[j], block.lexical[j], block.design[j], block.evidence_type[j],
                               block.source_id[j], block.tags[j], block.terms[j])
-                seen[start + j] = (ref, {m.subscriber_id for m in result.matched if m.item_id == item_id})
+                seen[start + j] = (ref, result.subscribers_of(item_id))
         progress("items classified", start + len(batch), n)
     elapsed = time.perf_counter() - started
     return {"classify_items_per_s": round(n / elapsed, 2), "matched_events": matched,

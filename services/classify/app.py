@@ -80,7 +80,7 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
         if settings.shard == 0:  # every shard classifies every item; one publishes it
             for c in result.classified:
                 await classified_out.publish(c, key=c.item.item_id.encode("utf-8"))
-        for m in result.matched:
+        for m in result.matched_events():
             await matches_out.publish(m, key=m.subscriber_id.encode("utf-8"))
 
     app = FastStream(broker)

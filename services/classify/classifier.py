@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import time
 from collections import OrderedDict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -27,7 +27,7 @@ from services.classify.enrich import Enricher
 from services.classify.calibration import Background
 from services.classify.examples import awaiting_keys, disliked_vectors, item_keys, with_example_texts
 from services.classify.index import ProfileIndex
-from services.classify.matcher import Matcher
+from services.classify.matcher import Match, Matcher
 from services.classify.neighbours import MIN_POOL, Pool, expand_all, within
 from services.classify.profile_sync import apply_profile_events, latest_per_subscriber, load_table
 from services.classify.profiles import (
@@ -46,8 +46,37 @@ SEEN_EVENTS = 100_000
 
 @dataclass
 class ClassifyResult:
+    """A batch classified: one ItemClassified per item, and the models each item matched with the
+    subscribers holding them. The ItemMatched events (one per subscriber: tens of thousands for an
+    item on a popular interest) are built as they are read (`matched_events`), not all at once."""
+
     classified: list[ItemClassified] = field(default_factory=list)
-    matched: list[ItemMatched] = field(default_factory=list)
+    #: Per item: its event, evidence type, urgency, and the models it matched (best first).
+    groups: list[tuple[ItemDiscovered, EvidenceType, bool, list[Match]]] = field(default_factory=list)
+    at: datetime = field(default_factory=utcnow)
+
+    def matched_events(self) -> Iterator[ItemMatched]:
+        for e, et, urgent, matches in self.groups:
+            for m in matches:  # built without validation: every value is the matcher's own
+                for sub in m.holders:
+                    yield ItemMatched.model_construct(
+                        event_id=derived_event_id(e.event_id, sub.subscriber_id), occurred_at=self.at,
+                        producer=PRODUCER, schema_version=1, item_id=e.item.item_id,
+                        subscriber_id=sub.subscriber_id, organisation_id=sub.organisation_id, score=m.score,
+                        reasons=m.reasons, evidence_type=et, urgent=urgent and sub.urgent_alerts,
+                    )
+
+    @property
+    def matched(self) -> list[ItemMatched]:
+        """Every ItemMatched event of the batch, in a list (small batches: tests, the demo)."""
+        return list(self.matched_events())
+
+    def match_count(self, item_id: str | None = None) -> int:
+        """ItemMatched events in the batch (of one item, if given)."""
+        return sum(len(m.holders) for e, _, _, ms in self.groups if item_id in (None, e.item.item_id) for m in ms)
+
+    def subscribers_of(self, item_id: str) -> set[str]:
+        return {s for e, _, _, ms in self.groups if e.item.item_id == item_id for m in ms for s in m.subscriber_ids}
 
 
 @dataclass(frozen=True)
@@ -205,22 +234,14 @@ class Classifier:
                           tags, [frozenset(t) for t in doc_terms])
         self.last_items = block  # what the last batch was scored as (benchmarks, diagnosis)
         matches = self.matcher.match(block)
-        now, at = int(time.time()), utcnow()
+        now = int(time.time())
         recent = []
         for e, v, sp, tg, et, urg, ms, design in zip(events, vectors, sparse, tags, evidence, urgent, matches, designs):
             result.classified.append(ItemClassified(
                 event_id=derived_event_id(e.event_id, "classified"), producer=PRODUCER, item=e.item,
                 revision=e.revision, tags=tg, evidence_type=et, urgent=urg, model=self.model_key,
             ))
-            for m in ms:  # one event per subscriber: built without validation, from trusted values
-                reasons, urgent_item = m.reasons, urg
-                for sub in m.holders:
-                    result.matched.append(ItemMatched.model_construct(
-                        event_id=derived_event_id(e.event_id, sub.subscriber_id), occurred_at=at, producer=PRODUCER,
-                        schema_version=1, item_id=e.item.item_id, subscriber_id=sub.subscriber_id,
-                        organisation_id=sub.organisation_id, score=m.score, reasons=reasons, evidence_type=et,
-                        urgent=urgent_item and sub.urgent_alerts,
-                    ))
+            result.groups.append((e, et, urg, ms))
             recent.append(RecentItem(e.item.item_id, now, v.tolist(), sp, {
                 "item": e.item.model_dump(mode="json"), "tags": [t.model_dump() for t in tg],
                 "evidence_type": str(et), "urgent": int(urg), "design": sorted(design),
@@ -233,7 +254,7 @@ class Classifier:
         self._unsaved += len(events)
         if self._unsaved >= 1000:
             self.save_stats()
-        log.info("items classified", extra={"items": len(events), "matches": len(result.matched)})
+        log.info("items classified", extra={"items": len(events), "matches": result.match_count()})
         return result
 
     def preview(self, profile: Profile, days: int = 7, now: datetime | None = None) -> list[PreviewMatch]:

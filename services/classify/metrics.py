@@ -8,7 +8,6 @@ so items classified count once per shard, while each shard counts only its own s
 from __future__ import annotations
 
 import time
-from collections import Counter as Tally
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -44,10 +43,9 @@ def classify_batch(classifier: Classifier, events: Sequence[ItemDiscovered]) -> 
     result = classifier.classify(events)
     BATCH_SECONDS.observe(time.perf_counter() - started)
     ITEMS_CLASSIFIED.inc(len(result.classified))
-    MATCHES.inc(len(result.matched))
-    per_item = Tally(m.item_id for m in result.matched)
+    MATCHES.inc(result.match_count())
     for classified in result.classified:
-        FANOUT.observe(per_item.get(classified.item.item_id, 0))
+        FANOUT.observe(result.match_count(classified.item.item_id))
     return result
 
 
