@@ -11,7 +11,9 @@ national population of profiles takes minutes, not days.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 
@@ -124,10 +126,14 @@ def fit(models: Sequence[ProfileModel], store: PartStore, background: Background
     weights (profile_sync's order: prior -> contrast -> design -> final statistics)."""
     if background is None or not len(background):
         return list(models)
-    out: list[ProfileModel] = []
-    for start in range(0, len(models), CHUNK):
-        out += _fit_chunk(list(models[start:start + CHUNK]), store, background)
-    return out
+    chunks = [list(models[start:start + CHUNK]) for start in range(0, len(models), CHUNK)]
+    if len(chunks) == 1:
+        return _fit_chunk(chunks[0], store, background)
+    store.matrix(), background.block, background.markers, background.brief  # built once, before the threads
+    background.bm25(store, np.zeros(0, np.int64))
+    # numpy lets go of the GIL in the array work: chunks fitted side by side use every core
+    with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
+        return [m for fitted in pool.map(lambda c: _fit_chunk(c, store, background), chunks) for m in fitted]
 
 
 def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> list[ProfileModel]:

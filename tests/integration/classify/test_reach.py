@@ -6,6 +6,7 @@ from __future__ import annotations
 import random
 
 import numpy as np
+import pytest
 
 from contracts import EvidenceType, TopicTag
 from horizon.bench.reference import RefItem, RefItems, RefPart, decide_many
@@ -228,3 +229,31 @@ def test_a_table_after_much_churn_decides_as_a_fresh_one():
     a = [{sid for m in ms for sid in m.subscriber_ids} for ms in Matcher(churned, 0.5).match(item_block)]
     b = [{sid for m in ms for sid in m.subscriber_ids} for ms in Matcher(fresh, 0.5).match(item_block)]
     assert a == b and sum(map(len, a)) > 20
+
+
+def test_models_fitted_many_at_once_on_threads_are_fitted_as_each_alone(monkeypatch):
+    from services.classify import calibration
+    from services.classify.calibration import add_parts, fit, unfitted
+    from services.classify.profiles import spec_of
+
+    monkeypatch.setattr(calibration, "CHUNK", 16)  # several chunks, fitted side by side
+    rng = random.Random(13)
+    bg, _ = background(rng)
+    specs = list({s.key: s for s in (spec_of(e) for e in population(rng, 120))}.values())
+    table = ProfileTable(DIM)
+    roles, _ = add_parts(table.parts, specs, STATS, fake_embed, {})
+    together = fit([unfitted(s, roles[s.key], table.parts) for s in specs], table.parts, bg)
+    assert len(specs) > 3 * calibration.CHUNK
+    for spec, model in zip(specs, together):
+        [alone] = fit([unfitted(spec, roles[spec.key], table.parts)], table.parts, bg)
+        assert model.key == alone.key
+        assert model.calibration.cut == pytest.approx(alone.calibration.cut, abs=1e-9)
+        assert model.calibration.stats.keys() == alone.calibration.stats.keys()
+        for name, stats in model.calibration.stats.items():
+            assert stats == pytest.approx(alone.calibration.stats[name], abs=1e-9)
+        assert (model.contrast is None) == (alone.contrast is None)
+        if model.contrast is not None:
+            assert np.allclose(model.contrast, alone.contrast, atol=1e-6)
+        assert (model.design or {}).keys() == (alone.design or {}).keys()
+        for marker, weights in (model.design or {}).items():
+            assert weights == pytest.approx(alone.design[marker], abs=1e-9)
