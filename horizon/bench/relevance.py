@@ -142,16 +142,16 @@ def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, ta
 
 def horizon_scores(
     data: RelevanceData, doc_vectors: np.ndarray, embedder: Embedder, background: np.ndarray,
-    threshold: float, feedback_top: int = 0,
-) -> tuple[Scores, Scores | None, dict[str, set[str]]]:
+    threshold: float, feedback_top: int = 0, rounds: int = 1,
+) -> tuple[Scores, list[Scores], dict[str, set[str]]]:
     """The production path: ProfileChanged -> profile_sync -> the matching table -> Matcher.
 
-    With `feedback_top`, a second round follows as a subscriber's feedback would bring it: each
-    topic's top `feedback_top` documents (seeds aside) are marked useful where judged relevant
-    and not relevant otherwise; the profiles are republished with them (liked, disliked) and
-    applied as classify applies them (examples.with_example_texts over the documents as seen
-    items), and every document is scored again. Returns the first round's scores, the second's
-    (or None) and the documents judged per topic.
+    With `feedback_top`, `rounds` rounds follow as a subscriber's feedback would bring them: in
+    each, every topic's top `feedback_top` documents not judged yet (seeds aside) are marked useful
+    where judged relevant and not relevant otherwise; the profiles are republished with all the
+    feedback so far (liked, disliked) and applied as classify applies them
+    (examples.with_example_texts over the documents as seen items), and every document is scored
+    again. Returns the static scores, each round's scores, and the documents judged per topic.
     """
     prep = _prepare(data)
     # the background stands for the recent items: calibration's sample and the pool of neighbours
@@ -161,25 +161,31 @@ def horizon_scores(
     apply_profile_events(table, None, _profile_events(data, prep), embedder.encode, prep.stats, bg)
     first = _score_all(data, doc_vectors, prep, table, pool, threshold)
     if not feedback_top:
-        return first, None, {}
+        return first, [], {}
     with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
         recent = EdgeRecentItems(Path(tmp) / "items", embedder.dim)
         try:
             recent.add([RecentItem(d, 0, doc_vectors[i].tolist(), prep.sparse[i],
                                    {"item": {"item_id": d, "title": data.titles[i], "summary": data.abstracts[i]}})
                         for i, d in enumerate(data.doc_ids)])
-            feedback, judged = {}, {}
-            for t in data.topics:
-                seeds, grades = set(t.seed_doc_ids), data.qrels.get(t.topic_id, {})
-                order = [data.doc_ids[i] for i in np.argsort(-first[t.topic_id][0], kind="stable")]
-                top = [d for d in order if d not in seeds][:feedback_top]
-                judged[t.topic_id] = set(top)
-                feedback[t.topic_id] = ([d for d in top if grades.get(d, 0) >= 1], [d for d in top if grades.get(d, 0) < 1])
-            events = [with_example_texts(e, recent) for e in _profile_events(data, prep, 2, feedback)]
-            apply_profile_events(table, None, events, embedder.encode, prep.stats, bg,
-                                 disliked=lambda e: disliked_vectors(e, recent, embedder.dim))
-            second = _score_all(data, doc_vectors, prep, table, pool, threshold)
-            return first, second, judged
+            judged: dict[str, set[str]] = {t.topic_id: set() for t in data.topics}
+            feedback: dict[str, tuple[list[str], list[str]]] = {t.topic_id: ([], []) for t in data.topics}
+            latest, after = first, []
+            for version in range(2, rounds + 2):
+                for t in data.topics:
+                    seeds, grades = set(t.seed_doc_ids), data.qrels.get(t.topic_id, {})
+                    order = [data.doc_ids[i] for i in np.argsort(-latest[t.topic_id][0], kind="stable")]
+                    top = [d for d in order if d not in seeds and d not in judged[t.topic_id]][:feedback_top]
+                    judged[t.topic_id].update(top)
+                    liked, disliked = feedback[t.topic_id]
+                    liked += [d for d in top if grades.get(d, 0) >= 1]
+                    disliked += [d for d in top if grades.get(d, 0) < 1]
+                events = [with_example_texts(e, recent) for e in _profile_events(data, prep, version, feedback)]
+                apply_profile_events(table, None, events, embedder.encode, prep.stats, bg,
+                                     disliked=lambda e: disliked_vectors(e, recent, embedder.dim))
+                latest = _score_all(data, doc_vectors, prep, table, pool, threshold)
+                after.append(latest)
+            return first, after, judged
         finally:
             recent.close()
 
@@ -214,10 +220,10 @@ BASELINES = METHODS[:-1]
 
 
 def run(data: RelevanceData, embedder: Embedder, threshold: float, methods: tuple[str, ...] = METHODS,
-        progress: Callable[[str], None] = lambda _: None, feedback_top: int = 0) -> dict:
+        progress: Callable[[str], None] = lambda _: None, feedback_top: int = 0, rounds: int = 1) -> dict:
     """The benchmark's JSON object (see DESIGN.md). With `feedback_top`, a "feedback" entry
-    too: horizon before and after one round of feedback on each topic's top documents, both
-    scored on the documents that round did not judge."""
+    too: horizon statically and after each of `rounds` rounds of feedback on each topic's top
+    documents, all scored on the documents no round judged."""
     progress("document vectors")
     vectors = cached_doc_vectors(data, embedder)
     background = np.array(sorted(random.Random(0).sample(range(len(data.doc_ids)), min(BACKGROUND, len(data.doc_ids)))))
@@ -231,13 +237,16 @@ def run(data: RelevanceData, embedder: Embedder, threshold: float, methods: tupl
         elif name == "dense+examples":
             scores = dense_examples_scores(data, vectors, embedder, background)
         else:
-            scores, second, judged = horizon_scores(data, vectors, embedder, background, threshold, feedback_top)
-            if second is not None:
+            scores, after, judged = horizon_scores(data, vectors, embedder, background, threshold, feedback_top, rounds)
+            if after:
+                static = evaluate(data, scores, threshold, judged)[0]
                 result["feedback"] = {
-                    "judged_per_topic": feedback_top,
-                    "methods": {"horizon": evaluate(data, scores, threshold, judged)[0],
-                                "horizon+feedback": evaluate(data, second, threshold, judged)[0]},
+                    "judged_per_topic_per_round": feedback_top, "rounds": len(after),
+                    "methods": {"horizon": static, **{f"horizon+feedback{n}": evaluate(data, a, threshold, judged)[0]
+                                                      for n, a in enumerate(after, start=1)}},
                 }
+                result["feedback"]["map_ratio"] = round(
+                    result["feedback"]["methods"][f"horizon+feedback{len(after)}"]["map"] / max(static["map"], 1e-9), 3)
         summary, per_topic = evaluate(data, scores, threshold)
         result["methods"][name] = summary
         for topic, row in per_topic.items():

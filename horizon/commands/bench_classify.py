@@ -14,7 +14,8 @@ def relevance(
     as_json: bool = typer.Option(False, "--json", help="Print one JSON object."),
     max_seq_length: int = typer.Option(0, "--max-seq-length", help="Override the model's truncation (tokens)."),
     feedback: int = typer.Option(0, "--feedback", min=0,
-                                 help="Also run one round of feedback on each topic's top N documents."),
+                                 help="Also run rounds of feedback on each topic's top N documents not judged yet."),
+    rounds: int = typer.Option(1, "--rounds", min=1, help="Rounds of feedback (with --feedback)."),
 ) -> None:
     """The routing benchmark: bm25, dense and the production matcher."""
     from horizon.bench import relevance as bench
@@ -27,7 +28,7 @@ def relevance(
         settings = settings.model_copy(update={"max_seq_length": max_seq_length})
     embedder = Embedder(settings.model, settings.max_seq_length, settings.batch_size, settings.device)
     result = bench.run(load(data), embedder, settings.threshold,
-                       progress=lambda step: typer.echo(f"... {step}", err=True), feedback_top=feedback)
+                       progress=lambda step: typer.echo(f"... {step}", err=True), feedback_top=feedback, rounds=rounds)
     if as_json:
         typer.echo(json.dumps(result, indent=None))
         return
@@ -41,7 +42,8 @@ def relevance(
         best = result["vs_best_baseline"]
         typer.echo(f"horizon's MAP is {best['map_ratio']:.3f}x the best simple baseline ({best['baseline']})")
     if "feedback" in result:
-        typer.echo(f"after feedback on each topic's top {feedback} (scored on the documents not judged):")
+        typer.echo(f"after {rounds} round(s) of feedback on each topic's top {feedback} "
+                   f"(scored on the documents no round judged; last round {result['feedback']['map_ratio']}x static):")
         for name, m in result["feedback"]["methods"].items():
             typer.echo(f"{name:17s} MAP {m['map']:6.3f} P@10 {m['p@10']:6.3f} delivered P {m['delivered']['precision']:6.3f}")
 

@@ -45,8 +45,8 @@ def test_horizon_path_ranks_relevant_documents_first(tmp_path):
     assert len(data.doc_ids) == 1506 and data.qrels["af"]["x0"] == 0
     vectors = fake_embed([data.text(i) for i in range(len(data.doc_ids))])
     background = np.arange(len(data.doc_ids))
-    scores, second, judged = relevance.horizon_scores(data, vectors, FakeEmbedder(), background, threshold=0.5)
-    assert second is None and judged == {}
+    scores, after, judged = relevance.horizon_scores(data, vectors, FakeEmbedder(), background, threshold=0.5)
+    assert after == [] and judged == {}
     summary, per_topic = relevance.evaluate(data, scores, threshold=0.5)
     assert summary["map"] == 1.0 and summary["p@10"] == 0.5
     assert set(summary["delivered"]) == {"precision", "recall", "f1"}
@@ -57,7 +57,7 @@ def test_a_round_of_feedback_is_scored_on_the_documents_it_did_not_judge(tmp_pat
     data = load(write_data(tmp_path))
     vectors = fake_embed([data.text(i) for i in range(len(data.doc_ids))])
     background = np.arange(len(data.doc_ids))
-    first, second, judged = relevance.horizon_scores(data, vectors, FakeEmbedder(), background, 0.5, feedback_top=3)
+    first, [second], judged = relevance.horizon_scores(data, vectors, FakeEmbedder(), background, 0.5, feedback_top=3)
     assert len(judged["af"]) == 3 and "af0" not in judged["af"]
     before, _ = relevance.evaluate(data, first, 0.5, judged)
     after, per_topic = relevance.evaluate(data, second, 0.5, judged)
@@ -91,3 +91,19 @@ def test_every_part_can_be_switched_off_for_the_ablation(tmp_path, monkeypatch):
     halves = ablation.summarise({"a": 0.1, "b": 0.3, "c": 0.2, "d": 0.0}, [(["a", "b"], ["c", "d"])])
     assert halves["gain"] == 0.15 and halves["halves"] == [(0.2, 0.1)] and halves["noise"] == 0.1
     assert halves["earns_its_place"] is True and halves["loto_min"] == 0.1  # without topic b
+
+
+def test_rounds_of_feedback_judge_new_documents_each_time(tmp_path, monkeypatch):
+    from horizon.bench import relevance_data
+
+    monkeypatch.setattr(relevance_data, "DEFAULT_CACHE", tmp_path / "cache")
+    data = load(write_data(tmp_path))
+    result = relevance.run(data, FakeEmbedder(), 0.5, methods=("horizon",), feedback_top=2, rounds=2)
+    feedback = result["feedback"]
+    assert feedback["rounds"] == 2 and list(feedback["methods"]) == ["horizon", "horizon+feedback1", "horizon+feedback2"]
+    assert feedback["map_ratio"] == round(feedback["methods"]["horizon+feedback2"]["map"]
+                                          / feedback["methods"]["horizon"]["map"], 3)
+    vectors = fake_embed([data.text(i) for i in range(len(data.doc_ids))])
+    _, after, judged = relevance.horizon_scores(data, vectors, FakeEmbedder(), np.arange(len(data.doc_ids)), 0.5,
+                                                feedback_top=2, rounds=2)
+    assert len(after) == 2 and len(judged["af"]) == 4  # two documents a round, none judged twice
