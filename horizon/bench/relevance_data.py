@@ -10,6 +10,7 @@ import gzip
 import hashlib
 import json
 import logging
+import sys
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,7 +83,8 @@ def cached_doc_vectors(data: RelevanceData, embedder: Embedder, cache_dir: Path 
         if vectors.shape == (len(data.doc_ids), embedder.dim):
             return vectors
     log.info("encoding benchmark documents", extra={"docs": len(data.doc_ids), "model": embedder.key})
-    vectors = embedder.encode([data.text(i) for i in range(len(data.doc_ids))])
+    texts = [data.text(i) for i in range(len(data.doc_ids))]
+    vectors = embedder.encode(texts, progress=sys.stderr.isatty()) if isinstance(embedder, Embedder) else embedder.encode(texts)
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".tmp.npy")
     np.save(tmp, vectors)

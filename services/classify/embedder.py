@@ -55,8 +55,9 @@ class Embedder:
         """Identifies the vectors this embedder makes (model and truncation), e.g. for caches."""
         return f"{self.model_name}@{self.max_seq_length}"
 
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        """Unit vectors, one row per text (shape (n, dim), float32)."""
+    def encode(self, texts: Sequence[str], progress: bool = False) -> np.ndarray:
+        """Unit vectors, one row per text (shape (n, dim), float32); `progress`: a bar with rate
+        and time left on stderr (long work on a terminal)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         vectors = self._model.encode(
@@ -64,6 +65,6 @@ class Embedder:
             batch_size=self.batch_size,
             normalize_embeddings=True,
             convert_to_numpy=True,
-            show_progress_bar=False,
+            show_progress_bar=progress,
         )
         return np.asarray(vectors, dtype=np.float32)
