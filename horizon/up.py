@@ -45,19 +45,28 @@ class Ports:
                    subscriptions_metrics=base + 4, notify_metrics=base + 5)
 
 
+#: Each secret of the stack and how many random bytes it is made of.
+SECRETS = {
+    "signing_key": 32,
+    "links_key": 32,
+    "admin_password": 12,
+    "ingest_api_key": 32,  # subscriptions' key to ingest's sources API
+    "classify_api_key": 32,  # subscriptions' key to classify's preview API
+}
+
+
 def state_secrets(state: Path) -> dict[str, str]:
-    """Secrets for this machine's stack, made once and kept (mode 600) so links stay valid."""
+    """Secrets for this machine's stack, made once and kept (mode 600) so links stay valid; a
+    secret added in a later version is made and kept beside the ones already there."""
     path = state / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
-        "signing_key": secrets.token_urlsafe(32),
-        "links_key": secrets.token_urlsafe(32),
-        "admin_password": secrets.token_urlsafe(12),
-    }
-    state.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
+    values = json.loads(path.read_text()) if path.exists() else {}
+    missing = {name: secrets.token_urlsafe(size) for name, size in SECRETS.items() if name not in values}
+    if missing:
+        values.update(missing)
+        state.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # before the secrets are in it
+        path.write_text(json.dumps(values))
     return values
 
 
@@ -72,14 +81,18 @@ def environment(state: Path, bootstrap: str, host: str, ports: Ports, admin_emai
             "HORIZON_INGEST_DATABASE_URL": f"sqlite:///{state / 'ingest.db'}",
             "HORIZON_INGEST_API_HOST": host,
             "HORIZON_INGEST_API_PORT": str(ports.ingest),
+            "HORIZON_INGEST_SUBSCRIPTIONS_KEY": keys["ingest_api_key"],
             "HORIZON_CLASSIFY_DATA_DIR": str(state / "classify"),
             "HORIZON_CLASSIFY_API_HOST": host,
             "HORIZON_CLASSIFY_API_PORT": str(ports.classify),
+            "HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY": keys["classify_api_key"],
             "HORIZON_SUBSCRIPTIONS_DATABASE_URL": f"sqlite:///{state / 'subscriptions.db'}",
             "HORIZON_SUBSCRIPTIONS_SECRET_KEY": keys["signing_key"],
             "HORIZON_SUBSCRIPTIONS_PUBLIC_BASE_URL": f"http://{host}:{ports.subscriptions}",
             "HORIZON_SUBSCRIPTIONS_CLASSIFY_URL": f"http://{host}:{ports.classify}",
             "HORIZON_SUBSCRIPTIONS_INGEST_URL": f"http://{host}:{ports.ingest}",
+            "HORIZON_SUBSCRIPTIONS_CLASSIFY_KEY": keys["classify_api_key"],
+            "HORIZON_SUBSCRIPTIONS_INGEST_KEY": keys["ingest_api_key"],
             "HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_EMAIL": admin_email,
             "HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_PASSWORD": keys["admin_password"],
             "HORIZON_SUBSCRIPTIONS_METRICS_HOST": host,

@@ -35,8 +35,8 @@ def up(
     typer.echo(f"Kafka at {bootstrap}; state in {state}")
     typer.echo(f"Librarian UI:  http://{host}:{ports.subscriptions}/  (sign in as {admin_email};")
     typer.echo(f"               the password is admin_password in {state / 'secrets.json'})")
-    typer.echo(f"Sources API:   http://{host}:{ports.ingest}/sources")
-    typer.echo(f"Preview API:   http://{host}:{ports.classify}/docs")
+    typer.echo(f"Sources API:   http://{host}:{ports.ingest}/sources  (Authorization: Bearer <ingest_api_key>)")
+    typer.echo(f"Preview API:   http://{host}:{ports.classify}/preview  (Authorization: Bearer <classify_api_key>)")
     typer.echo(f"Links:         http://{host}:{ports.notify}/healthz")
     typer.echo(f"Metrics:       /metrics and /ready on each of those, and on http://{host}:{ports.subscriptions_metrics} "
                f"(outbox relay) and http://{host}:{ports.notify_metrics} (scheduler)")

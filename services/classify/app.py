@@ -29,6 +29,8 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
                classifier=None) -> FastStream:
     """The app; pass `classifier` to reuse one already built (tests, the demo)."""
     settings = settings or ClassifySettings()
+    if settings.api_port:
+        settings.check_api_keys()  # fail at start, not once the model has loaded
     broker = make_broker(SERVICE, kafka)
     classified_out = broker.publisher(ITEMS_CLASSIFIED, schema=ItemClassified, title="ItemClassified",
                                       description="Every item, embedded and tagged; key item_id")

@@ -126,9 +126,16 @@ def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
         subscriber_id = subscriber.json()["id"]
         deadline = time.monotonic() + 180
         # The profile reaches classify through the outbox and Kafka; the item must come after it.
-        _wait(lambda: httpx.get(f"http://127.0.0.1:{base + 1}/profiles/{subscriber_id}").status_code == 200,
+        # ingest's and classify's APIs take subscriptions' keys (made in secrets.json) and nothing else
+        classify_key = {"Authorization": f"Bearer {secrets['classify_api_key']}"}
+        ingest_key = {"Authorization": f"Bearer {secrets['ingest_api_key']}"}
+        assert httpx.get(f"http://127.0.0.1:{base + 1}/profiles/{subscriber_id}").status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{base}/sources").status_code == 401
+        _wait(lambda: httpx.get(f"http://127.0.0.1:{base + 1}/profiles/{subscriber_id}",
+                                headers=classify_key).status_code == 200,
               deadline, "the profile in classify's index")
-        added = httpx.post(f"http://127.0.0.1:{base}/sources", json={"url": feed.as_uri(), "title": "Up journal"})
+        added = httpx.post(f"http://127.0.0.1:{base}/sources", json={"url": feed.as_uri(), "title": "Up journal"},
+                           headers=ingest_key)
         assert added.status_code == 201, added.text
 
         preview = _wait(

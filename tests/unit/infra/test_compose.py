@@ -186,7 +186,8 @@ def test_subscriptions_reaches_ingest_and_classify_and_links_agree_on_public_url
 @pytest.fixture
 def service_modules(monkeypatch: pytest.MonkeyPatch):
     """Import services.<name>.main as the containers do (development secrets, no database opened)."""
-    monkeypatch.setenv("HORIZON_NOTIFY_DEV", "true")
+    for service in ("NOTIFY", "SUBSCRIPTIONS", "INGEST", "CLASSIFY"):
+        monkeypatch.setenv(f"HORIZON_{service}_DEV", "true")
     monkeypatch.setenv("HORIZON_SUBSCRIPTIONS_DEV", "true")
     return importlib.import_module
 
@@ -210,8 +211,8 @@ def test_the_health_check_paths_answer_200_from_the_apps(tmp_path: Path) -> None
         return f"sqlite:///{tmp_path / name}.db"
 
     apps = {
-        "ingest": ingest_api(IngestSettings(database_url=db("ingest"))),
-        "classify": classify_api(),  # its lifespan (the model) is not run: /health needs none
+        "ingest": ingest_api(IngestSettings(dev=True, database_url=db("ingest"))),
+        "classify": classify_api(settings=ClassifySettings(dev=True)),  # its lifespan (the model) is not run: /health needs none
         "subscriptions-web": subscriptions_api(SubscriptionsSettings(dev=True, database_url=db("subscriptions"))),
         "notify-links": create_links_api(NotifySettings(dev=True, database_url=db("notify"))),
     }
@@ -374,8 +375,8 @@ def test_every_web_app_serves_metrics_in_the_prometheus_text_format(tmp_path: Pa
     from services.subscriptions.app import create_api as subscriptions_api
 
     apps = {
-        "ingest": ingest_api(IngestSettings(database_url=f"sqlite:///{tmp_path / 'i.db'}")),
-        "classify": classify_api(),
+        "ingest": ingest_api(IngestSettings(dev=True, database_url=f"sqlite:///{tmp_path / 'i.db'}")),
+        "classify": classify_api(settings=ClassifySettings(dev=True)),
         "subscriptions": subscriptions_api(SubscriptionsSettings(dev=True, database_url=f"sqlite:///{tmp_path / 's.db'}")),
         "notify": create_links_api(NotifySettings(dev=True, database_url=f"sqlite:///{tmp_path / 'n.db'}")),
     }
