@@ -134,7 +134,7 @@ def create_api(
             await run_in_threadpool(classifier.index.count)
 
     kafka = kafka or KafkaSettings()
-    instrument(app, "classify", {"kafka": kafka_check(kafka.bootstrap_servers), "qdrant": index_answers})
+    instrument(app, "classify", {"kafka": kafka_check(kafka), "qdrant": index_answers})
     app.add_middleware(BodyTypes)  # JSON bodies only
     # added last, so outermost: a request without a key is refused before anything reads it
     app.add_middleware(ServiceAuth, keys=ServiceKeys({"subscriptions": settings.subscriptions_key}),

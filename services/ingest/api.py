@@ -118,7 +118,7 @@ def create_api(settings: IngestSettings | None = None, store: SqlStore | None = 
     api.include_router(sources_router(store))
     kafka = kafka or KafkaSettings()
     instrument(api, "ingest", {"database": sql_check(store.engine.connect),
-                               "kafka": kafka_check(kafka.bootstrap_servers)})
+                               "kafka": kafka_check(kafka)})
     api.add_middleware(BodyTypes, by_path={"/sources/opml": OPML_TYPES})  # JSON, but for the OPML import
     # added last, so outermost: a request without a key is refused before anything reads it
     api.add_middleware(ServiceAuth, keys=ServiceKeys({"subscriptions": settings.subscriptions_key}), service="ingest",

@@ -96,10 +96,10 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         await run_in_threadpool(_in_session, state["sessions"], engagement.record_feedback, event)
 
     app = FastStream(broker)
-    bootstrap = (kafka or KafkaSettings()).bootstrap_servers
-    watch_lag(app, SERVICE, bootstrap, [Consumed(SERVICE, DIGESTS), Consumed(SERVICE, FEEDBACK)])
+    kafka = kafka or KafkaSettings()
+    watch_lag(app, SERVICE, kafka, [Consumed(SERVICE, DIGESTS), Consumed(SERVICE, FEEDBACK)])
     serve_ops(app, SERVICE, settings.metrics_host, settings.metrics_port,
-              lambda: {"database": sql_check(state["sessions"]), "kafka": kafka_check(bootstrap)})
+              lambda: {"database": sql_check(state["sessions"]), "kafka": kafka_check(kafka)})
 
     @app.on_startup
     async def open_db() -> None:
