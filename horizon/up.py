@@ -4,7 +4,9 @@ Each service runs exactly as it would alone (`faststream run services.<name>.mai
 uvicorn for the HTTP apps), so that `up` exercises the same entry points as production. The
 supervisor here only starts them with one consistent set of settings (ports, state folders,
 shared secrets), prefixes their output, and stops them all on Ctrl-C, on SIGTERM, or when any
-one of them dies.
+one of them dies. On the local secure broker each process signs in as its own service's
+principal (`kafka` in `supervise`: the HORIZON_KAFKA_* variables of each service), so that its
+ACLs hold; the stack's other secrets are made once in the state folder's secrets.json.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 class Process:
     name: str
     argv: list[str]
+    service: str  # whose Kafka principal it signs in as
 
 
 @dataclass(frozen=True)
@@ -139,12 +142,12 @@ def processes(host: str, ports: Ports) -> list[Process]:
         return [python, "-m", "faststream", "run", f"services.{service}.main:app"]
 
     return [
-        Process("subscriptions", faststream("subscriptions")),
-        Process("subscriptions-web", uvicorn("services.subscriptions.main:api", ports.subscriptions)),
-        Process("classify", faststream("classify")),
-        Process("notify", faststream("notify")),
-        Process("notify-links", uvicorn("services.notify.main:api", ports.notify)),
-        Process("ingest", faststream("ingest")),
+        Process("subscriptions", faststream("subscriptions"), "subscriptions"),
+        Process("subscriptions-web", uvicorn("services.subscriptions.main:api", ports.subscriptions), "subscriptions"),
+        Process("classify", faststream("classify"), "classify"),
+        Process("notify", faststream("notify"), "notify"),
+        Process("notify-links", uvicorn("services.notify.main:api", ports.notify), "notify"),
+        Process("ingest", faststream("ingest"), "ingest"),
     ]
 
 
@@ -154,8 +157,10 @@ def _pump(name: str, stream) -> None:
         sys.stdout.flush()
 
 
-def supervise(specs: list[Process], env: dict[str, str], cwd: Path, grace_s: float = 20.0) -> int:
-    """Run every process until a signal arrives or one of them exits; then stop them all."""
+def supervise(specs: list[Process], env: dict[str, str], cwd: Path, grace_s: float = 20.0,
+              kafka: dict[str, dict[str, str]] | None = None) -> int:
+    """Run every process until a signal arrives or one of them exits; then stop them all.
+    `kafka`: per service, the HORIZON_KAFKA_* variables that sign its processes in."""
     stopping = threading.Event()
     reason: list[str] = []
 
@@ -168,7 +173,7 @@ def supervise(specs: list[Process], env: dict[str, str], cwd: Path, grace_s: flo
     try:
         for spec in specs:
             child = subprocess.Popen(
-                spec.argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                spec.argv, env=env | (kafka or {}).get(spec.service, {}), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             threading.Thread(target=_pump, args=(spec.name, child.stdout), daemon=True).start()

@@ -73,13 +73,19 @@ def _wait(predicate, deadline: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
+@pytest.mark.parametrize("broker", ["given", "local-secure"])
+def test_up_runs_the_four_services_and_stops_them(request, broker, tmp_path):
     base = _free_base()
     feed = tmp_path / "feed.xml"
     feed.write_text(FEED.format(now=format_datetime(datetime.now(timezone.utc))))
+    if broker == "given":  # HORIZON_KAFKA_BOOTSTRAP_SERVERS: every service reaches it the same way
+        kafka = {"HORIZON_KAFKA_BOOTSTRAP_SERVERS": request.getfixturevalue("kafka_bootstrap")}
+    else:  # the local broker, as `horizon kafka start` left it: each service signs in as its principal
+        local = request.getfixturevalue("secure_kafka")
+        kafka = {"HORIZON_KAFKA_HOME": str(local.home), "HORIZON_KAFKA_PORT": str(local.port)}
     env = {
-        **os.environ,
-        "HORIZON_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        **{k: v for k, v in os.environ.items() if not k.startswith("HORIZON_KAFKA_")},
+        **kafka,
         "HF_HUB_OFFLINE": "1",
         # Test-only: read the feed from a file, poll often, send digests as soon as items match.
         "HORIZON_INGEST_ALLOW_FILE_URLS": "true",
