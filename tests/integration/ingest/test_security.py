@@ -138,3 +138,14 @@ def test_the_api_and_the_app_refuse_to_start_with_a_default_or_short_key(store, 
         create_app(settings, store=store)
     create_app(settings.model_copy(update={"api_port": 0}), store=store)  # no API served: no key needed
     create_api(settings.model_copy(update={"dev": True}), store)
+
+
+@pytest.mark.parametrize("interval", [10**20, 30 * 86400 + 1, 59])
+async def test_an_out_of_range_poll_interval_is_422_not_500(api, store, interval):
+    async with client(api) as http:
+        made = await http.post("/sources", json={"url": "https://journal.example.org/rss", "poll_interval_s": interval})
+        assert made.status_code == 422, made.text
+        sid = (await http.post("/sources", json={"url": "https://journal.example.org/rss"})).json()["id"]
+        changed = await http.patch(f"/sources/{sid}", json={"poll_interval_s": interval})
+    assert changed.status_code == 422, changed.text
+    assert store.get_source(sid).poll_interval_s == 3600
