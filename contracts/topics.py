@@ -43,6 +43,9 @@ def dead_letter_topic(topic: str, consumer: str) -> str:
     return f"{topic}.dlq.{consumer}"
 
 
+#: Which service publishes each topic: on a secure broker the only principal that may write it.
+PRODUCERS = {ITEMS: "ingest", ITEMS_CLASSIFIED: "classify", MATCHES: "classify", PROFILES: "subscriptions",
+             FEEDBACK: "notify", DIGESTS: "notify"}
 #: Which services consume which topics: each pair has its dead-letter topic.
 CONSUMERS = {ITEMS: ("classify",), ITEMS_CLASSIFIED: ("notify",), MATCHES: ("notify",),
              PROFILES: ("classify", "notify"), FEEDBACK: ("subscriptions",), DIGESTS: ("subscriptions",)}
@@ -53,6 +56,10 @@ DEAD_LETTER_TOPICS = {dead_letter_topic(t, c): 1 for t, consumers in CONSUMERS.i
 ALL_TOPICS = {**PARTITIONS, **DEAD_LETTER_TOPICS, DEAD_LETTERS_REPLAYED: 1}
 ALL_CONFIGS = {**CONFIGS, **{t: KEPT for t in DEAD_LETTER_TOPICS},
                DEAD_LETTERS_REPLAYED: {"cleanup.policy": "compact", "retention.ms": "-1"}}
+
+
+#: The services, each a principal of its own on a secure broker.
+SERVICES = ("ingest", "classify", "subscriptions", "notify")
 
 
 def parse_dead_letter_topic(name: str) -> tuple[str, str] | None:

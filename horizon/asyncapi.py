@@ -20,12 +20,14 @@ def build_app(service: str) -> FastStream:
     """The service's app, built with settings that need no secrets (nothing connects or loads)."""
     if service == "ingest":
         from services.ingest.app import create_app
+        from services.ingest.settings import IngestSettings
 
-        return create_app()
+        return create_app(IngestSettings(api_port=0))
     if service == "classify":
         from services.classify.app import create_app
+        from services.classify.settings import ClassifySettings
 
-        return create_app()
+        return create_app(ClassifySettings(api_port=0))
     if service == "subscriptions":
         from services.subscriptions.app import create_app
         from services.subscriptions.settings import SubscriptionsSettings

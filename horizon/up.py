@@ -4,7 +4,9 @@ Each service runs exactly as it would alone (`faststream run services.<name>.mai
 uvicorn for the HTTP apps), so that `up` exercises the same entry points as production. The
 supervisor here only starts them with one consistent set of settings (ports, state folders,
 shared secrets), prefixes their output, and stops them all on Ctrl-C, on SIGTERM, or when any
-one of them dies.
+one of them dies. On the local secure broker each process signs in as its own service's
+principal (`kafka` in `supervise`: the HORIZON_KAFKA_* variables of each service), so that its
+ACLs hold; the stack's other secrets are made once in the state folder's secrets.json.
 """
 
 from __future__ import annotations
@@ -28,6 +30,7 @@ log = logging.getLogger(__name__)
 class Process:
     name: str
     argv: list[str]
+    service: str  # whose Kafka principal it signs in as
 
 
 @dataclass(frozen=True)
@@ -45,19 +48,28 @@ class Ports:
                    subscriptions_metrics=base + 4, notify_metrics=base + 5)
 
 
+#: Each secret of the stack and how many random bytes it is made of.
+SECRETS = {
+    "signing_key": 32,
+    "links_key": 32,
+    "admin_password": 12,
+    "ingest_api_key": 32,  # subscriptions' key to ingest's sources API
+    "classify_api_key": 32,  # subscriptions' key to classify's preview API
+}
+
+
 def state_secrets(state: Path) -> dict[str, str]:
-    """Secrets for this machine's stack, made once and kept (mode 600) so links stay valid."""
+    """Secrets for this machine's stack, made once and kept (mode 600) so links stay valid; a
+    secret added in a later version is made and kept beside the ones already there."""
     path = state / "secrets.json"
-    if path.exists():
-        return json.loads(path.read_text())
-    values = {
-        "signing_key": secrets.token_urlsafe(32),
-        "links_key": secrets.token_urlsafe(32),
-        "admin_password": secrets.token_urlsafe(12),
-    }
-    state.mkdir(parents=True, exist_ok=True)
-    path.write_text(json.dumps(values))
-    path.chmod(0o600)
+    values = json.loads(path.read_text()) if path.exists() else {}
+    missing = {name: secrets.token_urlsafe(size) for name, size in SECRETS.items() if name not in values}
+    if missing:
+        values.update(missing)
+        state.mkdir(parents=True, exist_ok=True)
+        path.touch(mode=0o600)
+        path.chmod(0o600)  # before the secrets are in it
+        path.write_text(json.dumps(values))
     return values
 
 
@@ -72,14 +84,18 @@ def environment(state: Path, bootstrap: str, host: str, ports: Ports, admin_emai
             "HORIZON_INGEST_DATABASE_URL": f"sqlite:///{state / 'ingest.db'}",
             "HORIZON_INGEST_API_HOST": host,
             "HORIZON_INGEST_API_PORT": str(ports.ingest),
+            "HORIZON_INGEST_SUBSCRIPTIONS_KEY": keys["ingest_api_key"],
             "HORIZON_CLASSIFY_DATA_DIR": str(state / "classify"),
             "HORIZON_CLASSIFY_API_HOST": host,
             "HORIZON_CLASSIFY_API_PORT": str(ports.classify),
+            "HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY": keys["classify_api_key"],
             "HORIZON_SUBSCRIPTIONS_DATABASE_URL": f"sqlite:///{state / 'subscriptions.db'}",
             "HORIZON_SUBSCRIPTIONS_SECRET_KEY": keys["signing_key"],
             "HORIZON_SUBSCRIPTIONS_PUBLIC_BASE_URL": f"http://{host}:{ports.subscriptions}",
             "HORIZON_SUBSCRIPTIONS_CLASSIFY_URL": f"http://{host}:{ports.classify}",
             "HORIZON_SUBSCRIPTIONS_INGEST_URL": f"http://{host}:{ports.ingest}",
+            "HORIZON_SUBSCRIPTIONS_CLASSIFY_KEY": keys["classify_api_key"],
+            "HORIZON_SUBSCRIPTIONS_INGEST_KEY": keys["ingest_api_key"],
             "HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_EMAIL": admin_email,
             "HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_PASSWORD": keys["admin_password"],
             "HORIZON_SUBSCRIPTIONS_METRICS_HOST": host,
@@ -126,12 +142,12 @@ def processes(host: str, ports: Ports) -> list[Process]:
         return [python, "-m", "faststream", "run", f"services.{service}.main:app"]
 
     return [
-        Process("subscriptions", faststream("subscriptions")),
-        Process("subscriptions-web", uvicorn("services.subscriptions.main:api", ports.subscriptions)),
-        Process("classify", faststream("classify")),
-        Process("notify", faststream("notify")),
-        Process("notify-links", uvicorn("services.notify.main:api", ports.notify)),
-        Process("ingest", faststream("ingest")),
+        Process("subscriptions", faststream("subscriptions"), "subscriptions"),
+        Process("subscriptions-web", uvicorn("services.subscriptions.main:api", ports.subscriptions), "subscriptions"),
+        Process("classify", faststream("classify"), "classify"),
+        Process("notify", faststream("notify"), "notify"),
+        Process("notify-links", uvicorn("services.notify.main:api", ports.notify), "notify"),
+        Process("ingest", faststream("ingest"), "ingest"),
     ]
 
 
@@ -141,8 +157,10 @@ def _pump(name: str, stream) -> None:
         sys.stdout.flush()
 
 
-def supervise(specs: list[Process], env: dict[str, str], cwd: Path, grace_s: float = 20.0) -> int:
-    """Run every process until a signal arrives or one of them exits; then stop them all."""
+def supervise(specs: list[Process], env: dict[str, str], cwd: Path, grace_s: float = 20.0,
+              kafka: dict[str, dict[str, str]] | None = None) -> int:
+    """Run every process until a signal arrives or one of them exits; then stop them all.
+    `kafka`: per service, the HORIZON_KAFKA_* variables that sign its processes in."""
     stopping = threading.Event()
     reason: list[str] = []
 
@@ -155,7 +173,7 @@ def supervise(specs: list[Process], env: dict[str, str], cwd: Path, grace_s: flo
     try:
         for spec in specs:
             child = subprocess.Popen(
-                spec.argv, env=env, cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                spec.argv, env=env | (kafka or {}).get(spec.service, {}), cwd=cwd, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )
             threading.Thread(target=_pump, args=(spec.name, child.stdout), daemon=True).start()

@@ -4,6 +4,8 @@
   HORIZON_KAFKA_BOOTSTRAP if set; else a testcontainers broker when a Docker engine answers;
   else the project's own broker (horizon/kafka_local.py, Maven Central jars, Java 17) on free
   ports in a temporary folder, stopped at the end of the session.
+- `secure_kafka`: the project's own broker as `horizon kafka start` runs it (SASL/SCRAM, a
+  principal per service, ACLs), on its own free ports; its KafkaLocalSettings.
 - `postgres_url`: a SQLAlchemy URL (postgresql+psycopg://...) of a fresh, empty database on the
   server named by HORIZON_TEST_DATABASE_URL, dropped after the test (`pg_database` is an alias).
 - `requires_docker` fixture and `@pytest.mark.docker`: skip cleanly when no Docker engine answers.
@@ -114,7 +116,11 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             return
     if shutil.which("java") is None:
         unavailable("no Kafka: set HORIZON_KAFKA_BOOTSTRAP, or install Java 17 and Maven, or run Docker")
-    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka"), port=free_port_pair())
+    # PLAINTEXT, so that every test can reach it as it likes; the secure broker (SASL/SCRAM, ACLs),
+    # what `horizon kafka start` runs by default, is tested on a broker of its own
+    # (tests/integration/infra/test_kafka_secure.py)
+    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka"), port=free_port_pair(),
+                                              secure=False)
     fetched = kafka_local.fetch_jars(settings)
     if not fetched.ok:
         unavailable(f"no Kafka jars: {fetched.message}")
@@ -124,6 +130,29 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         kafka_local.ensure_topics(settings.bootstrap)
         yield settings.bootstrap
+    finally:
+        kafka_local.stop(settings)
+
+
+@pytest.fixture(scope="session")
+def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
+    """The project's own broker as `horizon kafka start` runs it by default: SASL/SCRAM for every
+    client, a principal per service and `admin`, and the services' ACLs; the project's topics made.
+    Yields its KafkaLocalSettings: `kafka_local.principal_settings(settings, "ingest")` signs in."""
+    from horizon import kafka_local
+
+    if shutil.which("java") is None:
+        unavailable("no Java 17 for the secure Kafka broker")
+    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka-secure"), port=free_port_pair())
+    fetched = kafka_local.fetch_jars(settings)
+    if not fetched.ok:
+        unavailable(f"no Kafka jars: {fetched.message}")
+    started = kafka_local.start(settings)
+    if not started.ok:
+        pytest.fail(f"the secure Kafka broker did not start: {started.message}", pytrace=False)
+    try:
+        kafka_local.ensure_topics(kafka_local.principal_settings(settings))
+        yield settings
     finally:
         kafka_local.stop(settings)
 

@@ -9,7 +9,9 @@
 
 Filters: --service, --topic (original or dead-letter topic), --error (substring), --since (2h, 7d or
 an ISO date-time). Human output by default; --json prints one object for scripts. The broker is
-HORIZON_KAFKA_BOOTSTRAP_SERVERS unless --bootstrap is given. Exit 1 when the broker cannot be read.
+HORIZON_KAFKA_BOOTSTRAP_SERVERS unless --bootstrap is given; on a secure broker it signs in with
+HORIZON_KAFKA_SECURITY_PROTOCOL, _USERNAME and _PASSWORD as the admin principal (only it may read
+every service's dead letters and republish them). Exit 1 when the broker cannot be read.
 """
 
 from __future__ import annotations
@@ -35,9 +37,14 @@ def _read(bootstrap: str | None):
     from horizon.dlq.broker import read_parked
     from services.common.kafka import KafkaSettings
 
-    address = bootstrap or KafkaSettings().bootstrap_servers
     try:
-        return address, asyncio.run(read_parked(address))
+        kafka = KafkaSettings(bootstrap_servers=bootstrap) if bootstrap else KafkaSettings()
+    except ValueError as exc:  # SASL without credentials: say which settings are missing
+        typer.echo(f"cannot read the dead-letter topics: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    address = kafka.bootstrap_servers
+    try:
+        return kafka, asyncio.run(read_parked(kafka))
     except Exception as exc:  # the broker is away or refuses: say so, plainly
         typer.echo(f"cannot read the dead-letter topics from {address}: {type(exc).__name__}: {exc}", err=True)
         raise typer.Exit(1) from exc

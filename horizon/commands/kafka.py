@@ -1,5 +1,9 @@
 """`horizon kafka start|stop|status|fetch|topics`: the local single-node Apache Kafka broker.
 
+It is secure unless HORIZON_KAFKA_SECURE=false: clients sign in with SASL/SCRAM as a principal
+per service (passwords in <state folder>/credentials.json, made at the first start), and ACLs let
+each write and read only its own topics; topics are created as `admin`.
+
 Exit codes: 0 done; 1 the action failed (the reason and the broker's log tail are printed);
 3 from `status` when the broker is not running (as LSB init scripts do).
 """
@@ -32,8 +36,10 @@ def start(topics: bool = typer.Option(True, help="Create the project's topics on
     settings = kafka_local.KafkaLocalSettings()
     outcome = kafka_local.start(settings)
     if outcome.ok and topics:
-        for topic, what in kafka_local.ensure_topics(settings.bootstrap).items():
+        for topic, what in kafka_local.ensure_topics(kafka_local.principal_settings(settings)).items():
             typer.echo(f"topic {topic}: {what}")
+    if outcome.ok and settings.secure:
+        typer.echo(f"credentials (a principal per service, and admin): {settings.credentials_file.resolve()}")
     _finish(outcome)
 
 
@@ -58,5 +64,5 @@ def status() -> None:
 def topics() -> None:
     """Create the project's topics with their partition counts on the running broker."""
     settings = kafka_local.KafkaLocalSettings()
-    for topic, what in kafka_local.ensure_topics(settings.bootstrap).items():
+    for topic, what in kafka_local.ensure_topics(kafka_local.principal_settings(settings)).items():
         typer.echo(f"topic {topic}: {what}")

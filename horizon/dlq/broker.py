@@ -22,6 +22,7 @@ from pydantic import ValidationError
 from contracts import DeadLetter, LetterReplayed, utcnow
 from contracts.topics import DEAD_LETTERS_REPLAYED, parse_dead_letter_topic
 from horizon.dlq.letters import Parked, ReplayLog
+from services.common.kafka_settings import KafkaSettings, kafka_settings
 
 log = logging.getLogger(__name__)
 
@@ -31,12 +32,14 @@ REPLAY_LOG_CONFIG = {"cleanup.policy": "compact", "retention.ms": "-1"}
 _IDLE_POLLS = 30
 
 
-async def read_parked(bootstrap: str) -> tuple[list[Parked], ReplayLog]:
-    """Every letter on every dead-letter topic, and the log of what was replayed."""
-    layout = await _layout(bootstrap)
+async def read_parked(kafka: KafkaSettings | str) -> tuple[list[Parked], ReplayLog]:
+    """Every letter on every dead-letter topic, and the log of what was replayed (on a secure
+    broker, as the admin principal: only it reads every service's dead letters)."""
+    kafka = kafka_settings(kafka)
+    layout = await _layout(kafka)
     if not layout:
         return [], ReplayLog()
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False, client_id="horizon-dlq")
+    consumer = AIOKafkaConsumer(**kafka.client_options(), enable_auto_commit=False, client_id="horizon-dlq")
     try:
         await consumer.start()
         records = await _read_to_end(consumer, [TopicPartition(t, p) for t, ps in layout.items() for p in ps])
@@ -51,11 +54,11 @@ async def read_parked(bootstrap: str) -> tuple[list[Parked], ReplayLog]:
     return letters, replayed
 
 
-async def _layout(bootstrap: str) -> dict[str, list[int]]:
+async def _layout(kafka: KafkaSettings) -> dict[str, list[int]]:
     """The dead-letter topics and the replay log, with their partitions."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="horizon-dlq")
+    admin = AIOKafkaAdminClient(**kafka.client_options(), client_id="horizon-dlq")
     try:
         await admin.start()
         names = sorted(t for t in await admin.list_topics()
@@ -110,12 +113,13 @@ def _note_replayed(replayed: ReplayLog, record) -> None:
         replayed.originals.add((done.consumer, done.topic, done.original_partition, done.original_offset))
 
 
-async def replay(bootstrap: str, letters: list[Parked]) -> None:
+async def replay(kafka: KafkaSettings | str, letters: list[Parked]) -> None:
     """Republish each letter's original message, then record it in the replay log."""
     if not letters:
         return
-    await _ensure_replay_log(bootstrap)
-    producer = AIOKafkaProducer(bootstrap_servers=bootstrap, acks="all", enable_idempotence=True,
+    kafka = kafka_settings(kafka)
+    await _ensure_replay_log(kafka)
+    producer = AIOKafkaProducer(**kafka.client_options(), acks="all", enable_idempotence=True,
                                 client_id="horizon-dlq-replay")
     try:
         await producer.start()
@@ -142,11 +146,11 @@ def _marker(parked: Parked, now: datetime) -> LetterReplayed:
                           original_partition=letter.partition, original_offset=letter.offset, replayed_at=now)
 
 
-async def _ensure_replay_log(bootstrap: str) -> None:
+async def _ensure_replay_log(kafka: KafkaSettings) -> None:
     from aiokafka.admin import AIOKafkaAdminClient, NewTopic
     from aiokafka.errors import TopicAlreadyExistsError
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap, client_id="horizon-dlq")
+    admin = AIOKafkaAdminClient(**kafka.client_options(), client_id="horizon-dlq")
     try:
         await admin.start()
         if DEAD_LETTERS_REPLAYED in set(await admin.list_topics()):

@@ -51,6 +51,14 @@ class Parked:
         return self.letter.error if self.letter is not None else "not a dead letter"
 
     @property
+    def where_it_came_from(self) -> bool:
+        """Whether the letter names the topic its dead-letter topic was made for. A letter is
+        written by whoever may write that dead-letter topic (the consumer that parked it); one
+        naming another topic could send that principal's words to a topic it may not write."""
+        parsed = parse_dead_letter_topic(self.dead_letter_topic)
+        return self.letter is not None and parsed is not None and self.letter.topic == parsed[0]
+
+    @property
     def original(self) -> tuple[str, str, int, int] | None:
         """(service, topic, partition, offset) of the message first parked; None where unknown."""
         letter = self.letter
@@ -137,11 +145,12 @@ def summarise(letters: list[Parked], log: ReplayLog) -> list[TopicSummary]:
 
 
 def to_replay(letters: list[Parked], log: ReplayLog, filters: Filters) -> list[Parked]:
-    """The letters a replay sends: kept by the filters, real letters, not sent before, and each
-    original message once (a message parked twice, on a redelivery, is sent once)."""
+    """The letters a replay sends: kept by the filters, real letters naming the topic their
+    dead-letter topic is for, not sent before, and each original message once (a message
+    parked twice, on a redelivery, is sent once)."""
     chosen, seen = [], ReplayLog(places=set(log.places), originals=set(log.originals))
     for parked in sorted(letters, key=lambda p: (p.failed_at, p.place)):
-        if parked.letter is None or not filters.keep(parked) or seen.has(parked):
+        if not parked.where_it_came_from or not filters.keep(parked) or seen.has(parked):
             continue
         chosen.append(parked)
         seen.add(parked)

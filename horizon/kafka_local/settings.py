@@ -6,7 +6,7 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
-from pydantic import Field
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 KAFKA_VERSION = "4.1.1"
@@ -30,6 +30,33 @@ class KafkaLocalSettings(BaseSettings):
     heap: str = Field(default="512m", description="Java maximum heap (-Xmx).")
     start_timeout_s: float = Field(default=90.0, description="How long `start` waits for the broker.")
     stop_timeout_s: float = Field(default=60.0, description="How long `stop` waits after SIGTERM.")
+    secure: bool = Field(default=True, description="Clients sign in with SASL/SCRAM as a service principal and "
+                         "ACLs limit each to its topics; false = PLAINTEXT, anyone may do anything (tests only).")
+    ssl_certfile: Path | None = Field(default=None, description="The broker's certificate chain (PEM); with "
+                                      "ssl_keyfile the client port speaks TLS (SASL_SSL).")
+    ssl_keyfile: Path | None = Field(default=None, description="The broker's private key (PEM, unencrypted PKCS#8).")
+    ssl_cafile: Path | None = Field(default=None, description="The CA certificate(s) the broker's certificate is "
+                                    "checked against (by the clients too).")
+
+    @model_validator(mode="after")
+    def _tls_needs_both_files(self) -> "KafkaLocalSettings":
+        if (self.ssl_certfile is None) != (self.ssl_keyfile is None):
+            raise ValueError("HORIZON_KAFKA_SSL_CERTFILE and HORIZON_KAFKA_SSL_KEYFILE are set together")
+        if self.ssl_certfile is not None and not self.secure:
+            raise ValueError("TLS is for the secure broker: HORIZON_KAFKA_SECURE=false takes no certificate")
+        return self
+
+    @property
+    def listener_protocol(self) -> str:
+        """How clients talk to the client port: PLAINTEXT, SASL_PLAINTEXT, or SASL_SSL with a certificate."""
+        if not self.secure:
+            return "PLAINTEXT"
+        return "SASL_SSL" if self.ssl_certfile is not None else "SASL_PLAINTEXT"
+
+    @property
+    def credentials_file(self) -> Path:
+        """Each principal's password (mode 600), made when the storage is first formatted."""
+        return self.home / "credentials.json"
 
     @property
     def lib_dir(self) -> Path:

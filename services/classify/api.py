@@ -1,7 +1,15 @@
 """classify's HTTP face: POST /preview, what a saved or draft profile would have received.
 
-Also GET /health (liveness), GET /ready (Kafka and the profile index answer, else 503) and
-GET /metrics (services/classify/metrics.py and the shared ones).
+Also GET /profiles/{subscriber_id} (a profile's state in the index), GET /health (liveness),
+GET /ready (Kafka and the profile index answer, else 503) and GET /metrics
+(services/classify/metrics.py and the shared ones).
+
+Every route but /health, /ready and /metrics needs a caller's service key
+(`Authorization: Bearer <HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY>`, services/common/service_auth.py).
+A preview's body is JSON, read only up to `max_request_bytes` (413 past it), and its profile must
+fit the bounds in limits.py (422 naming what is too large), so that no preview holds the index
+long. /health never waits for the index; /ready does not wait behind a preview or a batch (the
+index being in use is an answer). /docs and /openapi.json are served in development mode only.
 """
 
 from __future__ import annotations
@@ -11,21 +19,31 @@ from contextlib import asynccontextmanager
 from dataclasses import asdict
 
 from fastapi import FastAPI, HTTPException
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
 from contracts import MatchReason, Profile
 from services.classify import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
 from services.classify.classifier import Classifier
+from services.classify.limits import profile_problems
 from services.classify.settings import ClassifySettings
+from services.common.http_guard import BodyTypes, api_docs
 from services.common.kafka import KafkaSettings
 from services.common.ops import instrument
 from services.common.readiness import kafka_check
+from services.common.service_auth import DOC_PATHS, OPEN_PATHS, ServiceAuth, ServiceKeys
 
 
 class PreviewRequest(BaseModel):
     profile: Profile
     days: int = Field(default=7, ge=1, le=90)
+
+    @model_validator(mode="after")
+    def _profile_fits(self) -> "PreviewRequest":
+        problems = profile_problems(self.profile)
+        if problems:
+            raise ValueError("profile too large for a preview: " + "; ".join(problems))
+        return self
 
 
 class PreviewItem(BaseModel):
@@ -59,6 +77,8 @@ def create_api(
     between threads, so a preview waits for the batch being classified, and vice versa.
     """
     lock = lock or asyncio.Lock()
+    settings = settings or ClassifySettings()
+    settings.check_api_keys()
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -73,7 +93,8 @@ def create_api(
         if owned:
             app.state.classifier.close()
 
-    app = FastAPI(title="Horizon classify", lifespan=lifespan)
+    app = FastAPI(title="Horizon classify", lifespan=lifespan, max_body_size=settings.max_request_bytes,
+                  **api_docs(settings.dev))
     app.state.classifier = classifier
 
     @app.post("/preview", response_model=PreviewResponse)
@@ -101,12 +122,21 @@ def create_api(
         classifier = app.state.classifier
         if classifier is None:
             raise RuntimeError("the index is not open yet (the model is loading)")
-        if settings is not None and settings.index_backend == "client" and settings.qdrant_url:
+        if settings.index_backend == "client" and settings.qdrant_url:
             # a Qdrant server: its HTTP client may be shared between threads
             await run_in_threadpool(classifier.index.count)
             return
-        async with lock:  # in process: the index is used by one thread at a time (waits for the batch in hand)
+        if lock.locked():
+            # in process, the index is used by one thread at a time: a batch or a preview has it now,
+            # which shows it answers; waiting behind them would make /ready as slow as they are
+            return
+        async with lock:
             await run_in_threadpool(classifier.index.count)
 
     kafka = kafka or KafkaSettings()
-    return instrument(app, "classify", {"kafka": kafka_check(kafka.bootstrap_servers), "qdrant": index_answers})
+    instrument(app, "classify", {"kafka": kafka_check(kafka), "qdrant": index_answers})
+    app.add_middleware(BodyTypes)  # JSON bodies only
+    # added last, so outermost: a request without a key is refused before anything reads it
+    app.add_middleware(ServiceAuth, keys=ServiceKeys({"subscriptions": settings.subscriptions_key}),
+                       service="classify", open_paths=OPEN_PATHS | (DOC_PATHS if settings.dev else frozenset()))
+    return app

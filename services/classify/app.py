@@ -29,6 +29,9 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
                classifier=None) -> FastStream:
     """The app; pass `classifier` to reuse one already built (tests, the demo)."""
     settings = settings or ClassifySettings()
+    kafka = kafka or KafkaSettings()
+    if settings.api_port:
+        settings.check_api_keys()  # fail at start, not once the model has loaded
     broker = make_broker(SERVICE, kafka)
     classified_out = broker.publisher(ITEMS_CLASSIFIED, schema=ItemClassified, title="ItemClassified",
                                       description="Every item, embedded and tagged; key item_id")
@@ -85,14 +88,14 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
 
     app = FastStream(broker)
     owned = tuple(settings.owned_partitions()) if sharded else None
-    watch_lag(app, SERVICE, (kafka or KafkaSettings()).bootstrap_servers,
+    watch_lag(app, SERVICE, kafka,
               [Consumed(group, ITEMS), Consumed(profile_group, PROFILES, owned)])
 
     @app.on_startup
     async def load() -> None:
         if sharded:
-            await check_partitions(kafka or KafkaSettings(), settings.profile_partitions)
-        backlog.update(await profile_backlog(kafka or KafkaSettings(), profile_group,
+            await check_partitions(kafka, settings.profile_partitions)
+        backlog.update(await profile_backlog(kafka, profile_group,
                                              settings.owned_partitions() if sharded else None))
         if backlog:
             caught_up.clear()
@@ -136,7 +139,7 @@ async def check_partitions(kafka: KafkaSettings, expected: int) -> None:
     shard would then own the wrong subscribers, and some profiles no shard at all."""
     from aiokafka.admin import AIOKafkaAdminClient
 
-    admin = AIOKafkaAdminClient(bootstrap_servers=kafka.bootstrap_servers, client_id="horizon-classify-check")
+    admin = AIOKafkaAdminClient(**kafka.client_options(), client_id="horizon-classify-check")
     await admin.start()
     try:
         [topic] = await admin.describe_topics([PROFILES])
@@ -152,7 +155,7 @@ async def profile_backlog(kafka: KafkaSettings, group: str, partitions: list[int
     yet read up to the end, and the end offset of each."""
     from aiokafka import AIOKafkaConsumer, TopicPartition as Partition
 
-    consumer = AIOKafkaConsumer(bootstrap_servers=kafka.bootstrap_servers, group_id=group, enable_auto_commit=False,
+    consumer = AIOKafkaConsumer(**kafka.client_options(), group_id=group, enable_auto_commit=False,
                                 client_id="horizon-classify-backlog")
     await consumer.start()
     try:

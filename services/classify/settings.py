@@ -9,6 +9,7 @@ from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from contracts.topics import PARTITIONS, PROFILES
+from services.common.service_auth import DEV_KEY, check_key
 
 
 class ClassifySettings(BaseSettings):
@@ -48,6 +49,14 @@ class ClassifySettings(BaseSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="Host of the preview API the app serves.")
     api_port: int = Field(default=8002, ge=0, description="Port of the preview API; 0 = do not serve.")
+    subscriptions_key: SecretStr = Field(
+        default=SecretStr(DEV_KEY),
+        description="The key subscriptions (the librarian UI) calls the preview API with; must be set unless DEV.",
+    )
+    max_request_bytes: int = Field(
+        default=512 * 1024, ge=1024, description="Largest request body the preview API reads (a profile); 413 above."
+    )
+    dev: bool = Field(default=False, description="Development mode: the default key, and /docs, are allowed.")
     shards: int = Field(default=1, ge=1, description="classify processes the profiles are split between.")
     shard: int = Field(default=0, ge=0, description="This process's shard: it owns the profiles topic's "
                        "partitions p with p % shards == shard, and reads every item.")
@@ -64,6 +73,10 @@ class ClassifySettings(BaseSettings):
             raise ValueError(f"{self.shards} shards need at least as many profile partitions "
                              f"(the topic has {self.profile_partitions})")
         return self
+
+    def check_api_keys(self) -> None:
+        """Fail fast (InsecureKey) when the API would accept a default key outside development mode."""
+        check_key("HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY", self.subscriptions_key, self.dev)
 
     def owned_partitions(self) -> list[int]:
         """The profiles topic's partitions this process owns."""

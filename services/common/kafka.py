@@ -29,8 +29,7 @@ from typing import Any
 from faststream import BaseMiddleware
 from faststream.exceptions import FastStreamException, NackMessage
 from faststream.kafka import KafkaBroker
-from pydantic import BaseModel, Field
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel
 
 from contracts import DeadLetter, utcnow
 from contracts.topics import dead_letter_topic
@@ -38,6 +37,7 @@ from services.common import metrics  # noqa: F401  (wires retries and parks into
 from services.common.counters import COUNTERS, DeliveryCounters, DeliveryEvent
 from services.common.errors import POISON_ERRORS, ErrorKind, error_kind
 from services.common.holding import Holder, Waited
+from services.common.kafka_settings import KafkaSettings, kafka_settings  # noqa: F401  (imported from here too)
 from services.common.retry import Clock, Failures, RetryPolicy, SystemClock, backoff, next_step
 
 log = logging.getLogger(__name__)
@@ -46,22 +46,6 @@ log = logging.getLogger(__name__)
 PREVIEW_CHARS = 1000
 #: Where make_broker leaves the service's Delivery in the broker's context, for batch_decoder.
 DELIVERY = "horizon_delivery"
-
-
-class KafkaSettings(BaseSettings):
-    """Where the broker is and how consumers behave."""
-
-    model_config = SettingsConfigDict(env_prefix="HORIZON_KAFKA_")
-
-    bootstrap_servers: str = "127.0.0.1:9092"
-    retry_attempts: int = Field(default=3, ge=1)  # tries of an unknown error
-    retry_backoff_s: float = Field(default=0.5, ge=0)
-    retry_backoff_max_s: float = Field(default=60.0, ge=0)
-    transient_deadline_s: float = Field(default=6 * 3600.0, ge=0)  # a dependency down this long: park
-
-    def retry_policy(self) -> RetryPolicy:
-        return RetryPolicy(transient_deadline_s=self.transient_deadline_s, unknown_attempts=self.retry_attempts,
-                           backoff_s=self.retry_backoff_s, backoff_max_s=self.retry_backoff_max_s)
 
 
 @dataclass
@@ -83,6 +67,7 @@ def make_broker(service: str, settings: KafkaSettings | None = None, *, clock: C
         settings.bootstrap_servers,
         client_id=f"horizon-{service}",
         middlewares=[dead_letter_middleware(delivery)],
+        security=settings.broker_security(),  # SASL/SCRAM (and TLS) as this service's principal
     )
     broker.context.set_global(DELIVERY, delivery)
     return broker

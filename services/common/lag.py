@@ -29,6 +29,7 @@ from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 from faststream import FastStream
 
+from services.common.kafka_settings import KafkaSettings, kafka_settings
 from services.common.metrics import consumer_lag
 
 log = logging.getLogger(__name__)
@@ -49,9 +50,10 @@ class Consumed:
 class LagSampler:
     """Samples the lag of each (group, topic) a service consumes into its lag gauge."""
 
-    def __init__(self, service: str, bootstrap_servers: str, consumed: Sequence[Consumed],
+    def __init__(self, service: str, kafka: KafkaSettings | str, consumed: Sequence[Consumed],
                  interval_s: float = LAG_INTERVAL_S) -> None:
-        self.service, self.bootstrap, self.consumed, self.interval_s = service, bootstrap_servers, list(consumed), interval_s
+        self.service, self.consumed, self.interval_s = service, list(consumed), interval_s
+        self.options = kafka_settings(kafka).client_options()  # signed in as the service: its ACLs
         self.gauge = consumer_lag(service)
         self._clients: tuple[AIOKafkaAdminClient, AIOKafkaConsumer] | None = None
         self._task: asyncio.Task | None = None
@@ -61,8 +63,8 @@ class LagSampler:
         """An admin client (partitions, committed offsets) and a consumer in no group (end offsets)."""
         if self._clients is None:
             client_id = f"horizon-{self.service}-lag"
-            admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap, client_id=client_id, request_timeout_ms=10_000)
-            offsets = AIOKafkaConsumer(bootstrap_servers=self.bootstrap, group_id=None, enable_auto_commit=False,
+            admin = AIOKafkaAdminClient(**self.options, client_id=client_id, request_timeout_ms=10_000)
+            offsets = AIOKafkaConsumer(**self.options, group_id=None, enable_auto_commit=False,
                                        client_id=client_id, request_timeout_ms=10_000)
             try:
                 await admin.start()
@@ -134,10 +136,10 @@ async def _close(admin: AIOKafkaAdminClient, offsets: AIOKafkaConsumer) -> None:
         await admin.close()
 
 
-def watch_lag(app: FastStream, service: str, bootstrap_servers: str, consumed: Sequence[Consumed],
+def watch_lag(app: FastStream, service: str, kafka: KafkaSettings | str, consumed: Sequence[Consumed],
               interval_s: float = LAG_INTERVAL_S) -> LagSampler:
     """Sample the lag of what `app` consumes while it runs (from after startup to shutdown)."""
-    sampler = LagSampler(service, bootstrap_servers, consumed, interval_s)
+    sampler = LagSampler(service, kafka, consumed, interval_s)
 
     async def start() -> None:
         sampler.start()

@@ -100,7 +100,8 @@ def serve_ops(app: FastStream, service: str, host: str, port: int,
     async def start() -> None:
         import uvicorn
 
-        ops = FastAPI(title=f"Horizon {service} operations", docs_url=None, redoc_url=None, openapi_url=None)
+        ops = FastAPI(title=f"Horizon {service} operations", docs_url=None, redoc_url=None, openapi_url=None,
+                      max_body_size=0)  # GETs only: no body is read
         ops.include_router(ops_router(checks(), health=True))
         state["server"] = uvicorn.Server(uvicorn.Config(ops, host=host, port=port, log_level="warning",
                                                         lifespan="off"))

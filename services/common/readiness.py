@@ -15,6 +15,8 @@ from collections.abc import Awaitable, Callable, Mapping
 from contextlib import AbstractContextManager
 from typing import Any
 
+from services.common.kafka_settings import KafkaSettings, kafka_settings
+
 log = logging.getLogger(__name__)
 
 Check = Callable[[], Awaitable[object]]
@@ -54,14 +56,15 @@ def sql_check(connect: Callable[[], AbstractContextManager[Any]]) -> Check:
     return check
 
 
-def kafka_check(bootstrap_servers: str, timeout_s: float = READY_TIMEOUT_S) -> Check:
-    """A metadata request to the bootstrap servers, on a client made for the purpose."""
+def kafka_check(kafka: KafkaSettings | str, timeout_s: float = READY_TIMEOUT_S) -> Check:
+    """A metadata request to the bootstrap servers, on a client made for the purpose (signed in
+    as the service, on a secure broker: a wrong password is "not ready" too)."""
+    options = kafka_settings(kafka).client_options()
 
     async def check() -> None:
         from aiokafka.client import AIOKafkaClient
 
-        client = AIOKafkaClient(bootstrap_servers=bootstrap_servers, client_id="horizon-ready",
-                                request_timeout_ms=int(timeout_s * 1000))
+        client = AIOKafkaClient(**options, client_id="horizon-ready", request_timeout_ms=int(timeout_s * 1000))
         try:
             await client.bootstrap()
         finally:

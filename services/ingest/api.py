@@ -3,9 +3,14 @@
 `create_api(settings=None, store=None) -> FastAPI`; the librarian UI calls it, `horizon up`
 serves it (uvicorn) on `HORIZON_INGEST_API_HOST:HORIZON_INGEST_API_PORT`.
 
+Every route but /health, /ready and /metrics needs a caller's service key (services/common/
+service_auth.py: `Authorization: Bearer <HORIZON_INGEST_SUBSCRIPTIONS_KEY>`); bodies are JSON
+(application/json) except the OPML import's XML, and none is read past `max_request_bytes`.
+/docs and /openapi.json are served in development mode only.
+
 - GET /sources: every source with its health (last success, last error kind and message,
   consecutive failures, next attempt); POST /sources; GET, PATCH, DELETE /sources/{id}
-- POST /sources/opml (an OPML document as the body); GET /sources/opml
+- POST /sources/opml (an OPML document as the body: text/x-opml, application/xml or text/xml); GET /sources/opml
 - GET /health: the service's own state and how many sources are failing (liveness)
 - GET /ready: 200 when the database and Kafka answer, else 503 naming which did not
 - GET /metrics: Prometheus metrics of the whole process (services/ingest/metrics.py)
@@ -15,9 +20,11 @@ from __future__ import annotations
 
 from fastapi import APIRouter, Body, FastAPI, HTTPException, Response
 
+from services.common.http_guard import BodyTypes, api_docs
 from services.common.kafka import KafkaSettings
 from services.common.ops import instrument
 from services.common.readiness import kafka_check, sql_check
+from services.common.service_auth import DOC_PATHS, OPEN_PATHS, ServiceAuth, ServiceKeys
 from services.ingest import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
 from services.ingest.health import is_healthy
 from services.ingest.opml import OpmlError, parse_opml
@@ -34,6 +41,10 @@ def public(source: Source) -> SourcePublic:
     last_error = f"{source.last_error_kind}: {source.last_error_message}" if source.last_error_kind else None
     return SourcePublic(**data, source_id=source.id, healthy=is_healthy(source), status=status,
                         last_error=last_error)
+
+
+#: The media types an OPML document is accepted as (what browsers' forms cannot send).
+OPML_TYPES = ("text/x-opml", "application/xml", "text/xml", "application/x-opml+xml")
 
 
 def sources_router(store: SqlStore) -> APIRouter:
@@ -97,11 +108,19 @@ def sources_router(store: SqlStore) -> APIRouter:
 
 def create_api(settings: IngestSettings | None = None, store: SqlStore | None = None,
                kafka: KafkaSettings | None = None) -> FastAPI:
-    """The ingest HTTP API over the store named by the settings (or the store given)."""
+    """The ingest HTTP API over the store named by the settings (or the store given); refuses
+    (InsecureKey) to be built with a default key outside development mode."""
     settings = settings or IngestSettings()
+    settings.check_api_keys()
     store = store or SqlStore(settings.database_url)
-    api = FastAPI(title="Horizon ingest", version="1")
+    api = FastAPI(title="Horizon ingest", version="1", max_body_size=settings.max_request_bytes,
+                  **api_docs(settings.dev))
     api.include_router(sources_router(store))
     kafka = kafka or KafkaSettings()
-    return instrument(api, "ingest", {"database": sql_check(store.engine.connect),
-                                      "kafka": kafka_check(kafka.bootstrap_servers)})
+    instrument(api, "ingest", {"database": sql_check(store.engine.connect),
+                               "kafka": kafka_check(kafka)})
+    api.add_middleware(BodyTypes, by_path={"/sources/opml": OPML_TYPES})  # JSON, but for the OPML import
+    # added last, so outermost: a request without a key is refused before anything reads it
+    api.add_middleware(ServiceAuth, keys=ServiceKeys({"subscriptions": settings.subscriptions_key}), service="ingest",
+                       open_paths=OPEN_PATHS | (DOC_PATHS if settings.dev else frozenset()))
+    return api

@@ -32,6 +32,8 @@ def create_app(settings: IngestSettings | None = None, kafka: KafkaSettings | No
                store: SqlStore | None = None) -> FastStream:
     """The FastStream app of ingest (see the module docstring)."""
     settings = settings or IngestSettings()
+    if settings.api_port:
+        settings.check_api_keys()  # fail at start, not at the first request
     broker = make_broker(SERVICE, kafka)
     items_out = broker.publisher(ITEMS, schema=ItemDiscovered, title="ItemDiscovered",
                                  description="A new item, or a revision of one; key item_id")

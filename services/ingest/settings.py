@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.service_auth import DEV_KEY, check_key
 
 
 class IngestSettings(BaseSettings):
@@ -44,3 +46,15 @@ class IngestSettings(BaseSettings):
     )
     api_host: str = Field(default="127.0.0.1", description="Host of the sources/health HTTP API.")
     api_port: int = Field(default=8001, description="Port of the sources/health HTTP API; 0 = do not serve.")
+    subscriptions_key: SecretStr = Field(
+        default=SecretStr(DEV_KEY),
+        description="The key subscriptions (the librarian UI) calls the API with; must be set unless DEV.",
+    )
+    max_request_bytes: int = Field(
+        default=2 * 1024 * 1024, ge=1024, description="Largest request body the API reads (an OPML import); 413 above."
+    )
+    dev: bool = Field(default=False, description="Development mode: the default key, and /docs, are allowed.")
+
+    def check_api_keys(self) -> None:
+        """Fail fast (InsecureKey) when the API would accept a default key outside development mode."""
+        check_key("HORIZON_INGEST_SUBSCRIPTIONS_KEY", self.subscriptions_key, self.dev)

@@ -25,6 +25,11 @@ def as_utc(moment: datetime | None) -> datetime | None:
     return moment.replace(tzinfo=timezone.utc)
 
 
+#: The longest poll interval (30 days): past any feed's rhythm, and far inside what the schedule's
+#: date arithmetic and the database's integers hold (past them a request failed with a 500).
+MAX_POLL_INTERVAL_S = 30 * 86400
+
+
 class SourceBase(SQLModel):
     """The fields a librarian sets on a source."""
 
@@ -32,7 +37,7 @@ class SourceBase(SQLModel):
     title: str = Field(default="", description="Human name, e.g. 'NICE guidance'.")
     publisher: str = Field(default="", description="Journal or publishing body, when the feed does not say.")
     content_type: ContentType = Field(default=ContentType.journal_article, description="Default content type.")
-    poll_interval_s: int = Field(default=3600, ge=60, description="Seconds between polls.")
+    poll_interval_s: int = Field(default=3600, ge=60, le=MAX_POLL_INTERVAL_S, description="Seconds between polls.")
     enabled: bool = Field(default=True, description="Polled when true.")
 
 
@@ -57,7 +62,7 @@ class SourceUpdate(SQLModel):
     title: str | None = None
     publisher: str | None = None
     content_type: ContentType | None = None
-    poll_interval_s: int | None = Field(default=None, ge=60)
+    poll_interval_s: int | None = Field(default=None, ge=60, le=MAX_POLL_INTERVAL_S)
     enabled: bool | None = None
 
 

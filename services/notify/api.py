@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from contracts import derived_event_id, new_event_id, utcnow
+from services.common.http_guard import api_docs
 from services.common.ops import instrument
 from services.common.readiness import sql_check
 from services.notify import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
@@ -58,7 +59,9 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
         else:
             yield
 
-    api = FastAPI(title="Horizon notify links", docs_url=None, redoc_url=None, lifespan=lifespan)
+    # no OpenAPI pages outside development mode: the links app's shape is nobody's business
+    # every route is a GET: no request body is read
+    api = FastAPI(title="Horizon notify links", lifespan=lifespan, max_body_size=0, **api_docs(settings.dev))
 
     def page(title: str, message: str, status: int = 200, item_title: str = "") -> HTMLResponse:
         body = render_template("page.html", {"title": title, "message": message, "brand": brand, "item_title": item_title})

@@ -124,10 +124,10 @@ def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | No
             await asyncio.sleep(settings.scheduler_interval_s)
 
     app = FastStream(broker)
-    bootstrap = (kafka or KafkaSettings()).bootstrap_servers
-    watch_lag(app, SERVICE, bootstrap, [Consumed(settings.consumer_group, t) for t in (ITEMS_CLASSIFIED, MATCHES, PROFILES)])
+    kafka = kafka or KafkaSettings()
+    watch_lag(app, SERVICE, kafka, [Consumed(settings.consumer_group, t) for t in (ITEMS_CLASSIFIED, MATCHES, PROFILES)])
     serve_ops(app, SERVICE, settings.metrics_host, settings.metrics_port,
-              lambda: worker_checks(settings, bootstrap, state["notifier"].store))
+              lambda: worker_checks(settings, kafka, state["notifier"].store))
 
     @app.on_startup
     async def open_notifier() -> None:

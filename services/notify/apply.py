@@ -116,15 +116,28 @@ def _wake(s: Session, item_ids: Sequence[str]) -> None:
 
 
 def apply_matched(s: Session, events: list[ItemMatched], partition_of: Callable[[str], int]) -> None:
+    """Store each match (a match may come before its subscriber's profile: it waits for it, and
+    nothing is sent to a subscriber notify has no profile of). A match for a deleted subscriber,
+    or naming another organisation than the subscriber's profile, is dropped: the organisation
+    decides whose board briefing an item counts in, and only subscriptions says what it is."""
     sids = sorted({e.subscriber_id for e in events})
-    deleted = {
-        sid for part in chunks(sids)
-        for sid in s.exec(select(SubscriberRow.subscriber_id).where(  # type: ignore[call-overload]
-            SubscriberRow.subscriber_id.in_(part), SubscriberRow.deleted == True  # type: ignore[attr-defined]  # noqa: E712
-        )).scalars()
+    known = {
+        sid: (deleted, organisation_id) for part in chunks(sids)
+        for sid, deleted, organisation_id in s.exec(select(  # type: ignore[call-overload]
+            SubscriberRow.subscriber_id, SubscriberRow.deleted, SubscriberRow.organisation_id
+        ).where(SubscriberRow.subscriber_id.in_(part))).all()  # type: ignore[attr-defined]
     }
+    deleted = {sid for sid, (gone, _) in known.items() if gone}
+    foreign = {e.event_id for e in events if e.subscriber_id in known and e.subscriber_id not in deleted
+               and known[e.subscriber_id][1] != e.organisation_id}
+    for event in events:
+        if event.event_id in foreign:
+            log.warning("match naming another organisation than its subscriber's dropped",
+                        extra={"subscriber_id": event.subscriber_id, "event_id": event.event_id,
+                               "organisation_id": event.organisation_id})
+    events = [e for e in events if e.event_id not in foreign]
     keys = sorted({(e.subscriber_id, e.item_id) for e in events if e.subscriber_id not in deleted})
-    known = {  # (subscriber, item) -> (urgent, delivery) of the matches already stored
+    stored = {  # (subscriber, item) -> (urgent, delivery) of the matches already stored
         (sid, item): (urgent, delivery) for part in chunks(keys)
         for sid, item, urgent, delivery in s.exec(select(  # type: ignore[call-overload]
             MatchRow.subscriber_id, MatchRow.item_id, MatchRow.urgent, MatchRow.delivery
@@ -158,7 +171,7 @@ def apply_matched(s: Session, events: list[ItemMatched], partition_of: Callable[
     waiting: dict[str, list[bool]] = {}  # subscriber -> [something classified to send, something urgent]
     for (sid, item), row in latest.items():
         flags = waiting.setdefault(sid, [False, False])
-        urgent, delivery = known.get((sid, item), (False, None))
+        urgent, delivery = stored.get((sid, item), (False, None))
         if delivery is None and item in items:
             flags[0] = True
             flags[1] = flags[1] or urgent or row["urgent"] or items[item]

@@ -10,6 +10,7 @@ from collections.abc import Mapping
 
 import aiosmtplib
 
+from services.common.kafka_settings import KafkaSettings
 from services.common.readiness import Check, kafka_check, sql_check
 from services.notify.mailer import parse_smtp_url
 from services.notify.settings import NotifySettings
@@ -32,9 +33,9 @@ def smtp_check(url: str, timeout_s: float) -> Check:
     return check
 
 
-def worker_checks(settings: NotifySettings, bootstrap_servers: str, store: NotifyStore) -> Mapping[str, Check]:
+def worker_checks(settings: NotifySettings, kafka: KafkaSettings | str, store: NotifyStore) -> Mapping[str, Check]:
     """The scheduler's dependencies: its database, Kafka, and SMTP unless it writes to a folder."""
-    checks = {"database": sql_check(store.engine.connect), "kafka": kafka_check(bootstrap_servers)}
+    checks = {"database": sql_check(store.engine.connect), "kafka": kafka_check(kafka)}
     url = settings.smtp_url.get_secret_value()
     if url:
         checks["smtp"] = smtp_check(url, timeout_s=min(settings.smtp_timeout_s, 3.0))

@@ -146,10 +146,13 @@ class NotifyStore:
         return Item.model_validate(row.item) if row else None
 
     def org_matches(self, organisation_id: str, start: datetime, end: datetime) -> list[tuple[MatchRow, ItemRow]]:
-        """The organisation's matches whose items were classified in [start, end)."""
+        """The organisation's matches whose items were classified in [start, end): those of its
+        subscribers as subscriptions published them (a match for a subscriber notify has no
+        profile of, or of another organisation, counts in no briefing)."""
         query = (
             select(MatchRow, ItemRow).join(ItemRow, ItemRow.item_id == MatchRow.item_id)
-            .where(MatchRow.organisation_id == organisation_id)
+            .join(SubscriberRow, SubscriberRow.subscriber_id == MatchRow.subscriber_id)
+            .where(MatchRow.organisation_id == organisation_id, SubscriberRow.organisation_id == organisation_id)
             .where(ItemRow.classified_at >= as_utc(start), ItemRow.classified_at < as_utc(end))
         )
         with self.session() as s:

@@ -21,6 +21,9 @@ from services.subscriptions.ports import PreviewItem, SourceHealth, fetch_previe
 from services.subscriptions.schemas import ImportReport, SubscriberCreate, SubscriberPublic, SubscriberUpdate, UnfoundPaper
 
 router = APIRouter(prefix="/api", tags=["api"])
+#: The furthest a page may start: far past any organisation's subscribers, well inside the
+#: 64-bit integers SQLite and PostgreSQL take for OFFSET (past them a query failed with a 500).
+MAX_OFFSET = 10_000_000
 _bearer = HTTPBearer(auto_error=False, description="An API token from POST /api/auth/token")
 DB = Annotated[Session, Depends(db)]
 
@@ -135,7 +138,7 @@ def create_librarian(session: DB, librarian: Me, body: LibrarianIn) -> Librarian
 def list_subscribers(
     session: DB, librarian: Me, q: str = Query("", max_length=200), organisation_id: str | None = None,
     status: Literal["active", "unsubscribed"] | None = None,
-    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0),
+    limit: int = Query(50, ge=1, le=500), offset: int = Query(0, ge=0, le=MAX_OFFSET),
 ) -> list[SubscriberPublic]:
     subs = usecases.list_subscribers(session, librarian, q, organisation_id, status, limit, offset)
     return [usecases.public(session, s) for s in subs]

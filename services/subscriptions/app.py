@@ -20,6 +20,7 @@ from starlette.concurrency import run_in_threadpool
 from contracts import DigestSent, FeedbackGiven, ProfileChanged
 from contracts.topics import DIGESTS, FEEDBACK, PROFILES
 from services.common.kafka import KafkaSettings, make_broker
+from services.common.http_guard import api_docs
 from services.common.lag import Consumed, watch_lag
 from services.common.ops import instrument, serve_ops
 from services.common.readiness import kafka_check, sql_check
@@ -95,10 +96,10 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         await run_in_threadpool(_in_session, state["sessions"], engagement.record_feedback, event)
 
     app = FastStream(broker)
-    bootstrap = (kafka or KafkaSettings()).bootstrap_servers
-    watch_lag(app, SERVICE, bootstrap, [Consumed(SERVICE, DIGESTS), Consumed(SERVICE, FEEDBACK)])
+    kafka = kafka or KafkaSettings()
+    watch_lag(app, SERVICE, kafka, [Consumed(SERVICE, DIGESTS), Consumed(SERVICE, FEEDBACK)])
     serve_ops(app, SERVICE, settings.metrics_host, settings.metrics_port,
-              lambda: {"database": sql_check(state["sessions"]), "kafka": kafka_check(bootstrap)})
+              lambda: {"database": sql_check(state["sessions"]), "kafka": kafka_check(kafka)})
 
     @app.on_startup
     async def open_db() -> None:
@@ -139,10 +140,14 @@ def _in_session(sessions: SessionFactory, fn, event) -> bool:
 
 def create_api(settings: SubscriptionsSettings | None = None, classify: ClassifyPort | None = None,
                ingest: IngestPort | None = None, engine: Engine | None = None) -> FastAPI:
-    """The web app: REST API under /api (OpenAPI at /docs), librarian UI, self-service under /self."""
+    """The web app: REST API under /api (OpenAPI at /docs in development mode), librarian UI, self-service
+    under /self. It calls ingest's and classify's APIs with its keys, so refuses (InsecureKey) to be
+    built with default keys outside development mode unless given in-process ports."""
     from services.subscriptions import api, selfservice, web
 
     settings = settings or SubscriptionsSettings()
+    if classify is None or ingest is None:
+        settings.check_service_keys()  # it calls them over HTTP: fail at start, not at the first call
 
     @asynccontextmanager
     async def lifespan(app: FastAPI):
@@ -150,8 +155,8 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
         app.state.ctx = Context(
             settings=settings,
             sessions=sessions,
-            classify=classify or HttpClassify(settings.classify_url, settings.http_timeout_s),
-            ingest=ingest or HttpIngest(settings.ingest_url, settings.http_timeout_s),
+            classify=classify or HttpClassify(settings.classify_url, settings.classify_key, settings.http_timeout_s),
+            ingest=ingest or HttpIngest(settings.ingest_url, settings.ingest_key, settings.http_timeout_s),
             cookies=Cookies(settings.secret_key.get_secret_value(), settings.session_max_age_s,
                             settings.secure_cookies),
             templates=make_templates(),
@@ -163,6 +168,8 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
         description="Subscribers, profiles and organisations for librarians; subscriber self-service.",
         version="1",
         lifespan=lifespan,
+        max_body_size=settings.max_request_bytes,  # counted as it arrives: 413 past it, never read whole
+        **api_docs(settings.dev),  # /docs and /openapi.json in development mode only
     )
     application.include_router(api.router)
     application.include_router(web.router)

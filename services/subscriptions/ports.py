@@ -12,9 +12,10 @@ from datetime import datetime
 from typing import Any, Awaitable, Callable
 
 import httpx
-from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, TypeAdapter, ValidationError
 
 from contracts import Profile
+from services.common.service_auth import bearer
 
 log = logging.getLogger(__name__)
 
@@ -58,13 +59,13 @@ IngestPort = Callable[[], Awaitable[list[Any]]]
 
 
 class HttpClassify:
-    """POST {classify_url}/preview with {"profile": Profile, "days": n}."""
+    """POST {classify_url}/preview with {"profile": Profile, "days": n}, with this service's key."""
 
-    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
-        self.base_url, self.timeout_s = base_url.rstrip("/"), timeout_s
+    def __init__(self, base_url: str, key: SecretStr, timeout_s: float = 10.0) -> None:
+        self.base_url, self.key, self.timeout_s = base_url.rstrip("/"), key, timeout_s
 
     async def __call__(self, profile: Profile, days: int) -> list[Any]:
-        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+        async with httpx.AsyncClient(timeout=self.timeout_s, headers=bearer(self.key)) as client:
             response = await client.post(
                 f"{self.base_url}/preview", json={"profile": profile.model_dump(mode="json"), "days": days}
             )
@@ -73,13 +74,13 @@ class HttpClassify:
 
 
 class HttpIngest:
-    """GET {ingest_url}/sources."""
+    """GET {ingest_url}/sources, with this service's key."""
 
-    def __init__(self, base_url: str, timeout_s: float = 10.0) -> None:
-        self.base_url, self.timeout_s = base_url.rstrip("/"), timeout_s
+    def __init__(self, base_url: str, key: SecretStr, timeout_s: float = 10.0) -> None:
+        self.base_url, self.key, self.timeout_s = base_url.rstrip("/"), key, timeout_s
 
     async def __call__(self) -> list[Any]:
-        async with httpx.AsyncClient(timeout=self.timeout_s) as client:
+        async with httpx.AsyncClient(timeout=self.timeout_s, headers=bearer(self.key)) as client:
             response = await client.get(f"{self.base_url}/sources")
             response.raise_for_status()
             return response.json()

@@ -8,6 +8,8 @@
 | HORIZON_SUBSCRIPTIONS_PUBLIC_BASE_URL | http://127.0.0.1:8003 | base of the links put in e-mails (/self/{token}) |
 | HORIZON_SUBSCRIPTIONS_CLASSIFY_URL | http://127.0.0.1:8002 | classify's API (POST /preview) |
 | HORIZON_SUBSCRIPTIONS_INGEST_URL | http://127.0.0.1:8001 | ingest's API (GET /sources) |
+| HORIZON_SUBSCRIPTIONS_CLASSIFY_KEY | (dev key) | this service's key to classify's API; must be set unless DEV |
+| HORIZON_SUBSCRIPTIONS_INGEST_KEY | (dev key) | this service's key to ingest's API; must be set unless DEV |
 | HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_EMAIL | (none) | an admin created at start when no librarian exists |
 | HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_PASSWORD | (none) | that admin's password |
 | HORIZON_SUBSCRIPTIONS_LINK_MAX_AGE_S | 3888000 (45 days) | how long a self-service link stays valid |
@@ -15,6 +17,7 @@
 | HORIZON_SUBSCRIPTIONS_RELAY_INTERVAL_S | 1.0 | pause of the outbox relay when nothing is pending |
 | HORIZON_SUBSCRIPTIONS_RELAY_BATCH | 100 | outbox rows published per relay round |
 | HORIZON_SUBSCRIPTIONS_HTTP_TIMEOUT_S | 10.0 | timeout of calls to classify and ingest |
+| HORIZON_SUBSCRIPTIONS_MAX_REQUEST_BYTES | 10485760 (10 MiB) | largest request body the web app reads (a subscribers file); 413 above |
 | HORIZON_SUBSCRIPTIONS_RESOLVE_EXAMPLES | true | look up example papers' titles and abstracts (PubMed, Crossref) |
 | HORIZON_SUBSCRIPTIONS_PUBMED_URL | https://eutils.ncbi.nlm.nih.gov/entrez/eutils | NCBI E-utilities base |
 | HORIZON_SUBSCRIPTIONS_CROSSREF_URL | https://api.crossref.org | Crossref REST API base |
@@ -29,6 +32,8 @@ from __future__ import annotations
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services.common.service_auth import DEV_KEY, check_key
 
 DEFAULT_SECRET = "dev-insecure-secret"
 
@@ -47,6 +52,8 @@ class SubscriptionsSettings(BaseSettings):
     public_base_url: str = "http://127.0.0.1:8003"
     classify_url: str = "http://127.0.0.1:8002"
     ingest_url: str = "http://127.0.0.1:8001"
+    classify_key: SecretStr = SecretStr(DEV_KEY)
+    ingest_key: SecretStr = SecretStr(DEV_KEY)
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
     link_max_age_s: int = Field(default=45 * 24 * 3600, gt=0)
@@ -54,6 +61,7 @@ class SubscriptionsSettings(BaseSettings):
     relay_interval_s: float = Field(default=1.0, gt=0)
     relay_batch: int = Field(default=100, gt=0)
     http_timeout_s: float = Field(default=10.0, gt=0)
+    max_request_bytes: int = Field(default=10 * 1024 * 1024, ge=1024)
     resolve_examples: bool = True
     pubmed_url: str = "https://eutils.ncbi.nlm.nih.gov/entrez/eutils"
     crossref_url: str = "https://api.crossref.org"
@@ -72,6 +80,12 @@ class SubscriptionsSettings(BaseSettings):
                 "(or HORIZON_SUBSCRIPTIONS_DEV=true for development)"
             )
         return self
+
+    def check_service_keys(self) -> None:
+        """Fail fast (InsecureKey) when the keys to ingest's and classify's APIs are left at their
+        defaults outside development mode (checked where the web app calls them)."""
+        check_key("HORIZON_SUBSCRIPTIONS_CLASSIFY_KEY", self.classify_key, self.dev)
+        check_key("HORIZON_SUBSCRIPTIONS_INGEST_KEY", self.ingest_key, self.dev)
 
     @property
     def secure_cookies(self) -> bool:

@@ -7,12 +7,13 @@ from faststream.kafka import TestKafkaBroker
 from contracts import derived_event_id
 from contracts.topics import ITEMS, ITEMS_CLASSIFIED, MATCHES, PROFILES
 from services.classify.app import create_app
+from services.classify.settings import ClassifySettings
 
 from .conftest import item_event, profile_event
 
 
 async def test_items_and_profiles_flow_through_the_app(classifier):
-    app = create_app(classifier=classifier)
+    app = create_app(ClassifySettings(api_port=0), classifier=classifier)
     broker = app.broker
     got: dict[str, list] = {"classified": [], "matched": []}
 

@@ -114,7 +114,9 @@ def test_start_is_idempotent_and_stop_ends_the_broker(tmp_path: Path, kafka_boot
     try:
         first = kafka_local.start(settings)
         assert first.ok, first.message
-        assert kafka_local.probe(settings.host, settings.port) == 1
+        assert "SASL_PLAINTEXT" in first.message  # secure unless asked not to be
+        assert kafka_local.probe_secure(settings.host, settings.port)
+        assert kafka_local.probe(settings.host, settings.port) is None  # no answer before signing in
         assert kafka_local.status(settings) == kafka_local.BrokerStatus(True, first.pid, settings.bootstrap)
 
         again = kafka_local.start(settings)
@@ -124,7 +126,23 @@ def test_start_is_idempotent_and_stop_ends_the_broker(tmp_path: Path, kafka_boot
 
     assert stopped.ok and stopped.message == "stopped"
     assert not kafka_local.status(settings).running
-    assert kafka_local.probe(settings.host, settings.port) is None
+    assert not kafka_local.probe_secure(settings.host, settings.port)
+
+
+@pytest.mark.skipif(shutil.which("java") is None, reason="needs Java 17")
+def test_a_broker_formatted_plaintext_is_not_started_secure_without_its_credentials(tmp_path: Path,
+                                                                                     kafka_bootstrap: str) -> None:
+    plaintext = kafka_local.KafkaLocalSettings(home=tmp_path / "kafka", port=_free_pair(), secure=False)
+    try:
+        assert kafka_local.start(plaintext).ok
+    finally:
+        kafka_local.stop(plaintext)
+
+    refused = kafka_local.start(plaintext.model_copy(update={"secure": True}))
+
+    assert not refused.ok and "formatted without credentials" in refused.message
+    assert "HORIZON_KAFKA_SECURE=false" in refused.message
+    assert not kafka_local.status(plaintext).running
 
 
 @pytest.mark.skipif(shutil.which("java") is None, reason="needs Java 17")

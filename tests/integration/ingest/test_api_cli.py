@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 from fastapi.testclient import TestClient
+from pydantic import SecretStr
 from typer.testing import CliRunner
 
 from horizon.commands.ingest import app as ingest_cli
@@ -15,7 +16,9 @@ from services.ingest.store import SqlStore
 
 def test_sources_crud_health_and_opml_over_http(tmp_path):
     store = SqlStore(f"sqlite:///{tmp_path / 'i.db'}")
-    client = TestClient(create_api(IngestSettings(), store))
+    key = SecretStr("sources-test-key-0123456789")
+    client = TestClient(create_api(IngestSettings(subscriptions_key=key), store),
+                        headers={"Authorization": f"Bearer {key.get_secret_value()}"})
     made = client.post("/sources", json={"url": "https://guidance.example.org/rss", "title": "Guidance",
                                          "content_type": "guideline"})
     assert made.status_code == 201 and made.json()["healthy"] is True

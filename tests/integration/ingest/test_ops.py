@@ -43,7 +43,7 @@ async def test_polling_moves_the_fetched_published_duplicate_and_failure_counter
     store = SqlStore("sqlite://")
     source = store.add_source(SourceCreate(id="local", url=feed.as_uri()))
     store.add_source(SourceCreate(id="missing", url=(tmp_path / "gone.xml").as_uri()))
-    settings = IngestSettings(allow_file_urls=True, api_port=0)
+    settings = IngestSettings(allow_file_urls=True, api_port=0, dev=True)
     published = []
 
     async def publish(event) -> None:
@@ -73,7 +73,7 @@ async def test_polling_moves_the_fetched_published_duplicate_and_failure_counter
 
 def test_ready_names_kafka_when_its_bootstrap_port_is_closed() -> None:
     store = SqlStore("sqlite://")
-    api = create_api(IngestSettings(api_port=0), store, KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}"))
+    api = create_api(IngestSettings(api_port=0, dev=True), store, KafkaSettings(bootstrap_servers=f"127.0.0.1:{free_port()}"))
     response = TestClient(api).get("/ready")
     assert response.status_code == 503
     assert response.json()["failed"] == ["kafka"] and response.json()["checks"]["database"] == "ok"
@@ -86,7 +86,7 @@ async def test_the_app_serves_ready_and_metrics_on_its_api_port(tmp_path, kafka_
     store = SqlStore(f"sqlite:///{tmp_path / 'ingest.db'}")
     store.add_source(SourceCreate(id="local", url=feed.as_uri()))
     port = free_port()
-    settings = IngestSettings(allow_file_urls=True, api_port=port, poll_tick_s=0.05)
+    settings = IngestSettings(allow_file_urls=True, api_port=port, poll_tick_s=0.05, dev=True)
     app = create_app(settings, KafkaSettings(bootstrap_servers=kafka_bootstrap), store=store)
     async with TestApp(app), httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}") as http:
         for _ in range(400):

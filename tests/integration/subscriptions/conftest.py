@@ -29,6 +29,8 @@ def database_url(request: pytest.FixtureRequest, tmp_path) -> str:
 @pytest.fixture
 def settings(database_url: str) -> SubscriptionsSettings:
     return SubscriptionsSettings(database_url=database_url, secret_key=SecretStr(SECRET),
+                                 classify_key=SecretStr("test-classify-key-0123456789"),
+                                 ingest_key=SecretStr("test-ingest-key-0123456789"),
                                  public_base_url="http://testserver", dev=False)
 
 

@@ -73,13 +73,19 @@ def _wait(predicate, deadline: float, what: str):
     raise AssertionError(f"timed out waiting for {what}")
 
 
-def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
+@pytest.mark.parametrize("broker", ["given", "local-secure"])
+def test_up_runs_the_four_services_and_stops_them(request, broker, tmp_path):
     base = _free_base()
     feed = tmp_path / "feed.xml"
     feed.write_text(FEED.format(now=format_datetime(datetime.now(timezone.utc))))
+    if broker == "given":  # HORIZON_KAFKA_BOOTSTRAP_SERVERS: every service reaches it the same way
+        kafka = {"HORIZON_KAFKA_BOOTSTRAP_SERVERS": request.getfixturevalue("kafka_bootstrap")}
+    else:  # the local broker, as `horizon kafka start` left it: each service signs in as its principal
+        local = request.getfixturevalue("secure_kafka")
+        kafka = {"HORIZON_KAFKA_HOME": str(local.home), "HORIZON_KAFKA_PORT": str(local.port)}
     env = {
-        **os.environ,
-        "HORIZON_KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap,
+        **{k: v for k, v in os.environ.items() if not k.startswith("HORIZON_KAFKA_")},
+        **kafka,
         "HF_HUB_OFFLINE": "1",
         # Test-only: read the feed from a file, poll often, send digests as soon as items match.
         "HORIZON_INGEST_ALLOW_FILE_URLS": "true",
@@ -126,9 +132,16 @@ def test_up_runs_the_four_services_and_stops_them(kafka_bootstrap, tmp_path):
         subscriber_id = subscriber.json()["id"]
         deadline = time.monotonic() + 180
         # The profile reaches classify through the outbox and Kafka; the item must come after it.
-        _wait(lambda: httpx.get(f"http://127.0.0.1:{base + 1}/profiles/{subscriber_id}").status_code == 200,
+        # ingest's and classify's APIs take subscriptions' keys (made in secrets.json) and nothing else
+        classify_key = {"Authorization": f"Bearer {secrets['classify_api_key']}"}
+        ingest_key = {"Authorization": f"Bearer {secrets['ingest_api_key']}"}
+        assert httpx.get(f"http://127.0.0.1:{base + 1}/profiles/{subscriber_id}").status_code == 401
+        assert httpx.get(f"http://127.0.0.1:{base}/sources").status_code == 401
+        _wait(lambda: httpx.get(f"http://127.0.0.1:{base + 1}/profiles/{subscriber_id}",
+                                headers=classify_key).status_code == 200,
               deadline, "the profile in classify's index")
-        added = httpx.post(f"http://127.0.0.1:{base}/sources", json={"url": feed.as_uri(), "title": "Up journal"})
+        added = httpx.post(f"http://127.0.0.1:{base}/sources", json={"url": feed.as_uri(), "title": "Up journal"},
+                           headers=ingest_key)
         assert added.status_code == 201, added.text
 
         preview = _wait(

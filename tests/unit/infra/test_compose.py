@@ -163,7 +163,7 @@ def accepted_names(settings: type[BaseSettings]) -> set[str]:
 def test_every_variable_given_to_a_process_is_a_setting_it_reads(name: str) -> None:
     settings = {"ingest": IngestSettings, "classify": ClassifySettings,
                 "subscriptions": SubscriptionsSettings, "notify": NotifySettings}[WEB.get(name, name)]
-    unknown = set(SERVICES[name]["environment"]) - accepted_names(settings) - COMMON_ENV
+    unknown = set(SERVICES[name]["environment"]) - accepted_names(settings) - accepted_names(KafkaSettings) - COMMON_ENV
     assert not unknown
     assert "HORIZON_KAFKA_BOOTSTRAP_SERVERS" in accepted_names(KafkaSettings)
 
@@ -186,7 +186,8 @@ def test_subscriptions_reaches_ingest_and_classify_and_links_agree_on_public_url
 @pytest.fixture
 def service_modules(monkeypatch: pytest.MonkeyPatch):
     """Import services.<name>.main as the containers do (development secrets, no database opened)."""
-    monkeypatch.setenv("HORIZON_NOTIFY_DEV", "true")
+    for service in ("NOTIFY", "SUBSCRIPTIONS", "INGEST", "CLASSIFY"):
+        monkeypatch.setenv(f"HORIZON_{service}_DEV", "true")
     monkeypatch.setenv("HORIZON_SUBSCRIPTIONS_DEV", "true")
     return importlib.import_module
 
@@ -210,8 +211,8 @@ def test_the_health_check_paths_answer_200_from_the_apps(tmp_path: Path) -> None
         return f"sqlite:///{tmp_path / name}.db"
 
     apps = {
-        "ingest": ingest_api(IngestSettings(database_url=db("ingest"))),
-        "classify": classify_api(),  # its lifespan (the model) is not run: /health needs none
+        "ingest": ingest_api(IngestSettings(dev=True, database_url=db("ingest"))),
+        "classify": classify_api(settings=ClassifySettings(dev=True)),  # its lifespan (the model) is not run: /health needs none
         "subscriptions-web": subscriptions_api(SubscriptionsSettings(dev=True, database_url=db("subscriptions"))),
         "notify-links": create_links_api(NotifySettings(dev=True, database_url=db("notify"))),
     }
@@ -233,12 +234,65 @@ def test_services_get_their_backends_and_secrets_without_defaults() -> None:
     assert SERVICES["postgres"]["environment"]["POSTGRES_PASSWORD"].startswith("${POSTGRES_PASSWORD:?")
 
 
-def test_kafka_is_a_single_kraft_node_that_auto_creates_dead_letter_topics() -> None:
-    env = SERVICES["kafka"]["environment"]
-    assert SERVICES["kafka"]["image"].startswith("apache/kafka:")
-    assert env["KAFKA_PROCESS_ROLES"] == "broker,controller"
-    assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
-    assert env["KAFKA_AUTO_CREATE_TOPICS_ENABLE"] == "true"
+BROKER_SCRIPT = (ROOT / "deploy/kafka/compose-broker.sh").read_text()
+
+
+def _properties(text: str) -> dict[str, str]:
+    body = text.split("<<EOF\n", 1)[1].split("\nEOF", 1)[0]
+    return dict(line.split("=", 1) for line in body.splitlines())
+
+
+def test_kafka_is_a_single_secure_kraft_node_that_auto_creates_dead_letter_topics() -> None:
+    kafka = SERVICES["kafka"]
+    assert kafka["image"].startswith("apache/kafka:")
+    assert kafka["entrypoint"] == ["/bin/bash", "/horizon/compose-broker.sh"]
+    assert "./deploy/kafka/compose-broker.sh:/horizon/compose-broker.sh:ro" in kafka["volumes"]
+    props = _properties(BROKER_SCRIPT)
+    assert props["process.roles"] == "broker,controller"
+    assert props["advertised.listeners"] == "SASL_PLAINTEXT://${HOST}:9092,HOST://localhost:29092"
+    # no listener takes clients that have not signed in
+    assert set(props["listener.security.protocol.map"].replace(",", ":").split(":")[1::2]) == {"SASL_PLAINTEXT"}
+    assert props["authorizer.class.name"] == "org.apache.kafka.metadata.authorizer.StandardAuthorizer"
+    assert props["super.users"] == "User:admin" and props["allow.everyone.if.no.acl.found"] == "false"
+    assert props["auto.create.topics.enable"] == "true"
+    assert "--add-scram" in BROKER_SCRIPT and "--command-config /tmp/horizon-admin.properties" in str(
+        kafka["healthcheck"]["test"])
+
+
+def test_the_broker_stores_every_principals_password_and_each_service_signs_in_as_itself() -> None:
+    broker = SERVICES["kafka"]["environment"]
+    for principal in ("admin", *APPS):
+        variable = f"HORIZON_KAFKA_{principal.upper()}_PASSWORD"
+        assert broker[variable] == f"${{{variable}:?set {variable} (see deploy/env.example)}}"
+    for name in PROCESSES:
+        env, app = SERVICES[name]["environment"], WEB.get(name, name)
+        assert env["HORIZON_KAFKA_SECURITY_PROTOCOL"] == "SASL_PLAINTEXT"
+        assert env["HORIZON_KAFKA_USERNAME"] == app
+        assert env["HORIZON_KAFKA_PASSWORD"].startswith(f"${{HORIZON_KAFKA_{app.upper()}_PASSWORD:?")
+    assert SERVICES["kafka-init"]["environment"]["HORIZON_KAFKA_ADMIN_PASSWORD"].startswith(
+        "${HORIZON_KAFKA_ADMIN_PASSWORD:?")
+
+
+def test_kafka_init_creates_exactly_the_acls_of_the_local_broker() -> None:
+    from horizon.kafka_local import Grant, grants
+
+    made = set()
+    for spec in SERVICES["kafka-init"]["environment"]["HORIZON_ACLS"].split():
+        principal, operations, resource, names, *pattern = spec.split(":")
+        made |= {Grant(principal, operation, resource, name, pattern[0] if pattern else "literal")
+                 for operation in operations.split(",") for name in names.split(",")}
+    assert made == set(grants())
+    script = SERVICES["kafka-init"]["command"][0]
+    assert "kafka-acls.sh --bootstrap-server kafka:9092 --command-config" in script and "$${HORIZON_ACLS}" in script
+
+
+def test_ingest_and_classify_take_the_keys_subscriptions_calls_them_with() -> None:
+    env = {name: SERVICES[name]["environment"] for name in PROCESSES}
+    assert env["ingest"]["HORIZON_INGEST_SUBSCRIPTIONS_KEY"] == env["subscriptions"]["HORIZON_SUBSCRIPTIONS_INGEST_KEY"]
+    assert env["classify"]["HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY"] == \
+        env["subscriptions"]["HORIZON_SUBSCRIPTIONS_CLASSIFY_KEY"]
+    assert env["ingest"]["HORIZON_INGEST_SUBSCRIPTIONS_KEY"].startswith("${HORIZON_INGEST_API_KEY:?")
+    assert env["classify"]["HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY"].startswith("${HORIZON_CLASSIFY_API_KEY:?")
 
 
 def test_kafka_init_creates_exactly_the_contract_topics_with_their_partitions() -> None:
@@ -249,6 +303,7 @@ def test_kafka_init_creates_exactly_the_contract_topics_with_their_partitions() 
     assert settings == ALL_CONFIGS
     script = job["command"][0]
     assert "--create --if-not-exists" in script and "$${HORIZON_TOPICS}" in script
+    assert '--command-config "$${admin}" --create' in script  # topics are made as admin
     assert job["depends_on"]["kafka"]["condition"] == "service_healthy"
 
 
@@ -374,8 +429,8 @@ def test_every_web_app_serves_metrics_in_the_prometheus_text_format(tmp_path: Pa
     from services.subscriptions.app import create_api as subscriptions_api
 
     apps = {
-        "ingest": ingest_api(IngestSettings(database_url=f"sqlite:///{tmp_path / 'i.db'}")),
-        "classify": classify_api(),
+        "ingest": ingest_api(IngestSettings(dev=True, database_url=f"sqlite:///{tmp_path / 'i.db'}")),
+        "classify": classify_api(settings=ClassifySettings(dev=True)),
         "subscriptions": subscriptions_api(SubscriptionsSettings(dev=True, database_url=f"sqlite:///{tmp_path / 's.db'}")),
         "notify": create_links_api(NotifySettings(dev=True, database_url=f"sqlite:///{tmp_path / 'n.db'}")),
     }

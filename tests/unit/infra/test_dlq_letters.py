@@ -85,3 +85,14 @@ def test_since_takes_a_duration_or_a_date_time():
 
 def test_errors_that_differ_only_in_values_are_one_group():
     assert error_group("IntegrityError: duplicate key 42\ntraceback") == error_group("IntegrityError: duplicate key 7")
+
+
+def test_a_letter_naming_another_topic_than_its_dead_letter_topics_is_never_replayed():
+    """classify may write horizon.items.v1.dlq.classify; a letter there that names the profiles
+    topic would, replayed by the admin principal, put classify's words on a topic only
+    subscriptions may write."""
+    honest = parked(0, service="classify", topic="horizon.items.v1")
+    forged_letter = honest.letter.model_copy(update={"topic": "horizon.profiles.v1", "offset": 999})
+    forged = Parked("horizon.items.v1.dlq.classify", 0, 1, b"sub-1", forged_letter, NOW)
+
+    assert [p.offset for p in to_replay([honest, forged], ReplayLog(), Filters())] == [0]
