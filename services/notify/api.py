@@ -19,6 +19,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from contracts import derived_event_id, new_event_id, utcnow
+from services.common.headers import SecurityHeaders
 from services.common.ops import instrument
 from services.common.readiness import sql_check
 from services.notify import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
@@ -106,6 +107,9 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
     @api.get("/t/{token}")
     def full_text(token: str) -> Response:
         return once(token, "full_text_request")
+
+    # Every answer, error pages and redirects included: no script, no framing, no Referer.
+    api.add_middleware(SecurityHeaders, no_store_prefixes=("/r/", "/f/", "/t/"))
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -19,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts import DigestSent, FeedbackGiven, ProfileChanged
 from contracts.topics import DIGESTS, FEEDBACK, PROFILES
+from services.common.headers import SecurityHeaders
 from services.common.kafka import KafkaSettings, make_broker
 from services.common.lag import Consumed, watch_lag
 from services.common.ops import instrument, serve_ops
@@ -172,21 +173,8 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     async def to_login(request: Request, exc: web.LoginRequired):
         return RedirectResponse("/login", status_code=303)
 
-    @application.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        # Self-service tokens are in URLs: never leak them to other sites through Referer.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
-            )
-        if request.url.path.startswith(("/self", "/api")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    # Self-service tokens are in URLs and API answers hold personal data: neither is cached.
+    application.add_middleware(SecurityHeaders, no_store_prefixes=("/self", "/api"), skip_csp_prefixes=("/docs", "/redoc"))
 
     # readiness: the database; the web app publishes nothing to Kafka itself (the relay does)
     return instrument(application, SERVICE, {"database": sql_check(lambda: application.state.ctx.sessions())},
