@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 
 from services.subscriptions.access import Problem, scope
 from services.subscriptions.auth import hash_password, organisation_ids
+from services.subscriptions.characters import single_line_problem
 from services.subscriptions.models import Librarian, Membership, Organisation
 
 log = logging.getLogger(__name__)
@@ -19,6 +20,8 @@ def ensure_organisation(session: Session, name: str, actor: Librarian | None = N
     name = name.strip()
     if not name or len(name) > 200:
         return Problem(422, "an organisation needs a name of 1 to 200 characters")
+    if problem := single_line_problem(name):
+        return Problem(422, f"the organisation's name {problem}")
     org = session.exec(select(Organisation).where(Organisation.name == name)).first()
     if org is not None:
         if actor is not None and org.id not in organisation_ids(session, actor):
@@ -47,6 +50,9 @@ def create_librarian(
         return Problem(403, "only an admin may add librarians")
     if len(password) < 12:
         return Problem(422, "a password needs at least 12 characters")
+    for field, value in (("e-mail", email), ("name", name)):
+        if problem := single_line_problem(value):
+            return Problem(422, f"the librarian's {field} {problem}")
     allowed = scope(session, actor)
     if allowed is not None and not set(organisations) <= allowed:
         return Problem(404, "organisation not found")

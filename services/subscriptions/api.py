@@ -18,7 +18,7 @@ from services.subscriptions.access import Problem
 from services.subscriptions.context import ctx, db
 from services.subscriptions.models import ApiToken, Librarian
 from services.subscriptions.ports import PreviewItem, SourceHealth, fetch_preview, fetch_sources
-from services.subscriptions.schemas import ImportReport, SubscriberCreate, SubscriberPublic, SubscriberUpdate, UnfoundPaper
+from services.subscriptions.schemas import Email, ImportReport, Name, Text, SubscriberCreate, SubscriberPublic, SubscriberUpdate, UnfoundPaper
 
 router = APIRouter(prefix="/api", tags=["api"])
 _bearer = HTTPBearer(auto_error=False, description="An API token from POST /api/auth/token")
@@ -53,7 +53,7 @@ class TokenIssued(BaseModel):
 
 
 class OrganisationIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
 
 
 class OrganisationOut(BaseModel):
@@ -62,9 +62,9 @@ class OrganisationOut(BaseModel):
 
 
 class LibrarianIn(BaseModel):
-    email: str = Field(max_length=320)
+    email: Email
     password: str = Field(min_length=12, max_length=1000)
-    name: str = Field(default="", max_length=200)
+    name: Text = ""
     role: Literal["admin", "librarian"] = "librarian"
     organisation_ids: list[str] = Field(default_factory=list)
 

@@ -24,8 +24,9 @@ from services.common.kafka import KafkaSettings, make_broker
 from services.common.lag import Consumed, watch_lag
 from services.common.ops import instrument, serve_ops
 from services.common.readiness import kafka_check, sql_check
-from services.subscriptions import accounts, engagement, outbox, papers, usecases
+from services.subscriptions import accounts, engagement, importing, outbox, papers, usecases
 from services.subscriptions.context import Context, make_templates
+from services.subscriptions.formlimit import FormLimit
 from services.subscriptions.ports import ClassifyPort, HttpClassify, HttpIngest, IngestPort
 from services.subscriptions.settings import SubscriptionsSettings
 from services.subscriptions.store import SessionFactory, create_schema, make_engine, session_factory
@@ -173,6 +174,9 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     async def to_login(request: Request, exc: web.LoginRequired):
         return RedirectResponse("/login", status_code=303)
 
+    # Form posts are refused past their limit before they are read (login, every page, the import upload).
+    import_limit = importing.MAX_FILE_BYTES + 64 * 1024
+    application.add_middleware(FormLimit, limit_for=lambda path: import_limit if path == "/import" else settings.form_max_bytes)
     # Self-service tokens are in URLs and API answers hold personal data: neither is cached.
     application.add_middleware(SecurityHeaders, no_store_prefixes=("/self", "/api"), skip_csp_prefixes=("/docs", "/redoc"))
 

@@ -12,6 +12,7 @@
 | HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_PASSWORD | (none) | that admin's password |
 | HORIZON_SUBSCRIPTIONS_LINK_MAX_AGE_S | 3888000 (45 days) | how long a self-service link stays valid |
 | HORIZON_SUBSCRIPTIONS_SESSION_MAX_AGE_S | 28800 (8 hours) | how long a librarian's web session lasts |
+| HORIZON_SUBSCRIPTIONS_FORM_MAX_BYTES | 262144 (256 KiB) | largest form post (login, every page); refused before it is read. The import upload allows 5 MiB |
 | HORIZON_SUBSCRIPTIONS_RELAY_INTERVAL_S | 1.0 | pause of the outbox relay when nothing is pending |
 | HORIZON_SUBSCRIPTIONS_RELAY_BATCH | 100 | outbox rows published per relay round |
 | HORIZON_SUBSCRIPTIONS_HTTP_TIMEOUT_S | 10.0 | timeout of calls to classify and ingest |
@@ -51,6 +52,7 @@ class SubscriptionsSettings(BaseSettings):
     bootstrap_admin_password: SecretStr | None = None
     link_max_age_s: int = Field(default=45 * 24 * 3600, gt=0)
     session_max_age_s: int = Field(default=8 * 3600, gt=0)
+    form_max_bytes: int = Field(default=256 * 1024, gt=0)
     relay_interval_s: float = Field(default=1.0, gt=0)
     relay_batch: int = Field(default=100, gt=0)
     http_timeout_s: float = Field(default=10.0, gt=0)
