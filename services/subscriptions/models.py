@@ -63,7 +63,7 @@ class Membership(Table, table=True):
 
 
 class ApiToken(Table, table=True):
-    """A librarian's API token; only its SHA-256 is stored."""
+    """A librarian's API token; only its SHA-256 is stored. Every token has an expiry."""
 
     __tablename__ = "api_tokens"
 
@@ -74,6 +74,31 @@ class ApiToken(Table, table=True):
     created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
     expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     revoked: bool = False
+    last_used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class WebSessionRow(Table, table=True):
+    """A librarian's web session, held on the server: the cookie carries a random value whose
+    SHA-256 is the id, so logging out (or a password change, or disabling) ends it for good."""
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    librarian_id: str = Field(foreign_key="librarians.id", index=True, max_length=36)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    last_seen_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False, index=True))
+
+
+class LoginAttempt(Table, table=True):
+    """Failed log-ins counted per key (an account's e-mail hash, or an address) in a window."""
+
+    __tablename__ = "login_attempts"
+
+    key: str = Field(primary_key=True, max_length=100)
+    failures: int = 0
+    window_started_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    locked_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Subscriber(Table, table=True):
