@@ -8,6 +8,11 @@ secret, salt 'horizon.self-service', payload {"sid", "act"}).
 
 from __future__ import annotations
 
+import base64
+import hashlib
+import hmac
+import struct
+import time
 from dataclasses import dataclass
 
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
@@ -15,7 +20,9 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from services.notify.settings import NotifySettings
 
 LINK_SALT = "horizon.notify.link"
-SELF_SERVICE_SALT = "horizon.self-service"
+SELF_SERVICE_KEY_LABEL = b"horizon.self-service.key\x1f"
+SELF_SERVICE_MAC_LABEL = b"horizon.self-service.v2\x1f"
+SELF_SERVICE_ACTIONS = {"preferences": 1, "unsubscribe": 2}
 VERDICTS = ("useful", "not_relevant")
 
 
@@ -42,7 +49,7 @@ class Links:
         max_age_s: int,
     ) -> None:
         self._signer = URLSafeTimedSerializer(secret, salt=LINK_SALT)
-        self._self_service = URLSafeTimedSerializer(self_service_secret, salt=SELF_SERVICE_SALT)
+        self._self_service_secret = self_service_secret.encode("utf-8")
         self._base = public_base_url.rstrip("/")
         self._subs = subscriptions_base_url.rstrip("/")
         self._max_age_s = max_age_s
@@ -85,8 +92,13 @@ class Links:
             return BadLink("invalid")
         return LinkClaims(data["s"], data["o"], data["i"], data["d"])
 
-    def self_service_token(self, subscriber_id: str, act: str) -> str:
-        return self._self_service.dumps({"sid": subscriber_id, "act": act})
+    def self_service_token(self, subscriber_id: str, act: str, issued_at: int | None = None) -> str:
+        """A preferences or unsubscribe token in subscriptions' format (its README): the
+        subscriber's link key, the action, the time, an HMAC; no id readable in it."""
+        key = hashlib.sha256(SELF_SERVICE_KEY_LABEL + subscriber_id.encode("utf-8")).digest()[:16]
+        body = key + struct.pack(">BI", SELF_SERVICE_ACTIONS[act], int(time.time()) if issued_at is None else issued_at)
+        mac = hmac.new(self._self_service_secret, SELF_SERVICE_MAC_LABEL + body, hashlib.sha256).digest()[:16]
+        return base64.urlsafe_b64encode(body + mac).decode("ascii").rstrip("=")
 
     def preferences(self, subscriber_id: str) -> str:
         return f"{self._subs}/self/{self.self_service_token(subscriber_id, 'preferences')}"

@@ -1,7 +1,7 @@
 """The subscriptions service's two faces: the FastStream app and the web app (REST API + librarian UI).
 
-`create_app` relays the outbox to horizon.profiles.v1 and counts DigestSent / FeedbackGiven
-into reach and engagement (its /metrics, /ready and /health on `metrics_port`, when set).
+`create_app` relays the outbox to horizon.profiles.v1, sends the self-service links subscribers
+ask for (mail.py) and counts DigestSent / FeedbackGiven into reach and engagement (its /metrics, /ready and /health on `metrics_port`, when set).
 `create_api` serves /api, the UI and /self links, and its own /metrics, /ready and /health.
 """
 
@@ -24,7 +24,7 @@ from services.common.kafka import KafkaSettings, make_broker
 from services.common.lag import Consumed, watch_lag
 from services.common.ops import instrument, serve_ops
 from services.common.readiness import kafka_check, sql_check
-from services.subscriptions import accounts, engagement, importing, outbox, papers, usecases
+from services.subscriptions import accounts, engagement, importing, mail, outbox, papers, usecases
 from services.subscriptions.context import Context, make_templates
 from services.subscriptions.formlimit import FormLimit
 from services.subscriptions.ports import ClassifyPort, HttpClassify, HttpIngest, IngestPort
@@ -88,6 +88,17 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         finally:
             resolver.close()
 
+    async def mail_forever(stop: asyncio.Event) -> None:
+        """Send the self-service links subscribers asked for (mail.py)."""
+        transport = mail.transport_for(settings)
+        while not stop.is_set():
+            try:
+                await run_in_threadpool(mail.send_pending, state["sessions"], transport, settings.from_address)
+            except Exception as exc:  # database down: the e-mails wait in the table
+                log.warning("link e-mails not sent, will retry", extra={"error": repr(exc)})
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.mail_interval_s)
+
     @broker.subscriber(DIGESTS, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
     async def on_digest_sent(event: DigestSent) -> None:
         await run_in_threadpool(_in_session, state["sessions"], engagement.record_digest, event)
@@ -112,6 +123,7 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         state["relay"] = asyncio.create_task(relay_forever(state["stop"]), name="outbox-relay")
         if settings.resolve_examples:
             state["resolver"] = asyncio.create_task(resolve_forever(state["stop"]), name="example-papers")
+        state["mailer"] = asyncio.create_task(mail_forever(state["stop"]), name="link-mail")
 
     @app.on_shutdown
     async def stop_relay() -> None:
@@ -119,6 +131,10 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         if task is None:
             return
         state["stop"].set()  # let the current round finish and mark what the broker acknowledged
+        mailer = state.pop("mailer", None)
+        if mailer is not None:
+            with suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(mailer, timeout=settings.http_timeout_s * 2)
         resolver = state.pop("resolver", None)
         if resolver is not None:
             with suppress(asyncio.TimeoutError, asyncio.CancelledError):

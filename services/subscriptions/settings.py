@@ -10,7 +10,13 @@
 | HORIZON_SUBSCRIPTIONS_INGEST_URL | http://127.0.0.1:8001 | ingest's API (GET /sources) |
 | HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_EMAIL | (none) | an admin created at start when no librarian exists |
 | HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_PASSWORD | (none) | that admin's password |
-| HORIZON_SUBSCRIPTIONS_LINK_MAX_AGE_S | 3888000 (45 days) | how long a self-service link stays valid |
+| HORIZON_SUBSCRIPTIONS_LINK_MAX_AGE_S | 3888000 (45 days) | how long a preferences or unsubscribe link stays valid |
+| HORIZON_SUBSCRIPTIONS_SENSITIVE_LINK_MAX_AGE_S | 3600 (1 hour) | how long an e-mailed export or delete link stays valid |
+| HORIZON_SUBSCRIPTIONS_LINK_REQUEST_INTERVAL_S | 300 | at most one export (or delete) link e-mailed to a subscriber this often |
+| HORIZON_SUBSCRIPTIONS_SMTP_URL (or SMTP_URL) | (empty: outbox folder) | smtp://user:pass@host:port?starttls=1 (smtps:// for implicit TLS) for those e-mails |
+| HORIZON_SUBSCRIPTIONS_FROM_ADDRESS | evidence@library.example.org | their sender |
+| HORIZON_SUBSCRIPTIONS_OUTBOX_DIR | var/outbox | where they are written as `.eml` without SMTP |
+| HORIZON_SUBSCRIPTIONS_MAIL_INTERVAL_S | 5.0 | pause of the FastStream app's mail sender when nothing waits |
 | HORIZON_SUBSCRIPTIONS_SESSION_MAX_AGE_S | 28800 (8 hours) | a librarian's web session ends this long after log-in, however busy |
 | HORIZON_SUBSCRIPTIONS_SESSION_IDLE_S | 1800 (30 minutes) | ... and after this long without a request |
 | HORIZON_SUBSCRIPTIONS_API_TOKEN_DAYS | 90 | lifetime of an API token when none is asked for |
@@ -34,6 +40,8 @@
 """
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -60,6 +68,15 @@ class SubscriptionsSettings(BaseSettings):
     bootstrap_admin_email: str | None = None
     bootstrap_admin_password: SecretStr | None = None
     link_max_age_s: int = Field(default=45 * 24 * 3600, gt=0)
+    sensitive_link_max_age_s: int = Field(default=3600, gt=0)
+    link_request_interval_s: int = Field(default=300, ge=0)
+    smtp_url: SecretStr = Field(
+        default=SecretStr(""),
+        validation_alias=AliasChoices("HORIZON_SUBSCRIPTIONS_SMTP_URL", "SMTP_URL", "smtp_url"),
+    )
+    from_address: str = "evidence@library.example.org"
+    outbox_dir: Path = Path("var/outbox")
+    mail_interval_s: float = Field(default=5.0, gt=0)
     session_max_age_s: int = Field(default=8 * 3600, gt=0)
     session_idle_s: int = Field(default=30 * 60, gt=0)
     api_token_days: int = Field(default=90, gt=0)
