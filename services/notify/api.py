@@ -30,7 +30,7 @@ from services.common.readiness import sql_check
 from services.notify import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
 from services.notify.branding import Branding
 from services.notify.deliveries import DeliveryLog
-from services.notify.links import VERDICTS, BadLink, LinkClaims, build_links
+from services.notify.links import VERDICTS, BadLink, LinkClaims, build_links, legacy_click
 from services.notify.linktargets import resolve
 from services.notify.render import render_template
 from services.notify.settings import NotifySettings
@@ -106,17 +106,32 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
         item = opened["store"].item(claims.item_id)
         return clean_text(item.title) if item else ""
 
+    def to_item(item_id: str) -> Response:
+        item = opened["store"].item(item_id)
+        url = safe_url(item.url) if item else ""
+        if not url:
+            return page("Item not found", "We could not find where this item lives. Your library team can help.", 404)
+        return RedirectResponse(url, status_code=303)
+
+    def legacy(token: str) -> Response:
+        """A click link of an older e-mail: to the item, counted nowhere, while its subscriber is held."""
+        found = legacy_click(settings.secret_key.get_secret_value(), token, settings.link_max_age_s)
+        if isinstance(found, BadLink):
+            return bad(found)
+        subscriber_id, item_id = found
+        if opened["store"].profile(subscriber_id) is None:
+            return bad(BadLink("gone"))
+        return to_item(item_id)
+
     @api.get("/r/{token}")
     def click(token: str) -> Response:
         claims = claims_of(token, ("click",))
         if isinstance(claims, BadLink):
-            return bad(claims)
-        item = opened["store"].item(claims.item_id)
-        url = safe_url(item.url) if item else ""
-        if not url:
-            return page("Item not found", "We could not find where this item lives. Your library team can help.", 404)
-        record(claims)
-        return RedirectResponse(url, status_code=303)
+            return legacy(token) if claims.reason == "invalid" and "." in token else bad(claims)
+        response = to_item(claims.item_id)
+        if response.status_code == 303:
+            record(claims)
+        return response
 
     def confirm(token: str, actions: Collection[str]) -> Response:
         claims = claims_of(token, actions)
@@ -150,6 +165,12 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
     @api.post("/t/{token}")
     def full_text(token: str) -> Response:
         return recorded(token, ("full_text_request",))
+
+    @api.api_route("/f/{token}/{verdict}", methods=["GET", "POST"])
+    def older_feedback(token: str, verdict: str) -> Response:
+        """The feedback links of older e-mails (verdict outside the signature): they record nothing."""
+        return page("Link no longer works", "This feedback link comes from an older e-mail and no longer works. "
+                    "Newer e-mails carry links that do.", 410)
 
     @api.get("/healthz")
     def healthz() -> dict[str, str]:

@@ -15,6 +15,10 @@ recorded once (its event id derives from its claims) changes nothing when replay
 counted from the delivery's creation; a deleted subscriber's deliveries are gone, and so are
 their links. Self-service tokens follow subscriptions' format (its README: the subscriber's
 link key, action, time, HMAC with subscriptions' secret).
+
+Click tokens of the previous format (itsdangerous, salt 'horizon.notify.link') are still in
+mailboxes for their year: `legacy_click` reads one so that it still leads to its item; it is
+never counted, and feedback links of that format record nothing.
 """
 
 from __future__ import annotations
@@ -26,6 +30,8 @@ import hmac
 import struct
 import time
 from dataclasses import dataclass
+
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from services.notify.settings import NotifySettings
 
@@ -137,6 +143,19 @@ class Links:
     def list_unsubscribe(self, subscriber_id: str) -> str:
         """The RFC 8058 one-click target (POST List-Unsubscribe=One-Click)."""
         return f"{self.unsubscribe(subscriber_id)}/unsubscribe"
+
+
+def legacy_click(secret: str, token: str, max_age_s: int) -> tuple[str, str] | BadLink:
+    """(subscriber id, item id) of a genuine previous-format click token, to redirect only."""
+    try:
+        data = URLSafeTimedSerializer(secret, salt="horizon.notify.link").loads(token, max_age=max_age_s)
+    except SignatureExpired:
+        return BadLink("expired")
+    except BadSignature:
+        return BadLink("invalid")
+    if not isinstance(data, dict) or not all(isinstance(data.get(k), str) for k in "si"):
+        return BadLink("invalid")
+    return data["s"], data["i"]
 
 
 def build_links(settings: NotifySettings) -> Links:

@@ -12,6 +12,10 @@ The format is shared with notify, which makes preferences and unsubscribe tokens
 URL {public_base_url}/self/{token}; one-click unsubscribe POST {public_base_url}/self/{token}/unsubscribe.
 Preferences and unsubscribe tokens live `max_age_s` (45 days by default); export and delete tokens
 are only ever e-mailed to the subscriber on request and live `sensitive_max_age_s` (an hour).
+
+Tokens of the previous format (itsdangerous, salt 'horizon.self-service', payload {"sid", "act"})
+are still in mailboxes: for their remaining life they work for preferences and unsubscribe only,
+so that unsubscribing from an older e-mail never fails; old export and delete tokens are refused.
 """
 
 from __future__ import annotations
@@ -25,6 +29,8 @@ import time
 from dataclasses import dataclass
 from typing import Literal
 
+from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
+
 KEY_LABEL = b"horizon.self-service.key\x1f"
 MAC_LABEL = b"horizon.self-service.v2\x1f"
 ACTIONS = ("preferences", "unsubscribe", "export", "delete")
@@ -33,6 +39,8 @@ Action = Literal["preferences", "unsubscribe", "export", "delete"]
 _CODES = {action: code for code, action in enumerate(ACTIONS, start=1)}
 _SIZE = 16 + 1 + 4 + 16
 _CLOCK_SKEW_S = 300
+LEGACY_SALT = "horizon.self-service"
+LEGACY_ACTIONS = ("preferences", "unsubscribe")
 
 
 @dataclass(frozen=True)
@@ -67,7 +75,7 @@ def sign(secret: str, subscriber_id: str, action: Action, issued_at: int | None 
 def verify(secret: str, token: str, max_age_s: int, sensitive_max_age_s: int, now: float | None = None) -> LinkClaim | LinkRefused:
     """The claim in a genuine, unexpired token; otherwise why it is refused."""
     if len(token) != 50:
-        return LinkRefused("invalid")
+        return _verify_legacy(secret, token, max_age_s) if "." in token else LinkRefused("invalid")
     try:
         raw = base64.urlsafe_b64decode(token + "==")
     except (binascii.Error, ValueError):
@@ -85,6 +93,20 @@ def verify(secret: str, token: str, max_age_s: int, sensitive_max_age_s: int, no
     if now - at > (sensitive_max_age_s if action in SENSITIVE else max_age_s):
         return LinkRefused("expired")
     return LinkClaim(body[:16].hex(), action, at)
+
+
+def _verify_legacy(secret: str, token: str, max_age_s: int) -> LinkClaim | LinkRefused:
+    """A previous-format token, for preferences and unsubscribe only."""
+    try:
+        payload, signed_at = URLSafeTimedSerializer(secret, salt=LEGACY_SALT).loads(token, max_age=max_age_s,
+                                                                                   return_timestamp=True)
+    except SignatureExpired:
+        return LinkRefused("expired")
+    except BadSignature:
+        return LinkRefused("invalid")
+    if not isinstance(payload, dict) or payload.get("act") not in LEGACY_ACTIONS or not isinstance(payload.get("sid"), str):
+        return LinkRefused("invalid")
+    return LinkClaim(link_key(payload["sid"]), payload["act"], int(signed_at.timestamp()))
 
 
 def url(public_base_url: str, token: str) -> str:

@@ -159,3 +159,21 @@ def test_no_id_can_be_read_out_of_a_link(settings, ev) -> None:  # type: ignore[
         for value in (SID, ORG, sent.digest_id):
             assert uuid.UUID(value).bytes not in decoded
     n.close()
+
+
+def test_links_in_older_e_mails_take_the_reader_to_the_item_and_record_nothing(settings, ev) -> None:  # type: ignore[no-untyped-def]
+    """Click tokens of the previous format are in mailboxes for a year: they still lead to the
+    item (for a subscriber still held) but count nothing; their feedback links record nothing."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    n, sent, _ = _digest(settings, ev)
+    client = TestClient(create_links_api(settings, store=n.store))
+    old = URLSafeTimedSerializer(settings.secret_key.get_secret_value(), salt="horizon.notify.link").dumps(
+        {"s": SID, "o": ORG, "i": ITEM, "d": sent.digest_id})
+    click = client.get(f"/r/{old}", follow_redirects=False)
+    assert click.status_code == 303 and click.headers["location"] == URL
+    assert client.get(f"/f/{old}/useful").status_code == 410 and client.get(f"/t/{old}").status_code in (400, 410)
+    assert _feedback(n) == []
+    n.handle(ev.tombstone(SID, org=ORG))
+    assert client.get(f"/r/{old}", follow_redirects=False).status_code == 410
+    n.close()

@@ -131,3 +131,20 @@ def test_self_service_links_carry_no_readable_id(client, world):
         for secret_id in (sub["id"], sub["organisation_id"]):
             assert secret_id not in url and secret_id.encode() not in raw
             assert uuid.UUID(secret_id).bytes not in raw
+
+
+def test_links_in_older_e_mails_still_unsubscribe_but_never_export_or_delete(client, world):
+    """Tokens of the previous format (itsdangerous, 45 days) are in mailboxes: unsubscribing
+    through them must keep working until they expire; export and delete ones are refused."""
+    from itsdangerous import URLSafeTimedSerializer
+
+    sid = new_subscriber(client, world.a)["id"]
+    old = URLSafeTimedSerializer(SECRET, salt="horizon.self-service")
+    for act in ("export", "delete"):
+        assert client.get(f"/self/{old.dumps({'sid': sid, 'act': act})}").status_code == 403
+    prefs = client.get(f"/self/{old.dumps({'sid': sid, 'act': 'preferences'})}")
+    assert prefs.status_code == 200 and "Your preferences" in prefs.text
+    one_click = client.post(f"/self/{old.dumps({'sid': sid, 'act': 'unsubscribe'})}/unsubscribe",
+                            data={"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200
+    assert client.get(f"/api/subscribers/{sid}", headers=world.a.headers).json()["status"] == "unsubscribed"
