@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from sqlmodel import Session, select
 
 from services.subscriptions.models import MailRow, Subscriber, now
+from services.subscriptions.settings import SubscriptionsSettings
 from services.subscriptions.store import SessionFactory
 
 log = logging.getLogger(__name__)
@@ -122,7 +123,7 @@ class FolderTransport:
         return None
 
 
-def transport_for(settings) -> Transport:  # type: ignore[no-untyped-def]
+def transport_for(settings: SubscriptionsSettings) -> Transport:
     """SMTP when the settings name a server, else the outbox folder."""
     url = settings.smtp_url.get_secret_value()
     if url:

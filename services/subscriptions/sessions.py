@@ -42,13 +42,14 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
 
 
-def start(db: Session, librarian_id: str, now: datetime) -> str:
-    """A new session for the librarian; returns the cookie value (shown to nobody else)."""
+def start(db: Session, librarian: Librarian, now: datetime) -> tuple[str, WebSession]:
+    """A new session for the librarian: the cookie value (for their browser only) and the session."""
     cookie = secrets.token_urlsafe(32)
-    db.add(WebSessionRow(id=_id(cookie), librarian_id=librarian_id, csrf=secrets.token_urlsafe(32),
-                         created_at=now, last_seen_at=now))
+    row = WebSessionRow(id=_id(cookie), librarian_id=librarian.id, csrf=secrets.token_urlsafe(32),
+                        created_at=now, last_seen_at=now)
+    db.add(row)
     db.commit()
-    return cookie
+    return cookie, WebSession(row.id, librarian.id, row.csrf, admin=librarian.role == "admin")
 
 
 def current(db: Session, cookie: str, now: datetime, idle_s: int, max_age_s: int) -> WebSession | None:

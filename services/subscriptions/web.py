@@ -99,7 +99,7 @@ async def login(request: Request) -> Response:
             if isinstance(outcome, credentials.Refused):
                 return outcome
             sessions.purge(db, now(), c.settings.session_idle_s, c.settings.session_max_age_s)
-            return sessions.start(db, outcome.id, now())
+            return sessions.start(db, outcome, now())[0]
 
     outcome = await run_in_threadpool(check)
     if isinstance(outcome, credentials.Refused):

@@ -37,23 +37,21 @@ async def change_password(request: Request, web: Web, form: Form) -> Response:
     new, confirm = str(form.get("new_password", ""))[:1000], str(form.get("confirm_password", ""))[:1000]
     current = str(form.get("current_password", ""))[:1000]
 
-    def change() -> tuple[Librarian, Problem | str]:
+    def change() -> tuple[Librarian, Problem | tuple[str, sessions.WebSession]]:
         with c.sessions() as db:
             lib = db.get(Librarian, web.librarian_id)
             if new != confirm:
                 return lib, Problem(422, "The new password and its confirmation differ.")
             problem = credentials.change_password(db, lib, current, new, c.settings.throttle_policy, now())
-            return lib, problem if problem else sessions.start(db, lib.id, now())
+            return lib, problem if problem else sessions.start(db, lib, now())
 
     lib, outcome = await run_in_threadpool(change)
     if isinstance(outcome, Problem):
         return page(request, "account.html", web, status=outcome.status, me=lib, error=outcome.message)
-    fresh = sessions.WebSession("", lib.id, "", admin=lib.role == "admin")
-    with c.sessions() as db:
-        fresh = sessions.current(db, outcome, now(), c.settings.session_idle_s, c.settings.session_max_age_s) or fresh
+    cookie, fresh = outcome  # every session ended, this browser's too: it carries on in a new one
     response = page(request, "account.html", fresh, me=lib,
                     done="Your password is changed. Every other session of yours has ended.")
-    c.cookies.start(response, outcome)
+    c.cookies.start(response, cookie)
     return response
 
 

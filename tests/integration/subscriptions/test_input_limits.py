@@ -8,7 +8,7 @@ import asyncio
 import pytest
 
 from .conftest import new_subscriber
-from .test_security import csrf_of, login
+from .test_security import login
 
 MiB = 1024 * 1024
 
