@@ -158,7 +158,7 @@ def _in_session(sessions: SessionFactory, fn, event) -> bool:
 def create_api(settings: SubscriptionsSettings | None = None, classify: ClassifyPort | None = None,
                ingest: IngestPort | None = None, engine: Engine | None = None) -> FastAPI:
     """The web app: REST API under /api (OpenAPI at /docs), librarian UI, self-service under /self."""
-    from services.subscriptions import api, selfservice, web, web_account
+    from services.subscriptions import api, api_account, selfservice, web, web_account
 
     settings = settings or SubscriptionsSettings()
 
@@ -183,6 +183,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
         lifespan=lifespan,
     )
     application.include_router(api.router)
+    application.include_router(api_account.router)
     application.include_router(web.router)
     application.include_router(web_account.router)
     application.include_router(selfservice.router)
