@@ -100,6 +100,7 @@ def environment(state: Path, bootstrap: str, host: str, ports: Ports, admin_emai
             "HORIZON_SUBSCRIPTIONS_BOOTSTRAP_ADMIN_PASSWORD": keys["admin_password"],
             "HORIZON_SUBSCRIPTIONS_METRICS_HOST": host,
             "HORIZON_SUBSCRIPTIONS_METRICS_PORT": str(ports.subscriptions_metrics),
+            "HORIZON_SUBSCRIPTIONS_OUTBOX_DIR": str(state / "outbox"),
             "HORIZON_NOTIFY_DATABASE_URL": f"sqlite:///{state / 'notify.db'}",
             "HORIZON_NOTIFY_OUTBOX_DIR": str(state / "outbox"),
             "HORIZON_NOTIFY_SECRET_KEY": keys["links_key"],

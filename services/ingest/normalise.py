@@ -15,7 +15,7 @@ from contracts import ContentType, Item
 from services.ingest.identifiers import canonical_url, find_doi, find_pmid
 from services.ingest.identity import content_hash, item_id
 from services.ingest.language import item_language
-from services.ingest.text import clean_title, html_to_text
+from services.ingest.text import clean_title, html_to_text, strip_bidi_controls
 
 MAX_SUMMARY_CHARS = 20_000
 _UNTITLED_CHARS = 120
@@ -97,7 +97,7 @@ def _authors(entry: dict[str, Any]) -> list[str]:
     out: list[str] = []
     for name in names:
         # Some feeds (Wiley) put every author in one element, one per line.
-        out += [part.strip().rstrip(",").strip() for part in name.split("\n")]
+        out += [part.strip().rstrip(",").strip() for part in strip_bidi_controls(name).split("\n")]
     return [n for n in out if n]
 
 

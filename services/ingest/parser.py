@@ -2,7 +2,8 @@
 
 A bozo feed (ill-formed XML, a wrong encoding) still yields every entry feedparser recovered,
 with the problem kept as a warning. A document that is not a feed at all (an HTML bot-check page,
-some other XML) yields a named error instead of an empty success.
+some other XML) yields a named error instead of an empty success. A feed whose prolog declares
+entities is refused before feedparser reads it (xmlsafe.entity_problem): no expansion bombs.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import feedparser
 
 from services.ingest.errors import ErrorKind, IngestError
 from services.ingest.jsonfeed import looks_like_json, parse_json_feed
+from services.ingest.xmlsafe import entity_problem
 
 log = logging.getLogger(__name__)
 
@@ -47,6 +49,9 @@ def parse_feed(body: bytes, url: str = "", content_type: str = "") -> ParsedFeed
         if isinstance(parsed, str):
             return ParsedFeed(error=IngestError(kind=ErrorKind.not_a_feed, message=parsed))
         return ParsedFeed(version=parsed.version, feed=parsed.feed, entries=list(parsed.entries))
+    refused = entity_problem(body)  # read in the feed's own encoding: UTF-16 hides nothing
+    if refused:
+        return ParsedFeed(error=IngestError(kind=ErrorKind.parse_error, message=refused))
     # Without a Content-Type (a file) feedparser would call every feed bozo; pass headers only with one.
     headers = {"content-type": content_type, "content-location": url} if content_type else {}
     try:

@@ -21,7 +21,9 @@ from services.notify.branding import Branding
 from services.notify.briefing import GUIDANCE, BriefItem, Briefing, build_briefing, theme_counts
 from services.notify.message import delivery_id
 from services.notify.pdf import PdfUnavailable, html_to_pdf
-from services.notify.render import Attachment, Recipient, Rendered, render_briefing, render_briefing_print
+from services.notify.render import (
+    Attachment, Recipient, Rendered, briefing_item_ids, render_briefing, render_briefing_print,
+)
 from services.notify.compose import Composer
 from services.notify.deliveries import DeliveryLog
 from services.notify.due import Schedule
@@ -118,8 +120,7 @@ def run_briefings(n: Notifier, now: datetime, *, force: bool = False) -> list[Di
                 if name not in pdfs:
                     pdfs[name] = briefing_pdf(n, briefing, organisation=name, period=period, label=label, now=now)
                 rendered = with_attachment(rendered, pdfs[name])
-            item_ids = [e.item_id for e in briefing.guidance] + [e.item_id for t in briefing.themes for e in t.entries]
-            row = n.composer.compose(recipient, "briefing", period, rendered, list(dict.fromkeys(item_ids)), now)
+            row = n.composer.compose(recipient, "briefing", period, rendered, briefing_item_ids(briefing), now)
             if row is None:
                 continue
             n.hold([row])

@@ -144,10 +144,12 @@ class Composer:
         except (ValueError, MessageError) as exc:  # an address the e-mail library refuses: nothing can be sent
             log.error("message not composed", extra={"subscriber_id": recipient.subscriber_id, "error": str(exc)})
             return None
+        digest_id = delivery_id(recipient.subscriber_id, kind, period)
         return DeliveryRow(
             subscriber_id=recipient.subscriber_id, kind=kind, period=period, organisation_id=recipient.organisation_id,
-            digest_id=delivery_id(recipient.subscriber_id, kind, period), message_id=mid, recipient=recipient.email,
+            digest_id=digest_id, message_id=mid, recipient=recipient.email,
             status="sending", item_ids=item_ids, raw=raw, html=rendered.html, created_at=as_utc(now),
+            link_id=self.links.link_id(digest_id),
         )
 
 

@@ -17,7 +17,7 @@ from services.notify.branding import Branding
 from services.notify.inline import inlined_template
 from services.notify.briefing import Briefing
 from services.notify.digest import Digest
-from services.notify.links import LinkClaims, Links
+from services.notify.links import Links
 
 TEMPLATES = Path(__file__).parent / "templates"
 
@@ -74,18 +74,23 @@ def render_pair(base: str, context: dict[str, Any]) -> tuple[str, str]:
     return html, render_template(f"{base}.txt", context)
 
 
-def _entry_links(links: Links, recipient: Recipient, digest_id: str, item_id: str, has_url: bool) -> dict[str, str]:
-    claims = LinkClaims(recipient.subscriber_id, recipient.organisation_id, item_id, digest_id)
-    return links.entry(claims, click=has_url)
+_NO_LINKS = {"click": "", "useful": "", "not_relevant": "", "full_text": ""}
 
 
-def _groups(digest: Digest, links: Links, recipient: Recipient, digest_id: str) -> list[dict[str, Any]]:
+def _entry_links(links: Links, digest_id: str, places: dict[str, int], item_id: str, has_url: bool) -> dict[str, str]:
+    """An item's links name its place in the delivery's item list (the delivery row keeps the list)."""
+    index = places.get(item_id)
+    return _NO_LINKS if index is None else links.entry(digest_id, index, click=has_url)
+
+
+def _groups(digest: Digest, links: Links, digest_id: str) -> list[dict[str, Any]]:
+    places = {item_id: i for i, item_id in enumerate(digest.item_ids)}
     return [
         {
             "heading": group.heading,
             "entries": [
                 # Entry holds only strings and flags: a shallow copy is what asdict's deep one gives
-                vars(e) | {"links": _entry_links(links, recipient, digest_id, e.item_id, bool(e.url))}
+                vars(e) | {"links": _entry_links(links, digest_id, places, e.item_id, bool(e.url))}
                 for e in group.entries
             ],
         }
@@ -127,7 +132,7 @@ def digest_context(
         "heading": heading,
         "intro": intro,
         "name": recipient.name,
-        "groups": _groups(digest, links, recipient, digest_id),
+        "groups": _groups(digest, links, digest_id),
         "more": digest.more,
         "period_label": period_label,
         "frequency_word": frequency_word,
@@ -166,6 +171,12 @@ def _briefing_context(briefing: Briefing, organisation: str, period_label: str, 
     }
 
 
+def briefing_item_ids(briefing: Briefing) -> list[str]:
+    """The items a briefing shows, once each, in order: its delivery's `item_ids`, which its links index."""
+    ids = [e.item_id for e in briefing.guidance] + [e.item_id for t in briefing.themes for e in t.entries]
+    return list(dict.fromkeys(ids))
+
+
 def render_briefing(
     briefing: Briefing, *, recipient: Recipient, organisation: str, period_label: str, digest_id: str,
     brand: Branding, links: Links,
@@ -184,9 +195,10 @@ def briefing_context(
     brand: Branding, links: Links,
 ) -> dict[str, Any]:
     """What the briefing e-mail templates are rendered with."""
+    places = {item_id: i for i, item_id in enumerate(briefing_item_ids(briefing))}
+
     def with_links(e: Any) -> dict[str, Any]:
-        claims = LinkClaims(recipient.subscriber_id, recipient.organisation_id, e.item_id, digest_id)
-        only_click = {"click": links.click(claims) if e.url else "", "useful": "", "not_relevant": "", "full_text": ""}
+        only_click = _NO_LINKS | {"click": links.click(digest_id, places[e.item_id]) if e.url else ""}
         return asdict(e) | {"links": only_click, "why_label": "Reach"}
 
     subject = f"Board horizon-scanning briefing: {period_label}" + (f" - {organisation}" if organisation else "")

@@ -66,6 +66,18 @@ def add_missing_columns(engine, tables) -> None:  # type: ignore[no-untyped-def]
             log.warning("column added to an older database", extra={"table": table.name, "column": column.name})
 
 
+def add_missing_indexes(engine, tables) -> None:  # type: ignore[no-untyped-def]
+    """Create the indexes a table gained since this database was created (create_all makes
+    the indexes of new tables only)."""
+    for table in tables:
+        for index in table.indexes:
+            try:
+                index.create(engine, checkfirst=True)
+            except (OperationalError, ProgrammingError):  # another process created it first
+                if index.name not in {i["name"] for i in inspect(engine).get_indexes(table.name)}:
+                    raise
+
+
 class NotifyStore:
     """All of notify's state behind one object; each method is one transaction."""
 
@@ -79,6 +91,7 @@ class NotifyStore:
             # a table missing and race to create it; the loser finds it made and goes on.
             SQLModel.metadata.create_all(self.engine, tables=tables)
         add_missing_columns(self.engine, tables)
+        add_missing_indexes(self.engine, tables)
 
     def close(self) -> None:
         self.engine.dispose()

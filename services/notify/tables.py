@@ -127,6 +127,7 @@ class DeliveryRow(SQLModel, table=True):
     published: bool = Field(default=False, index=True)
     owner: str | None = Field(default=None, description="The notify instance sending it now.")
     lease_until: datetime | None = Field(default=None, description="Until when `owner` holds it.")
+    link_id: str | None = Field(default=None, index=True, description="Names this delivery in its links (links.py).")
 
 
 class FeedbackRow(SQLModel, table=True):

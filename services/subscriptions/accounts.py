@@ -1,4 +1,5 @@
-"""Organisations and librarians: creating them, the bootstrap admin, who sees which organisation."""
+"""Organisations and librarians: creating them, the bootstrap admin, who sees which organisation,
+and an admin disabling (or enabling again) a librarian of their organisations."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from services.subscriptions.access import Problem, scope
+from services.subscriptions import auth, sessions
 from services.subscriptions.auth import hash_password, organisation_ids
+from services.subscriptions.characters import single_line_problem
 from services.subscriptions.models import Librarian, Membership, Organisation
+from services.subscriptions.passwords import password_problem
 
 log = logging.getLogger(__name__)
 
@@ -19,6 +23,8 @@ def ensure_organisation(session: Session, name: str, actor: Librarian | None = N
     name = name.strip()
     if not name or len(name) > 200:
         return Problem(422, "an organisation needs a name of 1 to 200 characters")
+    if problem := single_line_problem(name):
+        return Problem(422, f"the organisation's name {problem}")
     org = session.exec(select(Organisation).where(Organisation.name == name)).first()
     if org is not None:
         if actor is not None and org.id not in organisation_ids(session, actor):
@@ -45,8 +51,11 @@ def create_librarian(
         return Problem(422, "role is 'admin' or 'librarian'")
     if actor is not None and actor.role != "admin":
         return Problem(403, "only an admin may add librarians")
-    if len(password) < 12:
-        return Problem(422, "a password needs at least 12 characters")
+    if problem := password_problem(password, email):
+        return Problem(422, problem)
+    for field, value in (("e-mail", email), ("name", name)):
+        if problem := single_line_problem(value):
+            return Problem(422, f"the librarian's {field} {problem}")
     allowed = scope(session, actor)
     if allowed is not None and not set(organisations) <= allowed:
         return Problem(404, "organisation not found")
@@ -88,3 +97,37 @@ def visible_organisations(session: Session, actor: Librarian | None) -> list[Org
     if allowed is not None:
         query = query.where(Organisation.id.in_(allowed))
     return list(session.exec(query).all())
+
+
+def visible_librarians(session: Session, actor: Librarian) -> list[Librarian]:
+    """The librarians who share an organisation with the actor (an admin's list), by e-mail."""
+    mine = organisation_ids(session, actor)
+    if not mine:
+        return [actor]
+    ids = select(Membership.librarian_id).where(Membership.organisation_id.in_(mine))  # type: ignore[attr-defined]
+    return list(session.exec(select(Librarian).where(Librarian.id.in_(ids)).order_by(Librarian.email)).all())  # type: ignore[attr-defined]
+
+
+def set_active(session: Session, actor: Librarian, librarian_id: str, active: bool) -> Librarian | Problem:
+    """An admin disables or enables a librarian all of whose organisations are the admin's own.
+
+    Disabling ends every web session of theirs and revokes their API tokens (enabling again does
+    not bring the tokens back); they cannot log in until enabled.
+    """
+    if actor.role != "admin":
+        return Problem(403, "only an admin may disable or enable librarians")
+    target = session.get(Librarian, librarian_id)
+    theirs = organisation_ids(session, target) if target else set()
+    mine = organisation_ids(session, actor)
+    if target is None or not theirs or not theirs <= mine:
+        return Problem(404, "librarian not found")
+    if target.id == actor.id:
+        return Problem(422, "you cannot disable yourself")
+    target.active = active
+    session.add(target)
+    session.commit()
+    if not active:
+        sessions.end_all(session, target.id)
+        auth.revoke_all_tokens(session, target.id)
+    log.info("librarian enabled" if active else "librarian disabled", extra={"librarian_id": target.id, "actor_id": actor.id})
+    return target

@@ -1,6 +1,7 @@
 """The REST API for librarians (/api): bearer tokens, every read and write limited to the caller's organisations.
 
-Another organisation's subscriber answers 404, exactly like one that does not exist.
+Another organisation's subscriber answers 404, exactly like one that does not exist. Logging in,
+tokens, passwords and librarians are in api_account.py.
 """
 
 from __future__ import annotations
@@ -10,15 +11,15 @@ from typing import Annotated, Literal
 from fastapi import APIRouter, Body, Depends, HTTPException, Query, Request, Response
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from pydantic import BaseModel, Field
-from sqlmodel import Session, select
+from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 
 from services.subscriptions import accounts, auth, engagement, importing, links, usecases
 from services.subscriptions.access import Problem
 from services.subscriptions.context import ctx, db
-from services.subscriptions.models import ApiToken, Librarian
+from services.subscriptions.models import Librarian
 from services.subscriptions.ports import PreviewItem, SourceHealth, fetch_preview, fetch_sources
-from services.subscriptions.schemas import ImportReport, SubscriberCreate, SubscriberPublic, SubscriberUpdate, UnfoundPaper
+from services.subscriptions.schemas import ImportReport, Name, SubscriberCreate, SubscriberPublic, SubscriberUpdate, UnfoundPaper
 
 router = APIRouter(prefix="/api", tags=["api"])
 #: The furthest a page may start: far past any organisation's subscribers, well inside the
@@ -44,19 +45,8 @@ def ok(result):
     return result
 
 
-class Login(BaseModel):
-    email: str = Field(max_length=320)
-    password: str = Field(max_length=1000)
-    token_name: str = Field(default="api", max_length=100)
-
-
-class TokenIssued(BaseModel):
-    token: str = Field(description="Shown once; send as 'Authorization: Bearer <token>'.")
-    token_id: str
-
-
 class OrganisationIn(BaseModel):
-    name: str = Field(min_length=1, max_length=200)
+    name: Name
 
 
 class OrganisationOut(BaseModel):
@@ -64,54 +54,8 @@ class OrganisationOut(BaseModel):
     name: str
 
 
-class LibrarianIn(BaseModel):
-    email: str = Field(max_length=320)
-    password: str = Field(min_length=12, max_length=1000)
-    name: str = Field(default="", max_length=200)
-    role: Literal["admin", "librarian"] = "librarian"
-    organisation_ids: list[str] = Field(default_factory=list)
-
-
-class LibrarianOut(BaseModel):
-    id: str
-    email: str
-    name: str
-    role: str
-    organisation_ids: list[str]
-
-
 class BoardRecipients(BaseModel):
     subscriber_ids: list[str]
-
-
-def _librarian_out(session: Session, lib: Librarian) -> LibrarianOut:
-    return LibrarianOut(id=lib.id, email=lib.email, name=lib.name, role=lib.role,
-                        organisation_ids=sorted(auth.organisation_ids(session, lib)))
-
-
-@router.post("/auth/token", response_model=TokenIssued, summary="Log in and get an API token")
-def login(session: DB, body: Login) -> TokenIssued:
-    librarian = auth.authenticate(session, body.email, body.password)
-    if librarian is None:
-        raise HTTPException(401, "wrong e-mail or password")
-    row, secret = auth.issue_token(session, librarian, body.token_name)
-    return TokenIssued(token=secret, token_id=row.id)
-
-
-@router.get("/me", response_model=LibrarianOut)
-def me(session: DB, librarian: Me) -> LibrarianOut:
-    return _librarian_out(session, librarian)
-
-
-@router.delete("/tokens/{token_id}", status_code=204, summary="Revoke one of your API tokens")
-def revoke_token(session: DB, librarian: Me, token_id: str) -> Response:
-    row = session.get(ApiToken, token_id)
-    if row is None or row.librarian_id != librarian.id:
-        raise HTTPException(404, "token not found")
-    row.revoked = True
-    session.add(row)
-    session.commit()
-    return Response(status_code=204)
 
 
 @router.get("/organisations", response_model=list[OrganisationOut])
@@ -125,13 +69,6 @@ def create_organisation(session: DB, librarian: Me, body: OrganisationIn) -> Org
         raise HTTPException(403, "only an admin may create an organisation")
     org = ok(accounts.ensure_organisation(session, body.name, librarian))
     return OrganisationOut(id=org.id, name=org.name)
-
-
-@router.post("/librarians", response_model=LibrarianOut, status_code=201, summary="Add a librarian (admin)")
-def create_librarian(session: DB, librarian: Me, body: LibrarianIn) -> LibrarianOut:
-    created = ok(accounts.create_librarian(session, body.email, body.password, body.role, body.organisation_ids,
-                                           body.name, actor=librarian))
-    return _librarian_out(session, created)
 
 
 @router.get("/subscribers", response_model=list[SubscriberPublic])

@@ -1,7 +1,7 @@
 """The subscriptions service's two faces: the FastStream app and the web app (REST API + librarian UI).
 
-`create_app` relays the outbox to horizon.profiles.v1 and counts DigestSent / FeedbackGiven
-into reach and engagement (its /metrics, /ready and /health on `metrics_port`, when set).
+`create_app` relays the outbox to horizon.profiles.v1, sends the self-service links subscribers
+ask for (mail.py) and counts DigestSent / FeedbackGiven into reach and engagement (its /metrics, /ready and /health on `metrics_port`, when set).
 `create_api` serves /api, the UI and /self links, and its own /metrics, /ready and /health.
 """
 
@@ -19,13 +19,15 @@ from starlette.concurrency import run_in_threadpool
 
 from contracts import DigestSent, FeedbackGiven, ProfileChanged
 from contracts.topics import DIGESTS, FEEDBACK, PROFILES
+from services.common.headers import SecurityHeaders
 from services.common.kafka import KafkaSettings, make_broker
 from services.common.http_guard import api_docs
 from services.common.lag import Consumed, watch_lag
 from services.common.ops import instrument, serve_ops
 from services.common.readiness import kafka_check, sql_check
-from services.subscriptions import accounts, engagement, outbox, papers, usecases
+from services.subscriptions import accounts, engagement, importing, mail, outbox, papers, usecases
 from services.subscriptions.context import Context, make_templates
+from services.subscriptions.formlimit import FormLimit
 from services.subscriptions.ports import ClassifyPort, HttpClassify, HttpIngest, IngestPort
 from services.subscriptions.settings import SubscriptionsSettings
 from services.subscriptions.store import SessionFactory, create_schema, make_engine, session_factory
@@ -87,6 +89,17 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         finally:
             resolver.close()
 
+    async def mail_forever(stop: asyncio.Event) -> None:
+        """Send the self-service links subscribers asked for (mail.py)."""
+        transport = mail.transport_for(settings)
+        while not stop.is_set():
+            try:
+                await run_in_threadpool(mail.send_pending, state["sessions"], transport, settings.from_address)
+            except Exception as exc:  # database down: the e-mails wait in the table
+                log.warning("link e-mails not sent, will retry", extra={"error": repr(exc)})
+            with suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(stop.wait(), settings.mail_interval_s)
+
     @broker.subscriber(DIGESTS, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
     async def on_digest_sent(event: DigestSent) -> None:
         await run_in_threadpool(_in_session, state["sessions"], engagement.record_digest, event)
@@ -111,6 +124,7 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         state["relay"] = asyncio.create_task(relay_forever(state["stop"]), name="outbox-relay")
         if settings.resolve_examples:
             state["resolver"] = asyncio.create_task(resolve_forever(state["stop"]), name="example-papers")
+        state["mailer"] = asyncio.create_task(mail_forever(state["stop"]), name="link-mail")
 
     @app.on_shutdown
     async def stop_relay() -> None:
@@ -118,6 +132,10 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
         if task is None:
             return
         state["stop"].set()  # let the current round finish and mark what the broker acknowledged
+        mailer = state.pop("mailer", None)
+        if mailer is not None:
+            with suppress(asyncio.TimeoutError, asyncio.CancelledError):
+                await asyncio.wait_for(mailer, timeout=settings.http_timeout_s * 2)
         resolver = state.pop("resolver", None)
         if resolver is not None:
             with suppress(asyncio.TimeoutError, asyncio.CancelledError):
@@ -143,7 +161,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     """The web app: REST API under /api (OpenAPI at /docs in development mode), librarian UI, self-service
     under /self. It calls ingest's and classify's APIs with its keys, so refuses (InsecureKey) to be
     built with default keys outside development mode unless given in-process ports."""
-    from services.subscriptions import api, selfservice, web
+    from services.subscriptions import api, api_account, selfservice, web, web_account
 
     settings = settings or SubscriptionsSettings()
     if classify is None or ingest is None:
@@ -172,28 +190,20 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
         **api_docs(settings.dev),  # /docs and /openapi.json in development mode only
     )
     application.include_router(api.router)
+    application.include_router(api_account.router)
     application.include_router(web.router)
+    application.include_router(web_account.router)
     application.include_router(selfservice.router)
 
     @application.exception_handler(web.LoginRequired)
     async def to_login(request: Request, exc: web.LoginRequired):
         return RedirectResponse("/login", status_code=303)
 
-    @application.middleware("http")
-    async def security_headers(request: Request, call_next):
-        response = await call_next(request)
-        # Self-service tokens are in URLs: never leak them to other sites through Referer.
-        response.headers.setdefault("Referrer-Policy", "no-referrer")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        if not request.url.path.startswith(("/docs", "/redoc")):
-            response.headers.setdefault(
-                "Content-Security-Policy",
-                "default-src 'self'; style-src 'self' 'unsafe-inline'; frame-ancestors 'none'; form-action 'self'",
-            )
-        if request.url.path.startswith(("/self", "/api")):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    # Form posts are refused past their limit before they are read (login, every page, the import upload).
+    import_limit = importing.MAX_FILE_BYTES + 64 * 1024
+    application.add_middleware(FormLimit, limit_for=lambda path: import_limit if path == "/import" else settings.form_max_bytes)
+    # Self-service tokens are in URLs and API answers hold personal data: neither is cached.
+    application.add_middleware(SecurityHeaders, no_store_prefixes=("/self", "/api"), skip_csp_prefixes=("/docs", "/redoc"))
 
     # readiness: the database; the web app publishes nothing to Kafka itself (the relay does)
     return instrument(application, SERVICE, {"database": sql_check(lambda: application.state.ctx.sessions())},

@@ -3,6 +3,8 @@
 Pure functions, no database. Parsing returns raw row dicts with their row numbers plus
 file-level errors; validating each row is the caller's job (`SubscriberFields`).
 CSV list cells hold several values separated by `|`; an empty cell means "use the default".
+YAML is read without aliases: a subscribers file never needs them, and each alias multiplies
+the rows or lists that follow (an alias bomb), so the first one refuses the file.
 """
 
 from __future__ import annotations
@@ -27,6 +29,16 @@ class ParsedFile:
     errors: list[RowError] = field(default_factory=list)
 
 
+class _NoAliasLoader(yaml.SafeLoader):
+    """The safe loader, refusing the first alias (`*name`, merge keys included) it meets."""
+
+    def compose_node(self, parent, index):  # type: ignore[no-untyped-def]
+        if self.check_event(yaml.AliasEvent):
+            mark = self.peek_event().start_mark
+            raise yaml.YAMLError(f"YAML aliases (*name) are not allowed in a subscribers file (line {mark.line + 1})")
+        return super().compose_node(parent, index)
+
+
 def _decode(data: bytes) -> str | RowError:
     try:
         return data.decode("utf-8-sig")
@@ -47,9 +59,11 @@ def parse_yaml(data: bytes) -> ParsedFile:
     if isinstance(text, RowError):
         return ParsedFile(errors=[text])
     try:
-        doc = yaml.safe_load(text)
+        doc = yaml.load(text, Loader=_NoAliasLoader)  # noqa: S506  (a SafeLoader)
     except yaml.YAMLError as exc:
         return ParsedFile(errors=[RowError(row=0, message=f"not valid YAML: {exc}")])
+    except RecursionError:
+        return ParsedFile(errors=[RowError(row=0, message="not valid YAML: nested too deeply")])
     if not isinstance(doc, dict):
         return ParsedFile(errors=[RowError(row=0, message="expected a mapping with 'subscribers:'")])
     unknown = sorted(str(k) for k in doc if k not in ("organisation", "subscribers"))

@@ -9,9 +9,11 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
-from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint
+from sqlalchemy import JSON, Column, DateTime, Text, UniqueConstraint, event
 from sqlalchemy.orm import registry
 from sqlmodel import Field, SQLModel
+
+from services.subscriptions.links import link_key
 
 
 def new_id() -> str:
@@ -63,7 +65,7 @@ class Membership(Table, table=True):
 
 
 class ApiToken(Table, table=True):
-    """A librarian's API token; only its SHA-256 is stored."""
+    """A librarian's API token; only its SHA-256 is stored. Every token has an expiry."""
 
     __tablename__ = "api_tokens"
 
@@ -74,6 +76,31 @@ class ApiToken(Table, table=True):
     created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
     expires_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
     revoked: bool = False
+    last_used_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class WebSessionRow(Table, table=True):
+    """A librarian's web session, held on the server: the cookie carries a random value whose
+    SHA-256 is the id, so logging out (or a password change, or disabling) ends it for good."""
+
+    __tablename__ = "web_sessions"
+
+    id: str = Field(primary_key=True, max_length=64)
+    librarian_id: str = Field(foreign_key="librarians.id", index=True, max_length=36)
+    csrf: str = Field(max_length=64)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    last_seen_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False, index=True))
+
+
+class LoginAttempt(Table, table=True):
+    """Failed log-ins counted per key (an account's e-mail hash, or an address) in a window."""
+
+    __tablename__ = "login_attempts"
+
+    key: str = Field(primary_key=True, max_length=100)
+    failures: int = 0
+    window_started_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    locked_until: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
 
 
 class Subscriber(Table, table=True):
@@ -90,6 +117,13 @@ class Subscriber(Table, table=True):
     version: int = 0  # bumped on every change; the ProfileChanged version
     created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    # names the subscriber in self-service links (links.link_key of the id); set on insert
+    link_key: str | None = Field(default=None, max_length=32, unique=True, index=True)
+
+
+@event.listens_for(Subscriber, "before_insert")
+def _give_link_key(_mapper, _connection, subscriber: Subscriber) -> None:
+    subscriber.link_key = link_key(subscriber.id)
 
 
 class ProfileRow(Table, table=True):
@@ -151,6 +185,27 @@ class OutboxRow(Table, table=True):
     payload: str  # the event as JSON
     created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
     published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
+
+
+class MailRow(Table, table=True):
+    """An e-mail to send (a self-service link a subscriber asked for), written with the request.
+
+    The subscriptions app sends it (mail.py); once sent its body, which holds the link, is
+    cleared and the row kept a while to space out requests. Erasing the subscriber deletes it.
+    """
+
+    __tablename__ = "mail_outbox"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: str = Field(max_length=36, index=True)
+    purpose: str = Field(max_length=20)  # "export" | "delete"
+    recipient: str = Field(max_length=320)
+    subject: str = Field(max_length=200)
+    body: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    attempts: int = 0
+    last_error: str = Field(default="", max_length=600)
+    created_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    sent_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True, index=True))
 
 
 class ProcessedEvent(Table, table=True):

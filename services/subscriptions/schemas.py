@@ -10,9 +10,10 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, StringConstraints
 
 from contracts import EvidenceType, Frequency, Weekday
+from services.subscriptions.characters import check_single_line
 
 _EMAIL = re.compile(r"^[^@\s<>\"',;]{1,64}@[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?)+$")
 _EXAMPLE = re.compile(r"^(doi:10\.\d{4,9}/\S+|pmid:\d{1,9}|https?://\S+)$", re.IGNORECASE)
@@ -30,12 +31,14 @@ def _example(value: str) -> str:
     return value
 
 
-Text = Annotated[str, StringConstraints(strip_whitespace=True, max_length=200)]
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Email = Annotated[str, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email)]
-Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
-Word = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
-Example = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_example)]
+#: Checked before stripping: a line break or control character anywhere is refused, not trimmed.
+OneLine = BeforeValidator(check_single_line)
+Text = Annotated[str, OneLine, StringConstraints(strip_whitespace=True, max_length=200)]
+Name = Annotated[str, OneLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Email = Annotated[str, OneLine, StringConstraints(strip_whitespace=True, max_length=320), AfterValidator(_email)]
+Statement = Annotated[str, OneLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=1000)]
+Word = Annotated[str, OneLine, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Example = Annotated[str, OneLine, StringConstraints(strip_whitespace=True, max_length=500), AfterValidator(_example)]
 Statements = Annotated[list[Statement], Field(max_length=50)]
 Words = Annotated[list[Word], Field(max_length=100)]
 

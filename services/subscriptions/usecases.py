@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, or_
-from sqlmodel import Session, select
+from sqlmodel import Session, delete, select
 
 from services.subscriptions import outbox, papers, profiles
 from services.subscriptions.access import NOT_FOUND, Problem, scope
@@ -22,6 +22,7 @@ from services.subscriptions.models import (
     BoardRecipient,
     ExamplePaper,
     Librarian,
+    MailRow,
     Organisation,
     ProfileRow,
     Subscriber,
@@ -240,6 +241,8 @@ def delete_subscriber(session: Session, actor: Librarian | None, subscriber_id: 
         session.delete(prof)
     session.flush()
     session.delete(sub)
+    # the e-mails of links they asked for hold their address (and, until sent, a link)
+    session.exec(delete(MailRow).where(MailRow.subscriber_id == subscriber_id))  # type: ignore[call-overload]
     outbox.record(session, profiles.tombstone(subscriber_id, org_id, version))
     session.commit()
     log.info("subscriber deleted", extra={"subscriber_id": subscriber_id, "version": version})

@@ -12,14 +12,15 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from services.subscriptions import accounts, auth, engagement, importing, links, usecases
+from services.subscriptions import accounts, credentials, engagement, importing, links, sessions, usecases
 from services.subscriptions.access import Problem
 from services.subscriptions.context import Context, ctx, db
 from services.subscriptions.forms import errors_of, from_form, to_form
-from services.subscriptions.models import Librarian
+from services.subscriptions.models import Librarian, now
 from services.subscriptions.ports import fetch_preview, fetch_sources
 from services.subscriptions.schemas import SubscriberCreate, SubscriberUpdate
-from services.subscriptions.websession import CSRF_FIELD, WebSession, same_token
+from services.subscriptions.sessions import WebSession
+from services.subscriptions.websession import CSRF_FIELD, same_token
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -31,7 +32,13 @@ class LoginRequired(Exception):
 
 
 def web_session(request: Request) -> WebSession:
-    session = ctx(request).cookies.session(request)
+    """The request's live session (held on the server); otherwise to the log-in page."""
+    c = ctx(request)
+    cookie = c.cookies.session_cookie(request)
+    if cookie is None:
+        raise LoginRequired()
+    with c.sessions() as db:
+        session = sessions.current(db, cookie, now(), c.settings.session_idle_s, c.settings.session_max_age_s)
     if session is None:
         raise LoginRequired()
     return session
@@ -60,8 +67,9 @@ Form = Annotated[FormData, Depends(checked_form)]
 def page(request: Request, name: str, web: WebSession | None, status: int = 200, **values: Any) -> HTMLResponse:
     c: Context = ctx(request)
     csrf = web.csrf if web else c.cookies.anonymous_csrf(request)
-    response = c.templates.TemplateResponse(request, name, {"csrf": csrf, "logged_in": web is not None, **values},
-                                            status_code=status)
+    response = c.templates.TemplateResponse(
+        request, name, {"csrf": csrf, "logged_in": web is not None, "admin": bool(web and web.admin), **values},
+        status_code=status)
     if web is None:
         c.cookies.keep_csrf(response, csrf)
     return response
@@ -83,24 +91,36 @@ async def login(request: Request) -> Response:
     if not c.cookies.anonymous_csrf_valid(request, form.get(CSRF_FIELD)):
         raise HTTPException(403, "the form's security token is missing or wrong: reload the page and try again")
     email, password = str(form.get("email", ""))[:320], str(form.get("password", ""))[:1000]
+    address = request.client.host if request.client else ""
 
-    def check() -> Librarian | None:
-        with c.sessions() as session:
-            return auth.authenticate(session, email, password)
+    def check() -> credentials.Refused | str:
+        with c.sessions() as db:
+            outcome = credentials.log_in(db, email, password, address, c.settings.throttle_policy, now())
+            if isinstance(outcome, credentials.Refused):
+                return outcome
+            sessions.purge(db, now(), c.settings.session_idle_s, c.settings.session_max_age_s)
+            return sessions.start(db, outcome, now())[0]
 
-    lib = await run_in_threadpool(check)
-    if lib is None:
-        return page(request, "login.html", None, status=401, error="Wrong e-mail or password.", email=email)
+    outcome = await run_in_threadpool(check)
+    if isinstance(outcome, credentials.Refused):
+        response = page(request, "login.html", None, status=outcome.status, error=outcome.message, email=email)
+        if outcome.retry_after_s:
+            response.headers["Retry-After"] = str(outcome.retry_after_s)
+        return response
     response = redirect("/subscribers")
-    c.cookies.start(response, lib.id)
-    log.info("librarian logged in", extra={"librarian_id": lib.id})
+    c.cookies.start(response, outcome)
     return response
 
 
 @router.post("/logout")
 def logout(request: Request, form: Form) -> Response:
+    c = ctx(request)
+    cookie = c.cookies.session_cookie(request)
+    if cookie:
+        with c.sessions() as db:
+            sessions.end(db, cookie)
     response = redirect("/login")
-    ctx(request).cookies.end(response)
+    c.cookies.end(response)
     return response
 
 

@@ -1,35 +1,31 @@
-"""Librarian web sessions and CSRF protection, in signed cookies.
+"""Librarian web-session cookies and CSRF protection for pages without a session.
 
-A logged-in librarian's session cookie carries their id and a random CSRF token; every form
-echoes that token and a POST is refused unless the two agree (synchroniser token). Pages
-without a session (login, self-service) use a signed double-submit cookie instead.
-Cookies are HttpOnly and SameSite=Lax, and Secure whenever the public URL is https.
+A logged-in librarian's cookie carries only a random value; the session itself (who, its CSRF
+token, its age) is held on the server (sessions.py), and every form echoes that CSRF token
+(synchroniser token). Pages without a session (login, self-service) use a signed double-submit
+cookie instead. Cookies are HttpOnly and SameSite=Lax, and Secure whenever the public URL is https.
 """
 
 from __future__ import annotations
 
 import hmac
 import secrets
-from dataclasses import dataclass
 
 from itsdangerous import BadSignature, URLSafeTimedSerializer
 from starlette.requests import Request
 from starlette.responses import Response
 
+from services.subscriptions.sessions import WebSession
+
 SESSION_COOKIE = "horizon_session"
 CSRF_COOKIE = "horizon_csrf"
 CSRF_FIELD = "csrf_token"
 
-
-@dataclass(frozen=True)
-class WebSession:
-    librarian_id: str
-    csrf: str
+__all__ = ["CSRF_COOKIE", "CSRF_FIELD", "SESSION_COOKIE", "Cookies", "WebSession", "same_token"]
 
 
 class Cookies:
     def __init__(self, secret: str, max_age_s: int, secure: bool) -> None:
-        self._session = URLSafeTimedSerializer(secret, salt="horizon.session")
         self._csrf = URLSafeTimedSerializer(secret, salt="horizon.csrf")
         self.max_age_s, self.secure = max_age_s, secure
 
@@ -39,25 +35,15 @@ class Cookies:
 
     # --- session -------------------------------------------------------------------------------
 
-    def start(self, response: Response, librarian_id: str) -> WebSession:
-        session = WebSession(librarian_id, secrets.token_urlsafe(32))
-        self._set(response, SESSION_COOKIE, self._session.dumps({"lid": session.librarian_id, "csrf": session.csrf}))
-        return session
+    def start(self, response: Response, cookie: str) -> None:
+        self._set(response, SESSION_COOKIE, cookie)
 
     def end(self, response: Response) -> None:
         response.delete_cookie(SESSION_COOKIE, path="/")
 
-    def session(self, request: Request) -> WebSession | None:
-        raw = request.cookies.get(SESSION_COOKIE)
-        if not raw:
-            return None
-        try:
-            data = self._session.loads(raw, max_age=self.max_age_s)
-        except BadSignature:
-            return None
-        if not isinstance(data, dict) or not isinstance(data.get("lid"), str) or not isinstance(data.get("csrf"), str):
-            return None
-        return WebSession(data["lid"], data["csrf"])
+    def session_cookie(self, request: Request) -> str | None:
+        value = request.cookies.get(SESSION_COOKIE)
+        return value if value and len(value) <= 100 else None
 
     # --- double-submit token for pages without a session ---------------------------------------
 

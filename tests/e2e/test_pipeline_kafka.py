@@ -172,16 +172,17 @@ async def test_a_feed_file_becomes_a_digest_for_the_matching_subscriber_only(kaf
         assert _messages_to(outbox, f"skin.{run}@example.nhs.uk") == []
         assert len(_messages_to(outbox, cardio)) == 1
 
-        # The cardiologist marks the trial useful through the e-mail's link: notify records it and
+        # The cardiologist marks the trial useful through the e-mail's link and its confirming tap: notify records it and
         # publishes FeedbackGiven, subscriptions keeps it on her profile and republishes it, and
         # classify then holds the trial as one of the profile's example papers.
         from fastapi.testclient import TestClient
 
         from services.notify.api import create_links_api
 
-        token = re.search(r"/f/([^/\s]+)/useful", text).group(1)
+        token = re.search(r"Useful: \S+/f/([A-Za-z0-9_-]+)", text).group(1)
         with TestClient(create_links_api(notify_settings)) as links:
-            thanks = links.get(f"/f/{token}/useful")
+            assert "Was this useful?" in links.get(f"/f/{token}").text  # opening the link records nothing
+            thanks = links.post(f"/f/{token}")  # the confirming tap does
         assert thanks.status_code == 200 and "more like this" in thanks.text
         with subs_store.session_factory(engine)() as session:
             cardio_id = session.exec(select(Subscriber).where(Subscriber.email_key == cardio)).one().id

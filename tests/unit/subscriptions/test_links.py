@@ -1,48 +1,67 @@
-"""Self-service link tokens: the format notify shares, refusals for tampering, forgery and expiry."""
+"""Self-service link tokens: opaque (no id readable), the format notify shares, refusals for
+tampering, forgery, another action and expiry (export and delete expire soon)."""
 
 from __future__ import annotations
 
+import base64
 import time
+import uuid
 
-from itsdangerous import TimestampSigner, URLSafeTimedSerializer
-
+from services.notify.links import Links
 from services.subscriptions import links
 
 SECRET = "a-secret-of-some-length"
+SID = str(uuid.uuid4())
 
 
-def test_a_token_carries_the_agreed_payload_and_salt():
-    token = links.sign(SECRET, "sub-1", "unsubscribe")
-    assert URLSafeTimedSerializer(SECRET, salt="horizon.self-service").loads(token) == {"sid": "sub-1", "act": "unsubscribe"}
-    assert links.verify(SECRET, token, 60) == links.LinkClaim("sub-1", "unsubscribe")
+def _raw(token: str) -> bytes:
+    return base64.urlsafe_b64decode(token + "=" * (-len(token) % 4))
 
 
-def test_a_token_signed_by_notify_the_same_way_is_accepted():
-    token = URLSafeTimedSerializer(SECRET, salt="horizon.self-service").dumps({"sid": "s9", "act": "preferences"})
-    assert links.verify(SECRET, token, 60) == links.LinkClaim("s9", "preferences")
+def test_a_token_names_the_subscriber_only_through_an_opaque_key():
+    token = links.sign(SECRET, SID, "unsubscribe")
+    claim = links.verify(SECRET, token, 60, 60)
+    assert claim == links.LinkClaim(links.link_key(SID), "unsubscribe", claim.issued_at)
+    raw = _raw(token)
+    assert SID.encode() not in raw and uuid.UUID(SID).bytes not in raw and SID not in token
+    assert len(token) == len(links.sign(SECRET, "x" * 200, "preferences"))  # the same size whoever it names
+
+
+def test_a_token_made_by_notify_is_accepted():
+    notify = Links(secret="n" * 32, self_service_secret=SECRET, public_base_url="https://n.example",
+                   subscriptions_base_url="https://s.example", max_age_s=3600)
+    for made, act in ((notify.preferences(SID), "preferences"), (notify.unsubscribe(SID), "unsubscribe")):
+        token = made.rsplit("/", 1)[-1]
+        claim = links.verify(SECRET, token, 60, 60)
+        assert (claim.link_key, claim.action) == (links.link_key(SID), act)
+    assert notify.list_unsubscribe(SID) == notify.unsubscribe(SID) + "/unsubscribe"
 
 
 def test_tampered_forged_and_odd_tokens_are_invalid():
     token = links.sign(SECRET, "sub-1", "export")
-    assert links.verify(SECRET, token[:-2] + ("xy" if not token.endswith("xy") else "zz"), 60) == links.LinkRefused("invalid")
-    assert links.verify("another-secret-entirely", token, 60) == links.LinkRefused("invalid")
-    odd = URLSafeTimedSerializer(SECRET, salt="horizon.self-service").dumps({"sid": "s", "act": "make-admin"})
-    assert links.verify(SECRET, odd, 60) == links.LinkRefused("invalid")
-    assert links.verify(SECRET, "", 60) == links.LinkRefused("invalid")
+    raw = bytearray(_raw(token))
+    for position in (0, 16, 17, 20, len(raw) - 1):  # the key, the action, the time, the signature
+        changed = bytearray(raw)
+        changed[position] ^= 1
+        assert links.verify(SECRET, base64.urlsafe_b64encode(bytes(changed)).decode().rstrip("="), 60, 60) == links.LinkRefused("invalid")
+    assert links.verify("another-secret-entirely", token, 60, 60) == links.LinkRefused("invalid")
+    assert links.verify(SECRET, "", 60, 60) == links.LinkRefused("invalid")
+    assert links.verify(SECRET, "not a token at all!", 60, 60) == links.LinkRefused("invalid")
+    assert links.verify(SECRET, token + "AA", 60, 60) == links.LinkRefused("invalid")
+    old_format = "eyJzaWQiOiJzdWItMSIsImFjdCI6ImRlbGV0ZSJ9.Z0Ab1A.c2lnbmF0dXJl"  # itsdangerous, v1
+    assert links.verify(SECRET, old_format, 60, 60) == links.LinkRefused("invalid")
 
 
-def test_an_old_token_is_expired():
-    class Past(TimestampSigner):
-        def get_timestamp(self) -> int:
-            return int(time.time()) - 3600
-
-    old = URLSafeTimedSerializer(SECRET, salt="horizon.self-service", signer=Past).dumps({"sid": "s", "act": "delete"})
-    assert links.verify(SECRET, old, 60) == links.LinkRefused("expired")
-    assert links.verify(SECRET, old, 7200) == links.LinkClaim("s", "delete")
+def test_expiry_is_shorter_for_export_and_delete():
+    hour_ago = int(time.time()) - 3600
+    assert links.verify(SECRET, links.sign(SECRET, "s", "preferences", issued_at=hour_ago), 7200, 600).action == "preferences"
+    assert links.verify(SECRET, links.sign(SECRET, "s", "delete", issued_at=hour_ago), 7200, 600) == links.LinkRefused("expired")
+    assert links.verify(SECRET, links.sign(SECRET, "s", "export", issued_at=hour_ago), 7200, 600) == links.LinkRefused("expired")
+    assert links.verify(SECRET, links.sign(SECRET, "s", "unsubscribe", issued_at=hour_ago), 60, 60) == links.LinkRefused("expired")
 
 
-def test_urls():
+def test_urls_offer_no_export_or_delete_link():
     urls = links.links_for(SECRET, "https://horizon.example.nhs.uk/", "s1")
-    assert set(urls) == {"preferences", "unsubscribe", "export", "delete", "one_click_unsubscribe"}
+    assert set(urls) == {"preferences", "unsubscribe", "one_click_unsubscribe"}
     assert urls["one_click_unsubscribe"] == urls["unsubscribe"] + "/unsubscribe"
     assert urls["preferences"].startswith("https://horizon.example.nhs.uk/self/")
