@@ -225,11 +225,13 @@ def apply_profiles(s: Session, events: list[ProfileChanged], partition_of: Calla
         where=SubscriberRow.version < stmt.excluded.version,
     )
     s.exec(stmt, params=[latest[sid] for sid in sorted(latest)])  # type: ignore[call-overload]
-    _schedule_profiles(s, latest, partition_of)
+    _schedule_profiles(s, latest, forgotten, partition_of)
 
 
-def _schedule_profiles(s: Session, changed: dict[str, dict[str, Any]], partition_of: Callable[[str], int]) -> None:
-    """A changed profile: who to send to and what they want; the next visit works out when."""
+def _schedule_profiles(s: Session, changed: dict[str, dict[str, Any]], forgotten: set[str],
+                       partition_of: Callable[[str], int]) -> None:
+    """A changed profile: who to send to and what they want; the next visit works out when. A
+    tombstone's matches are gone with it: nothing of theirs waits any more."""
     stmt = insert_for(s)(ScheduleRow)
     stmt = stmt.on_conflict_do_update(index_elements=["subscriber_id"], set_={
         # the partition a match came from stands; a profile alone gets the partitioner's answer
@@ -247,18 +249,37 @@ def _schedule_profiles(s: Session, changed: dict[str, dict[str, Any]], partition
             "board": live and bool(profile.get("board_briefing", False)),
         })
     s.exec(stmt, params=params)  # type: ignore[call-overload]
-    # Matches may have come before the profile (or gone with a tombstone): count what waits.
+    for part in chunks(sorted(forgotten)):
+        s.exec(update(ScheduleRow).where(ScheduleRow.subscriber_id.in_(part)).values(  # type: ignore[call-overload,attr-defined]
+            pending=False, urgent_pending=False))
+    # Matches may have come before the profile: count what waits.
     for part in chunks(sorted(changed)):
         refresh_pending(s, part)
 
 
 def refresh_pending(s: Session, subscriber_ids: Sequence[str]) -> None:
-    """Set `pending` and `urgent_pending` of these subscribers from their matches and items."""
+    """Raise `pending` and `urgent_pending` of these subscribers where their matches and items say
+    something waits. Only ever raised here: a statement reading an older snapshot than a concurrent
+    batch's (READ COMMITTED) must not clear what that batch set; the scheduler's visit clears them."""
     waiting = (
         select(MatchRow.subscriber_id).join(ItemRow, ItemRow.item_id == MatchRow.item_id)
         .where(MatchRow.subscriber_id == ScheduleRow.subscriber_id, MatchRow.delivery == None)  # noqa: E711
     )
     urgent = waiting.where(or_(MatchRow.urgent == True, ItemRow.urgent == True))  # noqa: E712
     s.exec(update(ScheduleRow).where(ScheduleRow.subscriber_id.in_(subscriber_ids)).values(  # type: ignore[call-overload,attr-defined]
-        pending=exists(waiting), urgent_pending=exists(urgent), seq=ScheduleRow.seq + 1,
+        pending=or_(ScheduleRow.pending, exists(waiting)), urgent_pending=or_(ScheduleRow.urgent_pending, exists(urgent)),
+        seq=ScheduleRow.seq + 1,
     ))
+
+
+def recheck(s: Session, events: Sequence[NotifyEvent]) -> None:
+    """After a batch has committed, look again at what it could not see: a match and its item
+    (or a match and a profile) applied at the same instant by two transactions each see nothing
+    of the other, and neither marks the subscriber pending. Run after each commit, the later of
+    the two sees both (every statement reads what was committed before it began)."""
+    items = sorted({e.item.item_id for e in events if isinstance(e, ItemClassified)})
+    subscribers = sorted({e.subscriber_id for e in events if not isinstance(e, ItemClassified)})
+    for part in chunks(items):
+        _wake(s, part)
+    for part in chunks(subscribers):
+        refresh_pending(s, part)

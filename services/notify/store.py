@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from contracts import EvidenceType, Item, MatchReason, Profile, TopicTag
-from services.notify.apply import NotifyEvent, apply_batch
+from services.notify.apply import NotifyEvent, apply_batch, recheck
 from services.notify.digest import Candidate
 from services.notify.ownership import default_partition
 from services.notify.tables import (
@@ -124,7 +124,10 @@ class NotifyStore:
                 with self.session() as s:
                     applied = apply_batch(s, events, partition_of, now)
                     s.commit()
-                    return applied
+                with self.session() as s:
+                    recheck(s, events)
+                    s.commit()
+                return applied
             except (IntegrityError, OperationalError) as exc:
                 if attempt == attempts or not _lost_a_race(exc):
                     raise

@@ -75,13 +75,13 @@ def _input(run: str) -> list[tuple[str, bytes, Any]]:
     return out
 
 
-async def _until(predicate, timeout_s: float, what: str) -> None:  # type: ignore[no-untyped-def]
+async def _until(predicate, timeout_s: float, what: str, state=lambda: "") -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if predicate():
             return
         await asyncio.sleep(0.5)
-    raise AssertionError(f"timed out waiting for {what}")
+    raise AssertionError(f"timed out waiting for {what} {state()}")
 
 
 def _applied(app, run: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
@@ -144,7 +144,8 @@ async def test_two_instances_send_what_one_sends_each_once(kafka_bootstrap, post
             await producer.send(topic, event.model_dump_json().encode(), key=key)
         await producer.flush()
         for app in (single, pair[0]):
-            await _until(lambda app=app: _applied(app, run) == (expected_matches, SUBSCRIBERS), 180, "every event applied")
+            await _until(lambda app=app: _applied(app, run) == (expected_matches, SUBSCRIBERS), 180, "every event applied",
+                         lambda app=app: f"(matches, pending subscribers): {_applied(app, run)} of {(expected_matches, SUBSCRIBERS)}")
 
         await single.notify_tick()  # type: ignore[attr-defined]
         await asyncio.gather(pair[0].notify_tick(), pair[1].notify_tick())  # type: ignore[attr-defined]

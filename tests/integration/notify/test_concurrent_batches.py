@@ -8,6 +8,7 @@ import threading
 import pytest
 from sqlmodel import select
 
+from contracts import utcnow
 from services.notify.tables import MatchRow, ProcessedEvent, ScheduleRow
 
 pytestmark = pytest.mark.postgres
@@ -45,3 +46,29 @@ def test_concurrent_overlapping_batches_apply_each_event_once(make, ev, postgres
     assert sorted((m.subscriber_id, m.item_id) for m in stored) == sorted((m.subscriber_id, m.item_id) for m in matches)
     assert {m.event_id for m in matches} <= processed
     assert all(r.pending and r.live for r in schedule) and len(schedule) == 40
+
+
+def test_a_match_and_its_item_applied_at_the_same_instant_leave_the_subscriber_pending(make, ev, postgres_url) -> None:  # type: ignore[no-untyped-def]
+    """Two transactions, one with the match and one with its item, each reading before the other
+    commits (as notify's matches and classified consumers do, in one instance or two): neither
+    sees the other, so neither marks the subscriber pending; the look again after each commit does."""
+    from services.notify.apply import apply_batch, recheck
+
+    n, _ = make(database_url=postgres_url)
+    n.handle_batch([ev.profile("s-race")])
+    match, item = ev.matched("s-race", "doi:race"), ev.classified("doi:race")
+    with n.store.session() as matches, n.store.session() as items:
+        apply_batch(matches, [match], lambda _: 0, utcnow())
+        apply_batch(items, [item], lambda _: 0, utcnow())
+        items.commit()
+        matches.commit()
+    with n.store.session() as s:
+        assert s.get(ScheduleRow, "s-race").pending is False  # the race: each missed the other
+    for events in ([item], [match]):  # what Store.apply_batch does after each commit
+        with n.store.session() as s:
+            recheck(s, events)
+            s.commit()
+    with n.store.session() as s:
+        assert s.get(ScheduleRow, "s-race").pending is True
+    assert [c.item.item_id for c in n.store.pending("s-race")["s-race"]] == ["doi:race"]
+
