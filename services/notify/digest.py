@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts import EvidenceType, Item, MatchReason, TopicTag
-from services.notify.text import clean_text, safe_url, summarise
+from services.notify.summary import summarise
+from services.notify.text import clean_text, safe_url
 
 EVIDENCE_LABELS = {
     EvidenceType.guideline: "Guideline",
@@ -124,7 +125,7 @@ def entry(candidate: Candidate) -> Entry:
         date=f"{when.day} {when:%b %Y}" if when else "",
         badge=EVIDENCE_LABELS.get(candidate.evidence_type, "Other"),
         evidence_type=str(candidate.evidence_type),
-        summary=summarise(item.summary),
+        summary=summarise(item.summary, str(candidate.evidence_type)),
         why=reason_label(candidate.reasons),
         urgent=candidate.urgent,
         language=language_note(item.language),
