@@ -1,7 +1,8 @@
 """What goes in a digest or an urgent alert: ranking, grouping by interest, capping. Pure.
 
 A candidate is one matched item whose classification has arrived. A digest shows the best
-`max_items` of them, grouped by the reason each was chosen (ItemMatched.reasons[0]); the rest
+`max_items` of them, grouped by the reason each was chosen (ItemMatched.reasons[0]; each item then says what in it
+met that reason, why.py); the rest
 are counted ("and 4 more"), and taken with the digest so they do not pile up for ever.
 """
 
@@ -13,6 +14,7 @@ from datetime import datetime
 from contracts import EvidenceType, Item, MatchReason, TopicTag
 from services.notify.summary import summarise
 from services.notify.text import clean_text, safe_url
+from services.notify.why import why
 
 EVIDENCE_LABELS = {
     EvidenceType.guideline: "Guideline",
@@ -75,9 +77,10 @@ class Entry:
     badge: str
     evidence_type: str
     summary: str
-    why: str
+    why: str  # what in the item met the interest, never the group heading again
     urgent: bool
     language: str = ""  # "In German" for an item not in English
+    group: str = ""  # the heading it is shown under: its first reason
 
 
 @dataclass(frozen=True)
@@ -126,9 +129,10 @@ def entry(candidate: Candidate) -> Entry:
         badge=EVIDENCE_LABELS.get(candidate.evidence_type, "Other"),
         evidence_type=str(candidate.evidence_type),
         summary=summarise(item.summary, str(candidate.evidence_type)),
-        why=reason_label(candidate.reasons),
+        why=clean_text(why(item, candidate.reasons)),
         urgent=candidate.urgent,
         language=language_note(item.language),
+        group=reason_label(candidate.reasons),
     )
 
 
@@ -139,7 +143,7 @@ def build_digest(candidates: list[Candidate], max_items: int) -> Digest:
     groups: dict[str, list[Entry]] = {}
     for candidate in shown:
         e = entry(candidate)
-        groups.setdefault(e.why, []).append(e)
+        groups.setdefault(e.group, []).append(e)
     return Digest(
         groups=tuple(Group(heading, tuple(entries)) for heading, entries in groups.items()),
         item_ids=tuple(c.item.item_id for c in shown),
