@@ -61,7 +61,8 @@ _INTERVAL = re.compile(r"\b(9[059]\s?% ?(CI|confidence|credible|UI)|confidence i
 _P_VALUE = re.compile(r"\bp\s?[<=>≤]\s?0?\.\d", re.I)
 _CHANGE = re.compile(r"\bfrom -?\d[\d.,]*%? (\w+ )*?to -?\d[\d.,]*|\d+(\.\d+)?\s?%|→|->")
 _FINDING_WORDS = re.compile(
-    r"\b(reduc\w*|increas\w*|decreas\w*|improv\w*|lower\w*|higher|fewer|more likely|less likely|"
+    r"\b(reduc\w*|increas\w*|decreas\w*|improv\w*|lower\w*|higher|fewer|more likely|less likely|fell|rose|"
+    r"halved|doubled|"
     r"associated with|no (significant |statistically significant )?(difference|effect|association|benefit)|"
     r"did not (differ|reduce|improve|increase|change)|not significantly|non-?inferior\w*|superior|"
     r"effective|ineffective|efficacy|was safe|well tolerated|"
@@ -83,6 +84,11 @@ _AIM_WORDS = re.compile(
 _CHANGE_WORDS = re.compile(
     r"\b(recommend\w*|updat\w*|new|now|replac\w*|should|must|withdraw\w*|amend\w*|revis\w*|chang\w*|"
     r"no longer|introduc\w*|removed|added|clarif\w*|reminded|advise\w*|require\w*)\b", re.I)
+
+_BOILERPLATE = re.compile(
+    r"^(read|view|see|download|click|access|get) (the |this )?(full|more|article|pdf|paper)|supplementary (data|material)"
+    r"|all rights reserved|©|\bcopyright\b|this article is protected|^\[?(this|the) (article|abstract) (is|was) truncated",
+    re.I)
 
 GUIDANCE_KINDS = frozenset({"guideline", "policy", "safety_alert", "report", "news"})
 
@@ -110,21 +116,28 @@ def abstract_body(text: str | None) -> str:
     return re.sub(r"\n(?!\s*(" + _HEADING_WORDS + r")\s*(:|\.\s|\n))", " ", body, flags=re.I)
 
 
+def _boilerplate(sentence: str) -> bool:
+    return bool(_BOILERPLATE.search(sentence))
+
+
 def split(text: str) -> list[Sentence]:
     """Sentences of an abstract, each with the role its heading gives it (none if unstructured)."""
     marks = list(_HEADING.finditer(text))
     if len({_ROLES[m.group(1).lower()] for m in marks}) < 2:
         text = _HEADING.sub(" ", text)  # a lone "Conclusions:" is a label, not a structure
-        return [Sentence(s, i) for i, s in enumerate(sentences(" ".join(text.split())))]
+        kept = [s for s in sentences(" ".join(text.split())) if not _boilerplate(s)]
+        return [Sentence(s, i) for i, s in enumerate(kept)]
     out: list[Sentence] = []
     lead = text[:marks[0].start()].strip()
     for s in sentences(" ".join(lead.split())):
-        out.append(Sentence(s, len(out), "background"))
+        if not _boilerplate(s):
+            out.append(Sentence(s, len(out), "background"))
     for m, nxt in zip(marks, [*marks[1:], None]):
         role = _ROLES[m.group(1).lower()]
         part = text[m.end(): nxt.start() if nxt else len(text)]
         for s in sentences(" ".join(part.split())):
-            out.append(Sentence(s, len(out), role))
+            if not _boilerplate(s):
+                out.append(Sentence(s, len(out), role))
     return out
 
 
@@ -171,7 +184,8 @@ def _structured(parts: list[Sentence]) -> list[Sentence]:
     conclusions = [s for s in parts if s.role == "conclusions"]
     # the result with the effect estimate first, then the first conclusion, then other results
     best_results = sorted(results, key=lambda s: (-finding_score(s.text), s.at))
-    more = [s for s in best_results[1:2] if finding_score(s.text) > 0]
+    # a second result where it reports something too, or where no conclusion follows
+    more = [s for s in best_results[1:2] if finding_score(s.text) > 0 or not conclusions]
     ranked = best_results[:1] + conclusions[:1] + more + conclusions[1:2]
     return ranked or parts
 

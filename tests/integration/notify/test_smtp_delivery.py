@@ -42,7 +42,7 @@ def test_digest_over_smtp_with_login(settings, ev, smtp_server) -> None:  # type
     msg = message_from_bytes(envelope.original_content, policy=policy.default)
     assert msg["Message-ID"] == sent.message_id and msg["Message-ID"].endswith("@library.example.org>")
     assert msg["To"] == "Dr Asha Khan <asha@example.nhs.uk>"
-    assert msg["Subject"] == "Your weekly evidence update: 2 new items"
+    assert msg["Subject"] == "Apixaban versus warfarin in atrial fibrillation, and 1 more"  # names the top item
     unsubscribe = msg["List-Unsubscribe"]
     assert unsubscribe.startswith("<https://horizon.example.org/s/self/") and unsubscribe.endswith("/unsubscribe>")
     assert msg["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"

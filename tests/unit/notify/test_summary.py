@@ -148,3 +148,11 @@ def test_bench_share_of_summaries_with_a_finding_on_real_feeds() -> None:
     result = measure(items_of(files))
     assert result["abstracts"] > 100
     assert result["share"] >= 0.9 and result["share"] > result["share_first_sentences"]
+
+
+def test_publisher_boilerplate_is_not_a_finding() -> None:
+    text = ("Falls are the commonest safety incident on older people's wards. We introduced a bundle on 14 wards. "
+            "Falls per 1,000 bed days fell from 8.4 to 6.1, and falls with moderate or severe harm by 35%. "
+            "Read the full text & supplementary data.")
+    summary = summarise(text, "observational")
+    assert "from 8.4 to 6.1" in summary and "Read the full text" not in summary
