@@ -15,14 +15,19 @@ from contracts import Item, MatchReason
 MAX_TERMS = 3
 MAX_TITLE = 70
 
-_WORD = re.compile(r"[A-Za-z][A-Za-z0-9'-]*|\d+[A-Za-z]+")
-_STOP = frozenset("""
+_WORD = re.compile(r"[A-Za-z][A-Za-z0-9']*|\d+[A-Za-z]+")
+#: Words that join a phrase but never end one or make one: "intensive care" yes, "care" alone no.
+_GENERIC = frozenset("""
+care effect effects evidence outcome outcomes people person patient patients risk treatment use adult adults
+study studies trial trials review reviews interest interests latest research paper papers management service
+services health new
+""".split())
+_STOP = _GENERIC | frozenset("""
 a about across after against all also among an and any are as at be been before being between both but by can
-care could do does during each effect effects either evidence for from had has have how in including into is it
-its less many may more most new not of on or other our over people person patient patients per risk should so
-some such than that the their them there these they this those through to treatment under up use used using
-versus via was we were what when where whether which while who why will with within without would adult adults
-study studies trial trials review reviews interest interests latest research paper papers outcome outcomes
+could do does during each either for from had has have how in including into is it its less many may more most
+not of on or other our over per should so some such than that the their them there these they this those through
+to under up used using versus via was we were what when where whether which while who why will with within
+without would
 """.split())
 
 
@@ -34,15 +39,19 @@ def _stem(word: str) -> str:
     return w
 
 
-def _tokens(text: str) -> list[tuple[str, str]]:
-    """(word as written, its stem) for each word."""
-    return [(m.group(0), _stem(m.group(0))) for m in _WORD.finditer(text)]
+def _tokens(text: str) -> list[tuple[str, str, int, int]]:
+    """(word as written, its stem, where it starts and ends) for each word."""
+    return [(m.group(0), _stem(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(text)]
+
+
+def _as_written(text: str) -> str:
+    return text if any(c.isupper() for c in text[1:]) else text.lower()
 
 
 def shared_terms(statement: str, text: str, limit: int = MAX_TERMS) -> list[str]:
     """Phrases of the statement that the item's text also uses (runs of words kept together), in its order."""
     said = _tokens(statement)
-    stems = [s for _, s in _tokens(text)]
+    stems = [t[1] for t in _tokens(text)]
     present = set(stems)
     pairs = set(zip(stems, stems[1:]))
     found: list[tuple[int, str]] = []
@@ -50,19 +59,22 @@ def shared_terms(statement: str, text: str, limit: int = MAX_TERMS) -> list[str]
     i = 0
     while i < len(said) - 1:  # the longest runs of statement words that the item has in the same order
         j = i
-        while j < len(said) - 1 and said[j][1] not in _STOP and said[j + 1][1] not in _STOP \
-                and (said[j][1], said[j + 1][1]) in pairs:
-            j += 1
+        if said[i][1] not in _STOP:
+            while j < len(said) - 1 and (said[j + 1][1] not in _STOP or said[j + 1][1] in _GENERIC) \
+                    and (said[j][1], said[j + 1][1]) in pairs:
+                j += 1
         if j > i:
-            found.append((i, " ".join(w if w.isupper() else w.lower() for w, _ in said[i:j + 1])))
+            found.append((i, _as_written(statement[said[i][2]:said[j][3]])))
             covered |= set(range(i, j + 1))
         i = j + 1
     used = {said[i][1] for i in covered}
-    for i, (word, stem) in enumerate(said):
-        if i in covered or stem in used or stem in _STOP or len(stem) < 3 or stem not in present:
+    for i, (word, stem, start, end) in enumerate(said):
+        if i in covered or stem in used or stem in _STOP or stem not in present:
             continue
+        if not (len(stem) >= 4 or (word.isupper() and len(word) >= 2)) or "-" in statement[max(start - 1, 0):end + 1]:
+            continue  # a short word, or half of a hyphenated one ("led" of "nurse-led"), says nothing alone
         used.add(stem)
-        found.append((i, word if word.isupper() else word.lower()))
+        found.append((i, _as_written(word)))
     return [phrase for _, phrase in sorted(found)][:limit]
 
 

@@ -53,3 +53,10 @@ def test_digest_line_never_repeats_the_group_heading() -> None:
     group = build_digest(cands, max_items=5).groups[0]
     assert group.heading == AF
     assert all(e.why != group.heading and e.why == "Mentions “stroke prevention”" for e in group.entries)
+
+
+def test_phrases_keep_their_common_words_and_hyphens() -> None:
+    statement = "Infection prevention in intensive care and central line bloodstream infection"
+    title = "Daily chlorhexidine bathing to prevent central line-associated bloodstream infection in intensive care"
+    assert shared_terms(statement, title) == ["intensive care", "central line", "bloodstream infection"]
+    assert shared_terms("Nurse-led care in heart failure", "Nurse-led clinics in heart failure") == ["nurse-led", "heart failure"]
