@@ -96,7 +96,7 @@ def why(item: Item, reasons: tuple[MatchReason, ...]) -> str:
         parts.append(f"mentions {_quoted(terms)}" if terms else "close in meaning, though in other words")
     elif first.kind == "example":
         terms = shared_terms(first.text, text)
-        parts.append(f"like your example paper, sharing {_quoted(terms)}" if terms else "like your example paper")
+        parts.append(f"shares {_quoted(terms)} with your example paper" if terms else "close in meaning to your example paper")
     elif first.kind == "topic":
         parts.append("tagged with this topic")
     for reason in reasons[1:]:

@@ -3,6 +3,7 @@ only for articles that need one, subjects that name the top item, alerts dated b
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 
 import pytest
@@ -100,3 +101,5 @@ def test_digest_and_alert_e_mails(make, ev) -> None:
     assert "Stepped-wedge trial of a sepsis bundle, and 1 more" in digest.raw.decode()
     assert text.count("Request the full text") == 1  # the paper, not the erratum
     assert text.index(NOTICES_HEADING) > text.index("Stepped-wedge trial") and "[Correction]" in text
+    hidden = re.search(r'<div style="display:none[^"]*" aria-hidden="true">([^<&]*)', html)
+    assert hidden and hidden.group(1).startswith("Also: Erratum: sepsis bundle trial")  # the preview line

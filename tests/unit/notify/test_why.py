@@ -39,7 +39,7 @@ def test_example_topic_and_evidence_reasons() -> None:
         MatchReason(kind="evidence", text="systematic review", score=1.0),
     )
     line = why(item("Remote monitoring in chronic heart failure: a systematic review"), reasons)
-    assert line == ("Like your example paper, sharing “chronic heart failure”; topic Cardiology; "
+    assert line == ("Shares “chronic heart failure” with your example paper; topic Cardiology; "
                     "a systematic review, as you asked")
     topic_first = (MatchReason(kind="topic", text="Cardiology", score=0.7), MatchReason(kind="interest", text=AF, score=0.5))
     assert why(item("Atrial fibrillation screening"), topic_first) == (
