@@ -150,7 +150,7 @@ def digest_context(
         intro = f"{n} urgent {plural} (safety alerts or new national guidance) matched your interests."
     else:
         heading = f"Your {frequency_word} evidence update"
-        intro = f"{n} new {plural} matched your interests, best first, grouped by why they were chosen."
+        intro = f"{n} new {plural} matched your interests, best first."
     return {
         "subject": subject,
         "preheader": preheader,

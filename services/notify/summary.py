@@ -8,7 +8,8 @@ A clinician reads a digest for what a paper found and what a guideline changed. 
    p-values, "reduced", "associated with", "we found", "in conclusion"), not the first ones;
 4. guidance and policy give what changed ("recommends", "updated", "replaces", "should");
 5. at most three sentences, in the order they were written; a length cap drops whole sentences,
-   never cuts one.
+   never cuts one (only a run of text with no sentence end at all, a list or a table over twice
+   the cap, is cut at a word).
 Pure: text in, text out.
 """
 
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from services.notify.text import clean_text, sentences
 
 MAX_SENTENCES = 3
-MAX_CHARS = 480
+MAX_CHARS = 400  # about six lines on a phone: the next item starts on the first screen
 
 # --- front matter feeds put around an abstract -------------------------------------------------
 _FRONT_PREFIX = re.compile(r"^(doi|pmid|authors?|author\(s\)|publication date|source|keywords)\s*:", re.I)
