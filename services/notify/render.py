@@ -7,6 +7,7 @@ not once per message; templates are not reloaded from disk while notify runs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -93,13 +94,27 @@ def _short(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
 
 
+_DESIGN_SUBTITLE = re.compile(r":\s+(an?|the)?\s*[\w\s,-]*\b(trial|review|meta-analysis|study|analysis|evaluation|"
+                              r"series|survey|audit)\b[^:]*$", re.I)
+_GUIDANCE_BADGES = ("Guideline", "Policy", "Safety alert")
+
+
+def _subject_title(top: Entry) -> str:
+    """The top item as a subject names it: a paper without its design subtitle ('...: a randomised
+    trial', the badge says so), guidance and alerts with their kind; short enough for a phone."""
+    if top.badge in _GUIDANCE_BADGES:
+        says_so = any(word in top.title.lower() for word in ("guideline", "guidance", "alert", "recall", "policy"))
+        return _short(top.title if says_so else f"{top.badge}: {top.title}", 80)
+    return _short(_DESIGN_SUBTITLE.sub("", top.title) or top.title, 70)
+
+
 def subject_and_preheader(digest: Digest, kind: str) -> tuple[str, str]:
     """A subject that names the top item, and a preheader (the inbox's preview line) naming the next."""
     entries = [e for g in digest.groups for e in g.entries]
     if not entries:
         return ("Urgent evidence alert" if kind == "alert" else "Your evidence update"), ""
     top, rest = entries[0], entries[1:]
-    subject = ("Urgent: " if kind == "alert" else "") + _short(top.title, 90)
+    subject = ("Urgent: " if kind == "alert" else "") + _subject_title(top)
     if rest:
         subject += f", and {len(rest)} more"
     if rest:

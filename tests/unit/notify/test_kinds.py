@@ -81,6 +81,9 @@ def test_subject_names_the_top_item_and_the_preheader_the_next() -> None:
     assert preheader == "Also: Paper 0; Paper 1…"
     one, pre = subject_and_preheader(build_digest(cands[:1], max_items=12), "alert")
     assert one == "Urgent: NICE updates sepsis guidance" and pre
+    long = cand("l", "Reduced-dose versus standard-dose apixaban in frail older adults: a randomised controlled trial", 0.9)
+    assert subject_and_preheader(build_digest([long], max_items=12), "digest")[0] == (
+        "Reduced-dose versus standard-dose apixaban in frail older adults")  # the badge says it is a trial
 
 
 def test_digest_and_alert_e_mails(make, ev) -> None:
