@@ -59,7 +59,7 @@ _ESTIMATE = re.compile(
     r"\b(a?HR|a?RR|a?OR|IRR|RRR|ARR|NNT|NNH|SMD|WMD|MD|RD|hazard ratio|risk ratio|odds ratio|rate ratio|"
     r"relative risk|mean difference|risk difference)\b[\s,:=(]*-?\d", re.I)
 _INTERVAL = re.compile(r"\b(9[059]\s?% ?(CI|confidence|credible|UI)|confidence interval|CI\s?[:\[(]?\s?-?\d|I2\s?=)", re.I)
-_P_VALUE = re.compile(r"\bp\s?[<=>≤]\s?0?\.\d", re.I)
+_P_VALUE = re.compile(r"\bp(\s?-?values?)?\s?[<=>≤]\s?0?\.\d|\bR2\s?=", re.I)
 _CHANGE = re.compile(r"\bfrom -?\d[\d.,]*%? (\w+ )*?to -?\d[\d.,]*|\d+(\.\d+)?\s?%|→|->")
 _FINDING_WORDS = re.compile(
     r"\b(reduc\w*|increas\w*|decreas\w*|improv\w*|lower\w*|higher|fewer|more likely|less likely|fell|rose|"
@@ -70,7 +70,7 @@ _FINDING_WORDS = re.compile(
     r"we found|were found|was found|found that|in total|we (noted|observed|recorded|report\w*|detected)|showed|shows|show that|revealed|demonstrated|indicated|"
     r"confirmed|supported|recovered|resulted in|led to|predicted|identified|"
     r"is described|are described|described and illustrated|newly (recorded|reported)|for the first time|"
-    r"first record|is proposed|are proposed|sp\. nov)",
+    r"first record|is proposed|are proposed|we (have )?describe|sp\. nov)",
     re.I)
 _CONCLUSION_WORDS = re.compile(
     r"\b(in conclusion|we conclude|conclusions?|overall|taken together|these (findings|results|data)|"
@@ -82,6 +82,9 @@ _AIM_WORDS = re.compile(
     r"investigate|determine|examine|explore|compare) (the|whether|how)|we (searched|conducted|performed|"
     r"recruited|enrolled|included|randomi[sz]ed|used|collected|analysed|analyzed)|were (randomly assigned|"
     r"randomi[sz]ed|recruited|enrolled|included)|databases? (were )?searched)\b", re.I)
+_BACKGROUND_WORDS = re.compile(
+    r"\b(previous(ly)? (studies|research|work)|little is known|remains? (unknown|unclear|uncertain)|"
+    r"(has|have) (rarely|seldom|not) been|is (unknown|unclear|uncertain)|are (common|rare)|is (common|rare))\b", re.I)
 _CHANGE_WORDS = re.compile(
     r"\b(recommend\w*|updat\w*|new|now|replac\w*|should|must|withdraw\w*|amend\w*|revis\w*|chang\w*|"
     r"no longer|introduc\w*|removed|added|clarif\w*|reminded|advise\w*|require\w*)\b", re.I)
@@ -151,7 +154,7 @@ def finding_score(sentence: str) -> float:
     score += 1.0 if _CHANGE.search(sentence) else 0.0
     score += 1.5 if _FINDING_WORDS.search(sentence) else 0.0
     score += 1.0 if _CONCLUSION_WORDS.search(sentence) else 0.0
-    if score and _AIM_WORDS.search(sentence):
+    if score and (_AIM_WORDS.search(sentence) or _BACKGROUND_WORDS.search(sentence)):
         score -= 1.5
     return max(score, 0.0)
 

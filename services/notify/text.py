@@ -14,9 +14,14 @@ _BLOCK_WITH_BODY = re.compile(r"<\s*(script|style|iframe|object|noscript)\b.*?(<
 _TAG = re.compile(r"<[^<>]*>|<[a-zA-Z/!][^<>]*$")
 _SPACE = re.compile(r"\s+")
 _INITIAL = re.compile(r"(^|[\s(])[A-Z]\.$")  # "A. Smith", "B. edulis": an initial, not a sentence's end
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "Dr.", "Fig.", "No.", "ca.", "cf.", "sect.", "subsp.", "var.",
-                  "spp.", "approx.", "Mt.", "Mts.", "St.")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "Dr.", "Prof.", "Fig.", "Figs.", "No.", "Vol.", "pp.",
+                  "ca.", "cf.", "Jr.", "Ltd.", "Inc.", "Mt.", "Mts.", "St.",
+                  # taxonomy: "Russula subg. Heterophyllidia", "M. ser. Supertextae"
+                  "sect.", "subsect.", "subg.", "ser.", "subsp.", "ssp.", "var.", "spp.", "cv.")
+# an abbreviation ends the piece as a word of its own ("laser." does not end in "ser.")
+_ABBREVIATION_END = re.compile(r"(?:^|[\s(\[])(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")$")
+# a sentence starts with a capital, a digit or a quote; not with "(": "sp. nov. (type locality...)"
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'])")
 
 
 def clean_text(text: str | None) -> str:
@@ -39,7 +44,7 @@ def sentences(text: str) -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if parts and (parts[-1].endswith(_ABBREVIATIONS) or _INITIAL.search(parts[-1])):
+        if parts and (_ABBREVIATION_END.search(parts[-1]) or _INITIAL.search(parts[-1])):
             parts[-1] = f"{parts[-1]} {piece}"
         else:
             parts.append(piece)

@@ -23,6 +23,17 @@ def test_sentences_do_not_break_after_abbreviations() -> None:
     ]
 
 
+def test_sentences_keep_taxonomic_abbreviations_and_initials_but_not_look_alikes() -> None:
+    text = ("Two species of Russula subg. Heterophyllidia were described by A. Smith. M. ser. Supertextae is "
+            "monophyletic. We used a laser. Results followed.")
+    assert sentences(text) == [
+        "Two species of Russula subg. Heterophyllidia were described by A. Smith.",
+        "M. ser. Supertextae is monophyletic.",
+        "We used a laser.",
+        "Results followed.",
+    ]
+
+
 def test_safe_url_allows_only_absolute_http_links() -> None:
     assert safe_url("https://www.nice.org.uk/guidance/ng196") == "https://www.nice.org.uk/guidance/ng196"
     for bad in ("javascript:alert(1)", "JaVaScRiPt:alert(1)", "data:text/html,x", "/relative", "https://x.org/\"onmouseover=", ""):
