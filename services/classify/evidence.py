@@ -59,7 +59,8 @@ _TRIAL = re.compile(
     rf"\b{_RANDOMISED}\b[^.;:]{{0,40}}?\b(?:trials?|study)\b"
     r"|\bRCTs?\b|\bcontrolled (?:clinical )?trial\b|\bplacebo[\s-]controlled\b|\bdouble[\s-]blind(?:ed)?\b"
     r"|\bphase (?:i{1,3}|iv|[1-4])[ab]?(?:/(?:i{1,3}|[1-4]))? (?:\w+ )?trial\b|\bnon[\s-]?inferiority trial\b"
-    r"|\bcross[\s-]?over trial\b|\bpragmatic trial\b|\bclinical trial\b",
+    r"|\bcross[\s-]?over trial\b|\bpragmatic trial\b|\bclinical trial\b"
+    rf"|\bstepped[\s-]wedge\b|\bcluster[\s-]{_RANDOMISED}\b|\bcluster (?:controlled )?trials?\b",
     _I,
 )
 _QUALITATIVE = re.compile(

@@ -111,7 +111,7 @@ class Composer:
             if not force:
                 return intents
             period = f"{period}.{forced_count + 1}"
-        digest = build_digest(candidates, self.settings.max_items)
+        digest = build_digest(candidates, self.settings.max_items, self.settings.corrections_and_letters)
         if digest.overflow_ids:  # a limit that keeps items out of the e-mail: said, never silent
             log.info("digest capped: the rest counted, not shown", extra={
                 "subscriber_id": due.subscriber_id, "period": period, "shown": len(digest.item_ids),
@@ -120,13 +120,15 @@ class Composer:
 
     def _intent(self, due: Due, kind: str, period: str, digest: Digest, now: datetime, frequency_word: str) -> list[Intent]:
         recipient = Recipient(due.subscriber_id, due.organisation_id, due.profile.name, due.profile.email)
+        # an alert is of one day, whatever the subscriber's digest frequency
+        frequency = Frequency.daily if kind == "alert" else due.profile.frequency
         rendered = render_digest(
-            digest, kind=kind, recipient=recipient, period_label=period_label(due.profile.frequency, now.astimezone(self.tz)),
+            digest, kind=kind, recipient=recipient, period_label=period_label(frequency, now.astimezone(self.tz)),
             frequency_word=frequency_word, digest_id=delivery_id(due.subscriber_id, kind, period), brand=self.brand,
             links=self.links,
         )
         row = self.compose(recipient, kind, period, rendered, list(digest.item_ids), now)
-        return [] if row is None else [Intent(row, tuple(digest.item_ids) + tuple(digest.overflow_ids))]
+        return [] if row is None else [Intent(row, digest.item_ids + digest.overflow_ids + digest.left_out_ids)]
 
     def compose(
         self, recipient: Recipient, kind: str, period: str, rendered: Rendered, item_ids: list[str], now: datetime

@@ -1,7 +1,8 @@
 """What goes in a digest or an urgent alert: ranking, grouping by interest, capping. Pure.
 
 A candidate is one matched item whose classification has arrived. A digest shows the best
-`max_items` of them, grouped by the reason each was chosen (ItemMatched.reasons[0]); the rest
+`max_items` of them, grouped by the reason each was chosen (ItemMatched.reasons[0]; each item then says what in it
+met that reason, why.py); the rest
 are counted ("and 4 more"), and taken with the digest so they do not pile up for ever.
 """
 
@@ -11,7 +12,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from contracts import EvidenceType, Item, MatchReason, TopicTag
-from services.notify.text import clean_text, safe_url, summarise
+from services.notify.kinds import notice_kind, offers_full_text
+from services.notify.summary import summarise
+from services.notify.text import clean_text, safe_url
+from services.notify.why import why
 
 EVIDENCE_LABELS = {
     EvidenceType.guideline: "Guideline",
@@ -74,9 +78,12 @@ class Entry:
     badge: str
     evidence_type: str
     summary: str
-    why: str
+    why: str  # what in the item met the interest, never the group heading again
     urgent: bool
     language: str = ""  # "In German" for an item not in English
+    group: str = ""  # the heading it is shown under: its first reason
+    notice: str = ""  # "Correction" or "Letter or reply": about a paper, not a paper
+    full_text: bool = False  # a journal article not free to read: a full-text request is offered
 
 
 @dataclass(frozen=True)
@@ -90,6 +97,7 @@ class Digest:
     groups: tuple[Group, ...]
     item_ids: tuple[str, ...] = ()
     overflow_ids: tuple[str, ...] = field(default=())
+    left_out_ids: tuple[str, ...] = ()  # corrections and letters not shown (a setting): taken, not counted
 
     @property
     def shown(self) -> int:
@@ -112,37 +120,57 @@ def reason_label(reasons: tuple[MatchReason, ...]) -> str:
     return _REASON_PREFIX.get(best.kind, "") + clean_text(best.text)
 
 
+NOTICES_HEADING = "Corrections, letters and replies"
+
+
 def entry(candidate: Candidate) -> Entry:
     item = candidate.item
     when = item.published_at or item.updated_at
     source = clean_text(item.source_title or item.publisher or item.source_id)
+    title = clean_text(item.title) or "(untitled)"
+    notice = notice_kind(title)
     return Entry(
         item_id=item.item_id,
-        title=clean_text(item.title) or "(untitled)",
+        title=title,
         url=safe_url(item.url),
         source=source,
         date=f"{when.day} {when:%b %Y}" if when else "",
-        badge=EVIDENCE_LABELS.get(candidate.evidence_type, "Other"),
+        badge=notice or EVIDENCE_LABELS.get(candidate.evidence_type, "Other"),
         evidence_type=str(candidate.evidence_type),
-        summary=summarise(item.summary),
-        why=reason_label(candidate.reasons),
+        summary=summarise(item.summary, str(candidate.evidence_type)),
+        why=clean_text(why(item, candidate.reasons)),
         urgent=candidate.urgent,
         language=language_note(item.language),
+        group=reason_label(candidate.reasons),
+        notice=notice,
+        full_text=not notice and offers_full_text(item, candidate.evidence_type),
     )
 
 
-def build_digest(candidates: list[Candidate], max_items: int) -> Digest:
-    """The digest of these candidates: the top `max_items`, grouped by their first reason."""
+def build_digest(candidates: list[Candidate], max_items: int, notices: str = "apart") -> Digest:
+    """The digest of these candidates: the top `max_items`, grouped by their first reason.
+
+    Corrections and letters (`notices`): "apart" shows them after the papers under their own
+    heading, in a cap of their own; "omit" leaves them out (taken with the digest, not counted)."""
     ranked = rank(candidates)
-    shown, overflow = ranked[:max_items], ranked[max_items:]
+    papers = [c for c in ranked if not notice_kind(clean_text(c.item.title))]
+    about = [c for c in ranked if notice_kind(clean_text(c.item.title))]
+    shown, overflow = papers[:max_items], papers[max_items:]
     groups: dict[str, list[Entry]] = {}
     for candidate in shown:
         e = entry(candidate)
-        groups.setdefault(e.why, []).append(e)
+        groups.setdefault(e.group, []).append(e)
+    left_out: list[Candidate] = []
+    if notices == "omit":
+        left_out = about
+    elif about:
+        groups[NOTICES_HEADING] = [entry(c) for c in about[:max_items]]
+        shown, overflow = shown + about[:max_items], overflow + about[max_items:]
     return Digest(
         groups=tuple(Group(heading, tuple(entries)) for heading, entries in groups.items()),
         item_ids=tuple(c.item.item_id for c in shown),
         overflow_ids=tuple(c.item.item_id for c in overflow),
+        left_out_ids=tuple(c.item.item_id for c in left_out),
     )
 
 

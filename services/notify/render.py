@@ -7,6 +7,7 @@ not once per message; templates are not reloaded from disk while notify runs.
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -16,7 +17,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 from services.notify.branding import Branding
 from services.notify.inline import inlined_template
 from services.notify.briefing import Briefing
-from services.notify.digest import Digest
+from services.notify.digest import Digest, Entry
 from services.notify.links import Links
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -83,6 +84,46 @@ def _entry_links(links: Links, digest_id: str, places: dict[str, int], item_id: 
     return _NO_LINKS if index is None else links.entry(digest_id, index, click=has_url)
 
 
+def _offered(entry_links: dict[str, str], e: Entry) -> dict[str, str]:
+    """A full-text request only where it helps: a journal article that is not free to read."""
+    return entry_links if e.full_text else entry_links | {"full_text": ""}
+
+
+def _short(text: str, limit: int) -> str:
+    """Text up to `limit` characters, cut at a word with an ellipsis where longer (subjects, preheaders)."""
+    return text if len(text) <= limit else text[:limit].rsplit(" ", 1)[0].rstrip(",;:") + "…"
+
+
+_DESIGN_SUBTITLE = re.compile(r":\s+(an?|the)?\s*[\w\s,-]*\b(trial|review|meta-analysis|study|analysis|evaluation|"
+                              r"series|survey|audit)\b[^:]*$", re.I)
+_GUIDANCE_BADGES = ("Guideline", "Policy", "Safety alert")
+
+
+def _subject_title(top: Entry) -> str:
+    """The top item as a subject names it: a paper without its design subtitle ('...: a randomised
+    trial', the badge says so), guidance and alerts with their kind; short enough for a phone."""
+    if top.badge in _GUIDANCE_BADGES:
+        says_so = any(word in top.title.lower() for word in ("guideline", "guidance", "alert", "recall", "policy"))
+        return _short(top.title if says_so else f"{top.badge}: {top.title}", 80)
+    return _short(_DESIGN_SUBTITLE.sub("", top.title) or top.title, 70)
+
+
+def subject_and_preheader(digest: Digest, kind: str) -> tuple[str, str]:
+    """A subject that names the top item, and a preheader (the inbox's preview line) naming the next."""
+    entries = [e for g in digest.groups for e in g.entries]
+    if not entries:
+        return ("Urgent evidence alert" if kind == "alert" else "Your evidence update"), ""
+    top, rest = entries[0], entries[1:]
+    subject = ("Urgent: " if kind == "alert" else "") + _subject_title(top)
+    if rest:
+        subject += f", and {len(rest)} more"
+    if rest:
+        preheader = "Also: " + "; ".join(_short(e.title, 60) for e in rest[:2]) + ("…" if len(rest) > 2 else "")
+    else:
+        preheader = _short(top.summary or top.why or top.source, 140)
+    return subject, preheader
+
+
 def _groups(digest: Digest, links: Links, digest_id: str) -> list[dict[str, Any]]:
     places = {item_id: i for i, item_id in enumerate(digest.item_ids)}
     return [
@@ -90,7 +131,7 @@ def _groups(digest: Digest, links: Links, digest_id: str) -> list[dict[str, Any]
             "heading": group.heading,
             "entries": [
                 # Entry holds only strings and flags: a shallow copy is what asdict's deep one gives
-                vars(e) | {"links": _entry_links(links, digest_id, places, e.item_id, bool(e.url))}
+                vars(e) | {"links": _offered(_entry_links(links, digest_id, places, e.item_id, bool(e.url)), e)}
                 for e in group.entries
             ],
         }
@@ -118,17 +159,16 @@ def digest_context(
     """What the digest templates are rendered with."""
     n = digest.shown
     plural = "item" if n == 1 else "items"
+    subject, preheader = subject_and_preheader(digest, kind)
     if kind == "alert":
-        subject = f"Urgent: {digest.groups[0].entries[0].title}" if n == 1 else f"Urgent: {n} new alerts and guidance"
         heading = "Urgent evidence alert"
         intro = f"{n} urgent {plural} (safety alerts or new national guidance) matched your interests."
     else:
-        subject = f"Your {frequency_word} evidence update: {n} new {plural}"
         heading = f"Your {frequency_word} evidence update"
-        intro = f"{n} new {plural} matched your interests, best first, grouped by why they were chosen."
+        intro = f"{n} new {plural} matched your interests, best first."
     return {
         "subject": subject,
-        "preheader": intro,
+        "preheader": preheader,
         "heading": heading,
         "intro": intro,
         "name": recipient.name,

@@ -12,6 +12,7 @@
 | HORIZON_NOTIFY_MAX_DELIVERY_RUNS | 20 | runs a delivery is retried before it is recorded as failed |
 | HORIZON_NOTIFY_FROM_ADDRESS | evidence@library.example.org | sender address; its domain names Message-IDs |
 | HORIZON_NOTIFY_MAX_ITEMS | 12 | items shown in one digest (the rest are counted, not shown) |
+| HORIZON_NOTIFY_CORRECTIONS_AND_LETTERS | apart | corrections, errata, letters and replies: `apart` (after the papers, under their own heading) or `omit` |
 | HORIZON_NOTIFY_LIBRARY_NAME | Horizon Library and Knowledge Service | shown in every e-mail |
 | HORIZON_NOTIFY_LIBRARY_LOGO_URL | (empty: no logo) | absolute URL of the logo image |
 | HORIZON_NOTIFY_COLOUR_PRIMARY / _TEXT / _BACKGROUND | #005EB8 / #212B32 / #F0F4F5 | brand colours |
@@ -40,6 +41,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import AliasChoices, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +70,7 @@ class NotifySettings(BaseSettings):
     max_delivery_runs: int = Field(default=20, ge=1)
     from_address: str = "evidence@library.example.org"
     max_items: int = Field(default=12, ge=1)
+    corrections_and_letters: Literal["apart", "omit"] = "apart"
     library_name: str = "Horizon Library and Knowledge Service"
     library_logo_url: str = ""
     colour_primary: str = Field(default="#005EB8", pattern=r"^#[0-9A-Fa-f]{6}$")

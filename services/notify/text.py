@@ -13,9 +13,15 @@ from urllib.parse import urlsplit
 _BLOCK_WITH_BODY = re.compile(r"<\s*(script|style|iframe|object|noscript)\b.*?(<\s*/\s*\1\s*>|$)", re.I | re.S)
 _TAG = re.compile(r"<[^<>]*>|<[a-zA-Z/!][^<>]*$")
 _SPACE = re.compile(r"\s+")
-_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "Dr.", "Fig.", "No.", "ca.", "cf.")
-_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'(\[])")
-_STRUCTURED_LABEL = re.compile(r"^(BACKGROUND|OBJECTIVES?|METHODS?|RESULTS?|CONCLUSIONS?|AIMS?|PURPOSE|INTRODUCTION)\s*:\s*", re.I)
+_INITIAL = re.compile(r"(^|[\s(])[A-Z]\.$")  # "A. Smith", "B. edulis": an initial, not a sentence's end
+_ABBREVIATIONS = ("e.g.", "i.e.", "et al.", "vs.", "approx.", "Dr.", "Prof.", "Fig.", "Figs.", "No.", "Vol.", "pp.",
+                  "ca.", "cf.", "Jr.", "Ltd.", "Inc.", "Mt.", "Mts.", "St.",
+                  # taxonomy: "Russula subg. Heterophyllidia", "M. ser. Supertextae"
+                  "sect.", "subsect.", "subg.", "ser.", "subsp.", "ssp.", "var.", "spp.", "cv.")
+# an abbreviation ends the piece as a word of its own ("laser." does not end in "ser.")
+_ABBREVIATION_END = re.compile(r"(?:^|[\s(\[])(?:" + "|".join(re.escape(a) for a in _ABBREVIATIONS) + r")$")
+# a sentence starts with a capital, a digit or a quote; not with "(": "sp. nov. (type locality...)"
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]?\s+(?=[A-Z0-9\"'])")
 
 
 def clean_text(text: str | None) -> str:
@@ -38,25 +44,11 @@ def sentences(text: str) -> list[str]:
         piece = piece.strip()
         if not piece:
             continue
-        if parts and parts[-1].endswith(_ABBREVIATIONS):
+        if parts and (_ABBREVIATION_END.search(parts[-1]) or _INITIAL.search(parts[-1])):
             parts[-1] = f"{parts[-1]} {piece}"
         else:
             parts.append(piece)
     return parts
-
-
-def summarise(text: str | None, *, max_sentences: int = 3, soft_chars: int = 300, max_chars: int = 480) -> str:
-    """Two or three sentences of a summary: a third only while short, trimmed at a word boundary."""
-    text = _STRUCTURED_LABEL.sub("", clean_text(text))
-    chosen: list[str] = []
-    for sentence in sentences(text)[:max_sentences]:
-        if len(chosen) >= 2 and len(" ".join(chosen)) + len(sentence) > soft_chars:
-            break
-        chosen.append(sentence)
-    summary = " ".join(chosen)
-    if len(summary) > max_chars:
-        summary = summary[:max_chars].rsplit(" ", 1)[0].rstrip(",;:") + "…"
-    return summary
 
 
 def safe_url(url: str | None) -> str:

@@ -21,6 +21,10 @@ E = EvidenceType
         ("Interventions to reduce nurse burnout: an umbrella review", "", E.systematic_review),
         ("Effect of dapagliflozin in heart failure: a randomized controlled trial", "", E.trial),
         ("Cluster randomised trial of a sepsis screening tool in emergency departments", "", E.trial),
+        ("A falls prevention bundle on acute wards: a stepped-wedge trial", "", E.trial),
+        ("Stepped wedge evaluation of a deterioration score in 12 hospitals", "", E.trial),
+        ("Chlorhexidine bathing in intensive care: a cluster-randomized crossover study", "", E.trial),
+        ("Text reminders for cervical screening: a cluster trial in general practice", "", E.trial),
         ("A double-blind, placebo-controlled study of melatonin for delirium", "", E.trial),
         ("Nurse-led follow-up after stroke (FOLLOW): a pragmatic trial", "", E.trial),
         ("Secondary analysis of a randomised trial of tranexamic acid", "", E.trial),
@@ -65,6 +69,12 @@ def test_a_design_mentioned_in_the_background_does_not_count() -> None:
         "We conducted a prospective cohort study of 4,000 patients with atrial fibrillation."
     )
     assert infer_evidence_type("Early rhythm control in practice", summary, J) == E.observational
+
+
+def test_a_stepped_wedge_or_cluster_design_in_the_abstract_is_a_trial() -> None:
+    summary = ("Falls cause harm in hospital. We did a stepped-wedge cluster evaluation of a falls bundle on 16 wards. "
+               "Falls fell from 8.4 to 6.1 per 1,000 bed days.")
+    assert infer_evidence_type("Reducing inpatient falls with a multicomponent bundle", summary, J) == E.trial
 
 
 def test_the_studys_own_design_in_an_abstract_counts() -> None:

@@ -28,7 +28,8 @@ def test_digest_ranks_groups_by_first_reason_and_caps() -> None:
     assert [e.item_id for e in digest.groups[1].entries] == ["c", "a"]
     entry = digest.groups[0].entries[0]
     assert entry.badge == "Guideline" and entry.source == "NICE" and entry.date == "20 Nov 2026"
-    assert entry.summary == "One. Two. Three." and entry.why == "Heart failure"
+    assert entry.summary == "One. Two. Three." and entry.group == "Heart failure"
+    assert entry.why and entry.why != "Heart failure"  # the heading says the interest; the line says what met it
 
 
 def test_ties_go_to_the_newest() -> None:

@@ -1,6 +1,6 @@
 """Feed text made safe and short for e-mails."""
 
-from services.notify.text import clean_text, safe_url, sentences, summarise
+from services.notify.text import clean_text, safe_url, sentences
 
 
 def test_clean_text_removes_scripts_tags_and_encoded_markup() -> None:
@@ -23,16 +23,15 @@ def test_sentences_do_not_break_after_abbreviations() -> None:
     ]
 
 
-def test_summary_is_two_or_three_sentences() -> None:
-    text = "BACKGROUND: One is short. Two is short. Three is short. Four is not shown."
-    assert summarise(text) == "One is short. Two is short. Three is short."
-    long = "A" * 200 + " first. " + "B" * 150 + " second. Third sentence here."
-    assert summarise(long).endswith("second.")
-
-
-def test_summary_is_trimmed_at_a_word_boundary() -> None:
-    summary = summarise("word " * 300)
-    assert len(summary) <= 481 and summary.endswith("…") and not summary.endswith(" …")
+def test_sentences_keep_taxonomic_abbreviations_and_initials_but_not_look_alikes() -> None:
+    text = ("Two species of Russula subg. Heterophyllidia were described by A. Smith. M. ser. Supertextae is "
+            "monophyletic. We used a laser. Results followed.")
+    assert sentences(text) == [
+        "Two species of Russula subg. Heterophyllidia were described by A. Smith.",
+        "M. ser. Supertextae is monophyletic.",
+        "We used a laser.",
+        "Results followed.",
+    ]
 
 
 def test_safe_url_allows_only_absolute_http_links() -> None:
