@@ -139,7 +139,8 @@ class Composer:
                 sender_name=s.library_name, sender=s.from_address, to_name=recipient.name, to=recipient.email,
                 subject=rendered.subject, text=rendered.text, html=rendered.html, message_id=mid, date=now,
                 list_unsubscribe=self.links.list_unsubscribe(recipient.subscriber_id), kind=kind,
-                attachments=[(a.filename, a.content_type, a.data) for a in rendered.attachments],
+                attachments=[(a.filename, a.content_type, a.data) for a in rendered.attachments if not a.content_id],
+                inline=[(a.content_id, a.content_type, a.data) for a in rendered.attachments if a.content_id],
             )
         except (ValueError, MessageError) as exc:  # an address the e-mail library refuses: nothing can be sent
             log.error("message not composed", extra={"subscriber_id": recipient.subscriber_id, "error": str(exc)})

@@ -270,10 +270,11 @@ class Notifier:
         metrics.DELIVERIES.labels(kind=row.kind, outcome="failed" if failed.status == "failed" else "retrying").inc()
         log.warning("delivery failed", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "status": failed.status, "error": result.error})
 
-    def run_briefings(self, now: datetime, *, force: bool = False) -> list[DigestSent]:
-        """Send each organisation's monthly board briefing that is due (force: this month so far)."""
+    def run_briefings(self, now: datetime, *, force: bool = False, month: tuple[int, int] | None = None) -> list[DigestSent]:
+        """Send each organisation's monthly board briefing that is due (force: this month so far;
+        month: that month, now)."""
         self._start_round(now)
-        return run_briefings(self, now, force=force)
+        return run_briefings(self, now, force=force, month=month)
 
     # --- the event outbox -----------------------------------------------------------------
 

@@ -79,6 +79,9 @@ class ItemRow(SQLModel, table=True):
     evidence_type: str
     urgent: bool = False
     classified_at: datetime = Field(index=True)
+    # the day the item counts on in a briefing: its publication date, or when first seen where it
+    # has none or gives a future one (None on rows older than the column: classified_at stands in)
+    dated_at: datetime | None = Field(default=None, index=True)
 
 
 class MatchRow(SQLModel, table=True):
