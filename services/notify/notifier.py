@@ -35,10 +35,11 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from contracts import DigestSent, FeedbackGiven
+from contracts import DigestSent, FeedbackGiven, ItemRouted, ItemUnrouted
 from services.common.kafka import partition_of as key_partition
 from services.notify.branding import Branding
 from services.notify import metrics
+from services.notify import unrouted
 from services.notify.briefings import run_briefings
 from services.notify.compose import Composer, Intent, Visit, visited
 from services.notify.compose_pool import ComposePool
@@ -275,6 +276,22 @@ class Notifier:
         month: that month, now)."""
         self._start_round(now)
         return run_briefings(self, now, force=force, month=month)
+
+    # --- urgent items that reached nobody ------------------------------------------------------
+
+    def notice_unrouted(self, now: datetime) -> list[str]:
+        """Record safety alerts and new guidance that matched nobody (published by the app's relay)."""
+        return unrouted.notice(self.store, now, timedelta(seconds=self.settings.unrouted_grace_s))
+
+    def unrouted_outbox(self) -> list[ItemUnrouted]:
+        return unrouted.pending(self.store)
+
+    def mark_unrouted_published(self, events: list[ItemUnrouted]) -> None:
+        unrouted.mark_published(self.store, [e.item_id for e in events])
+
+    def handle_routed(self, events: Sequence[ItemRouted]) -> int:
+        """Items the library team sent to chosen subscribers: delivered as urgent matches."""
+        return self.handle_batch([m for e in events for m in unrouted.routed_matches(e)])
 
     # --- the event outbox -----------------------------------------------------------------
 

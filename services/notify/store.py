@@ -22,7 +22,8 @@ from services.notify.apply import NotifyEvent, apply_batch
 from services.notify.digest import Candidate
 from services.notify.ownership import default_partition
 from services.notify.tables import (
-    DeliveryRow, FeedbackRow, ItemRow, MatchRow, ProcessedEvent, ScheduleRow, SubscriberRow, as_utc, aware,
+    DeliveryRow, FeedbackRow, ItemRow, MatchRow, ProcessedEvent, ScheduleRow, SubscriberRow, UnroutedRow, as_utc,
+    aware,
 )
 
 log = logging.getLogger(__name__)
@@ -205,4 +206,4 @@ def candidate(match: MatchRow, item: ItemRow) -> Candidate:
     )
 
 
-_TABLES = (ProcessedEvent, SubscriberRow, ScheduleRow, ItemRow, MatchRow, DeliveryRow, FeedbackRow)
+_TABLES = (ProcessedEvent, SubscriberRow, ScheduleRow, ItemRow, MatchRow, DeliveryRow, FeedbackRow, UnroutedRow)

@@ -146,3 +146,15 @@ class FeedbackRow(SQLModel, table=True):
     verdict: str
     occurred_at: datetime
     published: bool = Field(default=False, index=True)
+
+
+class UnroutedRow(SQLModel, table=True):
+    """An urgent item that matched nobody within the grace period; `published` once on the
+    unrouted topic (unrouted.py)."""
+
+    __tablename__ = "notify_unrouted"
+
+    item_id: str = Field(primary_key=True)
+    noticed_at: datetime
+    event: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
+    published: bool = Field(default=False, index=True)
