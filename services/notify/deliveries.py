@@ -243,5 +243,7 @@ def feedback_given(row: FeedbackRow) -> FeedbackGiven:
         item_id=row.item_id,
         digest_id=row.digest_id,
         verdict=row.verdict,  # type: ignore[arg-type]
+        title=row.title or "",
+        url=row.url or "",
     )
 

@@ -146,6 +146,8 @@ class FeedbackRow(SQLModel, table=True):
     verdict: str
     occurred_at: datetime
     published: bool = Field(default=False, index=True)
+    title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # full-text requests: what was asked for
+    url: str | None = None
 
 
 class UnroutedRow(SQLModel, table=True):

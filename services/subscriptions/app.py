@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
@@ -114,7 +115,8 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
 
     @broker.subscriber(FEEDBACK, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
     async def on_feedback(event: FeedbackGiven) -> None:
-        await run_in_threadpool(_in_session, state["sessions"], engagement.record_feedback, event)
+        record = partial(engagement.record_feedback, requests_address=settings.requests_address)
+        await run_in_threadpool(_in_session, state["sessions"], record, event)
 
     app = FastStream(broker)
     kafka = kafka or KafkaSettings()
@@ -169,7 +171,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     """The web app: REST API under /api (OpenAPI at /docs in development mode), librarian UI, self-service
     under /self. It calls ingest's and classify's APIs with its keys, so refuses (InsecureKey) to be
     built with default keys outside development mode unless given in-process ports."""
-    from services.subscriptions import api, api_account, selfservice, web, web_account, web_unrouted
+    from services.subscriptions import api, api_account, selfservice, web, web_account, web_requests, web_unrouted
 
     settings = settings or SubscriptionsSettings()
     if classify is None or ingest is None:
@@ -202,6 +204,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     application.include_router(web.router)
     application.include_router(web_account.router)
     application.include_router(web_unrouted.router)
+    application.include_router(web_requests.router)
     application.include_router(selfservice.router)
 
     @application.exception_handler(web.LoginRequired)
