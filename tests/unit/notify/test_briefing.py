@@ -275,3 +275,28 @@ def test_every_box_of_the_pdf_fits_within_the_a4_margins(make, ev) -> None:
         for child in box.children[0].descendants():  # the document, not the page's margin boxes
             if hasattr(child, "position_x") and child.width is not None:
                 assert child.position_x + child.margin_width() <= right + 0.5, (number, type(child).__name__)
+
+
+def test_on_the_briefing_day_a_board_members_digest_waits_until_the_next_day(make, ev) -> None:
+    """The briefing is the day's one e-mail: the digest due that morning goes the next day."""
+    dec_1_7 = datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc)  # a Tuesday; the digest's hour
+    n, t = make()
+    n.handle(ev.profile("chair", board_briefing=True, frequency="daily", hour=7))
+    n.handle(ev.profile("nurse", frequency="daily", hour=7))
+    n.handle(ev.classified("nice:ng1", title="NICE guideline on heart failure", evidence=EvidenceType.guideline, at=NOV))
+    for sid in ("chair", "nurse"):
+        n.handle(ev.classified(f"doi:{sid}", at=datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)))
+        n.handle(ev.matched(sid, f"doi:{sid}", at=datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)))
+    assert [(s.subscriber_id, s.kind) for s in n.run_due(dec_1_7)] == [("nurse", "digest")]
+    assert [(s.subscriber_id, s.kind) for s in n.run_briefings(DEC_1_0800)] == [("chair", "briefing")]
+    assert n.run_due(datetime(2026, 12, 1, 18, 0, tzinfo=timezone.utc)) == []
+    sent = n.run_due(datetime(2026, 12, 2, 7, 0, tzinfo=timezone.utc))
+    assert [(s.subscriber_id, s.kind, s.item_ids) for s in sent] == [("chair", "digest", ["doi:chair"])]
+
+
+def test_the_briefing_day_spacing_can_be_turned_off(make, ev) -> None:
+    n, _ = make(briefing_day_mail="off")
+    n.handle(ev.profile("chair", board_briefing=True, frequency="daily", hour=7))
+    n.handle(ev.classified("doi:1", at=datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)))
+    n.handle(ev.matched("chair", "doi:1", at=datetime(2026, 11, 30, 12, 0, tzinfo=timezone.utc)))
+    assert [s.kind for s in n.run_due(datetime(2026, 12, 1, 7, 0, tzinfo=timezone.utc))] == ["digest"]
