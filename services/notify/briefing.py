@@ -169,7 +169,10 @@ def _n(count: int, noun: str) -> str:
 def _entry(b: BriefItem) -> Entry:
     e = entry(Candidate(item=b.item, score=b.best_score, evidence_type=b.evidence_type, urgent=b.urgent,
                         matched_at=b.item.published_at or b.item.updated_at or _EPOCH, tags=b.tags))
-    why = f"Matched the interests of {b.subscribers} colleague{'s' if b.subscribers != 1 else ''}" if b.subscribers else ""
+    if b.subscribers:
+        why = f"Matched the interests of {b.subscribers} colleague{'s' if b.subscribers != 1 else ''}"
+    else:  # national items go in whatever they matched: say so when they reached no one here
+        why = "Reached no one here: it matched no colleague's interests" if b.evidence_type in NATIONAL else ""
     return replace(e, why=why)
 
 
