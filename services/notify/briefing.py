@@ -25,7 +25,6 @@ POLICY = {EvidenceType.policy, EvidenceType.report}
 GUIDELINES = {EvidenceType.guideline}
 #: Items every organisation's briefing carries, matched to its staff or not.
 NATIONAL = ALERTS | POLICY | GUIDELINES
-GUIDANCE = NATIONAL  # the name earlier callers used
 
 
 @dataclass(frozen=True)
