@@ -6,6 +6,7 @@ from contracts.feedback import DigestSent, FeedbackGiven
 from contracts.items import Item, ItemClassified, ItemDiscovered, TopicTag
 from contracts.matches import ItemMatched, MatchReason
 from contracts.profiles import Profile, ProfileChanged
+from contracts.routing import ItemRouted, ItemUnrouted
 from contracts.vocab import ContentType, EvidenceType, Frequency, Weekday
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "ItemClassified",
     "ItemDiscovered",
     "ItemMatched",
+    "ItemRouted",
+    "ItemUnrouted",
     "LetterReplayed",
     "MatchReason",
     "Profile",

@@ -33,3 +33,5 @@ class FeedbackGiven(Event):
     verdict: Literal["click", "useful", "not_relevant", "full_text_request"] = Field(
         description="A click through, a rating, or a request for the full text from the library."
     )
+    title: str = Field(default="", description="The item's title (on full-text requests: the library's queue shows it).")
+    url: str = Field(default="", description="The item's link (on full-text requests).")

@@ -16,9 +16,9 @@ class MatchReason(BaseModel):
 
     model_config = ConfigDict(frozen=True)
 
-    kind: Literal["interest", "example", "topic", "evidence"] = Field(
+    kind: Literal["interest", "example", "topic", "evidence", "library"] = Field(
         description="What in the profile matched: a statement, an example paper, a topic, or the kind of evidence "
-                    "(systematic review, trial...) a statement asks for."
+                    "(systematic review, trial...) a statement asks for; 'library': sent by the library team."
     )
     text: str = Field(description="The interest statement, example reference, topic label or evidence type.")
     score: float = Field(description="Similarity or tag score behind this reason.")

@@ -87,7 +87,8 @@ def run_demo(
         for event in [*result.classified, *result.matched]:
             notifier.handle(event)
         report.digests = notifier.run_due(now, force=True)
-        report.digests += notifier.run_briefings(now, force=True)  # this month so far, for board members
+        # the board briefing of the month the sample items were published in (the latest such month)
+        report.digests += notifier.run_briefings(now, month=_latest_month(result.classified, now))
     finally:
         notifier.close()
         classifier.close()
@@ -96,6 +97,12 @@ def run_demo(
     report.pdfs = _save_attachments(out)
     (out / "summary.json").write_text(json.dumps(report.summary(), indent=2) + "\n")
     return report
+
+
+def _latest_month(classified: list[ItemClassified], now: datetime) -> tuple[int, int]:
+    dates = [e.item.published_at for e in classified if e.item.published_at and e.item.published_at <= now]
+    latest = max(dates, default=now)
+    return latest.year, latest.month
 
 
 def _import_subscribers(path: Path, state: Path) -> list[ProfileChanged]:

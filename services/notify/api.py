@@ -45,14 +45,19 @@ _ASK = {
     "useful": ("Was this useful?", "Tell us, and we will send you more like this.", "Yes, this was useful"),
     "not_relevant": ("Not relevant to you?", "Tell us, and we will not send you this item again.",
                      "Yes, this is not relevant to me"),
-    "full_text_request": ("Request the full text?", "Your library team will send you the full text.",
-                          "Yes, send me the full text"),
+    "full_text_request": ("Request the full text?",
+                          "Your request goes to {library}'s request queue, with your name and e-mail address. A "
+                          "librarian will reply to you by e-mail: with the full text where the library can supply "
+                          "it, or to say what else they can do.",
+                          "Yes, ask the library for the full text"),
 }
 _THANKS = {
     "useful": ("Thank you", "We will send you more like this."),
     "not_relevant": ("Thank you", "We will not send you this item again, and your library team will see it when they "
                                   "next tune your interests."),
-    "full_text_request": ("Request received", "Your library team will send you the full text."),
+    "full_text_request": ("Request sent to your library team",
+                          "Your request is in {library}'s request queue. A librarian will reply to you by e-mail; "
+                          "nothing is sent to you automatically."),
 }
 _BAD = {
     "expired": ("Link expired", "This link has expired. Newer e-mails carry fresh links.", 410),
@@ -97,9 +102,11 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
     def record(claims: LinkClaims) -> bool:
         """Once per token: the event id derives from what the token names."""
         event_id = derived_event_id("notify.feedback", claims.subscriber_id, claims.item_id, claims.digest_id, claims.action)
+        item = opened["store"].item(claims.item_id) if claims.action == "full_text_request" else None
         fresh = DeliveryLog(opened["store"]).record_feedback(FeedbackRow(
             event_id=event_id, subscriber_id=claims.subscriber_id, organisation_id=claims.organisation_id,
             item_id=claims.item_id, digest_id=claims.digest_id, verdict=claims.action, occurred_at=utcnow(),
+            title=clean_text(item.title)[:2000] if item else None, url=safe_url(item.url) if item else None,
         ))
         log.info("feedback recorded", extra={"subscriber_id": claims.subscriber_id, "item_id": claims.item_id,
                                              "verdict": claims.action, "new": fresh})
@@ -141,7 +148,7 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
         if isinstance(claims, BadLink):
             return bad(claims)
         title, message, button = _ASK[claims.action]
-        return page(title, message, item_title=item_title(claims), button=button)
+        return page(title, message.format(library=brand.library_name), item_title=item_title(claims), button=button)
 
     def recorded(token: str, actions: Collection[str]) -> Response:
         claims = claims_of(token, actions)
@@ -149,6 +156,7 @@ def create_links_api(settings: NotifySettings | None = None, store: NotifyStore 
             return bad(claims)
         fresh = record(claims)
         title, message = _THANKS[claims.action]
+        message = message.format(library=brand.library_name)
         if not fresh:
             message = "We had already recorded this. " + message
         return page(title, message, item_title=item_title(claims))

@@ -24,8 +24,8 @@ from faststream import AckPolicy, FastStream
 from faststream.kafka.annotations import KafkaMessage
 from starlette.concurrency import run_in_threadpool
 
-from contracts import DigestSent, FeedbackGiven, ItemClassified, ItemMatched, ProfileChanged, utcnow
-from contracts.topics import DIGESTS, FEEDBACK, ITEMS_CLASSIFIED, MATCHES, PROFILES
+from contracts import DigestSent, FeedbackGiven, ItemClassified, ItemMatched, ItemRouted, ItemUnrouted, ProfileChanged, utcnow
+from contracts.topics import DIGESTS, FEEDBACK, ITEMS_CLASSIFIED, MATCHES, PROFILES, ROUTED, UNROUTED
 from services.common.kafka import KafkaSettings, batch_decoder, make_broker
 from services.common.lag import Consumed, watch_lag
 from services.common.ops import serve_ops
@@ -62,6 +62,8 @@ def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | No
                                    description="A digest, alert or briefing was delivered; key subscriber_id")
     feedback_out = broker.publisher(FEEDBACK, schema=FeedbackGiven, title="FeedbackGiven",
                                     description="A click, verdict or full-text request; key subscriber_id")
+    unrouted_out = broker.publisher(UNROUTED, schema=ItemUnrouted, title="ItemUnrouted",
+                                    description="An urgent item matched nobody; key item_id")
     state: dict[str, Any] = {}
 
     def notifier() -> Notifier:
@@ -93,6 +95,11 @@ def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | No
         if events:
             await run_in_threadpool(notifier().handle_batch, events)
 
+    @broker.subscriber(ROUTED, **batched(ItemRouted))
+    async def on_routed(events: list[ItemRouted]) -> None:
+        if events:
+            await run_in_threadpool(notifier().handle_routed, events)
+
     async def in_thread(fn: Any, *args: Any) -> Any:
         # Kept, so that shutdown can wait for the page being sent rather than abandon it.
         state["running"] = asyncio.get_running_loop().run_in_executor(None, fn, *args)
@@ -107,12 +114,18 @@ def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | No
                 await out.publish(event, key=event.subscriber_id.encode("utf-8"))
             await in_thread(notifier().mark_published, events)
             published += len(events)
+        while not notifier().stopping.is_set() and (unrouted := await in_thread(notifier().unrouted_outbox)):
+            for event in unrouted:
+                await unrouted_out.publish(event, key=event.item_id.encode("utf-8"))
+            await in_thread(notifier().mark_unrouted_published, unrouted)
+            published += len(unrouted)
         return published
 
     async def tick() -> None:
         now = utcnow()
         await in_thread(notifier().run_due, now)
         await in_thread(notifier().run_briefings, now)
+        await in_thread(notifier().notice_unrouted, now)
         await relay()
 
     async def schedule_forever() -> None:
@@ -125,7 +138,7 @@ def create_app(settings: NotifySettings | None = None, kafka: KafkaSettings | No
 
     app = FastStream(broker)
     kafka = kafka or KafkaSettings()
-    watch_lag(app, SERVICE, kafka, [Consumed(settings.consumer_group, t) for t in (ITEMS_CLASSIFIED, MATCHES, PROFILES)])
+    watch_lag(app, SERVICE, kafka, [Consumed(settings.consumer_group, t) for t in (ITEMS_CLASSIFIED, MATCHES, PROFILES, ROUTED)])
     serve_ops(app, SERVICE, settings.metrics_host, settings.metrics_port,
               lambda: worker_checks(settings, kafka, state["notifier"].store))
 

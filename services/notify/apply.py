@@ -37,6 +37,13 @@ def insert_for(s: Session) -> Callable[..., Any]:
     return postgresql.insert if s.get_bind().dialect.name == "postgresql" else sqlite.insert
 
 
+def dated(published_at: datetime | None, classified_at: datetime) -> datetime:
+    """The moment an item counts on in a briefing: published, or first seen if not dated or dated ahead."""
+    if published_at is None or as_utc(published_at) > classified_at:
+        return classified_at
+    return as_utc(published_at)
+
+
 def chunks(rows: Sequence[Any], size: int = CHUNK) -> Iterator[Sequence[Any]]:
     for start in range(0, len(rows), size):
         yield rows[start : start + size]
@@ -93,6 +100,7 @@ def apply_classified(s: Session, events: list[ItemClassified]) -> None:
             "urgent": event.urgent,
             "classified_at": known["classified_at"] if known else as_utc(event.occurred_at),
         }
+        latest[event.item.item_id]["dated_at"] = dated(event.item.published_at, latest[event.item.item_id]["classified_at"])
     stmt = insert_for(s)(ItemRow)
     stmt = stmt.on_conflict_do_update(
         index_elements=["item_id"],

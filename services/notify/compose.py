@@ -16,14 +16,14 @@ from datetime import datetime, timedelta
 from email.errors import MessageError
 from zoneinfo import ZoneInfo
 
-from contracts import Frequency
+from contracts import Frequency, Profile
 from services.notify.branding import Branding
 from services.notify.digest import Candidate, Digest, build_alert, build_digest
 from services.notify.due import Due, Settled
 from services.notify.links import Links
 from services.notify.message import build_message, delivery_id, message_id
 from services.notify.render import Recipient, Rendered, render_digest
-from services.notify.schedule import due_period, next_due_at, period_key
+from services.notify.schedule import due_period, local_instant, next_due_at, period_key
 from services.notify.settings import NotifySettings
 from services.notify.tables import DeliveryRow, as_utc
 
@@ -58,6 +58,7 @@ class Visit:
     force: bool
     period_done: bool
     forced_count: int = 0
+    quiet: str = ""  # "digests" or "all": a board member's briefing day, spaced from other mail (quiet_day)
 
 
 @dataclass(frozen=True)
@@ -83,11 +84,11 @@ class Composer:
 
     def visit_all(self, jobs: Sequence[Visit]) -> list[list[Intent]]:
         return [self.visit(j.due, j.candidates, j.now, force=j.force, period_done=j.period_done,
-                           forced_count=j.forced_count) for j in jobs]
+                           forced_count=j.forced_count, quiet=j.quiet) for j in jobs]
 
     def visit(
         self, due: Due, candidates: list[Candidate], now: datetime, *, force: bool, period_done: bool,
-        forced_count: int = 0,
+        forced_count: int = 0, quiet: str = "",
     ) -> list[Intent]:
         """What goes to this subscriber now: an alert of urgent items (if they want alerts), then
         the digest of the rest if it is due and this period's has not gone (force: anyway, as an
@@ -95,13 +96,15 @@ class Composer:
         intents: list[Intent] = []
         profile = due.profile
         local = now.astimezone(self.tz)
+        if quiet == "all" and not force:
+            return intents
         urgent = [c for c in candidates if c.urgent] if profile.urgent_alerts else []
         if urgent:
             alert = build_alert(urgent)
             intents += self._intent(due, "alert", alert_period(local, list(alert.item_ids)), alert, now, "urgent")
             taken = set(alert.item_ids)
             candidates = [c for c in candidates if c.item.item_id not in taken]
-        if not candidates:
+        if not candidates or (quiet and not force):
             return intents
         period = due_period(profile, now, self.tz)
         if period is None and not force:
@@ -141,7 +144,8 @@ class Composer:
                 sender_name=s.library_name, sender=s.from_address, to_name=recipient.name, to=recipient.email,
                 subject=rendered.subject, text=rendered.text, html=rendered.html, message_id=mid, date=now,
                 list_unsubscribe=self.links.list_unsubscribe(recipient.subscriber_id), kind=kind,
-                attachments=[(a.filename, a.content_type, a.data) for a in rendered.attachments],
+                attachments=[(a.filename, a.content_type, a.data) for a in rendered.attachments if not a.content_id],
+                inline=[(a.content_id, a.content_type, a.data) for a in rendered.attachments if a.content_id],
             )
         except (ValueError, MessageError) as exc:  # an address the e-mail library refuses: nothing can be sent
             log.error("message not composed", extra={"subscriber_id": recipient.subscriber_id, "error": str(exc)})
@@ -166,5 +170,19 @@ def visited(job: Visit, intents: list[Intent], claimed: set[tuple[str, str, str]
     return Settled(
         job.due.subscriber_id, job.due.seq, pending=bool(remaining) or lost,
         urgent_pending=any(c.urgent for c in remaining),
-        next_due_at=next_due_at(job.due.profile, now, tz, period_done=period_done),
+        next_due_at=quiet_until(job.due.profile, now, tz) if job.quiet and not job.force
+        else next_due_at(job.due.profile, now, tz, period_done=period_done),
     )
+
+
+def quiet_day(profile: Profile, now: datetime, tz: ZoneInfo, setting: str, briefed_today: bool) -> str:
+    """What waits a day for a board member on the day their briefing goes (the 1st, or the day a
+    late one went), so that the briefing is the one e-mail: 'digests', 'all' (alerts too) or ''."""
+    if setting == "off" or not profile.board_briefing or not profile.active:
+        return ""
+    return setting if briefed_today or now.astimezone(tz).day == 1 else ""
+
+
+def quiet_until(profile: Profile, now: datetime, tz: ZoneInfo) -> datetime:
+    """The subscriber's hour on the next local day."""
+    return local_instant(now.astimezone(tz).date() + timedelta(days=1), profile.hour, tz)

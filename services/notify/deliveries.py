@@ -103,6 +103,17 @@ class DeliveryLog:
                 )).all())
         return found
 
+    def briefed_between(self, subscriber_ids: Sequence[str], start: datetime, end: datetime) -> set[str]:
+        """Which of these subscribers had a briefing recorded in [start, end)."""
+        found: set[str] = set()
+        with self.store.session() as s:
+            for part in chunks(sorted(set(subscriber_ids))):
+                found.update(s.exec(select(DeliveryRow.subscriber_id).where(  # type: ignore[call-overload]
+                    DeliveryRow.kind == "briefing", DeliveryRow.subscriber_id.in_(part),  # type: ignore[attr-defined]
+                    DeliveryRow.created_at >= as_utc(start), DeliveryRow.created_at < as_utc(end),
+                )).all())
+        return found
+
     def count_like(self, subscriber_id: str, kind: str, period: str) -> int:
         """Deliveries of this subscriber and kind for `period` or its forced extras ('period.2', ...)."""
         with self.store.session() as s:
@@ -243,5 +254,7 @@ def feedback_given(row: FeedbackRow) -> FeedbackGiven:
         item_id=row.item_id,
         digest_id=row.digest_id,
         verdict=row.verdict,  # type: ignore[arg-type]
+        title=row.title or "",
+        url=row.url or "",
     )
 

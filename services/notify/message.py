@@ -51,16 +51,17 @@ def build_message(
     *, sender_name: str, sender: str, to_name: str, to: str, subject: str, text: str, html: str,
     message_id: str, date: datetime, list_unsubscribe: str, kind: str,
     attachments: Sequence[tuple[str, str, bytes]] = (), boundary: str | None = None,
+    inline: Sequence[tuple[str, str, bytes]] = (),
 ) -> bytes:
     """The exact bytes SMTP carries (CRLF line ends), as also written to the outbox.
 
     `boundary` fixes the MIME boundary (tests); by default it is random, as the email package's.
     """
-    if attachments:
+    if attachments or inline:
         return email_package_message(
             sender_name=sender_name, sender=sender, to_name=to_name, to=to, subject=subject, text=text, html=html,
             message_id=message_id, date=date, list_unsubscribe=list_unsubscribe, kind=kind,
-            attachments=attachments, boundary=boundary,
+            attachments=attachments, boundary=boundary, inline=inline,
         )
     text_cte, text_body = _encode_text(text)
     html_cte, html_body = _encode_text(html)
@@ -196,6 +197,7 @@ def email_package_message(
     *, sender_name: str, sender: str, to_name: str, to: str, subject: str, text: str, html: str,
     message_id: str, date: datetime, list_unsubscribe: str, kind: str,
     attachments: Sequence[tuple[str, str, bytes]] = (), boundary: str | None = None,
+    inline: Sequence[tuple[str, str, bytes]] = (),
 ) -> bytes:
     """The message built by the email package, header by header (what build_message matches)."""
     msg = EmailMessage(policy=_POLICY)
@@ -210,6 +212,11 @@ def email_package_message(
     msg["X-Horizon-Kind"] = kind
     msg.set_content(text, subtype="plain", charset="utf-8")
     msg.add_alternative(html, subtype="html", charset="utf-8")
+    if inline:  # images the HTML shows by cid: the HTML part becomes multipart/related
+        html_part = msg.get_body(preferencelist=("html",))
+        for content_id, content_type, data in inline:
+            maintype, _, subtype = content_type.partition("/")
+            html_part.add_related(data, maintype=maintype, subtype=subtype, cid=f"<{content_id}>", disposition="inline")
     for filename, content_type, data in attachments:  # the alternatives become the first part of multipart/mixed
         maintype, _, subtype = content_type.partition("/")
         msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)

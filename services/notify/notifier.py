@@ -35,12 +35,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from contracts import DigestSent, FeedbackGiven
+from contracts import DigestSent, FeedbackGiven, ItemRouted, ItemUnrouted
 from services.common.kafka import partition_of as key_partition
 from services.notify.branding import Branding
 from services.notify import metrics
+from services.notify import unrouted
 from services.notify.briefings import run_briefings
-from services.notify.compose import Composer, Intent, Visit, visited
+from services.notify.compose import Composer, Intent, Visit, quiet_day, visited
 from services.notify.compose_pool import ComposePool
 from services.notify.deliveries import DeliveryLog, digest_sent
 from services.notify.due import Due, Page, Schedule
@@ -48,7 +49,7 @@ from services.notify.leases import Leases
 from services.notify.links import Links
 from services.notify.mailer import Outgoing, SendResult, Transport, safe_name, send_each
 from services.notify.ownership import Ownership
-from services.notify.schedule import period_key
+from services.notify.schedule import local_instant, period_key
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyEvent, NotifyStore
 from services.notify.tables import DeliveryRow
@@ -195,11 +196,15 @@ class Notifier:
         day = now.astimezone(self.tz).date()
         current = {d.subscriber_id: period_key(d.profile.frequency, day) for d in page}
         done = self.log.existing("digest", list(current.items()))
+        board = [d.subscriber_id for d in page if d.profile.board_briefing]
+        midnight = local_instant(day, 0, self.tz)
+        briefed = self.log.briefed_between(board, midnight, midnight + timedelta(days=1)) if board else set()
         jobs = []
         for d in page:
             period_done = (d.subscriber_id, current[d.subscriber_id]) in done
             forced = self.log.count_digests(d.subscriber_id, current[d.subscriber_id]) if force and period_done else 0
-            jobs.append(Visit(d, candidates.get(d.subscriber_id, []), now, force, period_done, forced))
+            quiet = quiet_day(d.profile, now, self.tz, self.settings.briefing_day_mail, d.subscriber_id in briefed)
+            jobs.append(Visit(d, candidates.get(d.subscriber_id, []), now, force, period_done, forced, quiet))
         return Composing(jobs, self.compose_pool.submit(jobs))
 
     def _claim(self, composing: Composing, now: datetime) -> list[DeliveryRow]:
@@ -270,10 +275,27 @@ class Notifier:
         metrics.DELIVERIES.labels(kind=row.kind, outcome="failed" if failed.status == "failed" else "retrying").inc()
         log.warning("delivery failed", extra={"subscriber_id": row.subscriber_id, "kind": row.kind, "period": row.period, "status": failed.status, "error": result.error})
 
-    def run_briefings(self, now: datetime, *, force: bool = False) -> list[DigestSent]:
-        """Send each organisation's monthly board briefing that is due (force: this month so far)."""
+    def run_briefings(self, now: datetime, *, force: bool = False, month: tuple[int, int] | None = None) -> list[DigestSent]:
+        """Send each organisation's monthly board briefing that is due (force: this month so far;
+        month: that month, now)."""
         self._start_round(now)
-        return run_briefings(self, now, force=force)
+        return run_briefings(self, now, force=force, month=month)
+
+    # --- urgent items that reached nobody ------------------------------------------------------
+
+    def notice_unrouted(self, now: datetime) -> list[str]:
+        """Record safety alerts and new guidance that matched nobody (published by the app's relay)."""
+        return unrouted.notice(self.store, now, timedelta(seconds=self.settings.unrouted_grace_s))
+
+    def unrouted_outbox(self) -> list[ItemUnrouted]:
+        return unrouted.pending(self.store)
+
+    def mark_unrouted_published(self, events: list[ItemUnrouted]) -> None:
+        unrouted.mark_published(self.store, [e.item_id for e in events])
+
+    def handle_routed(self, events: Sequence[ItemRouted]) -> int:
+        """Items the library team sent to chosen subscribers: delivered as urgent matches."""
+        return self.handle_batch([m for e in events for m in unrouted.routed_matches(e)])
 
     # --- the event outbox -----------------------------------------------------------------
 

@@ -8,7 +8,7 @@ not once per message; templates are not reloaded from disk while notify runs.
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -16,7 +16,6 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, Template, sel
 
 from services.notify.branding import Branding
 from services.notify.inline import inlined_template
-from services.notify.briefing import Briefing
 from services.notify.digest import Digest, Entry
 from services.notify.links import Links
 
@@ -39,6 +38,7 @@ class Attachment:
     filename: str
     content_type: str  # e.g. "application/pdf"
     data: bytes
+    content_id: str = ""  # set: an inline part the HTML shows as cid:<content_id> (the briefing's chart)
 
 
 @dataclass(frozen=True)
@@ -180,80 +180,3 @@ def digest_context(
         "preferences_url": links.preferences(recipient.subscriber_id),
         "unsubscribe_url": links.unsubscribe(recipient.subscriber_id),
     }
-
-
-STAT_LABELS = (
-    ("items_classified", "new items scanned"),
-    ("items_matched", "items matched to staff"),
-    ("subscribers_reached", "staff with matches"),
-    ("sent_digest", "digests sent"),
-    ("sent_alert", "urgent alerts sent"),
-    ("click", "items opened"),
-    ("useful", "rated useful"),
-    ("full_text_request", "full texts requested"),
-)
-
-
-def _briefing_context(briefing: Briefing, organisation: str, period_label: str, with_links: Any) -> dict[str, Any]:
-    intro = (f"What changed in the published evidence and national guidance in {period_label}, "
-             f"for {organisation or 'your organisation'}.")
-    return {
-        "heading": "Board horizon-scanning briefing",
-        "preheader": intro,
-        "intro": intro,
-        "organisation": organisation or "your organisation",
-        "stats": [(label, briefing.counts.get(key, 0)) for key, label in STAT_LABELS],
-        "guidance": [with_links(e) for e in briefing.guidance],
-        "emerging": briefing.emerging,
-        "themes": [{"label": t.label, "count": t.count, "entries": [with_links(e) for e in t.entries]}
-                   for t in briefing.themes],
-        "period_label": period_label,
-    }
-
-
-def briefing_item_ids(briefing: Briefing) -> list[str]:
-    """The items a briefing shows, once each, in order: its delivery's `item_ids`, which its links index."""
-    ids = [e.item_id for e in briefing.guidance] + [e.item_id for t in briefing.themes for e in t.entries]
-    return list(dict.fromkeys(ids))
-
-
-def render_briefing(
-    briefing: Briefing, *, recipient: Recipient, organisation: str, period_label: str, digest_id: str,
-    brand: Branding, links: Links,
-) -> Rendered:
-    """The monthly board briefing of one organisation, for one board member."""
-    context = briefing_context(
-        briefing, recipient=recipient, organisation=organisation, period_label=period_label, digest_id=digest_id,
-        brand=brand, links=links,
-    )
-    html, text = render_pair("briefing", context)
-    return Rendered(subject=context["subject"], html=html, text=text)
-
-
-def briefing_context(
-    briefing: Briefing, *, recipient: Recipient, organisation: str, period_label: str, digest_id: str,
-    brand: Branding, links: Links,
-) -> dict[str, Any]:
-    """What the briefing e-mail templates are rendered with."""
-    places = {item_id: i for i, item_id in enumerate(briefing_item_ids(briefing))}
-
-    def with_links(e: Any) -> dict[str, Any]:
-        only_click = _NO_LINKS | {"click": links.click(digest_id, places[e.item_id]) if e.url else ""}
-        return asdict(e) | {"links": only_click, "why_label": "Reach"}
-
-    subject = f"Board horizon-scanning briefing: {period_label}" + (f" - {organisation}" if organisation else "")
-    return _briefing_context(briefing, organisation, period_label, with_links) | {
-        "subject": subject,
-        "name": recipient.name,
-        "brand": brand,
-        "preferences_url": links.preferences(recipient.subscriber_id),
-        "unsubscribe_url": links.unsubscribe(recipient.subscriber_id),
-    }
-
-
-def render_briefing_print(briefing: Briefing, *, organisation: str, period_label: str, brand: Branding,
-                          prepared: str) -> str:
-    """The briefing as a printable page (A4, for the PDF board members file with their papers):
-    the same for every member of the organisation, so its links are the items' own, untracked."""
-    context = _briefing_context(briefing, organisation, period_label, asdict) | {"brand": brand, "prepared": prepared}
-    return render_template("briefing_print.html", context)

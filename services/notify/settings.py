@@ -25,6 +25,9 @@
 | HORIZON_NOTIFY_TIMEZONE | Europe/London | the zone of subscribers' weekday and hour |
 | HORIZON_NOTIFY_BRIEFING_HOUR | 8 | local hour on the 1st of the month when last month's briefing goes |
 | HORIZON_NOTIFY_BASELINE_MONTHS | 3 | months compared against when spotting emerging themes |
+| HORIZON_NOTIFY_BRIEFING_PDF | true | attach the briefing as an A4 PDF |
+| HORIZON_NOTIFY_BRIEFING_DAY_MAIL | digests | on a board member's briefing day (the 1st, or the day a late briefing goes) what else waits until the next day at their hour: `digests`, `all` (urgent alerts too), or `off` |
+| HORIZON_NOTIFY_UNROUTED_GRACE_S | 3600 | how long after classification a safety alert or new national guidance that matched nobody is reported as unrouted (ItemUnrouted) |
 | HORIZON_NOTIFY_SCHEDULER_INTERVAL_S | 60 | pause of the app's scheduler loop |
 | HORIZON_NOTIFY_SEND_IMMEDIATELY | false | treat pending items as due at once (demos, end-to-end tests) |
 | HORIZON_NOTIFY_CONSUMER_GROUP | notify | Kafka consumer group: the instances that split the subscribers between them |
@@ -86,6 +89,8 @@ class NotifySettings(BaseSettings):
     briefing_hour: int = Field(default=8, ge=0, le=23)
     briefing_pdf: bool = True
     baseline_months: int = Field(default=3, ge=1)
+    unrouted_grace_s: float = Field(default=3600.0, ge=0)
+    briefing_day_mail: Literal["digests", "all", "off"] = "digests"
     scheduler_interval_s: float = Field(default=60.0, gt=0)
     send_immediately: bool = False
     consumer_group: str = Field(default="notify", min_length=1)

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
-from sqlalchemy import event, inspect, text
+from sqlalchemy import and_, event, inspect, or_, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlmodel import Session, SQLModel, create_engine, select
@@ -22,7 +22,8 @@ from services.notify.apply import NotifyEvent, apply_batch, recheck
 from services.notify.digest import Candidate
 from services.notify.ownership import default_partition
 from services.notify.tables import (
-    DeliveryRow, FeedbackRow, ItemRow, MatchRow, ProcessedEvent, ScheduleRow, SubscriberRow, as_utc, aware,
+    DeliveryRow, FeedbackRow, ItemRow, MatchRow, ProcessedEvent, ScheduleRow, SubscriberRow, UnroutedRow, as_utc,
+    aware,
 )
 
 log = logging.getLogger(__name__)
@@ -161,23 +162,32 @@ class NotifyStore:
             row = s.get(ItemRow, item_id)
         return Item.model_validate(row.item) if row else None
 
-    def org_matches(self, organisation_id: str, start: datetime, end: datetime) -> list[tuple[MatchRow, ItemRow]]:
-        """The organisation's matches whose items were classified in [start, end): those of its
-        subscribers as subscriptions published them (a match for a subscriber notify has no
-        profile of, or of another organisation, counts in no briefing)."""
+    def org_matches(self, organisation_id: str, start: datetime, end: datetime) -> list[tuple[MatchRow, ItemRow, SubscriberRow]]:
+        """The organisation's matches whose items are dated in [start, end) (see ItemRow.dated_at),
+        with the subscriber matched: those of its subscribers as subscriptions published them (a
+        match for a subscriber notify has no profile of, or of another organisation, counts in no
+        briefing)."""
         query = (
-            select(MatchRow, ItemRow).join(ItemRow, ItemRow.item_id == MatchRow.item_id)
+            select(MatchRow, ItemRow, SubscriberRow).join(ItemRow, ItemRow.item_id == MatchRow.item_id)
             .join(SubscriberRow, SubscriberRow.subscriber_id == MatchRow.subscriber_id)
             .where(MatchRow.organisation_id == organisation_id, SubscriberRow.organisation_id == organisation_id)
-            .where(ItemRow.classified_at >= as_utc(start), ItemRow.classified_at < as_utc(end))
+            .where(_dated_between(start, end))
         )
         with self.session() as s:
             return list(s.exec(query).all())
 
     def items_between(self, start: datetime, end: datetime) -> list[ItemRow]:
-        query = select(ItemRow).where(ItemRow.classified_at >= as_utc(start), ItemRow.classified_at < as_utc(end))
+        """Items dated in [start, end): published then, or first seen then where undated."""
         with self.session() as s:
-            return list(s.exec(query).all())
+            return list(s.exec(select(ItemRow).where(_dated_between(start, end))).all())
+
+
+def _dated_between(start: datetime, end: datetime):  # type: ignore[no-untyped-def]
+    start, end = as_utc(start), as_utc(end)
+    return or_(
+        and_(ItemRow.dated_at != None, ItemRow.dated_at >= start, ItemRow.dated_at < end),  # noqa: E711
+        and_(ItemRow.dated_at == None, ItemRow.classified_at >= start, ItemRow.classified_at < end),  # noqa: E711
+    )
 
 
 def _lost_a_race(exc: IntegrityError | OperationalError) -> bool:
@@ -199,4 +209,4 @@ def candidate(match: MatchRow, item: ItemRow) -> Candidate:
     )
 
 
-_TABLES = (ProcessedEvent, SubscriberRow, ScheduleRow, ItemRow, MatchRow, DeliveryRow, FeedbackRow)
+_TABLES = (ProcessedEvent, SubscriberRow, ScheduleRow, ItemRow, MatchRow, DeliveryRow, FeedbackRow, UnroutedRow)

@@ -79,6 +79,9 @@ class ItemRow(SQLModel, table=True):
     evidence_type: str
     urgent: bool = False
     classified_at: datetime = Field(index=True)
+    # the day the item counts on in a briefing: its publication date, or when first seen where it
+    # has none or gives a future one (None on rows older than the column: classified_at stands in)
+    dated_at: datetime | None = Field(default=None, index=True)
 
 
 class MatchRow(SQLModel, table=True):
@@ -142,4 +145,18 @@ class FeedbackRow(SQLModel, table=True):
     digest_id: str = ""
     verdict: str
     occurred_at: datetime
+    published: bool = Field(default=False, index=True)
+    title: str | None = Field(default=None, sa_column=Column(Text, nullable=True))  # full-text requests: what was asked for
+    url: str | None = None
+
+
+class UnroutedRow(SQLModel, table=True):
+    """An urgent item that matched nobody within the grace period; `published` once on the
+    unrouted topic (unrouted.py)."""
+
+    __tablename__ = "notify_unrouted"
+
+    item_id: str = Field(primary_key=True)
+    noticed_at: datetime
+    event: dict[str, Any] = Field(sa_column=Column(JSON, nullable=False))
     published: bool = Field(default=False, index=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from contextlib import asynccontextmanager, suppress
+from functools import partial
 
 from fastapi import FastAPI, Request
 from fastapi.responses import RedirectResponse
@@ -17,15 +18,15 @@ from faststream import AckPolicy, FastStream
 from sqlalchemy.engine import Engine
 from starlette.concurrency import run_in_threadpool
 
-from contracts import DigestSent, FeedbackGiven, ProfileChanged
-from contracts.topics import DIGESTS, FEEDBACK, PROFILES
+from contracts import DigestSent, Event, FeedbackGiven, ItemRouted, ItemUnrouted, ProfileChanged
+from contracts.topics import DIGESTS, FEEDBACK, PROFILES, ROUTED, UNROUTED
 from services.common.headers import SecurityHeaders
 from services.common.kafka import KafkaSettings, make_broker
 from services.common.http_guard import api_docs
 from services.common.lag import Consumed, watch_lag
 from services.common.ops import instrument, serve_ops
 from services.common.readiness import kafka_check, sql_check
-from services.subscriptions import accounts, engagement, importing, mail, outbox, papers, usecases
+from services.subscriptions import accounts, engagement, importing, mail, outbox, papers, unrouted, usecases
 from services.subscriptions.context import Context, make_templates
 from services.subscriptions.formlimit import FormLimit
 from services.subscriptions.ports import ClassifyPort, HttpClassify, HttpIngest, IngestPort
@@ -59,8 +60,12 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
                                     description="Profile created, changed or deleted (tombstone); key subscriber_id")
     state: dict = {}
 
-    async def publish(event: ProfileChanged, key: str) -> None:
-        await profiles_out.publish(event, key=key.encode("utf-8"))
+    routed_out = broker.publisher(ROUTED, schema=ItemRouted, title="ItemRouted",
+                                  description="A librarian sent an unrouted item to chosen subscribers; key item_id")
+
+    async def publish(event: Event, key: str) -> None:
+        out = routed_out if isinstance(event, ItemRouted) else profiles_out
+        await out.publish(event, key=key.encode("utf-8"))
 
     async def relay_forever(stop: asyncio.Event) -> None:
         while not stop.is_set():
@@ -104,13 +109,18 @@ def create_app(settings: SubscriptionsSettings | None = None, kafka: KafkaSettin
     async def on_digest_sent(event: DigestSent) -> None:
         await run_in_threadpool(_in_session, state["sessions"], engagement.record_digest, event)
 
+    @broker.subscriber(UNROUTED, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
+    async def on_unrouted(event: ItemUnrouted) -> None:
+        await run_in_threadpool(_in_session, state["sessions"], unrouted.record, event)
+
     @broker.subscriber(FEEDBACK, group_id=SERVICE, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest")
     async def on_feedback(event: FeedbackGiven) -> None:
-        await run_in_threadpool(_in_session, state["sessions"], engagement.record_feedback, event)
+        record = partial(engagement.record_feedback, requests_address=settings.requests_address)
+        await run_in_threadpool(_in_session, state["sessions"], record, event)
 
     app = FastStream(broker)
     kafka = kafka or KafkaSettings()
-    watch_lag(app, SERVICE, kafka, [Consumed(SERVICE, DIGESTS), Consumed(SERVICE, FEEDBACK)])
+    watch_lag(app, SERVICE, kafka, [Consumed(SERVICE, DIGESTS), Consumed(SERVICE, FEEDBACK), Consumed(SERVICE, UNROUTED)])
     serve_ops(app, SERVICE, settings.metrics_host, settings.metrics_port,
               lambda: {"database": sql_check(state["sessions"]), "kafka": kafka_check(kafka)})
 
@@ -161,7 +171,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     """The web app: REST API under /api (OpenAPI at /docs in development mode), librarian UI, self-service
     under /self. It calls ingest's and classify's APIs with its keys, so refuses (InsecureKey) to be
     built with default keys outside development mode unless given in-process ports."""
-    from services.subscriptions import api, api_account, selfservice, web, web_account
+    from services.subscriptions import api, api_account, selfservice, web, web_account, web_requests, web_unrouted
 
     settings = settings or SubscriptionsSettings()
     if classify is None or ingest is None:
@@ -193,6 +203,8 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     application.include_router(api_account.router)
     application.include_router(web.router)
     application.include_router(web_account.router)
+    application.include_router(web_unrouted.router)
+    application.include_router(web_requests.router)
     application.include_router(selfservice.router)
 
     @application.exception_handler(web.LoginRequired)

@@ -15,7 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
 
 from contracts import DigestSent, FeedbackGiven
-from services.subscriptions import usecases
+from services.subscriptions import requests, usecases
 from services.subscriptions.models import Engagement, ProcessedEvent, ReachRow, Subscriber
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,8 @@ def record_digest(session: Session, event: DigestSent) -> bool:
     return _commit_once(session, event.event_id)
 
 
-def record_feedback(session: Session, event: FeedbackGiven) -> bool:
+def record_feedback(session: Session, event: FeedbackGiven, requests_address: str = "") -> bool:
+    """Count feedback; a full-text request is also queued for the library (requests.py)."""
     if not _first_time(session, event.event_id):
         return False
     organisation_id = event.organisation_id
@@ -82,6 +83,7 @@ def record_feedback(session: Session, event: FeedbackGiven) -> bool:
         field = _VERDICT_FIELD[event.verdict]
         setattr(row, field, getattr(row, field) + 1)
     usecases.learn_from_feedback(session, event.subscriber_id, event.item_id, event.verdict)
+    requests.record(session, event, organisation_id, requests_address)
     return _commit_once(session, event.event_id)
 
 

@@ -237,3 +237,49 @@ class ReachRow(Table, table=True):
 
     organisation_id: str = Field(primary_key=True, max_length=36)
     subscriber_id: str = Field(primary_key=True, max_length=36)
+
+
+class UnroutedItem(Table, table=True):
+    """An urgent item (safety alert, new national guidance) that matched nobody: notify's
+    ItemUnrouted, waiting for a librarian to send it on (unrouted.py)."""
+
+    __tablename__ = "unrouted_items"
+
+    item_id: str = Field(primary_key=True, max_length=300)
+    title: str = Field(sa_column=Column(Text, nullable=False))
+    url: str = Field(default="", max_length=2000)
+    source_title: str = Field(default="", max_length=300)
+    evidence_type: str = Field(max_length=40)
+    published_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+    noticed_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False, index=True))
+
+
+class UnroutedRouting(Table, table=True):
+    """A librarian sent an unrouted item to subscribers of one organisation (it waits no more there)."""
+
+    __tablename__ = "unrouted_routings"
+
+    item_id: str = Field(primary_key=True, max_length=300)
+    organisation_id: str = Field(primary_key=True, max_length=36)
+    routed_by: str = Field(default="", max_length=320)
+    subscribers: int = 0
+    routed_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+
+
+class FullTextRequest(Table, table=True):
+    """A subscriber asked the library for an item's full text (requests.py): new -> supplied -> closed."""
+
+    __tablename__ = "full_text_requests"
+
+    id: int | None = Field(default=None, primary_key=True)
+    event_id: str = Field(max_length=64, unique=True)
+    organisation_id: str = Field(default="", max_length=36, index=True)
+    subscriber_id: str = Field(max_length=36, index=True)
+    item_id: str = Field(max_length=300)
+    title: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    url: str = Field(default="", max_length=2000)
+    status: str = Field(default="new", max_length=20, index=True)  # "new" | "supplied" | "closed"
+    note: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
+    requested_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    updated_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
+    mailed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))

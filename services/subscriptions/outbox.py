@@ -13,15 +13,15 @@ from collections.abc import Awaitable, Callable
 
 from sqlmodel import Session, func, select
 
-from contracts import ProfileChanged
-from contracts.topics import PROFILES
+from contracts import Event, ProfileChanged
+from contracts.topics import EVENT_TYPES, PROFILES
 from services.subscriptions import metrics
 from services.subscriptions.models import OutboxRow, now
 from services.subscriptions.store import SessionFactory
 
 log = logging.getLogger(__name__)
 
-Publish = Callable[[ProfileChanged, str], Awaitable[None]]
+Publish = Callable[[Event, str], Awaitable[None]]
 
 
 def record(session: Session, event: ProfileChanged) -> None:
@@ -36,12 +36,23 @@ def record(session: Session, event: ProfileChanged) -> None:
     )
 
 
+def record_event(session: Session, event: Event, key: str) -> None:
+    """Queue any contract event (its topic from contracts.topics) in the caller's transaction."""
+    [topic] = [t for t, kind in EVENT_TYPES.items() if kind is type(event)]
+    session.add(OutboxRow(event_id=event.event_id, topic=topic, key=key, payload=event.model_dump_json()))
+
+
 def pending(session: Session, limit: int = 100) -> list[tuple[int, ProfileChanged]]:
-    """Unpublished events, oldest first."""
+    """Unpublished profile events, oldest first (the profiles' own relay order)."""
+    return [(i, e) for i, e, _ in pending_events(session, limit) if isinstance(e, ProfileChanged)]
+
+
+def pending_events(session: Session, limit: int = 100) -> list[tuple[int, Event, str]]:
+    """Unpublished events of every topic, oldest first, with their keys."""
     rows = session.exec(
         select(OutboxRow).where(OutboxRow.published_at.is_(None)).order_by(OutboxRow.id).limit(limit)
     ).all()
-    return [(row.id, ProfileChanged.model_validate_json(row.payload)) for row in rows]
+    return [(row.id, EVENT_TYPES.get(row.topic, ProfileChanged).model_validate_json(row.payload), row.key) for row in rows]
 
 
 def mark_published(session: Session, ids: list[int]) -> None:
@@ -60,11 +71,11 @@ async def relay_once(session_factory: SessionFactory, publish: Publish, limit: i
     Stops at the first failure so that a subscriber's events never overtake each other.
     """
     with session_factory() as session:
-        batch = pending(session, limit)
+        batch = pending_events(session, limit)
         done: list[int] = []
         try:
-            for row_id, event in batch:
-                await publish(event, event.subscriber_id)
+            for row_id, event, key in batch:
+                await publish(event, key)
                 done.append(row_id)
         finally:
             mark_published(session, done)

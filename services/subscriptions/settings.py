@@ -19,6 +19,7 @@
 | HORIZON_SUBSCRIPTIONS_FROM_ADDRESS | evidence@library.example.org | their sender |
 | HORIZON_SUBSCRIPTIONS_OUTBOX_DIR | var/outbox | where they are written as `.eml` without SMTP |
 | HORIZON_SUBSCRIPTIONS_MAIL_INTERVAL_S | 5.0 | pause of the FastStream app's mail sender when nothing waits |
+| HORIZON_SUBSCRIPTIONS_REQUESTS_ADDRESS | (empty: no e-mail) | the library's request address: each full-text request is e-mailed there as well as queued in the librarian UI (/requests) |
 | HORIZON_SUBSCRIPTIONS_SESSION_MAX_AGE_S | 28800 (8 hours) | a librarian's web session ends this long after log-in, however busy |
 | HORIZON_SUBSCRIPTIONS_SESSION_IDLE_S | 1800 (30 minutes) | ... and after this long without a request |
 | HORIZON_SUBSCRIPTIONS_API_TOKEN_DAYS | 90 | lifetime of an API token when none is asked for |
@@ -83,6 +84,7 @@ class SubscriptionsSettings(BaseSettings):
     from_address: str = "evidence@library.example.org"
     outbox_dir: Path = Path("var/outbox")
     mail_interval_s: float = Field(default=5.0, gt=0)
+    requests_address: str = Field(default="", max_length=320)
     session_max_age_s: int = Field(default=8 * 3600, gt=0)
     session_idle_s: int = Field(default=30 * 60, gt=0)
     api_token_days: int = Field(default=90, gt=0)

@@ -82,3 +82,36 @@ def test_the_board_member_gets_the_briefing_with_its_pdf(demo_run):
     assert summary["pdfs_written"] == [f"{eml.stem}_{pdf.get_filename()}"]
     assert (out / summary["pdfs_written"][0]).read_bytes() == pdf.get_content()
     assert pdf.get_content().startswith(b"%PDF-")
+
+
+def test_the_briefing_on_the_sample_sources_carries_the_boards_content(demo_run):
+    """Policy, guidance and every safety alert of the samples' month, the two alerts that
+    matched nobody flagged, the chart in the e-mail, each item once, figures last."""
+    from io import BytesIO
+
+    from pypdf import PdfReader
+
+    out = demo_run[0]
+    [eml] = list(out.glob("briefing_*.eml"))
+    message = email.message_from_bytes(eml.read_bytes(), policy=policy.default)
+    assert message["Subject"].startswith("Board horizon-scanning briefing: November 2026")  # the samples' month
+    html = message.get_body(preferencelist=("related", "html")).get_body(preferencelist=("html",)).get_content()
+    assert 'src="cid:briefing-themes@horizon"' in html
+    [chart] = [p for p in message.walk() if p.get("Content-ID") == "<briefing-themes@horizon>"]
+    assert chart.get_content_type() == "image/png"
+    [pdf] = [p for p in message.iter_attachments() if p.get_content_type() == "application/pdf"]
+    text = " ".join(" ".join(p.extract_text() for p in PdfReader(BytesIO(pdf.get_content())).pages).split())
+    sections = ["Executive summary", "National policy and regulation", "National guidance", "Patient safety alerts",
+                "Emerging themes", "Evidence reaching staff, by theme", "The library's figures for November 2026"]
+    places = [text.index(s) for s in sections]
+    assert places == sorted(places), "sections in the board's order"
+    assert "Covers items published 1\u201330 November 2026" in text
+    for policy_item in ("Financial framework for 2027/28", "state of care report", "Workforce plan refresh"):
+        assert policy_item in text, policy_item
+    assert text.count("Reached no one") >= 4  # the two unreached alerts, in the summary and in the table
+    for alert in ("bed rails and entrapment risk", "volumetric infusion pump software fault"):
+        assert alert in text
+    # each entry prints its URL once: no item is shown twice
+    joined = text.replace(" ", "")
+    urls = {u for u in joined.split("https://")[1:]}
+    assert urls and all(joined.count("https://" + u[:40]) == 1 for u in urls)

@@ -112,8 +112,9 @@ def test_opening_shows_a_confirmation_the_tap_records_once(served) -> None:  # t
             assert _recorded(n) == ["useful"]
             page.goto(full_text)
             expect(page.get_by_role("heading", level=1)).to_have_text("Request the full text?")
-            page.get_by_role("button", name="Yes, send me the full text").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text("Request received")
+            page.get_by_role("button", name="Yes, ask the library for the full text").click()
+            expect(page.get_by_role("heading", level=1)).to_have_text("Request sent to your library team")
+            expect(page.locator("main")).to_contain_text("request queue")
             assert _recorded(n) == ["full_text_request", "useful"]
             assert problems == []  # no CSP violation, no error
         finally:

@@ -112,3 +112,35 @@ async def test_the_relay_publishes_to_the_real_broker(kafka_bootstrap, settings,
             assert outbox.pending(session) == []
     finally:
         await consumer.stop()
+
+
+async def test_unrouted_in_routed_out_and_requests_queued_through_the_app(settings, engine, sessions):
+    from contracts import EvidenceType, ItemRouted, ItemUnrouted
+    from contracts.topics import ROUTED, UNROUTED
+    from services.subscriptions import requests, unrouted
+
+    org_id, sid = _subscriber(sessions)
+    app = create_app(settings.model_copy(update={"relay_interval_s": 0.05, "requests_address": "library@alpha.nhs.uk"}),
+                     engine=engine)
+    routed: list[tuple[dict, bytes]] = []
+
+    @app.broker.subscriber(ROUTED)
+    async def on_routed(body: dict, message: KafkaMessage) -> None:
+        routed.append((body, message.raw_message.key))
+
+    now = datetime(2026, 11, 20, 10, tzinfo=timezone.utc)
+    async with TestKafkaBroker(app.broker) as br, TestApp(app):
+        event = ItemUnrouted(producer="notify", item_id="alert:bed", title="Bed rails alert",
+                             evidence_type=EvidenceType.safety_alert, classified_at=now)
+        await br.publish(event, topic=UNROUTED, key=b"alert:bed")
+        await br.publish(event, topic=UNROUTED, key=b"alert:bed")  # redelivered: kept once
+        await br.publish(FeedbackGiven(producer="notify", subscriber_id=sid, organisation_id=org_id, item_id="pmid:123",
+                                       verdict="full_text_request", title="A trial"), topic=FEEDBACK, key=sid.encode())
+        with sessions() as session:
+            assert unrouted.waiting_count(session, [org_id]) == 1
+            assert requests.waiting_count(session, [org_id]) == 1
+            assert isinstance(unrouted.route(session, "alert:bed", org_id, [sid], "lib@alpha.nhs.uk", {org_id}),
+                              unrouted.Routed)
+        assert await eventually(lambda: len(routed) == 1)
+    sent = ItemRouted.model_validate(routed[0][0])
+    assert (sent.item_id, sent.subscriber_ids, routed[0][1]) == ("alert:bed", [sid], b"alert:bed")

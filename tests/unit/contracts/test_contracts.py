@@ -17,6 +17,8 @@ from contracts import (
     ItemClassified,
     ItemDiscovered,
     ItemMatched,
+    ItemRouted,
+    ItemUnrouted,
     MatchReason,
     Profile,
     ProfileChanged,
@@ -35,6 +37,8 @@ MODELS = {
     "feedback_given.json": FeedbackGiven,
     "digest_sent.json": DigestSent,
     "dead_letter.json": DeadLetter,
+    "item_unrouted.json": ItemUnrouted,
+    "item_routed.json": ItemRouted,
 }
 
 

@@ -10,7 +10,7 @@ import pytest
 from jinja2 import DictLoader, Environment
 
 from contracts import EvidenceType, MatchReason
-from services.notify import render
+from services.notify import briefing_render, render
 from services.notify.links import build_links
 from services.notify.branding import Branding
 from services.notify.briefings import gather
@@ -99,9 +99,9 @@ def test_briefings_are_the_same_as_inlined_per_message(make, ev) -> None:  # typ
     briefing = gather(n, "org-1", 2026, 11)
     recipient = render.Recipient("chair", "org-1", "Chair", "chair@example.nhs.uk")
     for brand in BRANDS:
-        context = render.briefing_context(
-            briefing, recipient=recipient, organisation="Example Hospitals NHS Trust", period_label="November 2026",
-            digest_id="b-1", brand=brand, links=n.links,
+        context = briefing_render.briefing_context(
+            briefing, recipient=recipient, organisation="Example Hospitals NHS Trust", digest_id="b-1", brand=brand,
+            links=n.links, chart=True, pdf=True,
         )
         html, _ = render.render_pair("briefing", context)
         assert structure(html) == structure(per_message("briefing.html", context))
