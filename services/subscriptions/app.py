@@ -161,9 +161,11 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     """The web app: REST API under /api (OpenAPI at /docs in development mode), librarian UI, self-service
     under /self. It calls ingest's and classify's APIs with its keys, so refuses (InsecureKey) to be
     built with default keys outside development mode unless given in-process ports."""
-    from services.subscriptions import api, api_account, selfservice, web, web_account
+    from services.subscriptions import (api, api_account, selfservice, vocabulary, web, web_account, web_admin,
+                                        web_home)
 
     settings = settings or SubscriptionsSettings()
+    vocabulary.configure(settings.taxonomy_path or None)
     if classify is None or ingest is None:
         settings.check_service_keys()  # it calls them over HTTP: fail at start, not at the first call
 
@@ -191,6 +193,8 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     )
     application.include_router(api.router)
     application.include_router(api_account.router)
+    application.include_router(web_home.router)
+    application.include_router(web_admin.router)
     application.include_router(web.router)
     application.include_router(web_account.router)
     application.include_router(selfservice.router)

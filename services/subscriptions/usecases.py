@@ -20,7 +20,9 @@ from services.subscriptions import outbox, papers, profiles
 from services.subscriptions.access import NOT_FOUND, Problem, scope
 from services.subscriptions.models import (
     BoardRecipient,
+    DeliveryLog,
     ExamplePaper,
+    FeedbackLog,
     Librarian,
     MailRow,
     Organisation,
@@ -243,6 +245,8 @@ def delete_subscriber(session: Session, actor: Librarian | None, subscriber_id: 
     session.delete(sub)
     # the e-mails of links they asked for hold their address (and, until sent, a link)
     session.exec(delete(MailRow).where(MailRow.subscriber_id == subscriber_id))  # type: ignore[call-overload]
+    for log_table in (DeliveryLog, FeedbackLog):  # their history with Horizon goes with them
+        session.exec(delete(log_table).where(log_table.subscriber_id == subscriber_id))  # type: ignore[call-overload]
     outbox.record(session, profiles.tombstone(subscriber_id, org_id, version))
     session.commit()
     log.info("subscriber deleted", extra={"subscriber_id": subscriber_id, "version": version})

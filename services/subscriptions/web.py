@@ -107,7 +107,7 @@ async def login(request: Request) -> Response:
         if outcome.retry_after_s:
             response.headers["Retry-After"] = str(outcome.retry_after_s)
         return response
-    response = redirect("/subscribers")
+    response = redirect("/")
     c.cookies.start(response, outcome)
     return response
 
@@ -122,11 +122,6 @@ def logout(request: Request, form: Form) -> Response:
     response = redirect("/login")
     c.cookies.end(response)
     return response
-
-
-@router.get("/")
-def home(web: Web) -> Response:
-    return redirect("/subscribers")
 
 
 @router.get("/subscribers")

@@ -1,0 +1,96 @@
+"""The librarian's workspace: an admin sets up organisations and librarians in the browser's forms,
+the home page says what needs attention, and each delivery and verdict is logged per subscriber."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from contracts import DigestSent, FeedbackGiven
+from services.subscriptions import engagement, history
+
+from .conftest import PASSWORD, new_subscriber
+from .test_security import csrf_of, login
+
+
+def test_an_admin_adds_an_organisation_and_a_librarian_who_can_then_log_in(client, world):
+    csrf = login(client, world.b.email)  # b is an admin
+    empty = client.post("/organisations", data={"csrf_token": csrf, "name": "  "})
+    assert empty.status_code == 422 and "Enter the organisation&#39;s name." in empty.text and 'aria-invalid="true"' in empty.text
+    made = client.post("/organisations", data={"csrf_token": csrf, "name": "Gamma Mental Health NHS Trust"})
+    assert made.status_code == 200 and "Gamma Mental Health NHS Trust is added" in made.text
+    page = client.get("/librarians").text
+    gamma = next(o for o in page.split('value="') if "Gamma Mental Health" in o.split("</label>")[0]).split('"')[0]
+
+    weak = client.post("/librarians/new", data={"csrf_token": csrf, "email": "new.lib@gamma.nhs.uk", "password": "short",
+                                                "organisations": gamma})
+    assert weak.status_code == 422 and 'id="password-error"' in weak.text
+    none = client.post("/librarians/new", data={"csrf_token": csrf, "email": "new.lib@gamma.nhs.uk", "password": PASSWORD})
+    assert none.status_code == 422 and "Choose at least one organisation" in none.text
+    added = client.post("/librarians/new", data={"csrf_token": csrf, "name": "Nia Evans", "email": "new.lib@gamma.nhs.uk",
+                                                 "password": PASSWORD, "role": "librarian", "organisations": gamma})
+    assert added.status_code == 200 and "new.lib@gamma.nhs.uk is added" in added.text
+
+    client.post("/logout", data={"csrf_token": csrf_of(added.text)})
+    login(client, "new.lib@gamma.nhs.uk")
+    form = client.get("/subscribers/new").text
+    assert "Gamma Mental Health NHS Trust" in form and "Beta Community" not in form
+    assert client.get("/organisations").status_code == 403
+
+
+def test_a_librarian_belongs_to_several_organisations(client, world, sessions):
+    csrf = login(client, world.b.email)
+    client.post("/organisations", data={"csrf_token": csrf, "name": "Delta ICB"})
+    page = client.get("/librarians").text
+    delta = next(o for o in page.split('value="') if "Delta ICB" in o.split("</label>")[0]).split('"')[0]
+    changed = client.post(f"/librarians/{world.b.librarian_id}/organisations",
+                          data={"csrf_token": csrf, "organisations": [world.b.org_id, delta]})
+    assert changed.status_code == 200
+    options = client.get("/subscribers/new").text
+    assert "Delta ICB" in options and "Beta Community NHS Trust" in options
+    emptied = client.post(f"/librarians/{world.b.librarian_id}/organisations", data={"csrf_token": csrf})
+    assert emptied.status_code == 422
+    assert client.post(f"/librarians/{world.a.librarian_id}/organisations",
+                       data={"csrf_token": csrf, "organisations": [delta]}).status_code == 404  # not one of theirs
+
+
+def test_first_run_home_page_sends_an_admin_to_make_an_organisation(client, sessions):
+    from services.subscriptions import accounts
+    with sessions() as session:
+        accounts.create_librarian(session, "first.admin@example.nhs.uk", PASSWORD, "admin")
+    login(client, "first.admin@example.nhs.uk")
+    home = client.get("/")
+    assert home.status_code == 200 and "There is no organisation yet" in home.text and 'href="/organisations"' in home.text
+    form = client.get("/subscribers/new").text
+    assert "No organisation yet" in form
+
+
+def test_home_page_says_what_needs_attention_and_what_went_out(client, world, sessions):
+    quiet = new_subscriber(client, world.a, name="Quiet Person", email="quiet@alpha.nhs.uk")
+    busy = new_subscriber(client, world.a, name="Busy Person", email="busy@alpha.nhs.uk")
+    at = datetime.now(timezone.utc)
+    with sessions() as session:
+        from services.subscriptions.models import Subscriber
+        for sid in (quiet["id"], busy["id"]):  # both joined long ago
+            row = session.get(Subscriber, sid)
+            row.created_at = at - timedelta(weeks=10)
+            session.add(row)
+        session.commit()
+        engagement.record_digest(session, DigestSent(
+            producer="notify", digest_id="d1", subscriber_id=busy["id"], organisation_id=world.a.org_id,
+            period="2026-W49", item_ids=["doi:10.1000/x", "doi:10.1000/y"], item_titles=["Falls in care homes", ""],
+            sent_at=at - timedelta(days=1)))
+        engagement.record_feedback(session, FeedbackGiven(
+            producer="notify", subscriber_id=busy["id"], organisation_id=world.a.org_id, item_id="doi:10.1000/x",
+            digest_id="d1", verdict="useful"))
+    login(client, world.a.email)
+    home = client.get("/").text
+    assert "Sent nothing for 4 weeks (1)" in home and "Quiet Person" in home and "Busy Person" not in home.split("This week")[0]
+    assert "NICE guidance" in home and "Failing feeds (1)" in home
+    assert "Unrouted urgent items" in home and "Full-text requests waiting" in home
+    week = home.split("This week")[1]
+    assert '<p class="figure">1</p><p>e-mails sent (2 items)</p>' in week
+
+    with sessions() as session:
+        h = history.subscriber_history(session, busy["id"])
+    assert h.deliveries[0].items[0].title == "Falls in care homes" and h.deliveries[0].items[0].verdicts == ["useful"]
+    assert h.feedback[0][1] == "Falls in care homes"
