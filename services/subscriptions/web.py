@@ -12,7 +12,10 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from services.subscriptions import accounts, credentials, engagement, importing, links, sessions, usecases
+from anyio import from_thread
+
+from services.subscriptions import (accounts, choices, credentials, engagement, importing, links, sessions, usecases,
+                                    vocabulary)
 from services.subscriptions.access import Problem
 from services.subscriptions.context import Context, ctx, db
 from services.subscriptions.forms import errors_of, from_form, to_form
@@ -132,9 +135,38 @@ def subscribers(request: Request, session: DB, me: Me, web: Web, q: str = "", or
                 unfound=usecases.papers_needing_attention(session, me))
 
 
+def _sources(request: Request) -> tuple[list, str | None]:
+    """ingest's sources, from a sync handler's worker thread."""
+    return from_thread.run(fetch_sources, ctx(request).ingest)
+
+
 def _form_page(request, session, me, web, values, errors=None, sub=None, status=200, saved=False):
+    sources, sources_error = _sources(request)
+    chosen = {k: list(values.get(k) or []) for k in choices.CHOSEN}
+    for key in choices.CHOSEN:  # the form shows lists; a re-shown form may carry them as text
+        if isinstance(values.get(key), str):
+            chosen[key] = [v for v in values[key].split("\n") if v]
     return page(request, "subscriber_form.html", web, status=status, values=to_form(values), errors=errors or {},
-                sub=sub, saved=saved, organisations=accounts.visible_organisations(session, me))
+                sub=sub, saved=saved, organisations=accounts.visible_organisations(session, me), chosen=chosen,
+                topic_groups=vocabulary.grouped_topics(), type_labels=vocabulary.TYPE_LABELS,
+                topic_ids={t.id for t in vocabulary.topics()}, sources=sources, sources_error=sources_error)
+
+
+def _values_of(request: Request, form: FormData) -> tuple[dict, dict[str, str]]:
+    """The form's subscriber fields, topics, content types and sources by id; errors of names unknown."""
+    values = from_form(form)
+    sources, sources_error = _sources(request)
+    chosen, errors = choices.resolve(form, None if sources_error else sources)
+    values.update(chosen)
+    return values, errors
+
+
+def _problem_errors(problem: Problem) -> dict[str, str]:
+    if "organisation_id is required" in problem.message:
+        return {"organisation_id": "Choose the organisation this subscriber belongs to."}
+    if "e-mail already exists" in problem.message:
+        return {"email": "Someone in this organisation already has that e-mail address."}
+    return {"form": problem.message[0].upper() + problem.message[1:] + "."}
 
 
 @router.get("/subscribers/new")
@@ -145,15 +177,17 @@ def new_subscriber(request: Request, session: DB, me: Me, web: Web) -> HTMLRespo
 
 @router.post("/subscribers/new")
 def create_subscriber(request: Request, session: DB, me: Me, web: Web, form: Form) -> Response:
-    values = from_form(form)
+    values, errors = _values_of(request, form)
     values.pop("status", None)
     try:
         data = SubscriberCreate.model_validate(values)
     except ValidationError as exc:
-        return _form_page(request, session, me, web, values, errors_of(exc), status=422)
+        return _form_page(request, session, me, web, values, {**errors_of(exc), **errors}, status=422)
+    if errors:
+        return _form_page(request, session, me, web, values, errors, status=422)
     result = usecases.create_subscriber(session, me, data)
     if isinstance(result, Problem):
-        return _form_page(request, session, me, web, values, {"form": result.message}, status=result.status)
+        return _form_page(request, session, me, web, values, _problem_errors(result), status=result.status)
     return redirect(f"/subscribers/{result.id}?saved=1")
 
 
@@ -173,15 +207,18 @@ def edit_subscriber(request: Request, session: DB, me: Me, web: Web, subscriber_
 @router.post("/subscribers/{subscriber_id}")
 def save_subscriber(request: Request, session: DB, me: Me, web: Web, form: Form, subscriber_id: str) -> Response:
     pub = usecases.public(session, _visible(session, me, subscriber_id))
-    values = from_form(form)
+    values, errors = _values_of(request, form)
     values.pop("organisation_id", None)
     try:
         data = SubscriberUpdate.model_validate(values)
     except ValidationError as exc:
-        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, errors_of(exc), pub, status=422)
+        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, {**errors_of(exc), **errors}, pub,
+                          status=422)
+    if errors:
+        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, errors, pub, status=422)
     result = usecases.update_subscriber(session, me, subscriber_id, data)
     if isinstance(result, Problem):
-        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, {"form": result.message}, pub,
+        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, _problem_errors(result), pub,
                           status=result.status)
     return redirect(f"/subscribers/{subscriber_id}?saved=1")
 
@@ -192,6 +229,12 @@ def forget_feedback(session: DB, me: Me, form: Form, subscriber_id: str) -> Resp
     if isinstance(result, Problem):
         raise HTTPException(result.status, result.message)
     return redirect(f"/subscribers/{subscriber_id}?saved=1")
+
+
+@router.get("/subscribers/{subscriber_id}/delete")
+def confirm_delete(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
+    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    return page(request, "confirm_delete.html", web, sub=pub)
 
 
 @router.post("/subscribers/{subscriber_id}/delete")

@@ -94,3 +94,47 @@ def test_home_page_says_what_needs_attention_and_what_went_out(client, world, se
         h = history.subscriber_history(session, busy["id"])
     assert h.deliveries[0].items[0].title == "Falls in care homes" and h.deliveries[0].items[0].verdicts == ["useful"]
     assert h.feedback[0][1] == "Falls in care homes"
+
+
+def test_profiles_take_topics_types_and_sources_by_name_and_refuse_unknown_ones(client, world):
+    csrf = login(client, world.a.email)
+    form = {"csrf_token": csrf, "organisation_id": world.a.org_id, "name": "Sam Patel", "email": "sam@alpha.nhs.uk",
+            "interests": "Deprescribing in frail older people", "frequency": "weekly", "weekday": "monday", "hour": "7"}
+    page = client.get("/subscribers/new").text
+    assert 'value="cardiology"' in page and "Older people and frailty" in page and '<datalist id="topic-names">' in page
+    assert "Randomised controlled trial" in page and "NICE guidance" in page  # sources by title
+
+    refused = client.post("/subscribers/new", data={**form, "topics_text": "Cardiology, Basket weaving",
+                                                    "content_types_text": "RCT, banana"})
+    assert refused.status_code == 422
+    assert "Horizon does not know “Basket weaving” as a topic." in refused.text
+    assert "Horizon does not know “banana” as a content type." in refused.text and 'id="topics-error"' in refused.text
+
+    saved = client.post("/subscribers/new", data={**form, "topics_text": "Cardiology, Older people and frailty",
+                                                  "topics": "pharmacy", "content_types_text": "RCT",
+                                                  "content_types": "guideline", "sources": "nice"}, follow_redirects=False)
+    assert saved.status_code == 303
+    sid = saved.headers["location"].split("/")[2].split("?")[0]
+    api = client.get(f"/api/subscribers/{sid}", headers=world.a.headers).json()
+    assert api["topics"] == ["pharmacy", "cardiology", "older_people"]
+    assert api["content_types"] == ["guideline", "trial"] and api["sources"] == ["nice"]
+    edit = client.get(f"/subscribers/{sid}").text
+    assert 'value="older_people" checked' in edit and 'value="trial" checked' in edit and 'value="nice" checked' in edit
+
+
+def test_delete_asks_first_and_lookup_errors_are_plain_english(client, world, sessions):
+    from services.subscriptions import papers
+    from services.subscriptions.models import ExamplePaper
+    sub = new_subscriber(client, world.a, examples=["pmid:12345678"])
+    with sessions() as session:
+        row = session.get(ExamplePaper, "pmid:12345678")
+        row.status, row.error = papers.UNAVAILABLE, "ConnectError: [Errno -2] Name or service not known"
+        session.add(row)
+        session.commit()
+    login(client, world.a.email)
+    page = client.get(f"/subscribers/{sub['id']}").text
+    assert "PubMed and Crossref could not be reached; Horizon will try again" in page and "Errno" not in page
+    assert f'href="/subscribers/{sub["id"]}/delete"' in page
+    confirm = client.get(f"/subscribers/{sub['id']}/delete")
+    assert confirm.status_code == 200 and "It cannot be undone." in confirm.text and "Yes, delete Dr Asha Khan" in confirm.text
+    assert client.get(f"/api/subscribers/{sub['id']}", headers=world.a.headers).status_code == 200
