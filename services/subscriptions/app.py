@@ -162,7 +162,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     under /self. It calls ingest's and classify's APIs with its keys, so refuses (InsecureKey) to be
     built with default keys outside development mode unless given in-process ports."""
     from services.subscriptions import (api, api_account, selfservice, vocabulary, web, web_account, web_admin,
-                                        web_home)
+                                        web_home, web_sources)
 
     settings = settings or SubscriptionsSettings()
     vocabulary.configure(settings.taxonomy_path or None)
@@ -195,6 +195,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     application.include_router(api_account.router)
     application.include_router(web_home.router)
     application.include_router(web_admin.router)
+    application.include_router(web_sources.router)
     application.include_router(web.router)
     application.include_router(web_account.router)
     application.include_router(selfservice.router)
@@ -205,7 +206,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
 
     # Form posts are refused past their limit before they are read (login, every page, the import upload).
     import_limit = importing.MAX_FILE_BYTES + 64 * 1024
-    application.add_middleware(FormLimit, limit_for=lambda path: import_limit if path == "/import" else settings.form_max_bytes)
+    application.add_middleware(FormLimit, limit_for=lambda path: import_limit if path in ("/import", "/sources/opml") else settings.form_max_bytes)
     # Self-service tokens are in URLs and API answers hold personal data: neither is cached.
     application.add_middleware(SecurityHeaders, no_store_prefixes=("/self", "/api"), skip_csp_prefixes=("/docs", "/redoc"))
 

@@ -302,12 +302,6 @@ def export(session: DB, me: Me, organisation_id: str, format: str = "yaml") -> R
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="subscribers.{format}"'})
 
 
-@router.get("/sources")
-async def sources(request: Request, me: Me, web: Web) -> HTMLResponse:
-    items, error = await fetch_sources(ctx(request).ingest)
-    return page(request, "sources.html", web, sources=items, error=error)
-
-
 @router.get("/engagement")
 def engagement_page(request: Request, session: DB, me: Me, web: Web) -> HTMLResponse:
     rows = [(o, engagement.engagement_for(session, o.id)) for o in accounts.visible_organisations(session, me)]
