@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -14,8 +15,8 @@ from starlette.datastructures import FormData, UploadFile
 
 from anyio import from_thread
 
-from services.subscriptions import (accounts, choices, credentials, engagement, importing, links, sessions, usecases,
-                                    vocabulary)
+from services.subscriptions import (accounts, choices, credentials, engagement, history, importing, links, sessions,
+                                    usecases, vocabulary)
 from services.subscriptions.access import Problem
 from services.subscriptions.context import Context, ctx, db
 from services.subscriptions.forms import errors_of, from_form, to_form
@@ -130,7 +131,11 @@ def logout(request: Request, form: Form) -> Response:
 @router.get("/subscribers")
 def subscribers(request: Request, session: DB, me: Me, web: Web, q: str = "", organisation_id: str = "") -> HTMLResponse:
     subs = usecases.list_subscribers(session, me, q[:200], organisation_id or None, limit=200)
+    last = history.last_sent(session, [s.id for s in subs])
+    since = now() - timedelta(weeks=ctx(request).settings.quiet_weeks)
+    quiet = {s.id for s in subs if s.status == "active" and (last.get(s.id) or history.aware(s.created_at)) < since}
     return page(request, "subscribers.html", web, subscribers=[usecases.public(session, s) for s in subs], q=q,
+                last_sent=last, quiet=quiet,
                 organisation_id=organisation_id, organisations=accounts.visible_organisations(session, me),
                 unfound=usecases.papers_needing_attention(session, me))
 
@@ -306,6 +311,20 @@ def export(session: DB, me: Me, organisation_id: str, format: str = "yaml") -> R
 def engagement_page(request: Request, session: DB, me: Me, web: Web) -> HTMLResponse:
     rows = [(o, engagement.engagement_for(session, o.id)) for o in accounts.visible_organisations(session, me)]
     return page(request, "engagement.html", web, rows=rows)
+
+
+@router.get("/subscribers/{subscriber_id}/history")
+def subscriber_history(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
+    sub = _visible(session, me, subscriber_id)
+    weeks = ctx(request).settings.quiet_weeks
+    found = history.subscriber_history(session, sub.id)
+    quiet = sub.status == "active" and (found.last_sent or history.aware(sub.created_at)) < now() - timedelta(weeks=weeks)
+    return page(request, "history.html", web, sub=usecases.public(session, sub), history=found, quiet=quiet,
+                quiet_weeks=weeks, verdict_labels=VERDICT_LABELS)
+
+
+VERDICT_LABELS = {"click": "opened", "useful": "useful", "not_relevant": "not relevant",
+                  "full_text_request": "full text requested"}
 
 
 @router.get("/subscribers/{subscriber_id}/links")

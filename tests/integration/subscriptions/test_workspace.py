@@ -138,3 +138,31 @@ def test_delete_asks_first_and_lookup_errors_are_plain_english(client, world, se
     confirm = client.get(f"/subscribers/{sub['id']}/delete")
     assert confirm.status_code == 200 and "It cannot be undone." in confirm.text and "Yes, delete Dr Asha Khan" in confirm.text
     assert client.get(f"/api/subscribers/{sub['id']}", headers=world.a.headers).status_code == 200
+
+
+def test_each_subscriber_has_a_history_of_deliveries_and_feedback_by_title(client, world, sessions):
+    sub = new_subscriber(client, world.a)
+    at = datetime.now(timezone.utc)
+    with sessions() as session:
+        engagement.record_digest(session, DigestSent(
+            producer="notify", digest_id="d-w48", subscriber_id=sub["id"], organisation_id=world.a.org_id,
+            period="2026-W48", item_ids=["doi:10.1000/af1", "doi:10.1000/af2"],
+            item_titles=["Apixaban versus warfarin in older people", "Left atrial appendage closure"],
+            sent_at=at - timedelta(days=3)))
+        for verdict in ("click", "useful"):
+            engagement.record_feedback(session, FeedbackGiven(
+                producer="notify", subscriber_id=sub["id"], organisation_id=world.a.org_id,
+                item_id="doi:10.1000/af1", digest_id="d-w48", verdict=verdict))
+    login(client, world.a.email)
+    page = client.get(f"/subscribers/{sub['id']}/history").text
+    assert "Digest 2026-W48" in page and "Apixaban versus warfarin in older people" in page
+    assert '<span class="tag">opened</span>' in page and '<span class="tag">useful</span>' in page
+    assert "Last sent: <strong>3 days ago</strong>" in page and "Nothing sent for" not in page
+    feedback = page.split("<h2>Feedback</h2>")[1]
+    assert "Apixaban versus warfarin in older people" in feedback and "doi:10.1000/af1</a>" not in feedback
+    listing = client.get("/subscribers").text
+    assert "3 days ago" in listing and "nothing for weeks" not in listing
+    assert client.get(f"/subscribers/{sub['id']}/history", cookies={}).status_code == 200
+    client.post(f"/subscribers/{sub['id']}/delete", data={"csrf_token": csrf_of(page)})
+    with sessions() as session:
+        assert history.subscriber_history(session, sub["id"]).deliveries == []  # erased with them
