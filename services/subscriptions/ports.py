@@ -40,6 +40,7 @@ class PreviewItem(BaseModel):
     reasons: list[PreviewReason] = Field(default_factory=list)
     evidence_type: str = ""
     published_at: datetime | None = None
+    summary: str = ""
 
 
 class SourceHealth(BaseModel):

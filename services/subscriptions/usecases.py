@@ -107,6 +107,18 @@ def current_profile_event(session: Session, sub: Subscriber):
                             papers.texts(session, prof.examples))
 
 
+def draft_profile(session: Session, sub: Subscriber, data: SubscriberUpdate):
+    """The subscriber's Profile as it would be with these changes, nothing saved: for a preview."""
+    prof = ProfileRow(**profile_of(session, sub).model_dump())  # transient copies: never flushed
+    fields = {k: v for k, v in data.model_dump(exclude_unset=True, exclude={"board_briefing", "status"}).items()
+              if v is not None}
+    draft_sub = Subscriber(**sub.model_dump())
+    profiles.apply_fields(draft_sub, prof, fields)
+    org = session.get(Organisation, sub.organisation_id)
+    return profiles.to_profile(draft_sub, prof, org.name if org else "", is_board_recipient(session, sub),
+                               papers.texts(session, prof.examples))
+
+
 def emit_change(session: Session, sub: Subscriber, prof: ProfileRow) -> None:
     """Bump the version and queue the ProfileChanged (example papers not yet known are queued
     for lookup); the caller commits both with the change."""

@@ -15,8 +15,8 @@ from starlette.datastructures import FormData, UploadFile
 
 from anyio import from_thread
 
-from services.subscriptions import (accounts, choices, credentials, engagement, history, importing, links, sessions,
-                                    usecases, vocabulary)
+from services.subscriptions import (accounts, choices, credentials, digest_view, engagement, history, importing, links,
+                                    sessions, usecases, vocabulary)
 from services.subscriptions.access import Problem
 from services.subscriptions.context import Context, ctx, db
 from services.subscriptions.forms import errors_of, from_form, to_form
@@ -250,24 +250,61 @@ def delete_subscriber(session: DB, me: Me, form: Form, subscriber_id: str) -> Re
     return redirect("/subscribers")
 
 
-@router.get("/subscribers/{subscriber_id}/preview")
-async def preview(request: Request, web: Web, subscriber_id: str) -> HTMLResponse:
+PREVIEW_DAYS = {7: "last week", 30: "last 30 days", 90: "last 90 days"}
+
+
+def _loaded(c: Context, web: WebSession, subscriber_id: str, form: FormData | None = None, sources=None):
+    """The subscriber, their saved profile, and (given a form) the draft profile it describes or its errors."""
+    with c.sessions() as session:
+        lib = session.get(Librarian, web.librarian_id)
+        sub = usecases.get_subscriber(session, lib, subscriber_id) if lib and lib.active else None
+        if sub is None:
+            return None
+        saved = usecases.current_profile_event(session, sub).profile
+        draft, errors = None, {}
+        if form is not None:
+            values = from_form(form)
+            chosen, errors = choices.resolve(form, sources)
+            values.update(chosen)
+            for key in ("organisation_id", "status", "board_briefing"):
+                values.pop(key, None)
+            try:
+                data = SubscriberUpdate.model_validate(values)
+            except ValidationError as exc:
+                errors = {**errors_of(exc), **errors}
+            else:
+                draft = usecases.draft_profile(session, sub, data)
+        return usecases.public(session, sub), saved, draft, errors
+
+
+async def _preview_page(request: Request, web: WebSession, subscriber_id: str, days: int, form: FormData | None):
     c = ctx(request)
-
-    def load():
-        with c.sessions() as session:
-            lib = session.get(Librarian, web.librarian_id)
-            sub = usecases.get_subscriber(session, lib, subscriber_id) if lib and lib.active else None
-            if sub is None:
-                return None
-            return usecases.public(session, sub), usecases.current_profile_event(session, sub).profile
-
-    loaded = await run_in_threadpool(load)
+    sources = None
+    if form is not None:
+        listed, error = await fetch_sources(c.ingest)
+        sources = None if error else listed
+    loaded = await run_in_threadpool(_loaded, c, web, subscriber_id, form, sources)
     if loaded is None:
         raise HTTPException(404, "subscriber not found")
-    pub, profile = loaded
-    items, error = await fetch_preview(c.classify, profile, 7)
-    return page(request, "preview.html", web, sub=pub, items=items, error=error)
+    pub, saved, draft, errors = loaded
+    days = days if days in PREVIEW_DAYS else 7
+    items, error = await fetch_preview(c.classify, saved, days)
+    draft_items, draft_error = (await fetch_preview(c.classify, draft, days)) if draft is not None else ([], None)
+    return page(request, "preview.html", web, status=422 if errors else 200, sub=pub, days=days,
+                periods=PREVIEW_DAYS, saved=digest_view.view(items, saved), error=error, errors=errors,
+                draft=digest_view.view(draft_items, draft) if draft is not None else None, draft_error=draft_error,
+                form_values=[(k, str(v)) for k, v in (form.multi_items() if form else []) if k != CSRF_FIELD])
+
+
+@router.get("/subscribers/{subscriber_id}/preview")
+async def preview(request: Request, web: Web, subscriber_id: str, days: int = 7) -> HTMLResponse:
+    return await _preview_page(request, web, subscriber_id, days, None)
+
+
+@router.post("/subscribers/{subscriber_id}/preview")
+async def preview_draft(request: Request, web: Web, form: Form, subscriber_id: str, days: int = 7) -> HTMLResponse:
+    """The profile as edited in the form, unsaved, beside the saved one."""
+    return await _preview_page(request, web, subscriber_id, days, form)
 
 
 @router.get("/import")

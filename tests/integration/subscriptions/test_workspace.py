@@ -162,7 +162,29 @@ def test_each_subscriber_has_a_history_of_deliveries_and_feedback_by_title(clien
     assert "Apixaban versus warfarin in older people" in feedback and "doi:10.1000/af1</a>" not in feedback
     listing = client.get("/subscribers").text
     assert "3 days ago" in listing and "nothing for weeks" not in listing
-    assert client.get(f"/subscribers/{sub['id']}/history", cookies={}).status_code == 200
     client.post(f"/subscribers/{sub['id']}/delete", data={"csrf_token": csrf_of(page)})
     with sessions() as session:
         assert history.subscriber_history(session, sub["id"]).deliveries == []  # erased with them
+
+
+def test_preview_reads_as_the_email_and_shows_unsaved_changes_beside_the_saved_profile(client, world):
+    sub = new_subscriber(client, world.a)
+    csrf = login(client, world.a.email)
+    saved = client.get(f"/subscribers/{sub['id']}/preview", params={"days": 30}).text
+    assert "Your evidence update" in saved and "Last 30 days" in saved
+    assert "Systematic review or meta-analysis" in saved and "systematic_review" not in saved
+    assert "Chosen because it matches the interest “Anticoagulation in atrial fibrillation”." in saved
+    assert "score 0.80" not in saved and "close match" in saved
+
+    form = {"csrf_token": csrf, "name": "Dr Asha Khan", "email": "asha.khan@example.nhs.uk", "frequency": "weekly",
+            "weekday": "monday", "hour": "7", "interests": "Anticoagulation in atrial fibrillation\nFalls in older people",
+            "topics": "cardiology"}
+    draft = client.post(f"/subscribers/{sub['id']}/preview", data=form)
+    assert draft.status_code == 200
+    assert "With the saved profile (1 item)" in draft.text and "With your unsaved changes (2 items)" in draft.text
+    assert "New evidence on Falls in older people" in draft.text.split("With your unsaved changes")[1]
+    assert client.get(f"/api/subscribers/{sub['id']}", headers=world.a.headers).json()["interests"] == [
+        "Anticoagulation in atrial fibrillation"]  # nothing saved
+    assert '<input type="hidden" name="topics" value="cardiology">' in draft.text  # "Save these changes" carries them
+    bad = client.post(f"/subscribers/{sub['id']}/preview", data={**form, "topics": "Basket weaving"})
+    assert bad.status_code == 422 and "Horizon does not know “Basket weaving” as a topic." in bad.text
