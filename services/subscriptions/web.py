@@ -344,12 +344,6 @@ def export(session: DB, me: Me, organisation_id: str, format: str = "yaml") -> R
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="subscribers.{format}"'})
 
 
-@router.get("/engagement")
-def engagement_page(request: Request, session: DB, me: Me, web: Web) -> HTMLResponse:
-    rows = [(o, engagement.engagement_for(session, o.id)) for o in accounts.visible_organisations(session, me)]
-    return page(request, "engagement.html", web, rows=rows)
-
-
 @router.get("/subscribers/{subscriber_id}/history")
 def subscriber_history(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
     sub = _visible(session, me, subscriber_id)

@@ -188,3 +188,32 @@ def test_preview_reads_as_the_email_and_shows_unsaved_changes_beside_the_saved_p
     assert '<input type="hidden" name="topics" value="cardiology">' in draft.text  # "Save these changes" carries them
     bad = client.post(f"/subscribers/{sub['id']}/preview", data={**form, "topics": "Basket weaving"})
     assert bad.status_code == 422 and "Horizon does not know “Basket weaving” as a topic." in bad.text
+
+
+def test_impact_over_a_date_range_per_subscriber_and_topic_with_a_chart_and_csv(client, world, sessions):
+    asha = new_subscriber(client, world.a, topics=["cardiology"])
+    other = new_subscriber(client, world.b, name="Beta Person", email="b@beta.nhs.uk")
+    at = datetime.now(timezone.utc)
+    with sessions() as session:
+        for n, (sub, org, days) in enumerate([(asha, world.a, 2), (asha, world.a, 9), (asha, world.a, 200),
+                                              (other, world.b, 2)]):
+            engagement.record_digest(session, DigestSent(
+                producer="notify", digest_id=f"d{n}", subscriber_id=sub["id"], organisation_id=org.org_id,
+                period=f"p{n}", item_ids=[f"doi:10.1000/{n}"], sent_at=at - timedelta(days=days)))
+        engagement.record_feedback(session, FeedbackGiven(
+            producer="notify", subscriber_id=asha["id"], organisation_id=world.a.org_id, item_id="doi:10.1000/0",
+            digest_id="d0", verdict="click"))
+    login(client, world.a.email)
+    page = client.get("/impact", params={"by": "subscriber"}).text  # the last 90 days by default
+    assert "<svg" in page and "<polyline" in page and "Beta Person" not in page
+    row = page.split('<th scope="row">Dr Asha Khan</th>')[1].split("</tr>")[0]
+    assert '<td data-label="E-mails">2</td>' in row and '<td data-label="Opened">1</td>' in row
+    assert "Cardiology" in client.get("/impact", params={"by": "topic"}).text
+    assert "Alpha Hospitals NHS Trust" in client.get("/engagement").text  # the old address leads here
+
+    start = (at - timedelta(days=5)).date().isoformat()
+    exported = client.get("/impact.csv", params={"by": "subscriber", "start": start})
+    assert exported.status_code == 200 and exported.headers["content-type"].startswith("text/csv")
+    lines = exported.text.strip().splitlines()
+    assert lines[0] == "from,to,subscriber,reach,deliveries,items,click,useful,not_relevant,full_text_request"
+    assert lines[1].split(",")[2:] == ["Dr Asha Khan", "1", "1", "1", "1", "0", "0", "0"] and lines[-1].split(",")[2] == "All"
