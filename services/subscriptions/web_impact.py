@@ -115,7 +115,8 @@ async def impact(request: Request, web: Web, start: str = "", end: str = "", by:
 
     rows, total, trend, all_time = await run_in_threadpool(load)
     return page(request, "impact.html", web, rows=rows, total=total, trend=trend, chart=chart(trend), all_time=all_time,
-                start=first.isoformat(), end=last.isoformat(), by=by, groupings=GROUPINGS, columns=COLUMNS)
+                start=first.isoformat(), end=last.isoformat(), by=by,
+                period=f"{first.day} {first:%b %Y} to {last.day} {last:%b %Y}", groupings=GROUPINGS, columns=COLUMNS)
 
 
 @router.get("/impact.csv")
