@@ -33,7 +33,8 @@ def _organisations_page(request: Request, db, me: Librarian, web, status: int = 
 @router.get("/organisations")
 def organisations(request: Request, db: DB, me: Me, web: Web, created: str = "") -> HTMLResponse:
     admin_only(me)
-    return _organisations_page(request, db, me, web, created=created[:200])
+    made = next((o.name for o in accounts.visible_organisations(db, me) if o.id == created), "")
+    return _organisations_page(request, db, me, web, created=made)
 
 
 @router.post("/organisations")
@@ -46,7 +47,7 @@ def create_organisation(request: Request, db: DB, me: Me, web: Web, form: Form) 
     if isinstance(result, Problem):
         message = result.message[0].upper() + result.message[1:] + "."
         return _organisations_page(request, db, me, web, result.status, errors={"name": message}, org_name=name)
-    return redirect(f"/organisations?created={result.name}")
+    return redirect(f"/organisations?created={result.id}")
 
 
 def librarians_page(request: Request, db, me: Librarian, web, status: int = 200, **values) -> HTMLResponse:
@@ -73,7 +74,9 @@ def _field_of(message: str) -> str:
 @router.get("/librarians")
 def librarians(request: Request, db: DB, me: Me, web: Web, added: str = "", changed: str = "") -> HTMLResponse:
     admin_only(me)
-    return librarians_page(request, db, me, web, added=added[:320], changed=changed[:320])
+    # the notices name a librarian of the admin's own list, by id: a link cannot make them say anything else
+    emails = {lib.id: lib.email for lib in accounts.visible_librarians(db, me)}
+    return librarians_page(request, db, me, web, added=emails.get(added, ""), changed=emails.get(changed, ""))
 
 
 @router.post("/librarians/new")
@@ -93,7 +96,7 @@ def create_librarian(request: Request, db: DB, me: Me, web: Web, form: Form) -> 
         result = accounts.create_librarian(db, values["email"], password, values["role"], values["organisations"],
                                            values["name"], actor=me)
         if not isinstance(result, Problem):
-            return redirect(f"/librarians?added={result.email}")
+            return redirect(f"/librarians?added={result.id}")
         errors[_field_of(result.message)] = result.message[0].upper() + result.message[1:] + "."
     return librarians_page(request, db, me, web, 422, values=values, errors=errors)
 
@@ -107,4 +110,4 @@ def set_memberships(request: Request, db: DB, me: Me, web: Web, form: Form, libr
             raise HTTPException(404, result.message)
         return librarians_page(request, db, me, web, result.status, membership_error=result.message,
                                membership_of=librarian_id)
-    return redirect(f"/librarians?changed={result.email}")
+    return redirect(f"/librarians?changed={result.id}")

@@ -38,10 +38,13 @@ def _page(request: Request, name: str, web, status: int = 200, **values: Any) ->
 
 
 @router.get("/sources")
-async def sources(request: Request, me: Me, web: Web, done: str = "") -> HTMLResponse:
+async def sources(request: Request, me: Me, web: Web, done: str = "", added: int = 0, skipped: int = 0,
+                  invalid: int = 0) -> HTMLResponse:
     items, error = await fetch_sources(ctx(request).ingest)
+    notice = {"deleted": "The source is deleted.",
+              "opml": f"OPML read: {added} added, {skipped} already there, {invalid} refused."}.get(done, "")
     return _page(request, "sources.html", web, sources=sorted(items, key=lambda s: s.name.lower()), error=error,
-                 done=done[:300])
+                 done=notice)
 
 
 @router.get("/sources/new")
@@ -109,9 +112,8 @@ async def upload_opml(request: Request, me: Me, web: Web, form: Form) -> Respons
                                       headers={"Content-Type": "text/x-opml"})
     if error:
         return await _sources_problem(request, web, f"The OPML file could not be read: {error}.")
-    done = f"{len(report.get('added', []))} added, {len(report.get('skipped', []))} already there, " \
-           f"{len(report.get('invalid', []))} refused."
-    return redirect(f"/sources?done={done}")
+    counts = {k: len(report.get(k, [])) for k in ("added", "skipped", "invalid")}
+    return redirect(f"/sources?done=opml&added={counts['added']}&skipped={counts['skipped']}&invalid={counts['invalid']}")
 
 
 async def _source(request: Request, source_id: str) -> SourceHealth:
@@ -181,7 +183,7 @@ async def delete_source(request: Request, me: Me, web: Web, form: Form, source_i
     _, error = await ingest_call(ctx(request).ingest, "DELETE", f"/sources/{source_id}")
     if error:
         raise HTTPException(502, error)
-    return redirect("/sources?done=The source is deleted.")
+    return redirect("/sources?done=deleted")
 
 
 async def _sources_problem(request: Request, web, message: str) -> HTMLResponse:
