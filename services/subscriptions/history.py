@@ -54,12 +54,14 @@ class History:
     feedback: list[tuple[FeedbackLog, str]]  # each verdict with the item's title ("" when unknown)
 
 
-def titles_of(session: Session, item_ids: set[str]) -> dict[str, str]:
-    """Titles of items as the delivery log holds them (notify's DigestSent carries them)."""
+def titles_of(session: Session, subscriber_id: str, item_ids: set[str], limit: int = 500) -> dict[str, str]:
+    """Titles of items sent to a subscriber, as their delivery log holds them (notify's DigestSent
+    carries them): feedback is only ever on items they were sent."""
     out: dict[str, str] = {}
     if not item_ids:
         return out
-    for row in session.exec(select(DeliveryLog).order_by(DeliveryLog.sent_at.desc())).all():  # type: ignore[union-attr]
+    for row in session.exec(select(DeliveryLog).where(DeliveryLog.subscriber_id == subscriber_id)
+                            .order_by(DeliveryLog.sent_at.desc()).limit(limit)).all():  # type: ignore[union-attr]
         for item_id, title in zip(row.item_ids, row.item_titles):
             if item_id in item_ids and title and item_id not in out:
                 out[item_id] = title
@@ -84,7 +86,7 @@ def subscriber_history(session: Session, subscriber_id: str, limit: int = 100) -
             items.append(DeliveredItem(item_id, title, sorted(set(by_digest.get((row.digest_id, item_id), [])))))
         deliveries.append(Delivery(row.digest_id, row.kind, row.period, aware(row.sent_at), items))
     missing = {f.item_id for f in fb if not titles.get(f.item_id)}
-    titles.update(titles_of(session, missing))
+    titles.update(titles_of(session, subscriber_id, missing))
     return History(deliveries, deliveries[0].sent_at if deliveries else None,
                    [(f, titles.get(f.item_id, "")) for f in fb])
 

@@ -154,7 +154,8 @@ def _form_page(request, session, me, web, values, errors=None, sub=None, status=
     return page(request, "subscriber_form.html", web, status=status, values=to_form(values), errors=errors or {},
                 sub=sub, saved=saved, organisations=accounts.visible_organisations(session, me), chosen=chosen,
                 topic_groups=vocabulary.grouped_topics(), type_labels=vocabulary.TYPE_LABELS,
-                topic_ids={t.id for t in vocabulary.topics()}, sources=sources, sources_error=sources_error)
+                topic_ids={t.id for t in vocabulary.topics()}, sources=sources, sources_error=sources_error,
+                item_titles=history.titles_of(session, sub.id, set(sub.liked) | set(sub.disliked)) if sub else {})
 
 
 def _values_of(request: Request, form: FormData) -> tuple[dict, dict[str, str]]:

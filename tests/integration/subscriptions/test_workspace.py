@@ -160,6 +160,8 @@ def test_each_subscriber_has_a_history_of_deliveries_and_feedback_by_title(clien
     assert "Last sent: <strong>3 days ago</strong>" in page and "Nothing sent for" not in page
     feedback = page.split("<h2>Feedback</h2>")[1]
     assert "Apixaban versus warfarin in older people" in feedback and "doi:10.1000/af1</a>" not in feedback
+    learnt = client.get(f"/subscribers/{sub['id']}").text.split("Learnt from")[1]
+    assert "Marked useful (1)" in learnt and "Apixaban versus warfarin in older people</a>" in learnt
     listing = client.get("/subscribers").text
     assert "3 days ago" in listing and "nothing for weeks" not in listing
     client.post(f"/subscribers/{sub['id']}/delete", data={"csrf_token": csrf_of(page)})
