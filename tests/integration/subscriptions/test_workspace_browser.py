@@ -102,6 +102,7 @@ def test_from_an_empty_installation_to_an_impact_report(settings, engine, tmp_pa
             page.get_by_label("Name").fill("Example Hospitals NHS Foundation Trust")
             page.get_by_role("button", name="Add organisation").click()
             expect(page.get_by_role("status")).to_contain_text("Example Hospitals NHS Foundation Trust is added")
+            fits_a_phone("/organisations")
             page.get_by_role("link", name="Librarians", exact=True).first.click()
             page.get_by_label("Name", exact=True).fill("Nia Evans")
             page.get_by_label("E-mail").fill(LIBRARIAN)
@@ -122,6 +123,9 @@ def test_from_an_empty_installation_to_an_impact_report(settings, engine, tmp_pa
             page.get_by_role("button", name="Add this source").click()
             expect(page.get_by_role("status")).to_contain_text("Added.")
             fits_a_phone("/sources/{id}")
+            page.get_by_role("link", name="Back to sources").click()
+            expect(page.get_by_role("link", name="Evidence Bulletin for Falls")).to_be_visible()  # by title, not an id
+            fits_a_phone("/sources")
 
             # --- a subscriber, topics by name
             page.get_by_role("link", name="Add a subscriber").click()
