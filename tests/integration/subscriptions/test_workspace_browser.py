@@ -6,7 +6,8 @@ No page is wider than a 390 px phone.
 
 classify is in process (as in the other browser tests); notify's DigestSent and FeedbackGiven are
 recorded as its consumer records them. Set HORIZON_SCREENSHOTS=DIR to keep screenshots of the home
-page, a subscriber, a preview and the impact page at 1280 and 390 px in DIR.
+page, a subscriber, a preview, the impact page, the sources, a source, a history and the librarians
+at 1280 and 390 px in DIR.
 """
 
 from __future__ import annotations
@@ -109,7 +110,7 @@ def test_from_an_empty_installation_to_an_impact_report(settings, engine, tmp_pa
             page.get_by_label("First password").fill(PASSWORD)
             page.get_by_role("button", name="Add librarian").click()
             expect(page.get_by_role("status")).to_contain_text(f"{LIBRARIAN} is added")
-            fits_a_phone("/librarians")
+            shoot("workspace-librarians")
             page.get_by_role("button", name="Log out").click()
 
             # --- the librarian: a source by its address
@@ -122,10 +123,10 @@ def test_from_an_empty_installation_to_an_impact_report(settings, engine, tmp_pa
             expect(page.locator("main")).to_contain_text("2 entries; 2 can be used.")
             page.get_by_role("button", name="Add this source").click()
             expect(page.get_by_role("status")).to_contain_text("Added.")
-            fits_a_phone("/sources/{id}")
+            shoot("workspace-source")
             page.get_by_role("link", name="Back to sources").click()
             expect(page.get_by_role("link", name="Evidence Bulletin for Falls")).to_be_visible()  # by title, not an id
-            fits_a_phone("/sources")
+            shoot("workspace-sources")
 
             # --- a subscriber, topics by name
             page.get_by_role("link", name="Add a subscriber").click()
@@ -170,7 +171,7 @@ def test_from_an_empty_installation_to_an_impact_report(settings, engine, tmp_pa
             page.get_by_role("link", name="Deliveries and feedback").click()
             expect(page.get_by_role("heading", name=re.compile("Digest 2026-W49"))).to_be_visible()
             expect(page.locator("table").get_by_text("Exercise to prevent falls in older people")).to_be_visible()
-            fits_a_phone("/history")
+            shoot("workspace-history")
 
             page.get_by_role("link", name="Home").click()
             expect(page.locator("main")).to_contain_text("e-mails sent (2 items)")
