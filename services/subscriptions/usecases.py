@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, delete, select
 
-from services.subscriptions import outbox, papers, profiles
+from services.subscriptions import outbox, papers, profiles, vocabulary
 from services.subscriptions.access import NOT_FOUND, Problem, scope
 from services.subscriptions.models import (
     BoardRecipient,
@@ -163,7 +163,18 @@ def resolve_organisation(session: Session, actor: Librarian | None, organisation
     return organisation_id
 
 
+def _known_topics(data):
+    """The data with its topics as taxonomy ids, or the Problem of topics the taxonomy lacks."""
+    if not data.topics:
+        return data
+    ids, problem = vocabulary.checked_topics(list(data.topics))
+    return Problem(422, problem) if problem else data.model_copy(update={"topics": ids})
+
+
 def create_subscriber(session: Session, actor: Librarian | None, data: SubscriberCreate) -> Subscriber | Problem:
+    data = _known_topics(data)
+    if isinstance(data, Problem):
+        return data
     org_id = resolve_organisation(session, actor, data.organisation_id)
     if isinstance(org_id, Problem):
         return org_id
@@ -182,6 +193,9 @@ def create_subscriber(session: Session, actor: Librarian | None, data: Subscribe
 
 
 def update_subscriber(session: Session, actor: Librarian | None, subscriber_id: str, data: SubscriberUpdate) -> Subscriber | Problem:
+    data = _known_topics(data)
+    if isinstance(data, Problem):
+        return data
     sub = get_subscriber(session, actor, subscriber_id, lock=True)
     if sub is None:
         return NOT_FOUND

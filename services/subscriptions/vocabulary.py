@@ -126,3 +126,13 @@ def _resolve(values: list[str], by_key: dict[str, str]) -> tuple[list[str], list
 def unknown_message(what: str, unknown: list[str], hint: str) -> str:
     names = ", ".join(f"“{u}”" for u in unknown[:5]) + (" and others" if len(unknown) > 5 else "")
     return f"Horizon does not know {names} as {what}. {hint}"
+
+
+def checked_topics(values: list[str]) -> tuple[list[str], str | None]:
+    """Topics given by id or label as ids, or a message naming those the taxonomy lacks (the API
+    and the subscribers file: a name that matches nothing must not be kept silently)."""
+    ids, unknown = resolve_topics(values)
+    if unknown:
+        return ids, unknown_message("a topic", unknown, "Use a topic's id or name from the taxonomy, e.g. "
+                                    "'cardiology' or 'Older people and frailty'.")
+    return ids, None

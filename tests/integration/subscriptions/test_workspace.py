@@ -219,3 +219,16 @@ def test_impact_over_a_date_range_per_subscriber_and_topic_with_a_chart_and_csv(
     lines = exported.text.strip().splitlines()
     assert lines[0] == "from,to,subscriber,reach,deliveries,items,click,useful,not_relevant,full_text_request"
     assert lines[1].split(",")[2:] == ["Dr Asha Khan", "1", "1", "1", "1", "0", "0", "0"] and lines[-1].split(",")[2] == "All"
+
+
+def test_the_api_and_the_subscribers_file_take_topic_names_and_refuse_unknown_ones(client, world):
+    made = new_subscriber(client, world.a, topics=["Cardiology", "older_people"])
+    assert made["topics"] == ["cardiology", "older_people"]
+    refused = client.post("/api/subscribers", json={"name": "X", "email": "x@alpha.nhs.uk", "topics": ["Basket weaving"]},
+                          headers=world.a.headers)
+    assert refused.status_code == 422 and "Basket weaving" in refused.text
+    csrf = login(client, world.a.email)
+    upload = ("people.csv", "name,email,topics\r\nAnn,ann@alpha.nhs.uk,Older people and frailty\r\n"
+                            "Bob,bob@alpha.nhs.uk,Basket weaving\r\n".encode(), "text/csv")
+    page = client.post("/import", data={"csrf_token": csrf, "organisation_id": world.a.org_id}, files={"file": upload})
+    assert "1 created" in page.text and "Basket weaving" in page.text
