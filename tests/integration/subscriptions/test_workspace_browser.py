@@ -190,8 +190,13 @@ def test_from_an_empty_installation_to_an_impact_report(settings, engine, tmp_pa
 
             page.get_by_role("link", name="Subscribers", exact=True).click()
             fits_a_phone("/subscribers")
+            for path in ("/import", "/account", "/tokens", f"/subscribers/{sid}/links", "/sources/new",
+                         "/impact?by=source", "/impact?by=topic", "/subscribers/new"):
+                page.goto(f"{app}{path}")
+                fits_a_phone(path)
             page.goto(f"{app}/subscribers/{sid}/delete")
             expect(page.get_by_role("button", name="Yes, delete Dr Asha Khan")).to_be_visible()
+            fits_a_phone("/subscribers/{id}/delete")
             assert problems == []
         finally:
             browser.close()
