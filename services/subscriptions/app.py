@@ -162,7 +162,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     under /self. It calls ingest's and classify's APIs with its keys, so refuses (InsecureKey) to be
     built with default keys outside development mode unless given in-process ports."""
     from services.subscriptions import (api, api_account, selfservice, vocabulary, web, web_account, web_admin,
-                                        web_home, web_impact, web_sources)
+                                        web_history, web_home, web_impact, web_preview, web_sources)
 
     settings = settings or SubscriptionsSettings()
     vocabulary.configure(settings.taxonomy_path or None)
@@ -198,6 +198,8 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     application.include_router(web_sources.router)
     application.include_router(web_impact.router)
     application.include_router(web.router)
+    application.include_router(web_preview.router)
+    application.include_router(web_history.router)
     application.include_router(web_account.router)
     application.include_router(selfservice.router)
 

@@ -6,6 +6,7 @@ import logging
 from datetime import timedelta
 from typing import Annotated, Any
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -13,15 +14,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from anyio import from_thread
-
-from services.subscriptions import (accounts, choices, credentials, digest_view, engagement, history, importing, links,
-                                    sessions, usecases, vocabulary)
+from services.subscriptions import (accounts, choices, credentials, history, importing, links, sessions, usecases,
+                                    vocabulary)
 from services.subscriptions.access import Problem
 from services.subscriptions.context import Context, ctx, db
 from services.subscriptions.forms import errors_of, from_form, to_form
 from services.subscriptions.models import Librarian, now
-from services.subscriptions.ports import fetch_preview, fetch_sources
+from services.subscriptions.ports import fetch_sources
 from services.subscriptions.schemas import SubscriberCreate, SubscriberUpdate
 from services.subscriptions.sessions import WebSession
 from services.subscriptions.websession import CSRF_FIELD, same_token
@@ -197,7 +196,7 @@ def create_subscriber(request: Request, session: DB, me: Me, web: Web, form: For
     return redirect(f"/subscribers/{result.id}?saved=1")
 
 
-def _visible(session: Session, me: Librarian, subscriber_id: str):
+def visible(session: Session, me: Librarian, subscriber_id: str):
     sub = usecases.get_subscriber(session, me, subscriber_id)
     if sub is None:
         raise HTTPException(404, "subscriber not found")
@@ -206,13 +205,13 @@ def _visible(session: Session, me: Librarian, subscriber_id: str):
 
 @router.get("/subscribers/{subscriber_id}")
 def edit_subscriber(request: Request, session: DB, me: Me, web: Web, subscriber_id: str, saved: str = "") -> HTMLResponse:
-    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    pub = usecases.public(session, visible(session, me, subscriber_id))
     return _form_page(request, session, me, web, pub.model_dump(), sub=pub, saved=bool(saved))
 
 
 @router.post("/subscribers/{subscriber_id}")
 def save_subscriber(request: Request, session: DB, me: Me, web: Web, form: Form, subscriber_id: str) -> Response:
-    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    pub = usecases.public(session, visible(session, me, subscriber_id))
     values, errors = _values_of(request, form)
     values.pop("organisation_id", None)
     try:
@@ -239,7 +238,7 @@ def forget_feedback(session: DB, me: Me, form: Form, subscriber_id: str) -> Resp
 
 @router.get("/subscribers/{subscriber_id}/delete")
 def confirm_delete(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
-    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    pub = usecases.public(session, visible(session, me, subscriber_id))
     return page(request, "confirm_delete.html", web, sub=pub)
 
 
@@ -249,63 +248,6 @@ def delete_subscriber(session: DB, me: Me, form: Form, subscriber_id: str) -> Re
     if isinstance(result, Problem):
         raise HTTPException(result.status, result.message)
     return redirect("/subscribers")
-
-
-PREVIEW_DAYS = {7: "last week", 30: "last 30 days", 90: "last 90 days"}
-
-
-def _loaded(c: Context, web: WebSession, subscriber_id: str, form: FormData | None = None, sources=None):
-    """The subscriber, their saved profile, and (given a form) the draft profile it describes or its errors."""
-    with c.sessions() as session:
-        lib = session.get(Librarian, web.librarian_id)
-        sub = usecases.get_subscriber(session, lib, subscriber_id) if lib and lib.active else None
-        if sub is None:
-            return None
-        saved = usecases.current_profile_event(session, sub).profile
-        draft, errors = None, {}
-        if form is not None:
-            values = from_form(form)
-            chosen, errors = choices.resolve(form, sources)
-            values.update(chosen)
-            for key in ("organisation_id", "status", "board_briefing"):
-                values.pop(key, None)
-            try:
-                data = SubscriberUpdate.model_validate(values)
-            except ValidationError as exc:
-                errors = {**errors_of(exc), **errors}
-            else:
-                draft = usecases.draft_profile(session, sub, data)
-        return usecases.public(session, sub), saved, draft, errors
-
-
-async def _preview_page(request: Request, web: WebSession, subscriber_id: str, days: int, form: FormData | None):
-    c = ctx(request)
-    sources = None
-    if form is not None:
-        listed, error = await fetch_sources(c.ingest)
-        sources = None if error else listed
-    loaded = await run_in_threadpool(_loaded, c, web, subscriber_id, form, sources)
-    if loaded is None:
-        raise HTTPException(404, "subscriber not found")
-    pub, saved, draft, errors = loaded
-    days = days if days in PREVIEW_DAYS else 7
-    items, error = await fetch_preview(c.classify, saved, days)
-    draft_items, draft_error = (await fetch_preview(c.classify, draft, days)) if draft is not None else ([], None)
-    return page(request, "preview.html", web, status=422 if errors else 200, sub=pub, days=days,
-                periods=PREVIEW_DAYS, saved=digest_view.view(items, saved), error=error, errors=errors,
-                draft=digest_view.view(draft_items, draft) if draft is not None else None, draft_error=draft_error,
-                form_values=[(k, str(v)) for k, v in (form.multi_items() if form else []) if k != CSRF_FIELD])
-
-
-@router.get("/subscribers/{subscriber_id}/preview")
-async def preview(request: Request, web: Web, subscriber_id: str, days: int = 7) -> HTMLResponse:
-    return await _preview_page(request, web, subscriber_id, days, None)
-
-
-@router.post("/subscribers/{subscriber_id}/preview")
-async def preview_draft(request: Request, web: Web, form: Form, subscriber_id: str, days: int = 7) -> HTMLResponse:
-    """The profile as edited in the form, unsaved, beside the saved one."""
-    return await _preview_page(request, web, subscriber_id, days, form)
 
 
 @router.get("/import")
@@ -345,23 +287,9 @@ def export(session: DB, me: Me, organisation_id: str, format: str = "yaml") -> R
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="subscribers.{format}"'})
 
 
-@router.get("/subscribers/{subscriber_id}/history")
-def subscriber_history(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
-    sub = _visible(session, me, subscriber_id)
-    weeks = ctx(request).settings.quiet_weeks
-    found = history.subscriber_history(session, sub.id)
-    quiet = sub.status == "active" and (found.last_sent or history.aware(sub.created_at)) < now() - timedelta(weeks=weeks)
-    return page(request, "history.html", web, sub=usecases.public(session, sub), history=found, quiet=quiet,
-                quiet_weeks=weeks, verdict_labels=VERDICT_LABELS)
-
-
-VERDICT_LABELS = {"click": "opened", "useful": "useful", "not_relevant": "not relevant",
-                  "full_text_request": "full text requested"}
-
-
 @router.get("/subscribers/{subscriber_id}/links")
 def subscriber_links(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
-    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    pub = usecases.public(session, visible(session, me, subscriber_id))
     c = ctx(request)
     return page(request, "links.html", web, sub=pub,
                 links=links.links_for(c.secret, c.settings.public_base_url, subscriber_id))
