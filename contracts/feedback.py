@@ -19,6 +19,9 @@ class DigestSent(Event):
     organisation_id: str = Field(description="The recipient's organisation.")
     period: str = Field(description="The period it covers, e.g. '2026-W48' or '2026-11'.")
     item_ids: list[str] = Field(default_factory=list, description="The items it carried, in order.")
+    item_titles: list[str] = Field(default_factory=list, description=(
+        "The items' titles, aligned with item_ids, where the sender knows them (a librarian's delivery log "
+        "shows them); empty from older senders."))
     message_id: str = Field(default="", description="The e-mail's Message-ID header.")
     sent_at: datetime = Field(description="When the transport accepted it (UTC).")
 

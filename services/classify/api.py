@@ -55,6 +55,7 @@ class PreviewItem(BaseModel):
     evidence_type: str = ""
     score: float
     reasons: list[MatchReason]
+    summary: str = ""
 
 
 class PreviewResponse(BaseModel):

@@ -91,6 +91,7 @@ class PreviewMatch:
     evidence_type: str
     score: float
     reasons: list[MatchReason]
+    summary: str = ""  # the item's summary, cut short: what the e-mail shows under the title
 
 
 def _design(item: RecentItem) -> frozenset[str]:
@@ -284,7 +285,7 @@ class Classifier:
                     item = it.payload["item"]
                     out.append(PreviewMatch(it.item_id, item["title"], item.get("url", ""), item["source_id"],
                                             item.get("published_at"), it.payload.get("evidence_type", "other"),
-                                            m.score, m.reasons))
+                                            m.score, m.reasons, str(item.get("summary") or "")[:400]))
         out.sort(key=lambda p: -p.score)
         return out
 

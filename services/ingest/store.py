@@ -17,7 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import event as sql_event
-from sqlalchemy import or_
+from sqlalchemy import func, or_
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
@@ -162,6 +162,20 @@ class SqlStore:
     def pending_events(self) -> int:
         with self._session() as s:
             return outbox.pending(s)
+
+    def recent_counts(self, since: datetime) -> dict[str, int]:
+        """Works first seen from each source since `since`."""
+        with self._session() as s:
+            rows = s.exec(select(SeenItem.source_id, func.count()).where(SeenItem.first_seen_at >= since)
+                          .group_by(SeenItem.source_id)).all()
+            return {source_id: n for source_id, n in rows}
+
+    def recent_item_ids(self, source_id: str, since: datetime, limit: int = 2000) -> list[str]:
+        """Ids of the works first seen from a source since `since`, newest first."""
+        with self._session() as s:
+            return list(s.exec(select(SeenItem.item_id).where(SeenItem.source_id == source_id,
+                                                              SeenItem.first_seen_at >= since)
+                               .order_by(SeenItem.first_seen_at.desc()).limit(limit)).all())  # type: ignore[union-attr]
 
     def count_seen(self) -> int:
         with self._session() as s:

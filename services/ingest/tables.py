@@ -97,6 +97,7 @@ class SourcePublic(SourceBase, SourceHealth):
     healthy: bool = True
     status: str = Field(default="ok", description="'ok', 'failing' or 'disabled'.")
     last_error: str | None = Field(default=None, description="'<kind>: <message>' of the last error, if any.")
+    items_30d: int = Field(default=0, description="Works first seen from this source in the last 30 days.")
 
 
 class SeenItem(SQLModel, table=True):

@@ -22,7 +22,7 @@ from contracts import DigestSent, FeedbackGiven
 from services.notify.apply import chunks
 from services.notify.message import digest_sent_event_id
 from services.notify.store import NotifyStore, aware, as_utc
-from services.notify.tables import DeliveryRow, FeedbackRow, MatchRow, ScheduleRow
+from services.notify.tables import DeliveryRow, FeedbackRow, ItemRow, MatchRow, ScheduleRow
 
 if TYPE_CHECKING:
     from services.notify.compose import Intent
@@ -188,7 +188,17 @@ class DeliveryLog:
         with self.store.session() as s:
             rows = s.exec(sent.limit(limit)).all()
             given = s.exec(feedback.limit(limit)).all()
-        return [digest_sent(r) for r in rows] + [feedback_given(r) for r in given]
+        titles = self.item_titles([i for r in rows for i in r.item_ids])
+        return [digest_sent(r, titles) for r in rows] + [feedback_given(r) for r in given]
+
+    def item_titles(self, item_ids: Sequence[str]) -> dict[str, str]:
+        """Titles of the items named (a librarian's delivery log shows them); absent ones are left out."""
+        out: dict[str, str] = {}
+        with self.store.session() as s:
+            for part in chunks(sorted(set(item_ids)), 500):
+                for row in s.exec(select(ItemRow).where(ItemRow.item_id.in_(part))).all():  # type: ignore[attr-defined]
+                    out[row.item_id] = str((row.item or {}).get("title") or "")
+        return out
 
     def mark_published(self, events: list[DigestSent | FeedbackGiven]) -> None:
         with self.store.session() as s:
@@ -228,7 +238,7 @@ class DeliveryLog:
         return {f"sent_{k}": n for k, n in sent} | {str(v): n for v, n in fb}
 
 
-def digest_sent(row: DeliveryRow) -> DigestSent:
+def digest_sent(row: DeliveryRow, titles: dict[str, str] | None = None) -> DigestSent:
     return DigestSent(
         event_id=digest_sent_event_id(row.subscriber_id, row.kind, row.period),
         occurred_at=aware(row.sent_at or row.created_at),
@@ -239,6 +249,7 @@ def digest_sent(row: DeliveryRow) -> DigestSent:
         organisation_id=row.organisation_id,
         period=row.period,
         item_ids=list(row.item_ids),
+        item_titles=[(titles or {}).get(i, "") for i in row.item_ids] if titles else [],
         message_id=row.message_id,
         sent_at=aware(row.sent_at or row.created_at),
     )

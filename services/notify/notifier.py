@@ -259,7 +259,8 @@ class Notifier:
         for i, result in outcomes:
             if not result.ok:
                 self._failed(rows[i], result, now)
-        return [digest_sent(row) for row in delivered]
+        titles = self.log.item_titles([i for row in delivered for i in row.item_ids])
+        return [digest_sent(row, titles) for row in delivered]
 
     def _renew(self, rows: list[DeliveryRow]) -> None:
         held = self.leases.renew(rows, self._lease_until())

@@ -131,3 +131,39 @@ def set_active(session: Session, actor: Librarian, librarian_id: str, active: bo
         auth.revoke_all_tokens(session, target.id)
     log.info("librarian enabled" if active else "librarian disabled", extra={"librarian_id": target.id, "actor_id": actor.id})
     return target
+
+
+def memberships(session: Session, librarian_ids: list[str]) -> dict[str, set[str]]:
+    """Each librarian's organisation ids."""
+    out: dict[str, set[str]] = {i: set() for i in librarian_ids}
+    for row in session.exec(select(Membership).where(Membership.librarian_id.in_(librarian_ids))).all():  # type: ignore[attr-defined]
+        out[row.librarian_id].add(row.organisation_id)
+    return out
+
+
+def set_memberships(session: Session, actor: Librarian, librarian_id: str, wanted: set[str]) -> Librarian | Problem:
+    """An admin sets which of the admin's own organisations a librarian belongs to; memberships of
+    organisations the admin does not act for are left as they are. A librarian keeps at least one."""
+    if actor.role != "admin":
+        return Problem(403, "only an admin may change which organisations a librarian belongs to")
+    mine = organisation_ids(session, actor)
+    target = session.get(Librarian, librarian_id)
+    if target is None or not (organisation_ids(session, target) & mine or target.id == actor.id):
+        return Problem(404, "librarian not found")
+    if not wanted <= mine:
+        return Problem(404, "organisation not found")
+    theirs = organisation_ids(session, target)
+    if not (theirs - mine) | wanted:
+        return Problem(422, "A librarian must belong to at least one organisation.")
+    if target.id == actor.id and not wanted:
+        return Problem(422, "You cannot take yourself out of every organisation.")
+    for org_id in mine:
+        row = session.get(Membership, (target.id, org_id))
+        if org_id in wanted and row is None:
+            session.add(Membership(librarian_id=target.id, organisation_id=org_id))
+        elif org_id not in wanted and row is not None:
+            session.delete(row)
+    session.commit()
+    log.info("memberships changed", extra={"librarian_id": target.id, "actor_id": actor.id})
+    return target
+

@@ -171,9 +171,12 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     """The web app: REST API under /api (OpenAPI at /docs in development mode), librarian UI, self-service
     under /self. It calls ingest's and classify's APIs with its keys, so refuses (InsecureKey) to be
     built with default keys outside development mode unless given in-process ports."""
-    from services.subscriptions import api, api_account, selfservice, web, web_account, web_requests, web_unrouted
+    from services.subscriptions import (api, api_account, selfservice, vocabulary, web, web_account, web_admin,
+                                        web_history, web_home, web_impact, web_preview, web_requests, web_sources,
+                                        web_unrouted)
 
     settings = settings or SubscriptionsSettings()
+    vocabulary.configure(settings.taxonomy_path or None)
     if classify is None or ingest is None:
         settings.check_service_keys()  # it calls them over HTTP: fail at start, not at the first call
 
@@ -201,7 +204,13 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
     )
     application.include_router(api.router)
     application.include_router(api_account.router)
+    application.include_router(web_home.router)
+    application.include_router(web_admin.router)
+    application.include_router(web_sources.router)
+    application.include_router(web_impact.router)
     application.include_router(web.router)
+    application.include_router(web_preview.router)
+    application.include_router(web_history.router)
     application.include_router(web_account.router)
     application.include_router(web_unrouted.router)
     application.include_router(web_requests.router)
@@ -213,7 +222,7 @@ def create_api(settings: SubscriptionsSettings | None = None, classify: Classify
 
     # Form posts are refused past their limit before they are read (login, every page, the import upload).
     import_limit = importing.MAX_FILE_BYTES + 64 * 1024
-    application.add_middleware(FormLimit, limit_for=lambda path: import_limit if path == "/import" else settings.form_max_bytes)
+    application.add_middleware(FormLimit, limit_for=lambda path: import_limit if path in ("/import", "/sources/opml") else settings.form_max_bytes)
     # Self-service tokens are in URLs and API answers hold personal data: neither is cached.
     application.add_middleware(SecurityHeaders, no_store_prefixes=("/self", "/api"), skip_csp_prefixes=("/docs", "/redoc"))
 

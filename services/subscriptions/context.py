@@ -12,6 +12,7 @@ from fastapi.templating import Jinja2Templates
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from sqlmodel import Session
 
+from services.subscriptions import plain, vocabulary
 from services.subscriptions.ports import ClassifyPort, IngestPort
 from services.subscriptions.settings import SubscriptionsSettings
 from services.subscriptions.store import SessionFactory
@@ -38,6 +39,11 @@ def make_templates() -> Jinja2Templates:
     env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(default=True))
     env.filters["safe_url"] = safe_url
     env.filters["ref_url"] = ref_url
+    env.filters["plain_error"] = plain.feed_error
+    env.filters["paper_error"] = plain.paper_error
+    env.filters["when"] = plain.when
+    env.filters["type_label"] = vocabulary.content_type_label
+    env.filters["topic_label"] = vocabulary.topic_label
     return Jinja2Templates(env=env)
 
 

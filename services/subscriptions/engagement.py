@@ -1,6 +1,7 @@
 """Reach and engagement per organisation, counted from notify's DigestSent and FeedbackGiven.
 
-Each event is counted once (its id is remembered); reach is the number of distinct
+Each delivery and each verdict is also logged with its time (DeliveryLog, FeedbackLog): a
+subscriber's history and impact over a date range (history.py) read those. Each event is counted once (its id is remembered); reach is the number of distinct
 subscribers an organisation's digests went to. A "useful" or "not relevant" verdict is also
 kept on the subscriber's profile (usecases.learn_from_feedback), in the same transaction.
 """
@@ -16,7 +17,7 @@ from sqlmodel import Session, select
 
 from contracts import DigestSent, FeedbackGiven
 from services.subscriptions import requests, usecases
-from services.subscriptions.models import Engagement, ProcessedEvent, ReachRow, Subscriber
+from services.subscriptions.models import DeliveryLog, Engagement, FeedbackLog, ProcessedEvent, ReachRow, Subscriber
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,12 @@ def record_digest(session: Session, event: DigestSent) -> bool:
     row.digests += 1
     if session.get(ReachRow, (event.organisation_id, event.subscriber_id)) is None:
         session.add(ReachRow(organisation_id=event.organisation_id, subscriber_id=event.subscriber_id))
+    if session.get(Subscriber, event.subscriber_id) is not None:  # an erased subscriber's history is not kept
+        titles = list(event.item_titles)[:len(event.item_ids)]
+        session.add(DeliveryLog(digest_id=event.digest_id[:200], subscriber_id=event.subscriber_id,
+                                organisation_id=event.organisation_id, kind=event.kind, period=event.period[:40],
+                                item_ids=list(event.item_ids), item_titles=titles + [""] * (len(event.item_ids) - len(titles)),
+                                sent_at=event.sent_at))
     return _commit_once(session, event.event_id)
 
 
@@ -82,6 +89,10 @@ def record_feedback(session: Session, event: FeedbackGiven, requests_address: st
         row = _counts(session, organisation_id)
         field = _VERDICT_FIELD[event.verdict]
         setattr(row, field, getattr(row, field) + 1)
+    if session.get(Subscriber, event.subscriber_id) is not None:
+        session.add(FeedbackLog(subscriber_id=event.subscriber_id, organisation_id=organisation_id,
+                                item_id=event.item_id[:500], digest_id=event.digest_id[:200], verdict=event.verdict,
+                                occurred_at=event.occurred_at))
     usecases.learn_from_feedback(session, event.subscriber_id, event.item_id, event.verdict)
     requests.record(session, event, organisation_id, requests_address)
     return _commit_once(session, event.event_id)

@@ -12,7 +12,7 @@ import logging
 from pydantic import ValidationError
 from sqlmodel import Session, select
 
-from services.subscriptions import fileformat, profiles
+from services.subscriptions import fileformat, profiles, vocabulary
 from services.subscriptions.access import Problem
 from services.subscriptions.accounts import ensure_organisation
 from services.subscriptions.models import Librarian, Organisation, ProfileRow, Subscriber
@@ -63,6 +63,12 @@ def import_subscribers(session: Session, data: bytes, fmt: str, organisation_id:
         except ValidationError as exc:
             report.errors.append(RowError(row=number, email=email, message=_message(exc)))
             continue
+        if fields.topics:
+            ids, problem = vocabulary.checked_topics(list(fields.topics))
+            if problem:
+                report.errors.append(RowError(row=number, email=email, message=problem))
+                continue
+            fields = fields.model_copy(update={"topics": ids})
         key = fields.email.lower()
         if key in seen:
             report.errors.append(RowError(row=number, email=email, message="the same e-mail appears earlier in the file"))

@@ -283,3 +283,34 @@ class FullTextRequest(Table, table=True):
     requested_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
     updated_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False))
     mailed_at: datetime | None = Field(default=None, sa_column=_ts(nullable=True))
+
+
+class DeliveryLog(Table, table=True):
+    """One delivery to one subscriber, from notify's DigestSent: the subscriber's history."""
+
+    __tablename__ = "delivery_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    digest_id: str = Field(max_length=200, index=True)
+    subscriber_id: str = Field(max_length=36, index=True)
+    organisation_id: str = Field(max_length=36, index=True)
+    kind: str = Field(default="digest", max_length=20)  # "digest" | "alert" | "briefing"
+    period: str = Field(default="", max_length=40)
+    item_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    item_titles: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    sent_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False, index=True))
+
+
+class FeedbackLog(Table, table=True):
+    """One click or verdict from notify's FeedbackGiven, with its time: per-subscriber history and
+    impact over a date range (the Engagement row keeps the all-time counts)."""
+
+    __tablename__ = "feedback_log"
+
+    id: int | None = Field(default=None, primary_key=True)
+    subscriber_id: str = Field(max_length=36, index=True)
+    organisation_id: str = Field(default="", max_length=36, index=True)
+    item_id: str = Field(max_length=500)
+    digest_id: str = Field(default="", max_length=200)
+    verdict: str = Field(max_length=20)  # "click" | "useful" | "not_relevant" | "full_text_request"
+    occurred_at: datetime = Field(default_factory=now, sa_column=_ts(nullable=False, index=True))

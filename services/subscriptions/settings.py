@@ -39,6 +39,8 @@
 | HORIZON_SUBSCRIPTIONS_CONTACT_EMAIL | (none) | sent to both services, as they ask of regular callers |
 | HORIZON_SUBSCRIPTIONS_NCBI_API_KEY | (none) | NCBI API key (more requests a second) |
 | HORIZON_SUBSCRIPTIONS_RESOLVE_INTERVAL_S | 10.0 | pause of the example-paper lookups when none is due |
+| HORIZON_SUBSCRIPTIONS_TAXONOMY_PATH | (classify's shipped taxonomy.yaml) | the topic taxonomy whose names librarians choose from |
+| HORIZON_SUBSCRIPTIONS_QUIET_WEEKS | 4 | the home page flags an active subscriber sent nothing for this many weeks |
 | HORIZON_SUBSCRIPTIONS_METRICS_HOST | 127.0.0.1 | host of the relay process's /metrics, /ready and /health |
 | HORIZON_SUBSCRIPTIONS_METRICS_PORT | 0 (off) | their port (the web app serves its own on its port) |
 """
@@ -106,6 +108,8 @@ class SubscriptionsSettings(BaseSettings):
     resolve_interval_s: float = Field(default=10.0, gt=0)
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(default=0, ge=0, le=65535)
+    quiet_weeks: int = Field(default=4, ge=1, le=52)
+    taxonomy_path: str = ""
 
     @model_validator(mode="after")
     def _secret_is_set_outside_dev(self) -> "SubscriptionsSettings":

@@ -16,11 +16,13 @@ from typing import Any
 from sqlalchemy import func, or_
 from sqlmodel import Session, delete, select
 
-from services.subscriptions import outbox, papers, profiles
+from services.subscriptions import outbox, papers, profiles, vocabulary
 from services.subscriptions.access import NOT_FOUND, Problem, scope
 from services.subscriptions.models import (
     BoardRecipient,
+    DeliveryLog,
     ExamplePaper,
+    FeedbackLog,
     Librarian,
     MailRow,
     Organisation,
@@ -105,6 +107,18 @@ def current_profile_event(session: Session, sub: Subscriber):
                             papers.texts(session, prof.examples))
 
 
+def draft_profile(session: Session, sub: Subscriber, data: SubscriberUpdate):
+    """The subscriber's Profile as it would be with these changes, nothing saved: for a preview."""
+    prof = ProfileRow(**profile_of(session, sub).model_dump())  # transient copies: never flushed
+    fields = {k: v for k, v in data.model_dump(exclude_unset=True, exclude={"board_briefing", "status"}).items()
+              if v is not None}
+    draft_sub = Subscriber(**sub.model_dump())
+    profiles.apply_fields(draft_sub, prof, fields)
+    org = session.get(Organisation, sub.organisation_id)
+    return profiles.to_profile(draft_sub, prof, org.name if org else "", is_board_recipient(session, sub),
+                               papers.texts(session, prof.examples))
+
+
 def emit_change(session: Session, sub: Subscriber, prof: ProfileRow) -> None:
     """Bump the version and queue the ProfileChanged (example papers not yet known are queued
     for lookup); the caller commits both with the change."""
@@ -149,7 +163,18 @@ def resolve_organisation(session: Session, actor: Librarian | None, organisation
     return organisation_id
 
 
+def _known_topics(data):
+    """The data with its topics as taxonomy ids, or the Problem of topics the taxonomy lacks."""
+    if not data.topics:
+        return data
+    ids, problem = vocabulary.checked_topics(list(data.topics))
+    return Problem(422, problem) if problem else data.model_copy(update={"topics": ids})
+
+
 def create_subscriber(session: Session, actor: Librarian | None, data: SubscriberCreate) -> Subscriber | Problem:
+    data = _known_topics(data)
+    if isinstance(data, Problem):
+        return data
     org_id = resolve_organisation(session, actor, data.organisation_id)
     if isinstance(org_id, Problem):
         return org_id
@@ -168,6 +193,9 @@ def create_subscriber(session: Session, actor: Librarian | None, data: Subscribe
 
 
 def update_subscriber(session: Session, actor: Librarian | None, subscriber_id: str, data: SubscriberUpdate) -> Subscriber | Problem:
+    data = _known_topics(data)
+    if isinstance(data, Problem):
+        return data
     sub = get_subscriber(session, actor, subscriber_id, lock=True)
     if sub is None:
         return NOT_FOUND
@@ -243,6 +271,8 @@ def delete_subscriber(session: Session, actor: Librarian | None, subscriber_id: 
     session.delete(sub)
     # the e-mails of links they asked for hold their address (and, until sent, a link)
     session.exec(delete(MailRow).where(MailRow.subscriber_id == subscriber_id))  # type: ignore[call-overload]
+    for log_table in (DeliveryLog, FeedbackLog):  # their history with Horizon goes with them
+        session.exec(delete(log_table).where(log_table.subscriber_id == subscriber_id))  # type: ignore[call-overload]
     outbox.record(session, profiles.tombstone(subscriber_id, org_id, version))
     session.commit()
     log.info("subscriber deleted", extra={"subscriber_id": subscriber_id, "version": version})

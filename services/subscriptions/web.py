@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import logging
+from datetime import timedelta
 from typing import Annotated, Any
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
@@ -12,12 +14,13 @@ from sqlmodel import Session
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
-from services.subscriptions import accounts, credentials, engagement, importing, links, sessions, usecases
+from services.subscriptions import (accounts, choices, credentials, history, importing, links, sessions, usecases,
+                                    vocabulary)
 from services.subscriptions.access import Problem
 from services.subscriptions.context import Context, ctx, db
 from services.subscriptions.forms import errors_of, from_form, to_form
 from services.subscriptions.models import Librarian, now
-from services.subscriptions.ports import fetch_preview, fetch_sources
+from services.subscriptions.ports import fetch_sources
 from services.subscriptions.schemas import SubscriberCreate, SubscriberUpdate
 from services.subscriptions.sessions import WebSession
 from services.subscriptions.websession import CSRF_FIELD, same_token
@@ -107,7 +110,7 @@ async def login(request: Request) -> Response:
         if outcome.retry_after_s:
             response.headers["Retry-After"] = str(outcome.retry_after_s)
         return response
-    response = redirect("/subscribers")
+    response = redirect("/")
     c.cookies.start(response, outcome)
     return response
 
@@ -124,22 +127,51 @@ def logout(request: Request, form: Form) -> Response:
     return response
 
 
-@router.get("/")
-def home(web: Web) -> Response:
-    return redirect("/subscribers")
-
-
 @router.get("/subscribers")
 def subscribers(request: Request, session: DB, me: Me, web: Web, q: str = "", organisation_id: str = "") -> HTMLResponse:
     subs = usecases.list_subscribers(session, me, q[:200], organisation_id or None, limit=200)
+    last = history.last_sent(session, [s.id for s in subs])
+    since = now() - timedelta(weeks=ctx(request).settings.quiet_weeks)
+    quiet = {s.id for s in subs if s.status == "active" and (last.get(s.id) or history.aware(s.created_at)) < since}
     return page(request, "subscribers.html", web, subscribers=[usecases.public(session, s) for s in subs], q=q,
+                last_sent=last, quiet=quiet,
                 organisation_id=organisation_id, organisations=accounts.visible_organisations(session, me),
                 unfound=usecases.papers_needing_attention(session, me))
 
 
+def _sources(request: Request) -> tuple[list, str | None]:
+    """ingest's sources, from a sync handler's worker thread."""
+    return from_thread.run(fetch_sources, ctx(request).ingest)
+
+
 def _form_page(request, session, me, web, values, errors=None, sub=None, status=200, saved=False):
+    sources, sources_error = _sources(request)
+    chosen = {k: list(values.get(k) or []) for k in choices.CHOSEN}
+    for key in choices.CHOSEN:  # the form shows lists; a re-shown form may carry them as text
+        if isinstance(values.get(key), str):
+            chosen[key] = [v for v in values[key].split("\n") if v]
     return page(request, "subscriber_form.html", web, status=status, values=to_form(values), errors=errors or {},
-                sub=sub, saved=saved, organisations=accounts.visible_organisations(session, me))
+                sub=sub, saved=saved, organisations=accounts.visible_organisations(session, me), chosen=chosen,
+                topic_groups=vocabulary.grouped_topics(), type_labels=vocabulary.TYPE_LABELS,
+                topic_ids={t.id for t in vocabulary.topics()}, sources=sources, sources_error=sources_error,
+                item_titles=history.titles_of(session, sub.id, set(sub.liked) | set(sub.disliked)) if sub else {})
+
+
+def _values_of(request: Request, form: FormData) -> tuple[dict, dict[str, str]]:
+    """The form's subscriber fields, topics, content types and sources by id; errors of names unknown."""
+    values = from_form(form)
+    sources, sources_error = _sources(request)
+    chosen, errors = choices.resolve(form, None if sources_error else sources)
+    values.update(chosen)
+    return values, errors
+
+
+def _problem_errors(problem: Problem) -> dict[str, str]:
+    if "organisation_id is required" in problem.message:
+        return {"organisation_id": "Choose the organisation this subscriber belongs to."}
+    if "e-mail already exists" in problem.message:
+        return {"email": "Someone in this organisation already has that e-mail address."}
+    return {"form": problem.message[0].upper() + problem.message[1:] + "."}
 
 
 @router.get("/subscribers/new")
@@ -150,19 +182,21 @@ def new_subscriber(request: Request, session: DB, me: Me, web: Web) -> HTMLRespo
 
 @router.post("/subscribers/new")
 def create_subscriber(request: Request, session: DB, me: Me, web: Web, form: Form) -> Response:
-    values = from_form(form)
+    values, errors = _values_of(request, form)
     values.pop("status", None)
     try:
         data = SubscriberCreate.model_validate(values)
     except ValidationError as exc:
-        return _form_page(request, session, me, web, values, errors_of(exc), status=422)
+        return _form_page(request, session, me, web, values, {**errors_of(exc), **errors}, status=422)
+    if errors:
+        return _form_page(request, session, me, web, values, errors, status=422)
     result = usecases.create_subscriber(session, me, data)
     if isinstance(result, Problem):
-        return _form_page(request, session, me, web, values, {"form": result.message}, status=result.status)
+        return _form_page(request, session, me, web, values, _problem_errors(result), status=result.status)
     return redirect(f"/subscribers/{result.id}?saved=1")
 
 
-def _visible(session: Session, me: Librarian, subscriber_id: str):
+def visible(session: Session, me: Librarian, subscriber_id: str):
     sub = usecases.get_subscriber(session, me, subscriber_id)
     if sub is None:
         raise HTTPException(404, "subscriber not found")
@@ -171,22 +205,25 @@ def _visible(session: Session, me: Librarian, subscriber_id: str):
 
 @router.get("/subscribers/{subscriber_id}")
 def edit_subscriber(request: Request, session: DB, me: Me, web: Web, subscriber_id: str, saved: str = "") -> HTMLResponse:
-    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    pub = usecases.public(session, visible(session, me, subscriber_id))
     return _form_page(request, session, me, web, pub.model_dump(), sub=pub, saved=bool(saved))
 
 
 @router.post("/subscribers/{subscriber_id}")
 def save_subscriber(request: Request, session: DB, me: Me, web: Web, form: Form, subscriber_id: str) -> Response:
-    pub = usecases.public(session, _visible(session, me, subscriber_id))
-    values = from_form(form)
+    pub = usecases.public(session, visible(session, me, subscriber_id))
+    values, errors = _values_of(request, form)
     values.pop("organisation_id", None)
     try:
         data = SubscriberUpdate.model_validate(values)
     except ValidationError as exc:
-        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, errors_of(exc), pub, status=422)
+        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, {**errors_of(exc), **errors}, pub,
+                          status=422)
+    if errors:
+        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, errors, pub, status=422)
     result = usecases.update_subscriber(session, me, subscriber_id, data)
     if isinstance(result, Problem):
-        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, {"form": result.message}, pub,
+        return _form_page(request, session, me, web, {**pub.model_dump(), **values}, _problem_errors(result), pub,
                           status=result.status)
     return redirect(f"/subscribers/{subscriber_id}?saved=1")
 
@@ -199,32 +236,18 @@ def forget_feedback(session: DB, me: Me, form: Form, subscriber_id: str) -> Resp
     return redirect(f"/subscribers/{subscriber_id}?saved=1")
 
 
+@router.get("/subscribers/{subscriber_id}/delete")
+def confirm_delete(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
+    pub = usecases.public(session, visible(session, me, subscriber_id))
+    return page(request, "confirm_delete.html", web, sub=pub)
+
+
 @router.post("/subscribers/{subscriber_id}/delete")
 def delete_subscriber(session: DB, me: Me, form: Form, subscriber_id: str) -> Response:
     result = usecases.delete_subscriber(session, me, subscriber_id)
     if isinstance(result, Problem):
         raise HTTPException(result.status, result.message)
     return redirect("/subscribers")
-
-
-@router.get("/subscribers/{subscriber_id}/preview")
-async def preview(request: Request, web: Web, subscriber_id: str) -> HTMLResponse:
-    c = ctx(request)
-
-    def load():
-        with c.sessions() as session:
-            lib = session.get(Librarian, web.librarian_id)
-            sub = usecases.get_subscriber(session, lib, subscriber_id) if lib and lib.active else None
-            if sub is None:
-                return None
-            return usecases.public(session, sub), usecases.current_profile_event(session, sub).profile
-
-    loaded = await run_in_threadpool(load)
-    if loaded is None:
-        raise HTTPException(404, "subscriber not found")
-    pub, profile = loaded
-    items, error = await fetch_preview(c.classify, profile, 7)
-    return page(request, "preview.html", web, sub=pub, items=items, error=error)
 
 
 @router.get("/import")
@@ -264,21 +287,9 @@ def export(session: DB, me: Me, organisation_id: str, format: str = "yaml") -> R
     return Response(data, media_type=media, headers={"Content-Disposition": f'attachment; filename="subscribers.{format}"'})
 
 
-@router.get("/sources")
-async def sources(request: Request, me: Me, web: Web) -> HTMLResponse:
-    items, error = await fetch_sources(ctx(request).ingest)
-    return page(request, "sources.html", web, sources=items, error=error)
-
-
-@router.get("/engagement")
-def engagement_page(request: Request, session: DB, me: Me, web: Web) -> HTMLResponse:
-    rows = [(o, engagement.engagement_for(session, o.id)) for o in accounts.visible_organisations(session, me)]
-    return page(request, "engagement.html", web, rows=rows)
-
-
 @router.get("/subscribers/{subscriber_id}/links")
 def subscriber_links(request: Request, session: DB, me: Me, web: Web, subscriber_id: str) -> HTMLResponse:
-    pub = usecases.public(session, _visible(session, me, subscriber_id))
+    pub = usecases.public(session, visible(session, me, subscriber_id))
     c = ctx(request)
     return page(request, "links.html", web, sub=pub,
                 links=links.links_for(c.secret, c.settings.public_base_url, subscriber_id))

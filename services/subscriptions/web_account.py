@@ -3,8 +3,9 @@
 - /account: change the password (every other session ends; this browser gets a fresh one);
 - /tokens: the librarian's live API tokens, a form for a new one (its secret shown once, on the
   answer to that form, never again) and a revoke button for each;
-- /librarians (admins): the librarians of the admin's organisations, each disabled or enabled
-  with a button (disabling ends their sessions and revokes their tokens).
+- /librarians (admins): the librarians of the admin's organisations (the page and its forms to add
+  one or change their organisations: web_admin.py), each disabled or enabled with a button
+  (disabling ends their sessions and revokes their tokens).
 """
 
 from __future__ import annotations
@@ -92,12 +93,6 @@ def revoke_token(db: DB, me: Me, form: Form, token_id: str) -> Response:
 def _admin(me: Librarian) -> None:
     if me.role != "admin":
         raise HTTPException(403, "only an admin may manage librarians")
-
-
-@router.get("/librarians")
-def librarians(request: Request, db: DB, me: Me, web: Web) -> HTMLResponse:
-    _admin(me)
-    return page(request, "librarians.html", web, me=me, librarians=accounts.visible_librarians(db, me))
 
 
 @router.post("/librarians/{librarian_id}/{action}")

@@ -37,7 +37,7 @@ def test_tokens_page_and_self_service_under_the_csp(server):
             page.get_by_label("E-mail").fill("librarian@example.nhs.uk")
             page.get_by_label("Password").fill(PASSWORD)
             page.get_by_role("button", name="Log in").click()
-            expect(page.get_by_role("heading", level=1)).to_have_text("Subscribers")
+            expect(page.get_by_role("heading", level=1)).to_have_text("Home")  # what needs attention
             # the inline stylesheet applies under the CSP
             assert page.locator("header").evaluate("h => getComputedStyle(h).backgroundColor") == "rgb(0, 94, 184)"
 

@@ -17,7 +17,7 @@ def test_add_edit_and_delete_through_forms(client, world):
     assert "Saved." in page.text and "Falls prevention\nPressure ulcers" in page.text
     sid = created.headers["location"].split("/")[2].split("?")[0]
     api = client.get(f"/api/subscribers/{sid}", headers=world.a.headers).json()
-    assert api["topics"] == ["nursing", "patient-safety"] and api["weekday"] == "tuesday" and api["hour"] == 8
+    assert api["topics"] == ["nursing", "patient_safety"] and api["weekday"] == "tuesday" and api["hour"] == 8
 
     bad = client.post(f"/subscribers/{sid}", data={**form, "email": "nope", "examples": "my favourite paper"})
     assert bad.status_code == 422 and 'aria-invalid="true"' in bad.text and "There is a problem" in bad.text

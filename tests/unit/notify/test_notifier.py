@@ -29,6 +29,7 @@ def test_digest_includes_only_classified_items(make, ev) -> None:
     [sent] = n.run_due(MONDAY_8)
     assert sent.kind == "digest" and sent.period == "2026-W48"
     assert sorted(sent.item_ids) == ["doi:1", "doi:2"]
+    assert len(sent.item_titles) == 2 and all(sent.item_titles)  # a librarian's delivery log shows them
     # doi:3 arrives later: it waits for next week's digest, not a second one this week
     n.handle(ev.classified("doi:3"))
     assert n.run_due(MONDAY_8 + timedelta(hours=3)) == []
