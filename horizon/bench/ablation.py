@@ -53,7 +53,6 @@ def _both(*patches: AbstractContextManager) -> Iterator[None]:
 #: Each part of the matcher and how to switch it off.
 PARTS: dict[str, Callable[[], AbstractContextManager]] = {
     "document expansion": _no_expansion,
-    "soft maximum over examples (-> their mean)": lambda: mock.patch.object(fusion, "EXAMPLE_TEMPERATURE", 1e6),
     "interest (statement cosine)": lambda: _without(fusion.INTEREST),
     "example (example papers' cosine)": lambda: _without(fusion.EXAMPLE),
     "lexical (BM25)": lambda: _without(fusion.LEXICAL),

@@ -7,7 +7,7 @@ functions calibrate new profiles against the background items (calibration.py).
 
 A profile's components come from its parts (parts.py), each part compared with each item once:
 `Entries` lists which parts a profile has in each role, grouped by profile, and a segmented
-reduction (numpy's reduceat) gives the best statement, the soft maximum over the examples, the
+reduction (numpy's reduceat) gives the best statement, the mean over the examples, the
 weighted sum of the parts' BM25 scores, and so on, for all profiles in a few passes.
 """
 
@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.classify.scoring import (
-    BRIEF_COMPONENTS, BRIEF_MIN, COMPONENTS, DELIVERY_RATE, EXAMPLE_TEMPERATURE, FIT, FIT_WEIGHT, GATE_SHARE,
+    BRIEF_COMPONENTS, BRIEF_MIN, COMPONENTS, DELIVERY_RATE, FIT, FIT_WEIGHT, GATE_SHARE,
     GATE_SLOPE, PRIOR, TOPICAL, WEIGHTS, Z_FLOOR, Z_SLOPE, Calibration,
 )
 
@@ -74,18 +74,13 @@ def interest(entries: Entries, part_cos: np.ndarray) -> np.ndarray:
 
 
 def example(entries: Entries, part_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The soft maximum over the example papers' cosines (scoring.example_score), and their
-    plain maximum (which an exclusion is weighed against)."""
+    """The mean of the example papers' cosines (scoring.example_score), and their plain maximum
+    (which an exclusion is weighed against)."""
     values = part_cos[entries.part]
     top = entries.reduce(np.maximum, values, -np.inf)
-    if not len(values):
-        return top, top
-    spread = np.exp((values - top[entries.owner]) / EXAMPLE_TEMPERATURE)
-    total = entries.reduce(np.add, spread, 0.0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        soft = top + EXAMPLE_TEMPERATURE * np.log(total / np.maximum(entries.counts, 1)[:, None])
-    soft[entries.counts == 0] = -np.inf
-    return soft, top
+    mean = entries.reduce(np.add, values, 0.0) / np.maximum(entries.counts, 1)[:, None]
+    mean[entries.counts == 0] = -np.inf
+    return mean, top
 
 
 def lexical(entries: Entries, part_lex: np.ndarray) -> np.ndarray:

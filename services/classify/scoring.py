@@ -2,8 +2,7 @@
 
 Components, each a similarity in its own scale:
   interest  - best cosine to an interest statement
-  example   - a soft maximum of the cosines to the example papers (`example_score`: "more like
-              this" of any one of them counts more than a little like all of them)
+  example   - the mean of the cosines to the example papers (`example_score`)
   lexical   - BM25 of the item against the profile's words, expanded from its examples; the
               item's own words mixed with its nearest recent items' (neighbours.py)
   contrast  - similarity to what sets the examples apart from the profile's neighbourhood
@@ -50,10 +49,6 @@ FIT = ("example", "contrast", "design")
 
 #: Weights of the standardised components (dense and lexical evidence count alike).
 WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "contrast": 1.0, "design": 1.0}
-
-#: Temperature of the soft maximum over the example cosines: near their maximum when one example
-#: is much closer than the others, near their mean when they are alike (cosines spread ~0.1).
-EXAMPLE_TEMPERATURE = 0.1
 
 #: Background statistics assumed before any item has been seen (measured on the dev corpus).
 PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0), "contrast": (0.0, 0.1),
@@ -148,11 +143,8 @@ DesignWeights = dict[str, tuple[float, float]]  # marker -> (weight if present, 
 
 
 def example_score(cosines: np.ndarray | Sequence[float]) -> float | np.ndarray:
-    """The soft maximum (log-mean-exp at EXAMPLE_TEMPERATURE) of the cosines to the example
-    papers, along the last axis: between their mean and their maximum."""
-    x = np.asarray(cosines, dtype=np.float64)
-    top = x.max(axis=-1, keepdims=True)
-    out = top[..., 0] + EXAMPLE_TEMPERATURE * np.log(np.exp((x - top) / EXAMPLE_TEMPERATURE).mean(axis=-1))
+    """The mean of the cosines to the example papers, along the last axis."""
+    out = np.asarray(cosines, dtype=np.float64).mean(axis=-1)
     return float(out) if out.ndim == 0 else out
 
 

@@ -112,12 +112,9 @@ def test_design_weights_learn_nothing_when_examples_look_like_the_neighbourhood(
     assert abs(design_score(weights, frozenset({"review"})) - design_score(weights, frozenset())) < 0.2
 
 
-def test_the_example_score_is_a_soft_maximum_between_the_mean_and_the_maximum():
+def test_the_example_score_is_the_mean_of_the_cosines_to_the_examples():
     from services.classify.scoring import example_score
 
-    alike, one_close = [0.40, 0.41, 0.39], [0.70, 0.20, 0.20]
-    assert abs(example_score(alike) - 0.40) < 0.01  # alike examples: about their mean
-    assert np.mean(one_close) < example_score(one_close) < 0.70  # one much closer: towards it
-    assert example_score(one_close) > example_score([0.45, 0.45, 0.45])  # one close paper beats three lukewarm
-    rows = example_score(np.array([alike, one_close]))
-    assert np.allclose(rows, [example_score(alike), example_score(one_close)])
+    assert abs(example_score([0.3, 0.5, 0.4]) - 0.4) < 1e-12
+    rows = example_score(np.array([[0.3, 0.5, 0.4], [0.7, 0.1, 0.1]]))
+    assert np.allclose(rows, [0.4, 0.3])
