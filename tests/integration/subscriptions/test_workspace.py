@@ -232,3 +232,25 @@ def test_the_api_and_the_subscribers_file_take_topic_names_and_refuse_unknown_on
                             "Bob,bob@alpha.nhs.uk,Basket weaving\r\n".encode(), "text/csv")
     page = client.post("/import", data={"csrf_token": csrf, "organisation_id": world.a.org_id}, files={"file": upload})
     assert "1 created" in page.text and "Basket weaving" in page.text
+
+
+def test_home_page_counts_unrouted_urgent_items_and_full_text_requests_waiting(client, world, sessions):
+    from contracts import EvidenceType, ItemUnrouted
+    from services.subscriptions import unrouted
+
+    login(client, world.a.email)
+    home = client.get("/").text
+    assert "Unrouted urgent items (0)" in home and "Full-text requests waiting (0)" in home
+    sub = new_subscriber(client, world.a, name="Asking Person", email="asking@alpha.nhs.uk")
+    at = datetime.now(timezone.utc)
+    with sessions() as session:
+        unrouted.record(session, ItemUnrouted(
+            producer="notify", item_id="alert:bed-rails", title="Bed rails and entrapment", evidence_type=EvidenceType.safety_alert,
+            classified_at=at))
+        session.commit()
+        engagement.record_feedback(session, FeedbackGiven(
+            producer="notify", subscriber_id=sub["id"], organisation_id=world.a.org_id, item_id="doi:10.1000/wanted",
+            digest_id="d1", verdict="full_text_request"))
+    home = client.get("/").text
+    assert "Unrouted urgent items (1)" in home and 'href="/unrouted"' in home
+    assert "Full-text requests waiting (1)" in home and 'href="/requests?status=new"' in home
