@@ -85,7 +85,8 @@ def _title(text: str) -> str:
 
 
 def why(item: Item, reasons: tuple[MatchReason, ...]) -> str:
-    """What matched: shared terms with the interest, the example paper, the topic, the evidence asked for."""
+    """What matched: shared terms with the interest, the example paper, the topic, the evidence asked
+    for; or, for an item a librarian sent on, what they said."""
     if not reasons:
         return ""
     text = f"{item.title}. {item.summary}"
@@ -99,6 +100,8 @@ def why(item: Item, reasons: tuple[MatchReason, ...]) -> str:
         parts.append(f"shares {_quoted(terms)} with your example paper" if terms else "close in meaning to your example paper")
     elif first.kind == "topic":
         parts.append("tagged with this topic")
+    elif first.kind == "library":  # a librarian sent it on: their words say why
+        parts.append(first.text)
     for reason in reasons[1:]:
         if reason.kind == "interest" and first.kind != "interest":
             terms = shared_terms(reason.text, text)
