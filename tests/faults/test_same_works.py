@@ -10,33 +10,24 @@ from __future__ import annotations
 
 import pytest
 
-from tests.faults.ledger import Ledger, Topics, assert_nothing_lost, until
+from tests.faults.ledger import assert_nothing_lost
 from tests.faults.report import row
+from tests.faults.scenario import fault_run
 from tests.faults.settings import FaultSettings
-from tests.faults.workload import Run
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.kafka, pytest.mark.timeout(FaultSettings().timeout_s(0))]
 
 
 async def test_two_sources_with_the_same_works_publish_each_work_once(up, report):
-    run = Run(up, "same works")
-    try:
-        async with Topics() as topics:
-            await topics.open(up.broker.bootstrap)
-            ledger = await Ledger(up, run, topics).open()
-            run.add_subscribers()
-            await until(run.profiles_applied, up.settings.deadline_s, "the profiles to reach classify and notify")
-            ingest = up.services["ingest"]
-            ingest.freeze()
-            try:
-                run.add_source("a", run.works)
-                run.add_source("b", list(reversed(run.works)))
-            finally:
-                ingest.thaw()
-            account = await ledger.settle()
-    finally:
-        run.delete_subscribers()
-        run.close()
+    async with fault_run(up, "same works") as (run, ledger):
+        ingest = up.services["ingest"]
+        ingest.freeze()
+        try:
+            run.add_source("a", run.works)
+            run.add_source("b", list(reversed(run.works)))
+        finally:
+            ingest.thaw()
+        account = await ledger.settle()
     report(row("6. two sources, same works, one tick", account, run.item_ids, ledger.duration_s,
                note=f"{sum(account.published_records.values())} records for {len(run.item_ids)} works"))
     assert_nothing_lost(account, run)

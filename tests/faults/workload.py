@@ -70,10 +70,19 @@ class Run:
         self.organisation_id = ""
         self.subscribers: dict[str, str] = {}  # subscriber id -> interest
         self.emails: dict[str, str] = {}  # subscriber id -> address
-        settings = stack.settings
-        self.works = [self._work(interest, n) for n in range(settings.items_per_topic) for interest in INTERESTS]
-        self.works += [self._work(None, n) for n in range(settings.noise_items)]
+        self.works: list[Work] = []
         self._sessions = None
+        self._batches = 0
+        self.new_works()
+
+    def new_works(self) -> list[Work]:
+        """Another batch of new works, of the suite's size (items per interest, and noise); the run owes them too."""
+        settings, first = self.stack.settings, self._batches * 1000
+        self._batches += 1
+        batch = [self._work(interest, first + n) for n in range(settings.items_per_topic) for interest in INTERESTS]
+        batch += [self._work(None, first + n) for n in range(settings.noise_items)]
+        self.works += batch
+        return batch
 
     # --- what the run owes --------------------------------------------------------------------
 
@@ -107,6 +116,17 @@ class Run:
                     self.emails[sub.id] = email
                     created.append(sub.id)
         return created
+
+    def touch_subscribers(self, role: str) -> None:
+        """Change every subscriber's role: a new profile version each, queued in the outbox."""
+        from services.subscriptions import usecases
+        from services.subscriptions.access import Problem
+        from services.subscriptions.schemas import SubscriberUpdate
+
+        for sid in self.subscribers:
+            with self._session() as session:
+                changed = usecases.update_subscriber(session, None, sid, SubscriberUpdate(role=role))
+                assert not isinstance(changed, Problem), changed
 
     def delete_subscribers(self) -> None:
         from services.subscriptions import usecases
@@ -167,6 +187,21 @@ class Run:
         finally:
             store.engine.dispose()
         return source.id
+
+    def claimed_unpublished(self) -> set[str]:
+        """Item ids of this run that ingest has claimed and holds in its outbox, not yet acknowledged."""
+        from sqlmodel import Session, select
+
+        from services.ingest.store import SqlStore
+        from services.ingest.tables import OutboxEvent
+
+        store = SqlStore(self.stack.urls["ingest"])
+        try:
+            with Session(store.engine) as s:
+                held = set(s.exec(select(OutboxEvent.item_id)).all())
+        finally:
+            store.engine.dispose()
+        return held & self.item_ids
 
     def close(self) -> None:
         if self._sessions is not None:
