@@ -8,18 +8,23 @@ from __future__ import annotations
 
 import asyncio
 import logging
+from collections import OrderedDict
 from contextlib import suppress
+from typing import TYPE_CHECKING
 
 from faststream import AckPolicy, FastStream
 from faststream.kafka import KafkaMessage, TopicPartition
 from starlette.concurrency import run_in_threadpool
 
-from contracts import ItemClassified, ItemDiscovered, ItemMatched, ProfileChanged
+from contracts import ItemClassified, ItemDiscovered, ItemMatched, ProfileChanged, derived_event_id
 from contracts.topics import ITEMS, ITEMS_CLASSIFIED, MATCHES, PROFILES
 from services.common.kafka import KafkaSettings, batch_decoder, make_broker
 from services.common.lag import Consumed, watch_lag
 from services.classify import metrics
 from services.classify.settings import ClassifySettings
+
+if TYPE_CHECKING:  # the classifier's module loads numpy and the index adapters
+    from services.classify.classifier import ClassifyResult
 
 log = logging.getLogger(__name__)
 SERVICE = "classify"
@@ -67,6 +72,10 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
             caught_up.set()
             log.info("profiles caught up: items flow")
 
+    # What classified events still owe the topics: the classifier skips an event it has handled,
+    # so when a publish fails (the broker is down) the retried batch publishes these instead.
+    unpublished = Unpublished()
+
     # The decoder parks each poison record alone, so the valid items of its batch go on.
     @broker.subscriber(ITEMS, group_id=group, ack_policy=AckPolicy.ACK, auto_offset_reset="earliest",
                        batch=True, max_records=64, batch_timeout_ms=500,
@@ -77,11 +86,15 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
         await caught_up.wait()
         async with state["lock"]:
             result = await run_in_threadpool(metrics.classify_batch, state["classifier"], events)
-        if settings.shard == 0:  # every shard classifies every item; one publishes it
-            for c in result.classified:
-                await classified_out.publish(c, key=c.item.item_id.encode("utf-8"))
-        for m in result.matched:
-            await matches_out.publish(m, key=m.subscriber_id.encode("utf-8"))
+        unpublished.add(events, result)
+        for event_id, outputs in unpublished.owed(events):
+            for out in outputs:
+                if isinstance(out, ItemClassified):
+                    if settings.shard == 0:  # every shard classifies every item; one publishes it
+                        await classified_out.publish(out, key=out.item.item_id.encode("utf-8"))
+                else:
+                    await matches_out.publish(out, key=out.subscriber_id.encode("utf-8"))
+            unpublished.done(event_id)
 
     app = FastStream(broker)
     owned = tuple(settings.owned_partitions()) if sharded else None
@@ -129,6 +142,47 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
 
     app.classify_state = state  # type: ignore[attr-defined]
     return app
+
+
+class Unpublished:
+    """Outputs of classified item events not yet all published, by the item event's id.
+
+    The classifier handles an event once per process (a redelivered event is skipped), and the
+    handler publishes the outputs afterwards: a publish that fails leaves the batch to be tried
+    again, and the retry must publish what the first try built rather than nothing. An event's
+    outputs leave once all of them are published; the oldest are dropped past `limit` (a batch
+    whose partition went to another process, which classifies it anew).
+    """
+
+    def __init__(self, limit: int = 10_000) -> None:
+        self.limit = limit
+        self._owed: OrderedDict[str, list[ItemClassified | ItemMatched]] = OrderedDict()
+
+    def __len__(self) -> int:
+        return len(self._owed)
+
+    def add(self, events: list[ItemDiscovered], result: ClassifyResult) -> None:
+        """Keep a batch's outputs, each under the item event it came from."""
+        if not result.classified and not result.matched:
+            return
+        by_id = {derived_event_id(e.event_id, "classified"): e.event_id for e in events}
+        matched: dict[str, list[ItemMatched]] = {}
+        for m in result.matched:
+            matched.setdefault(m.item_id, []).append(m)
+        for c in result.classified:
+            source = by_id[c.event_id]
+            mine = [m for m in matched.get(c.item.item_id, ()) if m.event_id == derived_event_id(source, m.subscriber_id)]
+            self._owed[source] = [c, *mine]
+        while len(self._owed) > self.limit:
+            self._owed.popitem(last=False)
+
+    def owed(self, events: list[ItemDiscovered]) -> list[tuple[str, list[ItemClassified | ItemMatched]]]:
+        """What the batch's events still owe, in the batch's order."""
+        ids = dict.fromkeys(e.event_id for e in events)
+        return [(i, list(self._owed[i])) for i in ids if i in self._owed]
+
+    def done(self, event_id: str) -> None:
+        self._owed.pop(event_id, None)
 
 
 async def check_partitions(kafka: KafkaSettings, expected: int) -> None:
