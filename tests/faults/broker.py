@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import signal
 import socket
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from horizon import kafka_local
@@ -51,7 +52,8 @@ class LocalBroker:
         started = kafka_local.start(self.settings)
         if not started.ok:
             raise RuntimeError(f"the suite's Kafka broker did not start: {started.message}")
-        kafka_local.ensure_topics(self.bootstrap)
+        with ThreadPoolExecutor(1) as pool:  # ensure_topics runs its own event loop: not on a test's
+            pool.submit(kafka_local.ensure_topics, self.bootstrap).result()
 
     def stop(self) -> None:
         kafka_local.stop(self.settings)

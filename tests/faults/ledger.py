@@ -201,11 +201,17 @@ class Ledger:
             missing = account.missing(self.run.item_ids)
             if not missing:
                 await asyncio.sleep(2)  # room for a late repeat to show itself
+                self._all_running()
                 return await self.account()
             if time.monotonic() > deadline:
                 logs = "\n".join(f"--- {s.name} ---\n{s.tail(25)}" for s in self.stack.services.values())
                 raise AssertionError(f"timed out waiting for {what}; still missing: {_short(missing)}\n{logs}")
             await asyncio.sleep(1.0)
+
+    def _all_running(self) -> None:
+        """No service died on its own: the ones a test killed were started again."""
+        dead = [s for s in self.stack.services.values() if not s.alive()]
+        assert not dead, "\n".join(f"{s.name} is not running:\n{s.tail()}" for s in dead)
 
     @property
     def duration_s(self) -> float:
