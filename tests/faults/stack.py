@@ -47,6 +47,7 @@ class Stack:
             "subscriptions": f"sqlite:///{home / 'subscriptions.db'}",
         }
         self.services: dict[str, Service] = {}
+        self.topics_taken = 0  # workload.TOPICS given to runs so far: each run has interests of its own
         self._duplicates: dict[int, float] = {}
         self._scraping = threading.Event()
         self._scraper: threading.Thread | None = None

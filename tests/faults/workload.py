@@ -1,10 +1,15 @@
 """One fault's work: subscribers with known interests, feeds of items on those interests, and the
 matches that must follow, all tagged with the run's id so that runs sharing the stack never mix.
 
-Three interests, each held by a few subscribers; a run's items are trials on one of them, or
-on nothing anyone asked for (noise). The embedding model scores an item on a subscriber's
-interest at 0.97 or more and a noise item far below the threshold, so the matches the pipeline
-owes are known in advance: every (item, subscriber) of the same interest.
+Three interests, each held by a few subscribers; a run's items are trials on one of them (the
+interest's own statement is their title), or on nothing anyone asked for (noise). The matches
+the pipeline owes are known in advance: every (item, subscriber) of the same interest. classify
+may match more (a noise item, a neighbouring interest): those are owed too once made.
+
+Each run has interests of its own (TOPICS, three at a time). classify calibrates a new profile
+model against its recent items so that a profile receives a small share of the flow (about 0.4%
+of it): were every run to ask for the same three interests, the earlier runs' works would soon
+be the background they are calibrated against, and a new run's works no longer stand out.
 
 Subscribers are created as a librarian creates them (subscriptions' use cases, in its
 database: the ProfileChanged waits in the outbox for the relay); sources are added to ingest's
@@ -24,28 +29,64 @@ import httpx
 
 from tests.faults.stack import Stack
 
-INTERESTS = {
-    "af": ("Anticoagulation for stroke prevention in atrial fibrillation", [
-        "Apixaban versus warfarin for stroke prevention in atrial fibrillation",
-        "Direct oral anticoagulants and stroke in people with atrial fibrillation",
-        "Left atrial appendage occlusion compared with anticoagulation in atrial fibrillation",
-    ]),
-    "dm": ("Management of type 2 diabetes with SGLT2 inhibitors", [
-        "Empagliflozin and glycaemic control in type 2 diabetes",
-        "SGLT2 inhibitors and kidney outcomes in type 2 diabetes",
-        "Dapagliflozin added to metformin for type 2 diabetes",
-    ]),
-    "falls": ("Preventing falls in older people in hospital", [
-        "Multifactorial falls prevention for older inpatients",
-        "Exercise to prevent falls in older adults in hospital wards",
-        "Bed alarms and falls among older hospital patients",
-    ]),
+#: Interests a run's subscribers hold, three to a run, each run its own (see the module docstring);
+#: in threes from unrelated fields, so that a run's interests hardly ever match each other's works.
+TOPICS = {
+    "af": "Anticoagulation for stroke prevention in atrial fibrillation",
+    "dm": "Management of type 2 diabetes with SGLT2 inhibitors",
+    "falls": "Preventing falls in older people in hospital",
+    "asthma": "Inhaled corticosteroids for asthma in children",
+    "depression": "Psychological therapy for depression in adults",
+    "hip": "Rehabilitation after hip fracture surgery",
+    "sepsis": "Early antibiotics for sepsis in the emergency department",
+    "smoking": "Stopping smoking in pregnancy",
+    "dementia": "Non-drug management of agitation in dementia",
+    "copd": "Pulmonary rehabilitation for chronic obstructive pulmonary disease",
+    "glaucoma": "Treatment of open-angle glaucoma",
+    "breastfeeding": "Support to continue breastfeeding",
+    "backpain": "Exercise therapy for chronic low back pain",
+    "migraine": "Preventive treatment for chronic migraine",
+    "hands": "Hand hygiene to prevent healthcare-associated infection",
+    "obesity": "Weight management for children living with obesity",
+    "bp": "Home blood pressure monitoring for hypertension",
+    "prostate": "Active surveillance for low-risk prostate cancer",
+    "pph": "Preventing postpartum haemorrhage",
+    "alcohol": "Brief interventions for harmful drinking",
+    "cataract": "Cataract surgery outcomes",
+    "knee": "Treatment of knee osteoarthritis",
+    "schizophrenia": "Long-acting injectable antipsychotics in schizophrenia",
+    "flu": "Influenza vaccination of healthcare workers",
+    "uti": "Antibiotic treatment of urinary tract infection in women",
+    "jaundice": "Phototherapy for jaundice in newborn babies",
+    "thyroid": "Treatment of subclinical hypothyroidism",
+    "mammography": "Breast cancer screening with mammography",
+    "opioids": "Treatment of opioid dependence",
+    "gout": "Urate-lowering therapy for gout",
+    "iron": "Iron supplementation for anaemia in pregnancy",
+    "insomnia": "Insomnia treatment without medication",
+    "concussion": "Return to sport after concussion",
+    "ulcers": "Preventing pressure ulcers in hospital patients",
+    "malaria": "Prevention of malaria in travellers",
+    "hearing": "Hearing aids for age-related hearing loss",
+    "endometriosis": "Treatment of endometriosis pain",
+    "cpr": "Bystander resuscitation for cardiac arrest",
 }
+TOPICS_PER_RUN = 3
 NOISE = [
     "Fluoride varnish for dental caries in preschool children",
     "Tuberculosis screening in prisons: a cost analysis",
     "Acne treatment with topical retinoids in teenagers",
 ]
+
+
+def take_topics(stack: Stack) -> dict[str, str]:
+    """The next run's interests: topics no earlier run of this stack has used."""
+    keys = list(TOPICS)[stack.topics_taken:stack.topics_taken + TOPICS_PER_RUN]
+    if len(keys) < TOPICS_PER_RUN:
+        raise RuntimeError(f"the suite ran out of topics after {stack.topics_taken // TOPICS_PER_RUN} runs: "
+                           "add some to workload.TOPICS (a topic used twice gets fewer matches than a run owes)")
+    stack.topics_taken += TOPICS_PER_RUN
+    return {key: TOPICS[key] for key in keys}
 
 
 @dataclass(frozen=True)
@@ -70,6 +111,7 @@ class Run:
         self.organisation_id = ""
         self.subscribers: dict[str, str] = {}  # subscriber id -> interest
         self.emails: dict[str, str] = {}  # subscriber id -> address
+        self.interests = take_topics(stack)  # interest -> statement
         self.works: list[Work] = []
         self._sessions = None
         self._batches = 0
@@ -79,7 +121,7 @@ class Run:
         """Another batch of new works, of the suite's size (items per interest, and noise); the run owes them too."""
         settings, first = self.stack.settings, self._batches * 1000
         self._batches += 1
-        batch = [self._work(interest, first + n) for n in range(settings.items_per_topic) for interest in INTERESTS]
+        batch = [self._work(interest, first + n) for n in range(settings.items_per_topic) for interest in self.interests]
         batch += [self._work(None, first + n) for n in range(settings.noise_items)]
         self.works += batch
         return batch
@@ -104,7 +146,7 @@ class Run:
         with self._session() as session:
             self.organisation_id = accounts.ensure_organisation(session, self.organisation).id
         created = []
-        for interest, (statement, _) in INTERESTS.items():
+        for interest, statement in self.interests.items():
             for k in range(self.stack.settings.subscribers_per_topic):
                 email = f"{interest}{k}.{self.tag}@example.org"
                 with self._session() as session:
@@ -218,7 +260,7 @@ class Run:
 
     def _work(self, interest: str | None, n: int) -> Work:
         kind = interest or "noise"
-        title = (INTERESTS[interest][1][n % 3] if interest else NOISE[n % len(NOISE)])
+        title = self.interests[interest] if interest else NOISE[n % len(NOISE)]
         doi = f"10.5555/faults.{self.tag}.{kind}.{n}"
         return Work(
             item_id=f"doi:{doi}", interest=interest, title=f"{title}: a randomised trial (study {n})",
