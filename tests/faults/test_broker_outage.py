@@ -36,6 +36,8 @@ async def test_broker_stopped_and_started_while_the_services_run(up, report):
         try:
             run.add_source("b", second)
             run.touch_subscribers("changed while the broker was down")
+            await until(lambda: run.claimed_unpublished() >= {w.item_id for w in second}, outage,
+                        "ingest to claim the second source's works and hold them, unpublished, in its outbox")
             await asyncio.sleep(max(0.0, outage - (time.monotonic() - stopped)))
             assert all(s.alive() for s in up.services.values()), "a service gave up while the broker was down"
         finally:
