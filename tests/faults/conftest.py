@@ -71,10 +71,16 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter, exitstatu
         return
     size = FaultSettings()
     terminalreporter.write_sep("=", f"fault injection: {size.size} size, outages {size.outage_s:.0f} s")
-    for line in table(rows):
+    for line in table(sorted(rows, key=_number)):  # in the issue's order, whatever order the tests ran in
         terminalreporter.write_line(line)
     terminalreporter.write_line("items in/out: works in the run's feeds / classified; matches: delivered / owed; "
                                 "duplicates: extra copies the SMTP server accepted (notify's possible_duplicate_sends)")
     target = os.environ.get("HORIZON_FAULTS_REPORT")
     if target:
         Path(target).write_text(json.dumps([r.as_json() for r in rows], indent=2))
+
+
+def _number(row: Row) -> int:
+    """A row's fault number: the label's leading "N." (rows without one go last)."""
+    head = row.fault.split(".", 1)[0]
+    return int(head) if head.isdigit() else 99

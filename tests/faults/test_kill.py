@@ -11,9 +11,10 @@ Each kill is placed where it hurts, without touching the service's code:
 - notify: the SMTP server accepts a digest and kills notify before answering 250, so the
   server has the message and notify never recorded it: the restarted notify resends it with
   the same Message-ID and counts it as a possible duplicate;
-- subscriptions' outbox relay: killed after the profile changes were committed and before it
-  published them; then, with its database write-locked by the test, killed after it published
-  a second round of changes and before it could mark them published.
+- subscriptions' outbox relay (fault 6, a relay killed after commit): killed after the profile
+  changes were committed and before it published them; then, with its database write-locked by
+  the test, killed after it published a second round of changes and before it could mark them
+  published.
 """
 
 from __future__ import annotations
@@ -136,7 +137,8 @@ async def test_subscriptions_relay_killed_before_and_after_publishing(up, report
                     "the relay to publish the unmarked changes again")
         run.add_source("a", run.works)
         account = await ledger.settle()
-    report(row("1. kill subscriptions relay (before, after publish)", account, run.item_ids, ledger.duration_s))
+    report(row("6. relay killed after commit (before publish; after publish, before mark)", account, run.item_ids,
+               ledger.duration_s))
     assert_nothing_lost(account, run)
     for version in (1, 2):
         ids = {}

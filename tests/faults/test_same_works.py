@@ -1,4 +1,4 @@
-"""Fault 6: two sources carrying the same works, polled in the same tick: each work published once.
+"""Fault 7: two sources carrying the same works, polled in the same tick: each work published once.
 
 Ingest claims each work in its database before publishing it (one unique claim; the source
 that loses the race records a sighting). Ingest is paused while both sources are added, so its
@@ -28,7 +28,7 @@ async def test_two_sources_with_the_same_works_publish_each_work_once(up, report
         finally:
             ingest.thaw()
         account = await ledger.settle()
-    report(row("6. two sources, same works, one tick", account, run.item_ids, ledger.duration_s,
+    report(row("7. two sources, same works, one tick", account, run.item_ids, ledger.duration_s,
                note=f"{sum(account.published_records.values())} records for {len(run.item_ids)} works"))
     assert_nothing_lost(account, run)
     assert account.published_records == {item: 1 for item in run.item_ids}, "a work was published twice"
