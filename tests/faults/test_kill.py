@@ -14,7 +14,12 @@ Each kill is placed where it hurts, without touching the service's code:
 - subscriptions' outbox relay (fault 6, a relay killed after commit): killed after the profile
   changes were committed and before it published them; then, with its database write-locked by
   the test, killed after it published a second round of changes and before it could mark them
-  published.
+  published;
+- notify's digest relay (fault 6 too): the SMTP server freezes the broker before answering a
+  digest's 250, so notify records the round's digests sent and its relay waits to publish their
+  DigestSent; with notify's database write-locked by the test, the broker thaws, the relay
+  publishes, and notify is killed before it can mark them: the restarted relay publishes them
+  again under the same event ids, subscriptions counts each digest once, and no mail goes twice.
 """
 
 from __future__ import annotations
@@ -24,11 +29,13 @@ import sqlite3
 
 import httpx
 import pytest
+from sqlmodel import select
 
 from tests.faults.ledger import assert_nothing_lost, until
 from tests.faults.report import row
 from tests.faults.scenario import fault_run, profiles_applied
 from tests.faults.settings import FaultSettings
+from tests.faults.workload import notify_session
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.kafka, pytest.mark.timeout(FaultSettings().timeout_s(0))]
 
@@ -137,8 +144,8 @@ async def test_subscriptions_relay_killed_before_and_after_publishing(up, report
                     "the relay to publish the unmarked changes again")
         run.add_source("a", run.works)
         account = await ledger.settle()
-    report(row("6. relay killed after commit (before publish; after publish, before mark)", account, run.item_ids,
-               ledger.duration_s))
+    report(row("6. subscriptions relay killed after commit (before publish; after publish, before mark)", account,
+               run.item_ids, ledger.duration_s))
     assert_nothing_lost(account, run)
     for version in (1, 2):
         ids = {}
@@ -147,6 +154,54 @@ async def test_subscriptions_relay_killed_before_and_after_publishing(up, report
                 ids.setdefault(e.subscriber_id, set()).add(e.event_id)
         assert ids.keys() == set(run.subscribers) and all(len(v) == 1 for v in ids.values()), \
             f"profile version {version} not published once per subscriber under one event id"
+
+
+async def test_notify_digest_relay_killed_after_publishing_before_marking(up, report):
+    notify, deadline = up.services["notify"], up.settings.deadline_s
+    async with fault_run(up, "kill notify relay") as (run, ledger):
+        digests = ledger.topics.digests
+        victim_id, victim = min(run.emails.items(), key=lambda kv: kv[1])
+        # the server takes the victim's digest and, before its 250, the broker stops answering: notify
+        # records the round's digests sent, and its relay's publish of their DigestSent waits
+        up.mailbox.trap(victim, up.broker.freeze)
+        lock = None
+        try:
+            run.add_source("a", run.works)
+            await until(lambda: _round_sent(up, run, victim_id), deadline, "notify to send a round of digests")
+            await asyncio.sleep(2)  # its relay reads the outbox and waits on the broker
+            lock = sqlite3.connect(up.urls["notify"].removeprefix("sqlite:///"), isolation_level=None, timeout=60)
+            lock.execute("BEGIN IMMEDIATE")  # the relay's mark will wait on it
+            up.broker.thaw()
+            await until(lambda: victim_id in {e.subscriber_id for e in digests.events}, deadline,
+                        "the relay to publish the victim's DigestSent")
+            notify.kill()
+        finally:
+            up.broker.thaw()
+            if lock is not None:
+                lock.execute("ROLLBACK")
+                lock.close()
+        up.restart("notify")
+        await until(lambda: sum(e.subscriber_id == victim_id for e in digests.events) >= 2, deadline,
+                    "the restarted relay to publish the unmarked DigestSent again")
+        account = await ledger.settle()
+    mine = [e for e in digests.events if e.subscriber_id in run.subscribers]
+    report(row("6. notify's digest relay killed after publish, before mark", account, run.item_ids,
+               ledger.duration_s, note=f"{len(mine) - len(account.digests)} DigestSent published again"))
+    assert_nothing_lost(account, run)
+    assert account.duplicates == 0, "a digest was mailed again although its sending was committed"
+    again = [e for e in digests.events if e.subscriber_id == victim_id]
+    assert len(again) >= 2 and len({e.event_id for e in again}) == 1, "the DigestSent went out again under another id"
+
+
+def _round_sent(stack, run, victim_id: str) -> bool:
+    """The victim's digest is recorded sent, not yet published, and no digest of the run is still being sent."""
+    from services.notify.tables import DeliveryRow
+
+    with notify_session(stack) as s:
+        rows = s.exec(select(DeliveryRow.subscriber_id, DeliveryRow.status, DeliveryRow.published).where(
+            DeliveryRow.subscriber_id.in_(list(run.subscribers)))).all()  # type: ignore[attr-defined]
+    return (any(sid == victim_id and status == "sent" and not published for sid, status, published in rows)
+            and all(status == "sent" for _, status, _ in rows))
 
 
 def _answers(url: str) -> bool:
