@@ -5,9 +5,9 @@ Each kill is placed where it hurts, without touching the service's code:
 - ingest: the broker is frozen (SIGSTOP) while ingest polls a second source, so ingest has
   claimed its works (they sit in its outbox) and waits for the broker to acknowledge the first
   publish; it is killed there, after half the run's works went out normally;
-- classify: frozen as soon as the first output of a batch shows on a topic; killed once its
-  outputs are seen to be partial (mid-batch); a kill that came after the whole batch is tried
-  again on a new batch;
+- classify: frozen as soon as its count of classified batches moves (the batch is classified
+  and its outputs are being published, one by one); killed once its outputs are seen to be
+  partial (mid-batch); a kill that came after the whole batch is tried again on a new batch;
 - notify: the SMTP server accepts a digest and kills notify before answering 250, so the
   server has the message and notify never recorded it: the restarted notify resends it with
   the same Message-ID and counts it as a possible duplicate;
@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import time
 
 import httpx
 import pytest
@@ -36,6 +37,9 @@ from tests.faults.report import row
 from tests.faults.scenario import fault_run, profiles_applied
 from tests.faults.settings import FaultSettings
 from tests.faults.workload import notify_session
+
+#: classify's count of classified batches: it moves once a batch is classified, before its outputs are published.
+BATCHES = "horizon_classify_batch_duration_seconds_count"
 
 pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.kafka, pytest.mark.timeout(FaultSettings().timeout_s(0))]
 
@@ -75,9 +79,10 @@ async def test_classify_killed_mid_batch(up, report):
         while not mid_batch and tries < 3:
             tries += 1
             owed = {(i, s) for i, s in run.expected_matches() if i in {b.item_id for b in batch}}
+            batches = up.metrics("classify").get(BATCHES, 0.0)
             run.add_source(f"try{tries}", batch)
-            await until(lambda: outputs(batch)[0], up.settings.deadline_s, "classify's first output")
-            classify.freeze()
+            # frozen as soon as a batch is classified: its outputs are being published one by one
+            await asyncio.to_thread(_freeze_after_a_batch, up, classify, batches, up.settings.deadline_s)
             await asyncio.sleep(2)  # the tails catch up with everything classify published before the freeze
             done_items, done_matches = outputs(batch)
             mid_batch = len(done_items) < len(batch) or done_matches < owed
@@ -90,7 +95,7 @@ async def test_classify_killed_mid_batch(up, report):
         up.restart("classify")
         account = await ledger.settle()
     report(row("1. kill classify mid-batch", account, run.item_ids, ledger.duration_s,
-               note=f"{len(done_items)}/{len(batch)} items out at the kill"))
+               note=f"{len(done_items)}/{len(batch)} items out at the kill, try {tries}"))
     assert_nothing_lost(account, run)
 
 
@@ -175,22 +180,24 @@ async def test_notify_digest_relay_killed_after_publishing_before_marking(up, re
             await until(lambda: victim_id in {e.subscriber_id for e in digests.events}, deadline,
                         "the relay to publish the victim's DigestSent")
             notify.kill()
+            first = next(e.event_id for e in digests.events if e.subscriber_id == victim_id)
         finally:
             up.broker.thaw()
             if lock is not None:
                 lock.execute("ROLLBACK")
                 lock.close()
         up.restart("notify")
-        await until(lambda: sum(e.subscriber_id == victim_id for e in digests.events) >= 2, deadline,
-                    "the restarted relay to publish the unmarked DigestSent again")
+        await until(lambda: sum(e.event_id == first for e in digests.events) >= 2, deadline,
+                    "the restarted relay to publish the unmarked DigestSent again, under the same event id")
         account = await ledger.settle()
     mine = [e for e in digests.events if e.subscriber_id in run.subscribers]
     report(row("6. notify's digest relay killed after publish, before mark", account, run.item_ids,
                ledger.duration_s, note=f"{len(mine) - len(account.digests)} DigestSent published again"))
     assert_nothing_lost(account, run)
     assert account.duplicates == 0, "a digest was mailed again although its sending was committed"
-    again = [e for e in digests.events if e.subscriber_id == victim_id]
-    assert len(again) >= 2 and len({e.event_id for e in again}) == 1, "the DigestSent went out again under another id"
+    again = [e for e in digests.events if e.event_id == first]
+    assert len({(e.subscriber_id, e.kind, e.period, e.message_id) for e in again}) == 1, \
+        "the DigestSent published again is not the same digest"
 
 
 def _round_sent(stack, run, victim_id: str) -> bool:
@@ -202,6 +209,17 @@ def _round_sent(stack, run, victim_id: str) -> bool:
             DeliveryRow.subscriber_id.in_(list(run.subscribers)))).all()  # type: ignore[attr-defined]
     return (any(sid == victim_id and status == "sent" and not published for sid, status, published in rows)
             and all(status == "sent" for _, status, _ in rows))
+
+
+def _freeze_after_a_batch(stack, service, batches: float, timeout_s: float) -> None:
+    """Freeze classify as soon as its count of classified batches passes `batches` (polled closely)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if stack.metrics("classify").get(BATCHES, 0.0) > batches:
+            service.freeze()
+            return
+        time.sleep(0.02)
+    raise AssertionError("classify classified no batch")
 
 
 def _answers(url: str) -> bool:
