@@ -33,6 +33,7 @@ class Mailbox:
         self.accepted: list[tuple[str, str]] = []
         self._lock = threading.Lock()
         self._traps: dict[str, Callable[[], None]] = {}
+        self._springing = 0  # trap actions taken from _traps and still running
         self._controller: Controller | None = None
 
     @property
@@ -54,8 +55,9 @@ class Mailbox:
             self._traps[recipient.lower()] = action
 
     def armed(self) -> bool:
+        """Whether a trap is still to fire, or its action has not finished yet."""
         with self._lock:
-            return bool(self._traps)
+            return bool(self._traps) or self._springing > 0
 
     def copies(self, message_ids: set[str] | None = None) -> Counter[str]:
         """How many times each Message-ID was accepted (of those given, or all)."""
@@ -72,6 +74,11 @@ class Mailbox:
         with self._lock:
             self.accepted.append((recipient, message_id))
             action = self._traps.pop(recipient, None)
+            self._springing += action is not None
         if action is not None:
-            action()
+            try:
+                action()
+            finally:
+                with self._lock:
+                    self._springing -= 1
         return "250 OK"
