@@ -102,8 +102,8 @@ def old_engagement() -> Response:
     return redirect("/impact")
 
 
-@router.get("/impact")
-async def impact(request: Request, web: Web, start: str = "", end: str = "", by: str = "organisation") -> HTMLResponse:
+async def _load(request: Request, web: Web, start: str, end: str, by: str):  # type: ignore[no-untyped-def]
+    """The report for a date range and grouping: (first, last, by, (rows, total, trend, all_time))."""
     first, last = _range(start, end)
     by = by if by in GROUPINGS else "organisation"
     item_sources, _ = await _item_sources(request) if by == "source" else ({}, {})
@@ -113,7 +113,12 @@ async def impact(request: Request, web: Web, start: str = "", end: str = "", by:
         with c.sessions() as session:
             return _report(session, web.librarian_id, first, last, by, item_sources)
 
-    rows, total, trend, all_time = await run_in_threadpool(load)
+    return first, last, by, await run_in_threadpool(load)
+
+
+@router.get("/impact")
+async def impact(request: Request, web: Web, start: str = "", end: str = "", by: str = "organisation") -> HTMLResponse:
+    first, last, by, (rows, total, trend, all_time) = await _load(request, web, start, end, by)
     return page(request, "impact.html", web, rows=rows, total=total, trend=trend, chart=chart(trend), all_time=all_time,
                 start=first.isoformat(), end=last.isoformat(), by=by,
                 period=f"{first.day} {first:%b %Y} to {last.day} {last:%b %Y}", groupings=GROUPINGS, columns=COLUMNS)
@@ -121,16 +126,7 @@ async def impact(request: Request, web: Web, start: str = "", end: str = "", by:
 
 @router.get("/impact.csv")
 async def impact_csv(request: Request, web: Web, start: str = "", end: str = "", by: str = "organisation") -> Response:
-    first, last = _range(start, end)
-    by = by if by in GROUPINGS else "organisation"
-    item_sources, _ = await _item_sources(request) if by == "source" else ({}, {})
-    c = ctx(request)
-
-    def load():
-        with c.sessions() as session:
-            return _report(session, web.librarian_id, first, last, by, item_sources)
-
-    rows, total, _, _ = await run_in_threadpool(load)
+    first, last, by, (rows, total, _, _) = await _load(request, web, start, end, by)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(["from", "to", GROUPINGS[by].lower(), *[k for k, _ in COLUMNS]])
