@@ -86,16 +86,22 @@ class Links:
         self._base = public_base_url.rstrip("/")
         self._subs = subscriptions_base_url.rstrip("/")
         self.max_age_s = max_age_s
+        self._mac_keyed = hmac.new(self._secret, LINK_MAC_LABEL, hashlib.sha256)  # copied per token: the key set up once
 
     def _mac(self, body: bytes) -> bytes:
-        return hmac.new(self._secret, LINK_MAC_LABEL + body, hashlib.sha256).digest()[:16]
+        mac = self._mac_keyed.copy()
+        mac.update(body)
+        return mac.digest()[:16]
 
     def link_id(self, digest_id: str) -> str:
         """The delivery's link id (hex), written on its row when it is composed."""
         return hmac.new(self._secret, LINK_ID_LABEL + digest_id.encode("utf-8"), hashlib.sha256).digest()[:16].hex()
 
     def token(self, digest_id: str, index: int, action: str) -> str:
-        body = bytes.fromhex(self.link_id(digest_id)) + struct.pack(">HB", index, _CODES[action])
+        return self._token(bytes.fromhex(self.link_id(digest_id)), index, action)
+
+    def _token(self, link_id: bytes, index: int, action: str) -> str:
+        body = link_id + struct.pack(">HB", index, _CODES[action])
         return base64.urlsafe_b64encode(body + self._mac(body)).decode("ascii").rstrip("=")
 
     def click(self, digest_id: str, index: int) -> str:
@@ -103,11 +109,12 @@ class Links:
 
     def entry(self, digest_id: str, index: int, *, click: bool) -> dict[str, str]:
         """An item's four links, each with its own action signed in: click, useful, not relevant, full text."""
+        lid = bytes.fromhex(self.link_id(digest_id))
         return {
-            "click": self.click(digest_id, index) if click else "",
-            "useful": f"{self._base}/f/{self.token(digest_id, index, 'useful')}",
-            "not_relevant": f"{self._base}/f/{self.token(digest_id, index, 'not_relevant')}",
-            "full_text": f"{self._base}/t/{self.token(digest_id, index, 'full_text_request')}",
+            "click": f"{self._base}/r/{self._token(lid, index, 'click')}" if click else "",
+            "useful": f"{self._base}/f/{self._token(lid, index, 'useful')}",
+            "not_relevant": f"{self._base}/f/{self._token(lid, index, 'not_relevant')}",
+            "full_text": f"{self._base}/t/{self._token(lid, index, 'full_text_request')}",
         }
 
     def parse(self, token: str) -> LinkRef | BadLink:

@@ -122,14 +122,18 @@ def _folded(name: str, value: object) -> bytes:
 # character, which cost more than all the rest of building a message.
 _QP_MAP = quoprimime._QUOPRI_BODY_ENCODE_MAP
 # '=' (in every HTML attribute) is replaced in one pass; the other escapes are rare
-_QP_ESCAPE = re.compile("[" + "".join(re.escape(chr(c)) for c in range(256) if _QP_MAP[c] != chr(c) and c != ord("=")) + "]")
+_QP_ESCAPE = re.compile("[" + "".join(re.escape(chr(c)) for c in range(256) if _QP_MAP[c] != chr(c) and c != ord("=")) + "]+")
+
+
+def _qp_escape(run: re.Match[str]) -> str:  # a run at a time: non-ASCII text escapes in runs of octets
+    return "".join([_QP_MAP[ord(c)] for c in run.group()])
 
 
 def _qp_body(body: str, maxlinelen: int) -> str:
     """email.quoprimime.body_encode(body, maxlinelen), the same string, faster."""
     if not body:
         return body
-    body = _QP_ESCAPE.sub(lambda m: _QP_MAP[ord(m.group())], body.replace("=", _QP_MAP[ord("=")]))
+    body = _QP_ESCAPE.sub(_qp_escape, body.replace("=", _QP_MAP[ord("=")]))
     soft_break = "=\n"
     maxlinelen1 = maxlinelen - 1
     encoded: list[str] = []

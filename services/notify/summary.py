@@ -16,6 +16,7 @@ Pure: text in, text out.
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from dataclasses import dataclass
 
 from services.notify.text import clean_text, sentences
@@ -212,6 +213,7 @@ def _guidance(parts: list[Sentence]) -> list[Sentence]:
     return ranked
 
 
+@lru_cache(maxsize=4096)  # an item is summarised once for all who receive it
 def summarise(text: str | None, kind: str = "") -> str:
     """Two or three whole sentences that carry the finding (or, for guidance and policy, the change).
 

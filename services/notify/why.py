@@ -9,6 +9,7 @@ it was tagged with, the kind of evidence that was asked for. It never repeats th
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from contracts import Item, MatchReason
 
@@ -39,9 +40,10 @@ def _stem(word: str) -> str:
     return w
 
 
-def _tokens(text: str) -> list[tuple[str, str, int, int]]:
+@lru_cache(maxsize=4096)  # an item's text and a statement recur across everyone who shares them
+def _tokens(text: str) -> tuple[tuple[str, str, int, int], ...]:
     """(word as written, its stem, where it starts and ends) for each word."""
-    return [(m.group(0), _stem(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(text)]
+    return tuple((m.group(0), _stem(m.group(0)), m.start(), m.end()) for m in _WORD.finditer(text))
 
 
 def _as_written(text: str) -> str:
@@ -49,6 +51,11 @@ def _as_written(text: str) -> str:
 
 
 def shared_terms(statement: str, text: str, limit: int = MAX_TERMS) -> list[str]:
+    return list(_shared_terms(statement, text, limit))
+
+
+@lru_cache(maxsize=16384)  # the same (statement, item) pair recurs for everyone who shares the statement
+def _shared_terms(statement: str, text: str, limit: int) -> tuple[str, ...]:
     """Phrases of the statement that the item's text also uses (runs of words kept together), in its order."""
     said = _tokens(statement)
     stems = [t[1] for t in _tokens(text)]
@@ -75,7 +82,7 @@ def shared_terms(statement: str, text: str, limit: int = MAX_TERMS) -> list[str]
             continue  # a short word, or half of a hyphenated one ("led" of "nurse-led"), says nothing alone
         used.add(stem)
         found.append((i, _as_written(word)))
-    return [phrase for _, phrase in sorted(found)][:limit]
+    return tuple(phrase for _, phrase in sorted(found))[:limit]
 
 
 def _title(text: str) -> str:
