@@ -6,7 +6,7 @@ One run, on this machine, through notify's own use case (services.notify.notifie
    applied in batches of the app's `batch_max_records`, with each subscriber's partition as the
    app records it (`notify_events_per_s`);
 3. one scheduler round at their weekly send time composes and delivers every due digest to a
-   real SMTP server on loopback (aiosmtpd in a thread, accepting and discarding) over
+   real SMTP server on loopback (aiosmtpd in a process of its own, accepting and discarding) over
    `smtp_connections` connections (`digests_per_s`);
 4. the same messages, already rendered (the exact bytes notify recorded), are sent again to the
    same server by a minimal aiosmtplib sender on as many connections (`smtp_floor_per_s`): how
@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import multiprocessing
 import socket
 import tempfile
 import time
@@ -79,25 +80,20 @@ def measure_notify(
     say = progress or (lambda line: None)
     run = uuid.uuid4().hex[:8]
     with tempfile.TemporaryDirectory(prefix="horizon-bench-notify-") as tmp:
-        server = _Discarding()
-        controller = Controller(server, hostname="127.0.0.1", port=_free_port())
-        controller.start()
-        try:
+        with _SmtpProcess() as server:
             settings = NotifySettings(
                 _env_file=None, dev=True, database_url=database_url or f"sqlite:///{Path(tmp) / 'notify.db'}",
-                smtp_url=f"smtp://127.0.0.1:{controller.port}", smtp_backoff_s=0,
+                smtp_url=f"smtp://127.0.0.1:{server.port}", smtp_backoff_s=0,
                 **({"smtp_connections": smtp_connections} if smtp_connections else {}),
             )
             notifier = build_notifier(settings)
             try:
-                return _measure(notifier, settings, server, controller.port, run, subscribers, matches_per_subscriber, say)
+                return _measure(notifier, settings, server, server.port, run, subscribers, matches_per_subscriber, say)
             finally:
                 notifier.close()
-        finally:
-            controller.stop()
 
 
-def _measure(notifier: Notifier, settings: NotifySettings, server: _Discarding, port: int, run: str,
+def _measure(notifier: Notifier, settings: NotifySettings, server: _SmtpProcess, port: int, run: str,
              subscribers: int, per: int, say: Callable[[str], None]) -> dict[str, Any]:
     sids = [f"bench-{run}-{i:07d}" for i in range(subscribers)]
     say(f"notify: {subscribers:,} profiles")
@@ -216,12 +212,50 @@ async def _blast(messages: list[tuple[str, str, bytes]], port: int, connections:
 class _Discarding:
     """An SMTP handler that accepts every message and keeps only a count."""
 
-    def __init__(self) -> None:
-        self.accepted = 0
+    def __init__(self, accepted: Any) -> None:
+        self.accepted = accepted
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
-        self.accepted += 1
+        with self.accepted.get_lock():
+            self.accepted.value += 1
         return "250 OK"
+
+
+def _serve(port: int, accepted: Any, ready: Any, stop: Any) -> None:
+    controller = Controller(_Discarding(accepted), hostname="127.0.0.1", port=port)
+    controller.start()
+    ready.set()
+    stop.wait()
+    controller.stop()
+
+
+class _SmtpProcess:
+    """The SMTP server in a process of its own, as a real one is: it does not take turns with notify
+    for the interpreter, in either measurement."""
+
+    def __init__(self) -> None:
+        ctx = multiprocessing.get_context("spawn")
+        self.port = _free_port()
+        self._accepted = ctx.Value("q", 0)
+        self._ready, self._stop = ctx.Event(), ctx.Event()
+        self._process = ctx.Process(target=_serve, args=(self.port, self._accepted, self._ready, self._stop), daemon=True)
+
+    @property
+    def accepted(self) -> int:
+        return int(self._accepted.value)
+
+    def __enter__(self) -> _SmtpProcess:
+        self._process.start()
+        if not self._ready.wait(60):
+            self._process.kill()
+            raise RuntimeError("the benchmark's SMTP server did not start")
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._process.join(10)
+        if self._process.is_alive():
+            self._process.kill()
 
 
 def _free_port() -> int:
