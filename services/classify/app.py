@@ -80,11 +80,17 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
         await caught_up.wait()
         async with state["lock"]:
             result = await run_in_threadpool(metrics.classify_batch, state["classifier"], events)
-        if settings.shard == 0:  # every shard classifies every item; one publishes it
-            for c in result.classified:
-                await classified_out.publish(c, key=c.item.item_id.encode("utf-8"))
-        for m in result.matched_events():
-            await matches_out.publish(m, key=m.subscriber_id.encode("utf-8"))
+        try:
+            if settings.shard == 0:  # every shard classifies every item; one publishes it
+                for c in result.classified:
+                    await classified_out.publish(c, key=c.item.item_id.encode("utf-8"))
+            for m in result.matched_events():  # built as they are read: a popular interest makes many
+                await matches_out.publish(m, key=m.subscriber_id.encode("utf-8"))
+        except BaseException:
+            # The classifier skips events it has handled; a publish that failed (the broker is
+            # down) must see the retried batch classified again, publishing the same event ids.
+            state["classifier"].forget([e.event_id for e in events])
+            raise
 
     app = FastStream(broker)
     owned = tuple(settings.owned_partitions()) if sharded else None
@@ -132,6 +138,7 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
 
     app.classify_state = state  # type: ignore[attr-defined]
     return app
+
 
 
 async def check_partitions(kafka: KafkaSettings, expected: int) -> None:

@@ -205,6 +205,11 @@ class Classifier:
         """The batch's events not yet handled in this process (and no repeats within it)."""
         return list({e.event_id: e for e in events if e.event_id not in self._seen}.values())
 
+    def forget(self, event_ids: Sequence[str]) -> None:
+        """Count these events as not handled (their outputs never reached the broker)."""
+        for event_id in event_ids:
+            self._seen.pop(event_id, None)
+
     def _handled(self, events: Sequence[ItemDiscovered]) -> None:
         for e in events:
             self._seen[e.event_id] = None

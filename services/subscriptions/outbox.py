@@ -8,6 +8,7 @@ the event id and ignore older profile versions).
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 
@@ -68,21 +69,27 @@ def mark_published(session: Session, ids: list[int]) -> None:
 async def relay_once(session_factory: SessionFactory, publish: Publish, limit: int = 100) -> int:
     """Publish up to `limit` pending events; returns how many were published and marked.
 
-    Stops at the first failure so that a subscriber's events never overtake each other.
+    Stops at the first failure so that a subscriber's events never overtake each other. The
+    database is used from a worker thread: a locked or slow database must not stall the event
+    loop, which also runs the engagement consumers' heartbeats and the /health endpoint.
     """
     with session_factory() as session:
-        batch = pending_events(session, limit)
+        batch = await asyncio.to_thread(pending_events, session, limit)
         done: list[int] = []
         try:
             for row_id, event, key in batch:
                 await publish(event, key)
                 done.append(row_id)
         finally:
-            mark_published(session, done)
-            _observe(session, len(batch), len(done), limit)
+            await asyncio.to_thread(_finish, session, len(batch), done, limit)
     if done:
         log.info("outbox relayed", extra={"published": len(done), "pending_seen": len(batch)})
     return len(done)
+
+
+def _finish(session: Session, seen: int, done: list[int], limit: int) -> None:
+    mark_published(session, done)
+    _observe(session, seen, len(done), limit)
 
 
 def _observe(session: Session, seen: int, published: int, limit: int) -> None:
