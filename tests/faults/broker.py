@@ -38,7 +38,7 @@ class LocalBroker:
     """One single-node broker of the suite's own, with the project's topics."""
 
     def __init__(self, home: Path) -> None:
-        self.settings = kafka_local.KafkaLocalSettings(home=home, port=free_port_pair())
+        self.settings = kafka_local.KafkaLocalSettings(home=home, port=free_port_pair(), secure=False)
 
     @property
     def bootstrap(self) -> str:

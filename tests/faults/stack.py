@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+import secrets
 import threading
 import time
 from pathlib import Path
@@ -41,6 +42,8 @@ class Stack:
         self.broker = LocalBroker(home / "kafka")
         self.mailbox = Mailbox()
         self.ports = {name: free_port() for name in SERVICES}
+        # the keys subscriptions calls classify's and ingest's APIs with, as in production: no dev mode
+        self.keys = {"classify": secrets.token_urlsafe(24), "ingest": secrets.token_urlsafe(24)}
         self.urls = {
             "ingest": f"sqlite:///{home / 'ingest.db'}",
             "notify": f"sqlite:///{home / 'notify.db'}",
@@ -157,6 +160,10 @@ class Stack:
             "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH", "")])),
             "HORIZON_KAFKA_BOOTSTRAP_SERVERS": self.broker.bootstrap,
             "HORIZON_KAFKA_RETRY_BACKOFF_MAX_S": str(self.settings.backoff_max_s),
+            "HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY": self.keys["classify"],
+            "HORIZON_SUBSCRIPTIONS_CLASSIFY_KEY": self.keys["classify"],
+            "HORIZON_INGEST_SUBSCRIPTIONS_KEY": self.keys["ingest"],
+            "HORIZON_SUBSCRIPTIONS_INGEST_KEY": self.keys["ingest"],
         })
         port = str(self.ports[name])
         env.update({

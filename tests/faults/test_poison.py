@@ -1,8 +1,8 @@
 """Fault 5: poison records on every partition of every consumed topic, among the run's valid ones.
 
 Three kinds of poison, each on every partition of each topic a service consumes (items,
-classified items, matches, profiles, feedback, digests): bytes that are not UTF-8, JSON that is
-no event, and another topic's event (which fails this topic's schema). They go in twice: before
+classified items, matches, profiles, feedback, digests, unrouted and routed items): bytes that
+are not UTF-8, JSON that is no event, and another topic's event (which fails this topic's schema). They go in twice: before
 the run (its profiles, works, matches and digests come after them), and while it flows, with
 classify paused so that its next batch holds valid works on both sides of the poison.
 
@@ -25,7 +25,7 @@ from pydantic import ValidationError
 
 import contracts
 from contracts.topics import (CONSUMERS, DIGESTS, EVENT_TYPES, FEEDBACK, ITEMS, ITEMS_CLASSIFIED, MATCHES, PARTITIONS,
-                             PROFILES, dead_letter_topic)
+                             PROFILES, ROUTED, UNROUTED, dead_letter_topic)
 from tests.faults.ledger import assert_nothing_lost, until
 from tests.faults.report import row
 from tests.faults.scenario import fault_run, subscribe
@@ -36,7 +36,8 @@ pytestmark = [pytest.mark.faults, pytest.mark.slow, pytest.mark.kafka, pytest.ma
 EXAMPLES = Path(contracts.__file__).parent / "examples"
 #: For each consumed topic, an example of another topic's event that its schema refuses.
 WRONG_EVENT = {ITEMS: "item_matched", ITEMS_CLASSIFIED: "item_discovered", MATCHES: "profile_changed",
-               PROFILES: "item_matched", FEEDBACK: "digest_sent", DIGESTS: "feedback_given"}
+               PROFILES: "item_matched", FEEDBACK: "digest_sent", DIGESTS: "feedback_given",
+               UNROUTED: "item_routed", ROUTED: "item_unrouted"}
 
 Place = tuple[str, int, int]  # topic, partition, offset
 

@@ -184,9 +184,10 @@ class Run:
         from services.notify.tables import SubscriberRow
 
         base = f"http://127.0.0.1:{self.stack.ports['classify']}"
+        as_subscriptions = {"Authorization": f"Bearer {self.stack.keys['classify']}"}
         for sid in self.subscribers:
             try:
-                if httpx.get(f"{base}/profiles/{sid}", timeout=3.0).status_code != 200:
+                if httpx.get(f"{base}/profiles/{sid}", headers=as_subscriptions, timeout=3.0).status_code != 200:
                     return False
             except httpx.HTTPError:
                 return False
