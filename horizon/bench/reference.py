@@ -52,7 +52,6 @@ class RefItems:
     def __init__(self, items: Sequence[RefItem]) -> None:
         self.items = list(items)
         self.dense = np.asarray([i.dense for i in items], np.float64)
-        self.brief = np.array([lexical.BRIEF in i.design for i in items])
         self.translated = np.array([lexical.TRANSLATED in i.design for i in items])
         self.markers = np.array([[f in i.design for f in FEATURES] for i in items], np.float64)
 
@@ -90,26 +89,25 @@ def profile_lexical(model: ProfileModel, parts: Mapping[str, RefPart]) -> dict[i
     return out
 
 
-def _z(calibration: Calibration, name: str, values: np.ndarray, brief: np.ndarray) -> np.ndarray:
-    """Calibration.z of one component for each item, a brief item with its own statistics."""
+def _z(calibration: Calibration, name: str, values: np.ndarray) -> np.ndarray:
+    """Calibration.z of one component for each item."""
     mean, std = calibration.stats_of(name)
-    b_mean, b_std = calibration.stats_of(name, brief=True)
-    return WEIGHTS[name] * np.where(brief, (values - b_mean) / max(b_std, 1e-6), (values - mean) / max(std, 1e-6))
+    return WEIGHTS[name] * (values - mean) / max(std, 1e-6)
 
 
-def fuse_items(components: Mapping[str, np.ndarray | None], calibration: Calibration, brief: np.ndarray) -> np.ndarray:
-    """scoring.fuse for each item."""
-    present = [k for k in COMPONENTS if components.get(k) is not None]
+def fuse_items(components: Mapping[str, np.ndarray | None], calibration: Calibration, k: int) -> np.ndarray:
+    """scoring.fuse for each of k items."""
+    present = [c for c in COMPONENTS if components.get(c) is not None]
     if not present:
-        return np.full(len(brief), -np.inf)
-    topical = sum((_z(calibration, k, components[k], brief) for k in TOPICAL if k in present), np.zeros(len(brief)))
-    fit = sum((_z(calibration, k, components[k], brief) for k in FIT if k in present), np.zeros(len(brief)))
+        return np.full(k, -np.inf)
+    topical = sum((_z(calibration, c, components[c]) for c in TOPICAL if c in present), np.zeros(k))
+    fit = sum((_z(calibration, c, components[c]) for c in FIT if c in present), np.zeros(k))
     if calibration.gate is None:
-        gate = np.full(len(brief), 0.5)
+        gate = np.full(k, 0.5)
     else:
         x = -GATE_SLOPE * (topical - calibration.gate[0]) / max(calibration.gate[1], 1e-6)
         gate = np.array([0.0 if v > 700 else 1.0 / (1.0 + np.exp(v)) for v in x])
-    return (topical + FIT_WEIGHT * gate * fit) * sum(WEIGHTS.values()) / sum(WEIGHTS[k] for k in present)
+    return (topical + FIT_WEIGHT * gate * fit) * sum(WEIGHTS.values()) / sum(WEIGHTS[c] for c in present)
 
 
 def decide_many(model: ProfileModel, parts: Mapping[str, RefPart], items: RefItems, threshold: float,
@@ -155,7 +153,7 @@ def decide_many(model: ProfileModel, parts: Mapping[str, RefPart], items: RefIte
         "contrast": items.dense @ np.asarray(model.contrast, np.float64) if model.contrast is not None else None,
         "design": design,
     }
-    z = fuse_items(components, model.calibration, items.brief)
+    z = fuse_items(components, model.calibration, k)
     z = z + np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tags, 0.0), 0.0)
     z = z + ASKED_BONUS * np.array([i.evidence_type in model.asked_types for i in items.items])
     z = z - TRANSLATED_PENALTY * (items.translated & (not model.translated_ok))

@@ -100,7 +100,7 @@ def _prepare(data: RelevanceData) -> _Prepared:
     stats = lexical.TermStats()
     stats.add(doc_terms)
     return _Prepared(doc_terms, stats, [lexical.item_vector(t, stats) for t in doc_terms],
-                     [lexical.design_features(data.text(i), doc_terms[i]) for i in range(len(data.doc_ids))],
+                     [lexical.design_features(data.text(i)) for i in range(len(data.doc_ids))],
                      {d: i for i, d in enumerate(data.doc_ids)},
                      [str(infer_evidence_type(data.titles[i], data.abstracts[i], ContentType.journal_article))
                       for i in range(len(data.doc_ids))])

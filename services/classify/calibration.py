@@ -64,10 +64,6 @@ class Background:
         return ItemBlock(self.dense, self.lexical, design, ["other"] * n, [""] * n, [[]] * n, [frozenset()] * n)
 
     @cached_property
-    def brief(self) -> np.ndarray:
-        return np.zeros(len(self), bool) if self.design is None else self.block.flag(lexical.BRIEF)
-
-    @cached_property
     def markers(self) -> np.ndarray:
         return self.block.markers()
 
@@ -129,7 +125,7 @@ def fit(models: Sequence[ProfileModel], store: PartStore, background: Background
     chunks = [list(models[start:start + CHUNK]) for start in range(0, len(models), CHUNK)]
     if len(chunks) == 1:
         return _fit_chunk(chunks[0], store, background)
-    store.matrix(), background.block, background.markers, background.brief  # built once, before the threads
+    store.matrix(), background.block, background.markers  # built once, before the threads
     background.bm25(store, np.zeros(0, np.int64))
     # numpy lets go of the GIL in the array work: chunks fitted side by side use every core
     with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
@@ -149,19 +145,19 @@ def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> 
         present = seg.present()
         if not design:
             present[:, 4] = False
-        return seg, comps, top, calibrate_many(comps, present, bg.brief)
+        return seg, comps, top, calibrate_many(comps, present)
 
     seg, comps, top, base = evaluate(models, design=False)
     if len(bg) < MIN_BACKGROUND:
         return [replace(m, calibration=c) for m, c in zip(models, base)]
     seg.calibrate(base)
-    z = fused(seg.maps, comps, bg.brief)
+    z = fused(seg.maps, comps)
     contrasts = _contrasts(seg, z, top, store.dense.data[used], bg)
     models = [replace(m, calibration=c, contrast=v) for m, c, v in zip(models, base, contrasts)]
     if bg.design is not None:
         seg, comps, _, with_contrast = evaluate(models, design=False)
         seg.calibrate(with_contrast)
-        z = fused(seg.maps, comps, bg.brief)
+        z = fused(seg.maps, comps)
         designs = _designs(seg, z, [store.designs[r] for r in used], bg)
         models = [replace(m, design=d) for m, d in zip(models, designs)]
     _, _, _, final = evaluate(models, design=bg.design is not None)

@@ -230,7 +230,7 @@ class Classifier:
         tags = self.enricher.tags(texts, vectors)
         evidence = [self.enricher.evidence_type(e.item) for e in events]
         urgent = [self.enricher.urgent(e.item, et, tg) for e, et, tg in zip(events, evidence, tags)]
-        designs = [lexical.design_features(text, terms) for text, terms in zip(texts, doc_terms)]
+        designs = [lexical.design_features(text) for text in texts]
         block = ItemBlock(vectors, expanded, designs, [str(et) for et in evidence], [e.item.source_id for e in events],
                           tags, [frozenset(t) for t in doc_terms])
         self.last_items = block  # what the last batch was scored as (benchmarks, diagnosis)

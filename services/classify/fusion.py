@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from services.classify.scoring import (
-    BRIEF_COMPONENTS, BRIEF_MIN, COMPONENTS, DELIVERY_RATE, FIT, FIT_WEIGHT, GATE_SHARE,
+    COMPONENTS, DELIVERY_RATE, FIT, FIT_WEIGHT, GATE_SHARE,
     GATE_SLOPE, PRIOR, TOPICAL, WEIGHTS, Z_FLOOR, Z_SLOPE, Calibration,
 )
 
@@ -90,12 +90,12 @@ def lexical(entries: Entries, part_lex: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Maps:
-    """Each profile's fusion as affine maps: z of component c = scale * value + offset, with a
-    brief item's own statistics in the second row; which components it has; its gate (nan: held
-    at one half); the rescaling for missing components; its cut."""
+    """Each profile's fusion as affine maps: z of component c = scale * value + offset; which
+    components it has; its gate (nan: held at one half); the rescaling for missing components;
+    its cut."""
 
-    scale: np.ndarray  # (n, 2, 5)
-    offset: np.ndarray  # (n, 2, 5)
+    scale: np.ndarray  # (n, 5)
+    offset: np.ndarray  # (n, 5)
     present: np.ndarray  # (n, 5) bool
     gate: np.ndarray  # (n, 2)
     rescale: np.ndarray  # (n,)
@@ -104,12 +104,11 @@ class Maps:
     @classmethod
     def of(cls, calibrations: Sequence[Calibration], present: np.ndarray) -> "Maps":
         n = len(calibrations)
-        mean, std = np.zeros((n, 2, 5)), np.ones((n, 2, 5))
+        mean, std = np.zeros((n, 5)), np.ones((n, 5))
         gate = np.full((n, 2), np.nan)
         for i, cal in enumerate(calibrations):
             for c, name in enumerate(COMPONENTS):
-                mean[i, 0, c], std[i, 0, c] = cal.stats_of(name)
-                mean[i, 1, c], std[i, 1, c] = cal.stats_of(name, brief=True)
+                mean[i, c], std[i, c] = cal.stats_of(name)
             if cal.gate is not None:
                 gate[i] = cal.gate
         cut = np.array([cal.cut for cal in calibrations], dtype=np.float64)
@@ -125,25 +124,15 @@ class Maps:
         return cls(scale, -mean * scale, present.astype(bool), gate, rescale, cut)
 
 
-def _part(maps: Maps, comps: np.ndarray, brief: np.ndarray, which: Sequence[int]) -> np.ndarray:
-    """The summed z of some components (TOPICAL or FIT), per profile and item; a brief item's
-    columns with the brief statistics."""
-    n, k = comps.shape[1], comps.shape[2]
-    out = np.zeros((n, k))
-    columns = [(slice(None), 0)] if not brief.any() else [(np.flatnonzero(~brief), 0), (np.flatnonzero(brief), 1)]
+def _part(maps: Maps, comps: np.ndarray, which: Sequence[int]) -> np.ndarray:
+    """The summed z of some components (TOPICAL or FIT), per profile and item."""
+    out = np.zeros(comps.shape[1:])
     for c in which:
         has = maps.present[:, c]
-        if not has.any():
-            continue
-        for cols, row in columns:
-            scale = np.where(has, maps.scale[:, row, c], 0.0)[:, None]
-            offset = np.where(has, maps.offset[:, row, c], 0.0)[:, None]
-            if isinstance(cols, slice):
-                z = comps[c] * scale
-                z += offset
-                out += z
-            else:
-                out[:, cols] += comps[c][:, cols] * scale + offset
+        if has.any():
+            z = comps[c] * np.where(has, maps.scale[:, c], 0.0)[:, None]
+            z += np.where(has, maps.offset[:, c], 0.0)[:, None]
+            out += z
     return out
 
 
@@ -156,11 +145,11 @@ def gate_at(maps: Maps, topical: np.ndarray) -> np.ndarray:
     return np.where(np.isnan(mid), 0.5, open_)
 
 
-def fused(maps: Maps, comps: np.ndarray, brief: np.ndarray, topical: np.ndarray | None = None) -> np.ndarray:
+def fused(maps: Maps, comps: np.ndarray, topical: np.ndarray | None = None) -> np.ndarray:
     """The fused z of every profile against every item (scoring.fuse); -inf for a profile with
     no component. `topical`: the topical part, where the caller has it already."""
-    topical = _part(maps, comps, brief, _TOPICAL) if topical is None else topical
-    fit = _part(maps, comps, brief, _FIT)
+    topical = _part(maps, comps, _TOPICAL) if topical is None else topical
+    fit = _part(maps, comps, _FIT)
     z = (topical + FIT_WEIGHT * gate_at(maps, topical) * fit) * maps.rescale[:, None]
     z[~maps.present.any(axis=1)] = -np.inf
     return z
@@ -174,55 +163,37 @@ def calibrated(z: np.ndarray, cut: np.ndarray) -> np.ndarray:
     return np.where(np.isneginf(z), 0.0, out)
 
 
-def calibrate_many(comps: np.ndarray, present: np.ndarray, brief: np.ndarray,
-                   min_items: int = 50) -> list[Calibration]:
+def calibrate_many(comps: np.ndarray, present: np.ndarray, min_items: int = 50) -> list[Calibration]:
     """Each profile's Calibration from its components over the background items (scoring.calibrate
-    for many profiles): comps (5, n, B), present (n, 5), brief (B,)."""
+    for many profiles): comps (5, n, B), present (n, 5)."""
     n, items = comps.shape[1], comps.shape[2]
     if items < min_items:
         return [Calibration() for _ in range(n)]
     prior = np.array([PRIOR[c] for c in COMPONENTS])  # (5, 2)
-    mean = np.broadcast_to(prior[:, 0], (n, 2, 5)).copy()
-    std = np.broadcast_to(prior[:, 1], (n, 2, 5)).copy()
-    own_mean, own_std = comps.mean(axis=2).T, comps.std(axis=2).T  # (n, 5)
-    own_std = np.where(own_std == 0, 1e-3, own_std)
-    mean[:, 0] = np.where(present, own_mean, mean[:, 0])
-    std[:, 0] = np.where(present, own_std, std[:, 0])
-    mean[:, 1], std[:, 1] = mean[:, 0], std[:, 0]
-    brief_stats = np.zeros((n, 5), bool)
-    if brief.sum() >= BRIEF_MIN:
-        for name in BRIEF_COMPONENTS:
-            c = COMPONENTS.index(name)
-            values = comps[c][:, brief]
-            s = values.std(axis=1)
-            mean[:, 1, c] = np.where(present[:, c], values.mean(axis=1), mean[:, 1, c])
-            std[:, 1, c] = np.where(present[:, c], np.where(s == 0, 1e-3, s), std[:, 1, c])
-            brief_stats[:, c] = present[:, c]
+    own_std = comps.std(axis=2).T  # (n, 5)
+    mean = np.where(present, comps.mean(axis=2).T, prior[:, 0])
+    std = np.where(present, np.where(own_std == 0, 1e-3, own_std), prior[:, 1])
     gated = present[:, _TOPICAL].any(axis=1) & present[:, _FIT].any(axis=1)
     no_gate = np.full((n, 2), np.nan)
     cut0 = np.zeros(n)
-    topical = _part(Maps.from_stats(mean, std, present, no_gate, cut0), comps, brief, _TOPICAL)
+    topical = _part(Maps.from_stats(mean, std, present, no_gate, cut0), comps, _TOPICAL)
     t_std = topical.std(axis=1)
     gate = np.where(gated[:, None], np.stack([np.quantile(topical, 1.0 - GATE_SHARE, axis=1),
                                               np.where(t_std == 0, 1e-3, t_std)], axis=1), np.nan)
-    z = fused(Maps.from_stats(mean, std, present, gate, cut0), comps, brief, topical)
+    z = fused(Maps.from_stats(mean, std, present, gate, cut0), comps, topical)
     scored = present.any(axis=1)  # a topics-only profile has no z: it keeps the default cut
     cut = np.where(scored, np.maximum(np.quantile(np.where(scored[:, None], z, 0.0), 1.0 - DELIVERY_RATE, axis=1),
                                       Z_FLOOR), Calibration().cut)
     out = []
     for i in range(n):
         stats = dict(PRIOR)
-        for c, name in enumerate(COMPONENTS):
-            if present[i, c]:
-                stats[name] = (float(mean[i, 0, c]), float(std[i, 0, c]))
-                if brief_stats[i, c]:
-                    stats[f"{name}:brief"] = (float(mean[i, 1, c]), float(std[i, 1, c]))
+        stats.update((name, (float(mean[i, c]), float(std[i, c]))) for c, name in enumerate(COMPONENTS) if present[i, c])
         g = (float(gate[i, 0]), float(gate[i, 1])) if gated[i] else None
         out.append(Calibration(stats, float(cut[i]), g))
     return out
 
 
-def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50, brief: np.ndarray | None = None) -> Calibration:
+def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50) -> Calibration:
     """One profile's Calibration from its components' scores over the background items (named
     columns; those missing are absent): calibrate_many for one profile."""
     columns = {k: np.asarray(v, np.float64) for k, v in columns.items() if v is not None}
@@ -234,4 +205,4 @@ def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50, brief: np.
     for c, name in enumerate(COMPONENTS):
         if name in columns:
             comps[c, 0], present[0, c] = columns[name], True
-    return calibrate_many(comps, present, np.zeros(n, bool) if brief is None else np.asarray(brief, bool), min_items)[0]
+    return calibrate_many(comps, present, min_items)[0]

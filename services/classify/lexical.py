@@ -10,10 +10,8 @@ paediatric/pediatric, tumour/tumor) because UK statements meet US-spelt abstract
 Design markers (`design_features`) say how a study was done rather than what it is about
 (randomised, placebo, pharmacokinetic, rats, in vitro, case report, meta-analysis...), each
 noted in the title and anywhere in the text; scoring.design_weights learns from a profile's
-example papers which of them its subscriber wants. Two more markers say what form the text has,
-not how the study was done: TRANSLATED (a bracketed title, an article not in English) and BRIEF
-(a title with little or no abstract, which cannot share as many words with a profile as an
-abstract can: scoring compares its lexical score with those of brief items).
+example papers which of them its subscriber wants. One more marker says what language the article
+is in, not how the study was done: TRANSLATED (a bracketed title, an article not in English).
 """
 
 from __future__ import annotations
@@ -109,12 +107,9 @@ _TITLE_END = re.compile(r"[.?!](?:\s|$)")
 #: design_weights, and the matcher demotes such items for readers of English).
 TRANSLATED = "translated"
 _TRANSLATED_TITLE = re.compile(r"^\s*\[[^\]]{12,}\]")
-#: Marker of a brief text: fewer than BRIEF_TERMS index terms (a title alone has about 7, an
-#: abstract a hundred or more). Not a design either: it only selects the lexical statistics.
-BRIEF = "brief"
-BRIEF_TERMS = 30
 #: Version of what design_features marks, stored with each recent item's markers: raise it when a
-#: marker is added or changed, so that items stored before are read again (2: BRIEF).
+#: marker is added or changed, so that items stored before are read again (2: a "brief" marker,
+#: since removed; markers no longer known are ignored where stored).
 DESIGN_VERSION = 2
 
 
@@ -125,19 +120,16 @@ def title_of(text: str, limit: int = 160) -> str:
     return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def design_features(text: str, text_terms: Sequence[str] | None = None) -> frozenset[str]:
+def design_features(text: str) -> frozenset[str]:
     """The design markers of a title-plus-abstract text (embedder.item_text): each marker found
     anywhere in it, and as `title:<marker>` where found in its first sentence (the title);
-    TRANSLATED where the title is a bracketed translation; BRIEF where the text is a title with
-    little or no abstract (`text_terms`: its terms(), where the caller has them already)."""
+    TRANSLATED where the title is a bracketed translation."""
     end = _TITLE_END.search(text)
     title = text[: end.start()] if end else text
     found = {name for name, p in _DESIGN if p.search(text)}
     found.update(f"title:{name}" for name, p in _DESIGN if name in found and p.search(title))
     if _TRANSLATED_TITLE.match(text):
         found.add(TRANSLATED)
-    if len(terms(text) if text_terms is None else text_terms) < BRIEF_TERMS:
-        found.add(BRIEF)
     return frozenset(found)
 
 

@@ -87,7 +87,7 @@ class Matcher:
             if len(parts):
                 cos = scored.part_cos[parts, j]
                 best = int(np.argmax(cos))
-                z = maps.scale[row, 0, c] * ev.comps[c, row, j] + maps.offset[row, 0, c]
+                z = maps.scale[row, c] * ev.comps[c, row, j] + maps.offset[row, c]
                 ranked.append((float(z), MatchReason(kind=role, text=labels[parts[best]], score=round(float(cos[best]), 4))))
         wanted = seg.topic_lists[row]
         for t in items.tags[item]:

@@ -13,10 +13,7 @@ Components, each a similarity in its own scale:
               neighbourhood rate (`design_weights`). It learns "trials comparing drugs" from a
               clinical profile's examples, and nothing clinical from a software-engineering one.
 Each is standardised against the profile's own background (its scores over recent items:
-mean and spread), so that scales and profiles become comparable; a brief item (a title with
-little or no abstract: lexical.BRIEF) has its lexical score standardised against the brief items
-of the background, since a title cannot share as many words with the profile as an abstract can
-(a relevant title-only paper otherwise sinks below hundreds of abstracts). The z-scores are
+mean and spread), so that scales and profiles become comparable. The z-scores are
 summed with fixed weights (CombSUM over z-normalised scores), in two parts. The topical part
 (interest and lexical: what the subscriber said, by meaning and by words) says whether the item
 is about the profile at all; the fit part (example, contrast and design: likeness to the example
@@ -54,11 +51,6 @@ WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "contrast": 1.0, "de
 PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0), "contrast": (0.0, 0.1),
          "design": (0.0, 1.0)}
 
-#: Components whose statistics a brief item has its own of (over the background's brief items,
-#: stored as "<name>:brief"), and how many brief background items that takes.
-BRIEF_COMPONENTS = ("lexical",)
-BRIEF_MIN = 20
-
 #: Pseudo-count of the neighbourhood's rate in each marker's example rate (3 examples weigh
 #: less than this); the neighbourhood's own add-half smoothing.
 DESIGN_PRIOR = 8.0
@@ -87,15 +79,12 @@ class Calibration:
     #: The topical z at the gate's midpoint and its background spread; None: gate held at one half.
     gate: tuple[float, float] | None = None
 
-    def stats_of(self, name: str, brief: bool = False) -> tuple[float, float]:
-        """The component's background mean and spread; a brief item's from the brief background
-        where one was measured."""
-        key = f"{name}:brief"
-        return self.stats[key] if brief and key in self.stats else self.stats.get(name, PRIOR[name])
+    def stats_of(self, name: str) -> tuple[float, float]:
+        """The component's background mean and spread."""
+        return self.stats.get(name, PRIOR[name])
 
-    def z(self, name: str, value: float, brief: bool = False) -> float:
-        """The component's z (a brief item's: `brief`)."""
-        mean, std = self.stats_of(name, brief)
+    def z(self, name: str, value: float) -> float:
+        mean, std = self.stats_of(name)
         return (value - mean) / max(std, 1e-6)
 
     def gate_at(self, topical: float) -> float:
@@ -121,21 +110,20 @@ class Calibration:
                    (float(gate[0]), float(gate[1])) if gate else None)
 
 
-def part_z(components: Mapping[str, float | None], calibration: Calibration, part: Sequence[str],
-           brief: bool = False) -> float:
+def part_z(components: Mapping[str, float | None], calibration: Calibration, part: Sequence[str]) -> float:
     """The weighted z of a part's components present (TOPICAL: the gate's input; FIT)."""
-    return sum(WEIGHTS[k] * calibration.z(k, v, brief) for k in part if (v := components.get(k)) is not None)
+    return sum(WEIGHTS[k] * calibration.z(k, v) for k in part if (v := components.get(k)) is not None)
 
 
-def fuse(components: Mapping[str, float | None], calibration: Calibration, brief: bool = False) -> float:
-    """The topical part plus the gated fit part of the standardised components (of a brief item:
-    `brief`); missing ones (no examples, say) are left out and the sum is rescaled so that
-    profiles with fewer parts are not penalised."""
+def fuse(components: Mapping[str, float | None], calibration: Calibration) -> float:
+    """The topical part plus the gated fit part of the standardised components; missing ones (no
+    examples, say) are left out and the sum is rescaled so that profiles with fewer parts are not
+    penalised."""
     weight = sum(WEIGHTS[k] for k in COMPONENTS if components.get(k) is not None)
     if weight == 0:
         return float("-inf")
-    topical = part_z(components, calibration, TOPICAL, brief)
-    total = topical + FIT_WEIGHT * calibration.gate_at(topical) * part_z(components, calibration, FIT, brief)
+    topical = part_z(components, calibration, TOPICAL)
+    total = topical + FIT_WEIGHT * calibration.gate_at(topical) * part_z(components, calibration, FIT)
     return total * sum(WEIGHTS.values()) / weight
 
 

@@ -218,7 +218,7 @@ class Segment:
         nothing excluding the item) for each item."""
         markers = items.markers() if markers is None else markers
         comps, top = self.components(part_cos, part_lex, items.dense, markers)
-        z = fused(self.maps, comps, items.flag(lexical.BRIEF))
+        z = fused(self.maps, comps)
         tag = self._tag_scores(items)
         has_tag = np.isfinite(tag)
         z += np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tag, 0.0), 0.0)

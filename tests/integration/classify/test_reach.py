@@ -96,7 +96,7 @@ def items(rng: random.Random, bodies: list[str]) -> list[RefItem]:
         terms = lexical.terms(body)
         tags = [TopicTag(topic_id=t, label=label, score=round(rng.uniform(0.4, 0.9), 3))
                 for t, label in TOPICS if rng.random() < 0.3]
-        out.append(RefItem(fake_embed([body])[0], lexical.item_vector(terms, STATS), lexical.design_features(body, terms),
+        out.append(RefItem(fake_embed([body])[0], lexical.item_vector(terms, STATS), lexical.design_features(body),
                            rng.choice(kinds), rng.choice(["src-a", "src-b"]), tags, frozenset(terms)))
     return out
 
@@ -109,7 +109,7 @@ def background(rng: random.Random, n: int = 120) -> tuple[Background, Pool]:
     terms = [lexical.terms(t) for t in texts]
     STATS.add(terms)
     pool = Pool(fake_embed(texts), [lexical.item_vector(t, STATS) for t in terms], [f"bg{i}" for i in range(n)])
-    return Background(pool.dense, within(pool), [lexical.design_features(t, tt) for t, tt in zip(texts, terms)]), pool
+    return Background(pool.dense, within(pool), [lexical.design_features(t) for t in texts]), pool
 
 
 def block(refs: list[RefItem], pool: Pool) -> tuple[ItemBlock, list[RefItem]]:

@@ -5,7 +5,7 @@ import numpy as np
 from horizon.bench.relevance_metrics import average_precision, ndcg_at, set_prf
 from services.classify.fusion import calibrate
 from services.classify.scoring import (
-    BRIEF_MIN, FIT_WEIGHT, GATE_SHARE, Calibration, calibrated_score, design_score, design_weights, fuse,
+    FIT_WEIGHT, GATE_SHARE, Calibration, calibrated_score, design_score, design_weights, fuse,
 )
 
 
@@ -63,26 +63,6 @@ def test_calibration_places_the_gate_at_the_top_share_of_its_background():
     assert abs(cal.gate[1] - np.std(topical)) < 0.1
     assert Calibration.from_payload(cal.as_payload()) == cal
     assert calibrate({k: columns[k] for k in ("interest", "lexical")}).gate is None  # nothing to gate
-
-
-def test_a_brief_items_words_are_weighed_against_the_brief_items_of_the_background():
-    rng = np.random.default_rng(2)
-    brief = np.arange(1000) < 100  # titles alone share few words with any profile
-    columns = {"interest": rng.normal(0.1, 0.05, 1000),
-               "lexical": np.where(brief, rng.normal(0.5, 0.4, 1000), rng.normal(3.0, 2.0, 1000))}
-    cal = calibrate(columns, brief=brief)
-    # a title scoring 2.1 on words is as unusual among titles as an abstract scoring 7 among abstracts
-    assert abs(cal.z("lexical", 2.1, brief=True) - 4.0) < 0.5 and abs(cal.z("lexical", 7.0) - 2.0) < 0.3
-    assert cal.z("lexical", 2.1, brief=True) > cal.z("lexical", 7.0) > cal.z("lexical", 2.1)
-    parts = {"interest": 0.2, "lexical": 2.1}  # two of the five components: fuse scales their sum by 5/2
-    lift = fuse(parts, cal, brief=True) - fuse(parts, cal)
-    assert abs(lift - 2.5 * (cal.z("lexical", 2.1, brief=True) - cal.z("lexical", 2.1))) < 1e-9
-    assert cal.z("interest", 0.2, brief=True) == cal.z("interest", 0.2)  # meaning is compared as before
-    assert Calibration.from_payload(cal.as_payload()) == cal
-    # too few brief items in the background to measure: a brief item is weighed like any other
-    few = calibrate(columns, brief=np.arange(1000) < BRIEF_MIN - 1)
-    assert "lexical:brief" not in few.stats and few.z("lexical", 2.1, brief=True) == few.z("lexical", 2.1)
-    assert "lexical:brief" not in calibrate(columns).stats
 
 
 def test_calibrated_score_is_monotone_in_zero_one():
