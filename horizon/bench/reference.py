@@ -150,7 +150,6 @@ def decide_many(model: ProfileModel, parts: Mapping[str, RefPart], items: RefIte
         "interest": interests.max(axis=0) if len(interests) else None,
         "example": example_score(examples.T) if len(examples) else None,
         "lexical": items.dot(vector) if vector else np.zeros(k),
-        "contrast": items.dense @ np.asarray(model.contrast, np.float64) if model.contrast is not None else None,
         "design": design,
     }
     z = fuse_items(components, model.calibration, k)

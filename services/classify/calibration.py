@@ -2,9 +2,8 @@
 
 Each model is calibrated against a sample of recent items (its background): the mean and spread
 of each score component, the gate, the cut (scoring.py). The background also gives a model its
-neighbourhood, the items it scores highest, against which its contrast vector (Rocchio's
-negative term: what sets the examples apart from their topical neighbours) and its design-marker
-weights (what kind of study the examples are, against the neighbourhood) are learnt. Models are
+neighbourhood, the items it scores highest, against which its design-marker weights (what kind
+of study the examples are, against the neighbourhood) are learnt. Models are
 fitted in chunks of CHUNK, every step an array operation over the chunk, so that loading a
 national population of profiles takes minutes, not days.
 """
@@ -22,23 +21,18 @@ from scipy import sparse as sp
 
 from services.classify import lexical
 from services.classify.evidence import asked_evidence_types
-from services.classify.fusion import calibrate_many, fused
+from services.classify.fusion import DESIGN, calibrate_many, fused
 from services.classify.parts import DISLIKED, EXAMPLE, Part
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
 from services.classify.scoring import design_weights_of
 from services.classify.segment import FEATURES, ItemBlock, Segment
 
-#: Share of the background that is a profile's neighbourhood, and the weight of its centroid.
-NEIGHBOURHOOD = 0.05
-CONTRAST_GAMMA = 0.8
-#: Background items this close to an example are copies of it, not neighbours.
-NEAR_COPY = 0.98
 MIN_BACKGROUND = 50
 #: Share of the background (and its bounds) whose design markers the examples' are compared with.
 DESIGN_NEIGHBOURHOOD = 0.2
 DESIGN_NEIGHBOURS = (50, 400)
-#: Models fitted together (memory: 5 x CHUNK x background floats per step).
+#: Models fitted together (memory: components x CHUNK x background floats per step).
 CHUNK = 512
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
@@ -104,7 +98,7 @@ def add_parts(store: PartStore, specs: Sequence[ProfileSpec], stats: lexical.Ter
 
 
 def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]], store: PartStore) -> ProfileModel:
-    """The model of a spec before calibration (the prior's statistics, no contrast or design);
+    """The model of a spec before calibration (the prior's statistics, no design weights);
     its parts are in the store."""
     interests = list(spec.interests)
     return ProfileModel(
@@ -118,8 +112,8 @@ def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]], store: PartStore) 
 
 
 def fit(models: Sequence[ProfileModel], store: PartStore, background: Background | None) -> list[ProfileModel]:
-    """The models calibrated against the background, with their contrast vectors and design
-    weights (profile_sync's order: prior -> contrast -> design -> final statistics)."""
+    """The models calibrated against the background, with their design weights (prior ->
+    design -> final statistics)."""
     if background is None or not len(background):
         return list(models)
     chunks = [list(models[start:start + CHUNK]) for start in range(0, len(models), CHUNK)]
@@ -139,49 +133,21 @@ def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> 
     part_map[used] = np.arange(len(used))
     part_cos, part_lex = store.cosines(bg.dense, used), bg.bm25(store, used)
 
-    def evaluate(ms: list[ProfileModel], design: bool) -> tuple[Segment, np.ndarray, np.ndarray, list[Calibration]]:
+    def evaluate(ms: list[ProfileModel], design: bool) -> tuple[Segment, np.ndarray, list[Calibration]]:
         seg = Segment.merge([Segment.compile(ms, store)], part_map)
-        comps, top = seg.components(part_cos, part_lex, bg.dense, bg.markers)
+        comps, _ = seg.components(part_cos, part_lex, bg.markers)
         present = seg.present()
         if not design:
-            present[:, 4] = False
-        return seg, comps, top, calibrate_many(comps, present)
+            present[:, DESIGN] = False
+        return seg, comps, calibrate_many(comps, present)
 
-    seg, comps, top, base = evaluate(models, design=False)
-    if len(bg) < MIN_BACKGROUND:
+    seg, comps, base = evaluate(models, design=False)
+    if len(bg) < MIN_BACKGROUND or bg.design is None:
         return [replace(m, calibration=c) for m, c in zip(models, base)]
     seg.calibrate(base)
-    z = fused(seg.maps, comps)
-    contrasts = _contrasts(seg, z, top, store.dense.data[used], bg)
-    models = [replace(m, calibration=c, contrast=v) for m, c, v in zip(models, base, contrasts)]
-    if bg.design is not None:
-        seg, comps, _, with_contrast = evaluate(models, design=False)
-        seg.calibrate(with_contrast)
-        z = fused(seg.maps, comps)
-        designs = _designs(seg, z, [store.designs[r] for r in used], bg)
-        models = [replace(m, design=d) for m, d in zip(models, designs)]
-    _, _, _, final = evaluate(models, design=bg.design is not None)
-    return [replace(m, calibration=c) for m, c in zip(models, final)]
-
-
-def _contrasts(seg: Segment, z: np.ndarray, top: np.ndarray, vectors: np.ndarray,
-               bg: Background) -> list[np.ndarray | None]:
-    """Examples' centroid minus CONTRAST_GAMMA times their neighbourhood's (profile_sync's
-    contrast vector), for each model with examples; `vectors`: the segment's parts' vectors."""
-    examples = seg.entries[EXAMPLE]
-    out: list[np.ndarray | None] = [None] * len(seg)
-    has = np.flatnonzero(examples.counts > 0)
-    if not len(has):
-        return out
-    k = int(np.clip(NEIGHBOURHOOD * len(bg), 10, 100))
-    ranked = np.where(top[has] > NEAR_COPY, -np.inf, z[has])
-    neighbours = np.argsort(-ranked, axis=1)[:, :k]
-    for row, nb in zip(has, neighbours):
-        ex = examples.part[examples.starts[row]:examples.starts[row] + examples.counts[row]]
-        v = vectors[ex].mean(axis=0) - CONTRAST_GAMMA * bg.dense[nb].mean(axis=0)
-        norm = float(np.linalg.norm(v))
-        out[row] = (v / norm).astype(np.float32) if norm > 0 else None
-    return out
+    designs = _designs(seg, fused(seg.maps, comps), [store.designs[r] for r in used], bg)
+    _, _, final = evaluate([replace(m, design=d) for m, d in zip(models, designs)], design=True)
+    return [replace(m, calibration=c, design=d) for m, c, d in zip(models, final, designs)]
 
 
 def _designs(seg: Segment, z: np.ndarray, designs: Sequence[frozenset[str]], bg: Background) -> list[dict | None]:

@@ -295,7 +295,7 @@ class Classifier:
         if held is None or not held.model:
             return None
         [hit] = self.index.retrieve([key_id(MODEL, held.model)])
-        return model_from_payload(hit.payload, None)
+        return model_from_payload(hit.payload)
 
     def save_stats(self) -> None:
         if self.stats_path is not None:

@@ -23,7 +23,7 @@ from services.classify.scoring import (
     GATE_SLOPE, PRIOR, TOPICAL, WEIGHTS, Z_FLOOR, Z_SLOPE, Calibration,
 )
 
-INTEREST, EXAMPLE, LEXICAL, CONTRAST, DESIGN = range(5)
+INTEREST, EXAMPLE, LEXICAL, DESIGN = range(len(COMPONENTS))
 _TOPICAL = [COMPONENTS.index(c) for c in TOPICAL]
 _FIT = [COMPONENTS.index(c) for c in FIT]
 _WEIGHT = np.array([WEIGHTS[c] for c in COMPONENTS])
@@ -94,9 +94,9 @@ class Maps:
     components it has; its gate (nan: held at one half); the rescaling for missing components;
     its cut."""
 
-    scale: np.ndarray  # (n, 5)
-    offset: np.ndarray  # (n, 5)
-    present: np.ndarray  # (n, 5) bool
+    scale: np.ndarray  # (n, components)
+    offset: np.ndarray  # (n, components)
+    present: np.ndarray  # (n, components) bool
     gate: np.ndarray  # (n, 2)
     rescale: np.ndarray  # (n,)
     cut: np.ndarray  # (n,)
@@ -104,7 +104,7 @@ class Maps:
     @classmethod
     def of(cls, calibrations: Sequence[Calibration], present: np.ndarray) -> "Maps":
         n = len(calibrations)
-        mean, std = np.zeros((n, 5)), np.ones((n, 5))
+        mean, std = np.zeros((n, len(COMPONENTS))), np.ones((n, len(COMPONENTS)))
         gate = np.full((n, 2), np.nan)
         for i, cal in enumerate(calibrations):
             for c, name in enumerate(COMPONENTS):
@@ -165,12 +165,12 @@ def calibrated(z: np.ndarray, cut: np.ndarray) -> np.ndarray:
 
 def calibrate_many(comps: np.ndarray, present: np.ndarray, min_items: int = 50) -> list[Calibration]:
     """Each profile's Calibration from its components over the background items (scoring.calibrate
-    for many profiles): comps (5, n, B), present (n, 5)."""
+    for many profiles): comps (components, n, B), present (n, components)."""
     n, items = comps.shape[1], comps.shape[2]
     if items < min_items:
         return [Calibration() for _ in range(n)]
-    prior = np.array([PRIOR[c] for c in COMPONENTS])  # (5, 2)
-    own_std = comps.std(axis=2).T  # (n, 5)
+    prior = np.array([PRIOR[c] for c in COMPONENTS])  # (components, 2)
+    own_std = comps.std(axis=2).T  # (n, components)
     mean = np.where(present, comps.mean(axis=2).T, prior[:, 0])
     std = np.where(present, np.where(own_std == 0, 1e-3, own_std), prior[:, 1])
     gated = present[:, _TOPICAL].any(axis=1) & present[:, _FIT].any(axis=1)
@@ -200,8 +200,8 @@ def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50) -> Calibra
     if not columns:
         return Calibration()
     n = len(next(iter(columns.values())))
-    comps = np.zeros((5, 1, n))
-    present = np.zeros((1, 5), bool)
+    comps = np.zeros((len(COMPONENTS), 1, n))
+    present = np.zeros((1, len(COMPONENTS)), bool)
     for c, name in enumerate(COMPONENTS):
         if name in columns:
             comps[c, 0], present[0, c] = columns[name], True

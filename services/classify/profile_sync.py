@@ -107,9 +107,9 @@ def load_table(index: ProfileIndex, dim: int, owns: Callable[[str], bool] | None
         parts = [part_from_payload(h.payload) for h in page]
         table.parts.add(parts, np.asarray([h.dense for h in page], np.float32).reshape(len(page), dim))
     models, broken = [], []
-    for page in index.scroll(MODEL, with_vectors=True):
+    for page in index.scroll(MODEL):
         for h in page:
-            m = model_from_payload(h.payload, np.asarray(h.dense, np.float32) if h.dense is not None else None)
+            m = model_from_payload(h.payload)
             if all(k in table.parts for keys in m.parts.values() for k in keys):
                 models.append(m)
             else:

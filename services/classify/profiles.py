@@ -9,8 +9,8 @@ alone, never on how many others hold the same wording.
 
 The index holds three kinds of point: a "part" per distinct statement, example paper,
 exclusion or disliked item (parts.py: its dense vector, lexical vector and label), a "model" per
-distinct calibrated profile (the parts it is made of, by key, and its calibration, contrast
-vector and design weights), and a "profile" point per subscriber (who, which organisation,
+distinct calibrated profile (the parts it is made of, by key, its calibration and design
+weights), and a "profile" point per subscriber (who, which organisation,
 which version, active or not, and which model). Flags are integers: qdrant-edge-py 0.9 never
 matches a filter on a boolean.
 """
@@ -126,7 +126,6 @@ class ProfileModel:
     content_types: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     calibration: Calibration = field(default_factory=Calibration)
-    contrast: np.ndarray | None = None
     design: DesignWeights | None = None
     #: Evidence types the statements ask for by name (evidence.asked_evidence_types).
     asked_types: list[str] = field(default_factory=list)
@@ -172,11 +171,12 @@ def model_point(m: ProfileModel) -> IndexPoint:
         "design": {f: [float(w[0]), float(w[1])] for f, w in m.design.items()} if m.design else None,
         "asked_types": m.asked_types, "translated_ok": int(m.translated_ok), "active": 0,
     }
-    dense = [float(x) for x in m.contrast] if m.contrast is not None else None
-    return IndexPoint(key_id(MODEL, m.key), payload, dense=dense, sparse=None if dense else {})
+    return IndexPoint(key_id(MODEL, m.key), payload, sparse={})
 
 
-def model_from_payload(payload: dict, contrast: np.ndarray | None) -> ProfileModel:
+def model_from_payload(payload: dict) -> ProfileModel:
+    """The model a model point holds (one stored by an earlier version may carry a vector and
+    fields since removed: they are ignored)."""
     design = payload.get("design")
     return ProfileModel(
         key=payload["key"], parts={k: list(v) for k, v in payload["parts"].items()},
@@ -184,7 +184,7 @@ def model_from_payload(payload: dict, contrast: np.ndarray | None) -> ProfileMod
         word_exclusions=[list(w) for w in payload.get("word_exclusions") or ()],
         topics=list(payload.get("topics") or ()), content_types=list(payload.get("content_types") or ()),
         sources=list(payload.get("sources") or ()), calibration=Calibration.from_payload(payload.get("calibration")),
-        contrast=contrast, design={f: (float(w[0]), float(w[1])) for f, w in design.items()} if design else None,
+        design={f: (float(w[0]), float(w[1])) for f, w in design.items()} if design else None,
         asked_types=list(payload.get("asked_types") or ()), translated_ok=bool(payload.get("translated_ok", 0)),
     )
 

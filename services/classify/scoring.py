@@ -5,8 +5,6 @@ Components, each a similarity in its own scale:
   example   - the mean of the cosines to the example papers (`example_score`)
   lexical   - BM25 of the item against the profile's words, expanded from its examples; the
               item's own words mixed with its nearest recent items' (neighbours.py)
-  contrast  - similarity to what sets the examples apart from the profile's neighbourhood
-              (Rocchio with negative feedback: examples minus the nearest background items)
   design    - how well the item's design markers (randomised, placebo, pharmacokinetic, rats...)
               match those of the examples rather than those of the profile's neighbourhood: a
               naive-Bayes log-likelihood ratio, each marker's example rate smoothed towards its
@@ -16,7 +14,7 @@ Each is standardised against the profile's own background (its scores over recen
 mean and spread), so that scales and profiles become comparable. The z-scores are
 summed with fixed weights (CombSUM over z-normalised scores), in two parts. The topical part
 (interest and lexical: what the subscriber said, by meaning and by words) says whether the item
-is about the profile at all; the fit part (example, contrast and design: likeness to the example
+is about the profile at all; the fit part (example and design: likeness to the example
 papers and to their kind of study) says whether it is the item they want among those. Fit counts
 in proportion to a gate on the topical part: a logistic step at the topical z that only the top
 GATE_SHARE of the profile's background reaches. A randomised trial of beta blockers in heart
@@ -39,17 +37,16 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-COMPONENTS = ("interest", "example", "lexical", "contrast", "design")
+COMPONENTS = ("interest", "example", "lexical", "design")
 #: What the item is about (the gate's input), and how well it fits the examples (what the gate lets through).
 TOPICAL = ("interest", "lexical")
-FIT = ("example", "contrast", "design")
+FIT = ("example", "design")
 
 #: Weights of the standardised components (dense and lexical evidence count alike).
-WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "contrast": 1.0, "design": 1.0}
+WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "design": 1.0}
 
 #: Background statistics assumed before any item has been seen (measured on the dev corpus).
-PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0), "contrast": (0.0, 0.1),
-         "design": (0.0, 1.0)}
+PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0), "design": (0.0, 1.0)}
 
 #: Pseudo-count of the neighbourhood's rate in each marker's example rate (3 examples weigh
 #: less than this); the neighbourhood's own add-half smoothing.
@@ -104,7 +101,8 @@ class Calibration:
     def from_payload(cls, raw: Mapping | None) -> "Calibration":
         if not raw:
             return cls()
-        stats = {k: (float(v[0]), float(v[1])) for k, v in raw.get("stats", {}).items()}
+        # statistics of components since removed (stored by an earlier version) are left out
+        stats = {k: (float(v[0]), float(v[1])) for k, v in raw.get("stats", {}).items() if k in PRIOR}
         gate = raw.get("gate")
         return cls({**PRIOR, **stats}, float(raw.get("cut", Z_MID)),
                    (float(gate[0]), float(gate[1])) if gate else None)

@@ -3,7 +3,7 @@
 The table (table.py) keeps its models in a few segments: each new batch of models is compiled
 into a segment of its own, and segments are merged as they accumulate. A segment holds, per
 model, which parts it has in each role (fusion.Entries), its calibration as affine maps, its
-contrast vector and design weights, and what filters it sets (content types, sources), what it
+design weights, and what filters it sets (content types, sources), what it
 asks for (topics, kinds of evidence) and what it excludes. `evaluate` gives every model's fused
 z, score and decision for a batch of items: the scoring of matcher.py's reference
 (`reference.py`), for all models, without candidates.
@@ -19,12 +19,12 @@ import numpy as np
 
 from contracts import EvidenceType, TopicTag
 from services.classify import lexical
-from services.classify.fusion import CONTRAST, DESIGN, EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
+from services.classify.fusion import DESIGN, EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
 from services.classify import fusion
 from services.classify.parts import DISLIKED, EXAMPLE as EXAMPLE_ROLE, EXCLUSION, INTEREST as INTEREST_ROLE, lexical_coefficients
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel
-from services.classify.scoring import Calibration
+from services.classify.scoring import COMPONENTS, Calibration
 
 #: A meaning-matched exclusion removes an item at this cosine or above (if above the positives).
 EXCLUSION_MIN = 0.5
@@ -86,7 +86,7 @@ class ItemBlock:
 class Evaluation:
     """A segment against a batch of items: every model's fused z and score, and the decision."""
 
-    comps: np.ndarray  # (5, n, k)
+    comps: np.ndarray  # (components, n, k)
     example_top: np.ndarray  # (n, k): the closest example's plain cosine
     z: np.ndarray
     score: np.ndarray
@@ -100,8 +100,6 @@ class Segment:
     has_text: np.ndarray
     entries: dict[str, Entries]  # role -> entries; "lexical" for the lexical coefficients
     maps: Maps
-    contrast_row: np.ndarray
-    contrast: np.ndarray  # (C, dim) float64
     design_row: np.ndarray
     design_base: np.ndarray
     design_delta: np.ndarray  # (D, features)
@@ -123,7 +121,6 @@ class Segment:
         n = len(models)
         roles: dict[str, tuple[list[int], list[int]]] = {r: ([], []) for r in (INTEREST_ROLE, EXAMPLE_ROLE, EXCLUSION, DISLIKED)}
         lex_owner, lex_part, lex_weight = [], [], []
-        contrast_row, contrasts = np.full(n, -1, np.int64), []
         design_row, design_base, design_delta = np.full(n, -1, np.int64), [], []
         sources: dict[str, list[int]] = defaultdict(list)
         topics: dict[str, list[int]] = defaultdict(list)
@@ -139,9 +136,6 @@ class Segment:
             lex_owner += [i] * (len(statements) + len(examples))
             lex_part += statements + examples
             lex_weight += s_coef + e_coef
-            if m.contrast is not None:
-                contrast_row[i] = len(contrasts)
-                contrasts.append(m.contrast)
             if m.design:
                 design_row[i] = len(design_base)
                 design_base.append(sum(w[1] for w in m.design.values()))
@@ -160,9 +154,7 @@ class Segment:
         entries["lexical"] = Entries.build(n, lex_owner, lex_part, lex_weight)
         seg = cls(
             keys=[m.key for m in models], live=np.ones(n, bool), has_text=np.array([m.has_text for m in models], bool),
-            entries=entries, maps=Maps.of([m.calibration for m in models], np.zeros((n, 5), bool)),
-            contrast_row=contrast_row,
-            contrast=np.asarray(contrasts, np.float64).reshape(len(contrasts), parts.dim),
+            entries=entries, maps=Maps.of([m.calibration for m in models], np.zeros((n, len(COMPONENTS)), bool)),
             design_row=design_row, design_base=np.asarray(design_base, np.float64),
             design_delta=np.asarray(design_delta, np.float64).reshape(len(design_base), len(FEATURES)),
             evidence=np.array([bits(m.content_types) if m.content_types else ALL_EVIDENCE for m in models], np.int64),
@@ -182,30 +174,26 @@ class Segment:
         return np.concatenate([e.part[rows[e.owner]] for role, e in self.entries.items() if role != "lexical"])
 
     def present(self) -> np.ndarray:
-        """Which components each model has: (n, 5)."""
-        out = np.zeros((len(self), 5), bool)
+        """Which components each model has: (n, components)."""
+        out = np.zeros((len(self), len(COMPONENTS)), bool)
         out[:, INTEREST] = self.entries[INTEREST_ROLE].counts > 0
         out[:, EXAMPLE] = self.entries[EXAMPLE_ROLE].counts > 0
         out[:, LEXICAL] = self.has_text
-        out[:, CONTRAST] = self.contrast_row >= 0
         out[:, DESIGN] = self.design_row >= 0
         return out
 
     def calibrate(self, calibrations: Sequence[Calibration]) -> None:
         self.maps = Maps.of(calibrations, self.present())
 
-    def components(self, part_cos: np.ndarray, part_lex: np.ndarray, dense: np.ndarray,
+    def components(self, part_cos: np.ndarray, part_lex: np.ndarray,
                    markers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The five components (COMPONENTS order) of every model against each item, 0 where a
-        model lacks one; and the closest example's plain cosine."""
+        """The components (COMPONENTS order) of every model against each item, 0 where a model
+        lacks one; and the closest example's plain cosine."""
         n, k = len(self), part_cos.shape[1]
-        comps = np.zeros((5, n, k))
+        comps = np.zeros((len(COMPONENTS), n, k))
         comps[INTEREST] = fusion.interest(self.entries[INTEREST_ROLE], part_cos)
         comps[EXAMPLE], top = fusion.example(self.entries[EXAMPLE_ROLE], part_cos)
         comps[LEXICAL] = fusion.lexical(self.entries["lexical"], part_lex)
-        has = self.contrast_row >= 0
-        if has.any():
-            comps[CONTRAST][has] = (self.contrast @ np.asarray(dense, np.float64).T)[self.contrast_row[has]]
         has = self.design_row >= 0
         if has.any():
             comps[DESIGN][has] = (self.design_base[:, None] + self.design_delta @ markers.T)[self.design_row[has]]
@@ -217,7 +205,7 @@ class Segment:
         """Every model's z, score and decision (score at or above `threshold`, filters passed,
         nothing excluding the item) for each item."""
         markers = items.markers() if markers is None else markers
-        comps, top = self.components(part_cos, part_lex, items.dense, markers)
+        comps, top = self.components(part_cos, part_lex, markers)
         z = fused(self.maps, comps)
         tag = self._tag_scores(items)
         has_tag = np.isfinite(tag)
@@ -304,7 +292,6 @@ class Segment:
                 base += int(used.sum())
             return np.concatenate(index), np.concatenate(tables)
 
-        contrast_row, contrast = remap("contrast_row", "contrast")
         design_row, design_delta = remap("design_row", "design_delta")
         design_base = np.concatenate([seg.design_base[seg.design_row[keep][seg.design_row[keep] >= 0]]
                                       for seg, keep, _ in pieces])
@@ -325,7 +312,7 @@ class Segment:
         return cls(
             keys=[k for seg, keep, _ in pieces for k, alive in zip(seg.keys, keep) if alive],
             live=rows("live"), has_text=rows("has_text"), entries=entries, maps=maps,
-            contrast_row=contrast_row, contrast=contrast, design_row=design_row, design_base=design_base,
+            design_row=design_row, design_base=design_base,
             design_delta=design_delta, evidence=rows("evidence"), asked=rows("asked"),
             translated_ok=rows("translated_ok"), any_source=rows("any_source"),
             sources=grouped("sources"), topics=grouped("topics"),

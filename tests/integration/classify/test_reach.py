@@ -142,7 +142,7 @@ def test_every_decision_is_the_one_scoring_each_profile_alone_gives():
                                        dict(zip(p.payload["lexical_ids"], p.payload["lexical_weights"])),
                                        len(lexical.terms(p.payload["text"])))
              for p in index.of_kind(PART)}
-    models = {p.payload["key"]: model_from_payload(p.payload, None if p.dense is None else np.asarray(p.dense, np.float32))
+    models = {p.payload["key"]: model_from_payload(p.payload)
               for p in index.of_kind(MODEL)}
     expected, ref_items = {}, RefItems(refs)
     for sub in table.subscribers.values():
@@ -251,9 +251,6 @@ def test_models_fitted_many_at_once_on_threads_are_fitted_as_each_alone(monkeypa
         assert model.calibration.stats.keys() == alone.calibration.stats.keys()
         for name, stats in model.calibration.stats.items():
             assert stats == pytest.approx(alone.calibration.stats[name], abs=1e-9)
-        assert (model.contrast is None) == (alone.contrast is None)
-        if model.contrast is not None:
-            assert np.allclose(model.contrast, alone.contrast, atol=1e-6)
         assert (model.design or {}).keys() == (alone.design or {}).keys()
         for marker, weights in (model.design or {}).items():
             assert weights == pytest.approx(alone.design[marker], abs=1e-9)

@@ -27,30 +27,33 @@ def test_missing_components_do_not_penalise_a_profile():
     assert abs(full - partial) < 1e-9
 
 
-GATED = Calibration({"interest": (0.0, 0.1), "example": (0.0, 0.1), "lexical": (0.0, 1.0), "contrast": (0.0, 0.1),
-                     "design": (0.0, 1.0)}, gate=(3.0, 1.5))
+GATED = Calibration({"interest": (0.0, 0.1), "example": (0.0, 0.1), "lexical": (0.0, 1.0), "design": (0.0, 1.0)},
+                    gate=(3.0, 1.5))
 
 
 def test_fit_to_the_examples_counts_only_for_items_about_the_profile():
     # a trial that looks like the examples (fit z 3 each) but is barely about the profile (topical z 0.5 each)
-    off_topic_trial = {"interest": 0.05, "lexical": 0.5, "example": 0.3, "contrast": 0.3, "design": 3.0}
+    off_topic_trial = {"interest": 0.05, "lexical": 0.5, "example": 0.3, "design": 3.0}
     # an item squarely about the profile (topical z 3 each) that resembles the examples less (fit z 0)
-    on_topic = {"interest": 0.3, "lexical": 3.0, "example": 0.0, "contrast": 0.0, "design": 0.0}
+    on_topic = {"interest": 0.3, "lexical": 3.0, "example": 0.0, "design": 0.0}
     assert fuse(off_topic_trial, Calibration(GATED.stats)) > fuse(on_topic, Calibration(GATED.stats))  # plain sum
     assert fuse(on_topic, GATED) > fuse(off_topic_trial, GATED)
     # past the gate, the fit part counts in full: FIT_WEIGHT times its z
-    on_topic_trial = {**on_topic, "example": 0.3, "contrast": 0.3, "design": 3.0}
+    on_topic_trial = {**on_topic, "example": 0.3, "design": 3.0}
     gain = fuse(on_topic_trial, GATED) - fuse(on_topic, GATED)
-    assert abs(gain - FIT_WEIGHT * 9.0 * GATED.gate_at(6.0)) < 1e-9 and GATED.gate_at(6.0) > 0.99
+    assert abs(gain - FIT_WEIGHT * 6.0 * GATED.gate_at(6.0)) < 1e-9 and GATED.gate_at(6.0) > 0.99
     assert GATED.gate_at(1.0) < 0.01
 
 
 def test_without_a_background_the_gate_holds_at_half_and_fusion_is_a_plain_sum():
     cal = Calibration(GATED.stats)
-    parts = {"interest": 0.2, "lexical": 1.0, "example": 0.1, "contrast": -0.1, "design": 0.5}
+    parts = {"interest": 0.2, "lexical": 1.0, "example": 0.1, "design": 0.5}
     assert cal.gate_at(-50.0) == cal.gate_at(50.0) == 0.5
     assert abs(fuse(parts, cal) - sum(cal.z(k, v) for k, v in parts.items())) < 1e-9
     assert Calibration.from_payload({"stats": {}, "cut": 9.0}).gate is None  # a profile stored before the gate
+    # statistics of components since removed, stored by an earlier version, are left out
+    old = Calibration.from_payload({"stats": {"contrast": [0.0, 0.1], "lexical:brief": [0.2, 0.4]}, "cut": 9.0})
+    assert old.stats == Calibration().stats
 
 
 def test_calibration_places_the_gate_at_the_top_share_of_its_background():
