@@ -1,11 +1,9 @@
 """Fitting new profile models against the background items, many at once (numpy).
 
 Each model is calibrated against a sample of recent items (its background): the mean and spread
-of each score component, the gate, the cut (scoring.py). The background also gives a model its
-neighbourhood, the items it scores highest, against which its design-marker weights (what kind
-of study the examples are, against the neighbourhood) are learnt. Models are
-fitted in chunks of CHUNK, every step an array operation over the chunk, so that loading a
-national population of profiles takes minutes, not days.
+of each score component, the gate, the cut (scoring.py). Models are fitted in chunks of CHUNK,
+every step an array operation over the chunk, so that loading a national population of profiles
+takes minutes, not days.
 """
 
 from __future__ import annotations
@@ -13,7 +11,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -21,17 +19,12 @@ from scipy import sparse as sp
 
 from services.classify import lexical
 from services.classify.evidence import asked_evidence_types
-from services.classify.fusion import DESIGN, calibrate_many, fused
+from services.classify.fusion import calibrate_many
 from services.classify.parts import DISLIKED, EXAMPLE, Part
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
-from services.classify.scoring import design_weights_of
-from services.classify.segment import FEATURES, ItemBlock, Segment
+from services.classify.segment import Segment
 
-MIN_BACKGROUND = 50
-#: Share of the background (and its bounds) whose design markers the examples' are compared with.
-DESIGN_NEIGHBOURHOOD = 0.2
-DESIGN_NEIGHBOURS = (50, 400)
 #: Models fitted together (memory: components x CHUNK x background floats per step).
 CHUNK = 512
 
@@ -40,26 +33,14 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class Background:
-    """The items profiles are calibrated against: vectors, BM25 vectors expanded from their
-    neighbours (neighbours.within), and design markers (None where unknown)."""
+    """The items profiles are calibrated against: vectors, and BM25 vectors expanded from their
+    neighbours (neighbours.within)."""
 
     dense: np.ndarray
     lexical: Sequence[lexical.Sparse]
-    design: Sequence[frozenset[str]] | None = None
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
 
     def __len__(self) -> int:
         return len(self.dense)
-
-    @cached_property
-    def block(self) -> ItemBlock:
-        n = len(self.dense)
-        design = list(self.design) if self.design is not None else [frozenset()] * n
-        return ItemBlock(self.dense, self.lexical, design, ["other"] * n, [""] * n, [[]] * n, [frozenset()] * n)
-
-    @cached_property
-    def markers(self) -> np.ndarray:
-        return self.block.markers()
 
     @cached_property
     def _terms(self) -> tuple[np.ndarray, sp.csr_matrix]:
@@ -98,8 +79,7 @@ def add_parts(store: PartStore, specs: Sequence[ProfileSpec], stats: lexical.Ter
 
 
 def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]], store: PartStore) -> ProfileModel:
-    """The model of a spec before calibration (the prior's statistics, no design weights);
-    its parts are in the store."""
+    """The model of a spec before calibration (the prior's statistics); its parts are in the store."""
     interests = list(spec.interests)
     return ProfileModel(
         key=spec.key, parts={role: [p.key for p in ps] for role, ps in roles.items()},
@@ -107,20 +87,18 @@ def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]], store: PartStore) 
         word_exclusions=[list(w) for w in spec.word_exclusions], topics=list(spec.topics),
         content_types=list(spec.content_types), sources=list(spec.sources),
         asked_types=list(dict.fromkeys(str(k) for s in interests for k in asked_evidence_types(s))),
-        translated_ok=any(lexical.TRANSLATED in store.designs[store.row[p.key]] for p in roles[EXAMPLE]),
+        translated_ok=any(store.translated[store.row[p.key]] for p in roles[EXAMPLE]),
     )
 
 
 def fit(models: Sequence[ProfileModel], store: PartStore, background: Background | None) -> list[ProfileModel]:
-    """The models calibrated against the background, with their design weights (prior ->
-    design -> final statistics)."""
+    """The models calibrated against the background."""
     if background is None or not len(background):
         return list(models)
     chunks = [list(models[start:start + CHUNK]) for start in range(0, len(models), CHUNK)]
     if len(chunks) == 1:
         return _fit_chunk(chunks[0], store, background)
-    store.matrix(), background.block, background.markers  # built once, before the threads
-    background.bm25(store, np.zeros(0, np.int64))
+    store.matrix(), background.bm25(store, np.zeros(0, np.int64))  # built once, before the threads
     # numpy lets go of the GIL in the array work: chunks fitted side by side use every core
     with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
         return [m for fitted in pool.map(lambda c: _fit_chunk(c, store, background), chunks) for m in fitted]
@@ -128,43 +106,12 @@ def fit(models: Sequence[ProfileModel], store: PartStore, background: Background
 
 def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> list[ProfileModel]:
     segment = Segment.compile(models, store)
-    used = np.unique(np.concatenate([segment.part_rows(np.ones(len(models), bool)), np.zeros(0, np.int64)]))
+    used = np.unique(segment.part_rows(np.ones(len(models), bool)))
     part_map = np.full(len(store), -1, np.int64)
     part_map[used] = np.arange(len(used))
-    part_cos, part_lex = store.cosines(bg.dense, used), bg.bm25(store, used)
-
-    def evaluate(ms: list[ProfileModel], design: bool) -> tuple[Segment, np.ndarray, list[Calibration]]:
-        seg = Segment.merge([Segment.compile(ms, store)], part_map)
-        comps, _ = seg.components(part_cos, part_lex, bg.markers)
-        present = seg.present()
-        if not design:
-            present[:, DESIGN] = False
-        return seg, comps, calibrate_many(comps, present)
-
-    seg, comps, base = evaluate(models, design=False)
-    if len(bg) < MIN_BACKGROUND or bg.design is None:
-        return [replace(m, calibration=c) for m, c in zip(models, base)]
-    seg.calibrate(base)
-    designs = _designs(seg, fused(seg.maps, comps), [store.designs[r] for r in used], bg)
-    _, _, final = evaluate([replace(m, design=d) for m, d in zip(models, designs)], design=True)
-    return [replace(m, calibration=c, design=d) for m, c, d in zip(models, final, designs)]
-
-
-def _designs(seg: Segment, z: np.ndarray, designs: Sequence[frozenset[str]], bg: Background) -> list[dict | None]:
-    """Design-marker log-likelihood ratios of the examples against the neighbourhood
-    (scoring.design_weights), for each model with examples; `designs`: the segment's parts' markers."""
-    examples = seg.entries[EXAMPLE]
-    out: list[dict | None] = [None] * len(seg)
-    has = np.flatnonzero(examples.counts > 0)
-    if not len(has):
-        return out
-    k = int(np.clip(DESIGN_NEIGHBOURHOOD * len(bg), *DESIGN_NEIGHBOURS))
-    neighbours = np.argsort(-z[has], axis=1)[:, :k]
-    for row, nb in zip(has, neighbours):
-        ex = examples.part[examples.starts[row]:examples.starts[row] + examples.counts[row]]
-        found = np.array([[f in designs[r] for f in FEATURES] for r in ex], dtype=np.float64).sum(axis=0)
-        out[row] = design_weights_of(found, len(ex), bg.markers[nb].sum(axis=0), len(nb), FEATURES) or None
-    return out
+    seg = Segment.merge([segment], part_map)  # the parts renumbered to the rows of `used`
+    comps, _ = seg.components(store.cosines(bg.dense, used), bg.bm25(store, used))
+    return [replace(m, calibration=c) for m, c in zip(models, calibrate_many(comps, seg.present()))]
 
 
 __all__ = ["Background", "add_parts", "fit", "unfitted"]

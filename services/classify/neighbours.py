@@ -7,7 +7,7 @@ relevant to the same requests) say the rest. The lexical component therefore sco
 own BM25 vector mixed, half and half, with the mean of its NEIGHBOURS nearest recent items'
 (Tao et al. 2006, "Language model information retrieval with document expansion"; Liu and
 Croft 2004, cluster-based retrieval). Only the lexical component is expanded: the item's dense
-vector already places it among its neighbours, and its design markers are its own.
+vector already places it among its neighbours.
 
 The pool is the sample of recent items each profile is calibrated against (classifier's
 background), so a background item is expanded the same way as a new item, from the others.

@@ -9,8 +9,7 @@ alone, never on how many others hold the same wording.
 
 The index holds three kinds of point: a "part" per distinct statement, example paper,
 exclusion or disliked item (parts.py: its dense vector, lexical vector and label), a "model" per
-distinct calibrated profile (the parts it is made of, by key, its calibration and design
-weights), and a "profile" point per subscriber (who, which organisation,
+distinct calibrated profile (the parts it is made of, by key, and its calibration), and a "profile" point per subscriber (who, which organisation,
 which version, active or not, and which model). Flags are integers: qdrant-edge-py 0.9 never
 matches a filter on a boolean.
 """
@@ -28,7 +27,7 @@ import numpy as np
 from contracts import Profile, ProfileChanged
 from services.classify import lexical, parts
 from services.classify.index import IndexPoint
-from services.classify.scoring import Calibration, DesignWeights
+from services.classify.scoring import Calibration
 
 _NS = uuid.UUID("0b6c3f39-5d3e-4f4e-8a57-6a0c3c1f2d10")
 
@@ -126,10 +125,9 @@ class ProfileModel:
     content_types: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     calibration: Calibration = field(default_factory=Calibration)
-    design: DesignWeights | None = None
     #: Evidence types the statements ask for by name (evidence.asked_evidence_types).
     asked_types: list[str] = field(default_factory=list)
-    #: Whether one of its example papers is a bracketed translation (lexical.TRANSLATED).
+    #: Whether one of its example papers is a bracketed translation (lexical.translated).
     translated_ok: bool = False
 
     @property
@@ -154,21 +152,21 @@ def part_point(part: parts.Part, vector: np.ndarray) -> IndexPoint:
     terms = sorted(part.lexical)
     payload = {"kind": PART, "key": part.key, "role": part.role, "text": part.text, "label": part.label,
                "lexical_ids": terms, "lexical_weights": [part.lexical[t] for t in terms],
-               "design": sorted(part.design), "active": 0}
+               "translated": int(part.translated), "active": 0}
     return IndexPoint(key_id(PART, part.key), payload, dense=[float(x) for x in vector])
 
 
 def part_from_payload(payload: dict) -> parts.Part:
     lex = dict(zip((int(i) for i in payload.get("lexical_ids") or ()), (float(w) for w in payload.get("lexical_weights") or ())))
-    return parts.Part(payload["key"], payload["role"], payload["text"], payload["label"], lex,
-                      frozenset(payload.get("design") or ()))
+    # a part stored by an earlier version lists its markers under "design", "translated" among them
+    translated = payload.get("translated", "translated" in (payload.get("design") or ()))
+    return parts.Part(payload["key"], payload["role"], payload["text"], payload["label"], lex, bool(translated))
 
 
 def model_point(m: ProfileModel) -> IndexPoint:
     payload = {
         "kind": MODEL, "key": m.key, "parts": m.parts, "example_refs": m.example_refs, "word_exclusions": m.word_exclusions, "topics": m.topics,
         "content_types": m.content_types, "sources": m.sources, "calibration": m.calibration.as_payload(),
-        "design": {f: [float(w[0]), float(w[1])] for f, w in m.design.items()} if m.design else None,
         "asked_types": m.asked_types, "translated_ok": int(m.translated_ok), "active": 0,
     }
     return IndexPoint(key_id(MODEL, m.key), payload, sparse={})
@@ -177,14 +175,12 @@ def model_point(m: ProfileModel) -> IndexPoint:
 def model_from_payload(payload: dict) -> ProfileModel:
     """The model a model point holds (one stored by an earlier version may carry a vector and
     fields since removed: they are ignored)."""
-    design = payload.get("design")
     return ProfileModel(
         key=payload["key"], parts={k: list(v) for k, v in payload["parts"].items()},
         example_refs=list(payload.get("example_refs") or ()),
         word_exclusions=[list(w) for w in payload.get("word_exclusions") or ()],
         topics=list(payload.get("topics") or ()), content_types=list(payload.get("content_types") or ()),
         sources=list(payload.get("sources") or ()), calibration=Calibration.from_payload(payload.get("calibration")),
-        design={f: (float(w[0]), float(w[1])) for f, w in design.items()} if design else None,
         asked_types=list(payload.get("asked_types") or ()), translated_ok=bool(payload.get("translated_ok", 0)),
     )
 

@@ -5,21 +5,16 @@ Components, each a similarity in its own scale:
   example   - the mean of the cosines to the example papers (`example_score`)
   lexical   - BM25 of the item against the profile's words, expanded from its examples; the
               item's own words mixed with its nearest recent items' (neighbours.py)
-  design    - how well the item's design markers (randomised, placebo, pharmacokinetic, rats...)
-              match those of the examples rather than those of the profile's neighbourhood: a
-              naive-Bayes log-likelihood ratio, each marker's example rate smoothed towards its
-              neighbourhood rate (`design_weights`). It learns "trials comparing drugs" from a
-              clinical profile's examples, and nothing clinical from a software-engineering one.
 Each is standardised against the profile's own background (its scores over recent items:
-mean and spread), so that scales and profiles become comparable. The z-scores are
-summed with fixed weights (CombSUM over z-normalised scores), in two parts. The topical part
-(interest and lexical: what the subscriber said, by meaning and by words) says whether the item
-is about the profile at all; the fit part (example and design: likeness to the example
-papers and to their kind of study) says whether it is the item they want among those. Fit counts
-in proportion to a gate on the topical part: a logistic step at the topical z that only the top
-GATE_SHARE of the profile's background reaches. A randomised trial of beta blockers in heart
-failure is thus not sent to a calcium-channel-blocker profile because it looks like the trials in
-its examples: it has to be about calcium channel blockers first. Before the profile has a
+mean and spread), so that scales and profiles become comparable. The z-scores are summed with
+fixed weights (CombSUM over z-normalised scores), in two parts. The topical part (interest and
+lexical: what the subscriber said, by meaning and by words) says whether the item is about the
+profile at all; the fit part (example: likeness to the example papers) says whether it is the
+item they want among those. Fit counts in proportion to a gate on the topical part: a logistic
+step at the topical z that only the top GATE_SHARE of the profile's background reaches. A
+randomised trial of beta blockers in heart failure is thus not sent to a calcium-channel-blocker
+profile because it looks like the trials in its examples: it has to be about calcium channel
+blockers first. Before the profile has a
 background the gate stays at one half, where the two parts count alike (plain CombSUM).
 
 The fused z maps to a calibrated score in [0, 1] by a logistic curve centred on the profile's
@@ -37,26 +32,23 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-COMPONENTS = ("interest", "example", "lexical", "design")
+COMPONENTS = ("interest", "example", "lexical")
 #: What the item is about (the gate's input), and how well it fits the examples (what the gate lets through).
 TOPICAL = ("interest", "lexical")
-FIT = ("example", "design")
+FIT = ("example",)
 
 #: Weights of the standardised components (dense and lexical evidence count alike).
-WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "design": 1.0}
+WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0}
 
 #: Background statistics assumed before any item has been seen (measured on the dev corpus).
-PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0), "design": (0.0, 1.0)}
-
-#: Pseudo-count of the neighbourhood's rate in each marker's example rate (3 examples weigh
-#: less than this); the neighbourhood's own add-half smoothing.
-DESIGN_PRIOR = 8.0
+PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0)}
 
 #: Share of background items a profile's cut lets through; the cut's floor; the cut before any
-#: background exists; the logistic slope around the cut.
+#: background exists (the floor and that cut: 1.6 and 2 z per component, as they were when the
+#: fused z summed five); the logistic slope around the cut.
 DELIVERY_RATE = 0.004
-Z_FLOOR = 8.0
-Z_MID = 10.0
+Z_FLOOR = 4.8
+Z_MID = 6.0
 Z_SLOPE = 1.0
 
 #: Share of the background whose topical z opens the gate; the gate's slope per background
@@ -125,41 +117,10 @@ def fuse(components: Mapping[str, float | None], calibration: Calibration) -> fl
     return total * sum(WEIGHTS.values()) / weight
 
 
-DesignWeights = dict[str, tuple[float, float]]  # marker -> (weight if present, weight if absent)
-
-
 def example_score(cosines: np.ndarray | Sequence[float]) -> float | np.ndarray:
     """The mean of the cosines to the example papers, along the last axis."""
     out = np.asarray(cosines, dtype=np.float64).mean(axis=-1)
     return float(out) if out.ndim == 0 else out
-
-
-def design_weights(
-    examples: Sequence[frozenset[str]], neighbours: Sequence[frozenset[str]], features: Sequence[str],
-) -> DesignWeights:
-    """Log-likelihood ratios of each design marker, present and absent, between the example
-    papers and the profile's neighbourhood; markers that tell nothing apart are left out."""
-    if not examples or not neighbours:
-        return {}
-    in_examples = np.array([sum(f in e for e in examples) for f in features], dtype=np.float64)
-    in_neighbours = np.array([sum(f in n for n in neighbours) for f in features], dtype=np.float64)
-    return design_weights_of(in_examples, len(examples), in_neighbours, len(neighbours), features)
-
-
-def design_weights_of(in_examples: np.ndarray, n_examples: int, in_neighbours: np.ndarray, n_neighbours: int,
-                      features: Sequence[str]) -> DesignWeights:
-    """design_weights from how many examples and neighbours carry each marker: each marker's
-    example rate smoothed towards its neighbourhood rate (DESIGN_PRIOR), against that rate."""
-    q = (in_neighbours + 0.5) / (n_neighbours + 1.0)
-    p = (in_examples + DESIGN_PRIOR * q) / (n_examples + DESIGN_PRIOR)
-    present, absent = np.log(p / q), np.log((1.0 - p) / (1.0 - q))
-    keep = (np.abs(present) > 1e-9) | (np.abs(absent) > 1e-9)
-    return {f: (float(present[i]), float(absent[i])) for i, f in enumerate(features) if keep[i]}
-
-
-def design_score(weights: Mapping[str, Sequence[float]], features: frozenset[str]) -> float:
-    """The item's log-likelihood ratio of being designed like the examples."""
-    return sum(w[0] if f in features else w[1] for f, w in weights.items())
 
 
 def calibrated_score(z: float, cut: float = Z_MID) -> float:

@@ -2,8 +2,8 @@
 
 The table (table.py) keeps its models in a few segments: each new batch of models is compiled
 into a segment of its own, and segments are merged as they accumulate. A segment holds, per
-model, which parts it has in each role (fusion.Entries), its calibration as affine maps, its
-design weights, and what filters it sets (content types, sources), what it
+model, which parts it has in each role (fusion.Entries), its calibration as affine maps, and
+what filters it sets (content types, sources), what it
 asks for (topics, kinds of evidence) and what it excludes. `evaluate` gives every model's fused
 z, score and decision for a batch of items: the scoring of matcher.py's reference
 (`reference.py`), for all models, without candidates.
@@ -19,7 +19,7 @@ import numpy as np
 
 from contracts import EvidenceType, TopicTag
 from services.classify import lexical
-from services.classify.fusion import DESIGN, EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
+from services.classify.fusion import EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
 from services.classify import fusion
 from services.classify.parts import DISLIKED, EXAMPLE as EXAMPLE_ROLE, EXCLUSION, INTEREST as INTEREST_ROLE, lexical_coefficients
 from services.classify.partstore import PartStore
@@ -37,13 +37,11 @@ TOPIC_BONUS = 2.0
 #: the subject those of the asked kind come first; a preference, where content_types is a filter.
 ASKED_BONUS = 4.0
 #: Taken from the fused z of an item whose title is a bracketed translation (its article is not
-#: in English: lexical.TRANSLATED), unless the profile's own examples include such a paper.
+#: in English: lexical.translated), unless the profile's own examples include such a paper.
 TRANSLATED_PENALTY = 6.0
 
 EVIDENCE_BIT = {str(e): 1 << n for n, e in enumerate(EvidenceType)}
 ALL_EVIDENCE = (1 << len(EVIDENCE_BIT)) - 1
-FEATURES = lexical.DESIGN_FEATURES
-FEATURE_INDEX = {f: n for n, f in enumerate(FEATURES)}
 
 
 def bits(kinds: Sequence[str]) -> int:
@@ -56,7 +54,7 @@ class ItemBlock:
 
     dense: np.ndarray  # (k, dim) unit vectors
     lexical: Sequence[lexical.Sparse]  # each item's BM25 vector, expanded from its neighbours
-    design: Sequence[frozenset[str]]
+    translated: Sequence[bool]  # lexical.translated: a bracketed title
     evidence_type: Sequence[str]
     source_id: Sequence[str]
     tags: Sequence[Sequence[TopicTag]]
@@ -65,19 +63,8 @@ class ItemBlock:
     def __len__(self) -> int:
         return len(self.dense)
 
-    def markers(self) -> np.ndarray:
-        out = np.zeros((len(self.design), len(FEATURES)))
-        for i, d in enumerate(self.design):
-            for f in d:
-                if f in FEATURE_INDEX:
-                    out[i, FEATURE_INDEX[f]] = 1.0
-        return out
-
-    def flag(self, marker: str) -> np.ndarray:
-        return np.array([marker in d for d in self.design], dtype=bool)
-
     def rows(self, start: int, stop: int) -> "ItemBlock":
-        return ItemBlock(self.dense[start:stop], self.lexical[start:stop], self.design[start:stop],
+        return ItemBlock(self.dense[start:stop], self.lexical[start:stop], self.translated[start:stop],
                          self.evidence_type[start:stop], self.source_id[start:stop], self.tags[start:stop],
                          self.terms[start:stop])
 
@@ -100,9 +87,6 @@ class Segment:
     has_text: np.ndarray
     entries: dict[str, Entries]  # role -> entries; "lexical" for the lexical coefficients
     maps: Maps
-    design_row: np.ndarray
-    design_base: np.ndarray
-    design_delta: np.ndarray  # (D, features)
     evidence: np.ndarray  # int64 bit masks of the content types accepted
     asked: np.ndarray  # int64 bit masks of the kinds asked for by name
     translated_ok: np.ndarray
@@ -121,7 +105,6 @@ class Segment:
         n = len(models)
         roles: dict[str, tuple[list[int], list[int]]] = {r: ([], []) for r in (INTEREST_ROLE, EXAMPLE_ROLE, EXCLUSION, DISLIKED)}
         lex_owner, lex_part, lex_weight = [], [], []
-        design_row, design_base, design_delta = np.full(n, -1, np.int64), [], []
         sources: dict[str, list[int]] = defaultdict(list)
         topics: dict[str, list[int]] = defaultdict(list)
         words: dict[int, list[list[str]]] = {}
@@ -136,14 +119,6 @@ class Segment:
             lex_owner += [i] * (len(statements) + len(examples))
             lex_part += statements + examples
             lex_weight += s_coef + e_coef
-            if m.design:
-                design_row[i] = len(design_base)
-                design_base.append(sum(w[1] for w in m.design.values()))
-                delta = np.zeros(len(FEATURES))
-                for f, w in m.design.items():
-                    if f in FEATURE_INDEX:
-                        delta[FEATURE_INDEX[f]] = w[0] - w[1]
-                design_delta.append(delta)
             for s in m.sources:
                 sources[s].append(i)
             for t in m.topics:
@@ -155,8 +130,6 @@ class Segment:
         seg = cls(
             keys=[m.key for m in models], live=np.ones(n, bool), has_text=np.array([m.has_text for m in models], bool),
             entries=entries, maps=Maps.of([m.calibration for m in models], np.zeros((n, len(COMPONENTS)), bool)),
-            design_row=design_row, design_base=np.asarray(design_base, np.float64),
-            design_delta=np.asarray(design_delta, np.float64).reshape(len(design_base), len(FEATURES)),
             evidence=np.array([bits(m.content_types) if m.content_types else ALL_EVIDENCE for m in models], np.int64),
             asked=np.array([bits(m.asked_types) for m in models], np.int64),
             translated_ok=np.array([m.translated_ok for m in models], bool),
@@ -179,14 +152,12 @@ class Segment:
         out[:, INTEREST] = self.entries[INTEREST_ROLE].counts > 0
         out[:, EXAMPLE] = self.entries[EXAMPLE_ROLE].counts > 0
         out[:, LEXICAL] = self.has_text
-        out[:, DESIGN] = self.design_row >= 0
         return out
 
     def calibrate(self, calibrations: Sequence[Calibration]) -> None:
         self.maps = Maps.of(calibrations, self.present())
 
-    def components(self, part_cos: np.ndarray, part_lex: np.ndarray,
-                   markers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def components(self, part_cos: np.ndarray, part_lex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The components (COMPONENTS order) of every model against each item, 0 where a model
         lacks one; and the closest example's plain cosine."""
         n, k = len(self), part_cos.shape[1]
@@ -194,25 +165,20 @@ class Segment:
         comps[INTEREST] = fusion.interest(self.entries[INTEREST_ROLE], part_cos)
         comps[EXAMPLE], top = fusion.example(self.entries[EXAMPLE_ROLE], part_cos)
         comps[LEXICAL] = fusion.lexical(self.entries["lexical"], part_lex)
-        has = self.design_row >= 0
-        if has.any():
-            comps[DESIGN][has] = (self.design_base[:, None] + self.design_delta @ markers.T)[self.design_row[has]]
         comps[~np.isfinite(comps)] = 0.0  # a missing component: left out by its present flag
         return comps, top
 
-    def evaluate(self, part_cos: np.ndarray, part_lex: np.ndarray, items: ItemBlock, threshold: float | None,
-                 markers: np.ndarray | None = None) -> Evaluation:
+    def evaluate(self, part_cos: np.ndarray, part_lex: np.ndarray, items: ItemBlock, threshold: float | None) -> Evaluation:
         """Every model's z, score and decision (score at or above `threshold`, filters passed,
         nothing excluding the item) for each item."""
-        markers = items.markers() if markers is None else markers
-        comps, top = self.components(part_cos, part_lex, markers)
+        comps, top = self.components(part_cos, part_lex)
         z = fused(self.maps, comps)
         tag = self._tag_scores(items)
         has_tag = np.isfinite(tag)
         z += np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tag, 0.0), 0.0)
         kind = np.array([EVIDENCE_BIT.get(e, 0) for e in items.evidence_type], np.int64)
         z += ASKED_BONUS * ((self.asked[:, None] & kind[None, :]) != 0)
-        z -= TRANSLATED_PENALTY * (items.flag(lexical.TRANSLATED)[None, :] & ~self.translated_ok[:, None])
+        z -= TRANSLATED_PENALTY * (np.asarray(items.translated, bool)[None, :] & ~self.translated_ok[:, None])
         score = calibrated(z, self.maps.cut)
         text = self.has_text[:, None]
         score = np.where(text, score, np.where(has_tag, tag, 0.0))
@@ -280,22 +246,6 @@ class Segment:
         def rows(name: str) -> np.ndarray:
             return np.concatenate([getattr(seg, name)[keep] for seg, keep, _ in pieces])
 
-        def remap(index_name: str, table_name: str) -> tuple[np.ndarray, np.ndarray]:
-            index, tables, base = [], [], 0
-            for seg, keep, _ in pieces:
-                idx = getattr(seg, index_name)[keep]
-                used = idx >= 0
-                new = np.full(len(idx), -1, np.int64)
-                new[used] = base + np.arange(int(used.sum()))
-                index.append(new)
-                tables.append(getattr(seg, table_name)[idx[used]])
-                base += int(used.sum())
-            return np.concatenate(index), np.concatenate(tables)
-
-        design_row, design_delta = remap("design_row", "design_delta")
-        design_base = np.concatenate([seg.design_base[seg.design_row[keep][seg.design_row[keep] >= 0]]
-                                      for seg, keep, _ in pieces])
-
         def grouped(name: str) -> dict[str, np.ndarray]:
             out: dict[str, list[np.ndarray]] = defaultdict(list)
             for (seg, keep, renumber), offset in zip(pieces, offsets):
@@ -312,8 +262,7 @@ class Segment:
         return cls(
             keys=[k for seg, keep, _ in pieces for k, alive in zip(seg.keys, keep) if alive],
             live=rows("live"), has_text=rows("has_text"), entries=entries, maps=maps,
-            design_row=design_row, design_base=design_base,
-            design_delta=design_delta, evidence=rows("evidence"), asked=rows("asked"),
+            evidence=rows("evidence"), asked=rows("asked"),
             translated_ok=rows("translated_ok"), any_source=rows("any_source"),
             sources=grouped("sources"), topics=grouped("topics"),
             topic_lists=[t for seg, keep, _ in pieces for t, alive in zip(seg.topic_lists, keep) if alive],

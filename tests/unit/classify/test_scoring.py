@@ -5,7 +5,7 @@ import numpy as np
 from horizon.bench.relevance_metrics import average_precision, ndcg_at, set_prf
 from services.classify.fusion import calibrate
 from services.classify.scoring import (
-    FIT_WEIGHT, GATE_SHARE, Calibration, calibrated_score, design_score, design_weights, fuse,
+    FIT_WEIGHT, GATE_SHARE, Calibration, calibrated_score, fuse,
 )
 
 
@@ -27,19 +27,18 @@ def test_missing_components_do_not_penalise_a_profile():
     assert abs(full - partial) < 1e-9
 
 
-GATED = Calibration({"interest": (0.0, 0.1), "example": (0.0, 0.1), "lexical": (0.0, 1.0), "design": (0.0, 1.0)},
-                    gate=(3.0, 1.5))
+GATED = Calibration({"interest": (0.0, 0.1), "example": (0.0, 0.1), "lexical": (0.0, 1.0)}, gate=(3.0, 1.5))
 
 
 def test_fit_to_the_examples_counts_only_for_items_about_the_profile():
-    # a trial that looks like the examples (fit z 3 each) but is barely about the profile (topical z 0.5 each)
-    off_topic_trial = {"interest": 0.05, "lexical": 0.5, "example": 0.3, "design": 3.0}
+    # a trial that looks like the examples (fit z 6) but is barely about the profile (topical z 0.5 each)
+    off_topic_trial = {"interest": 0.05, "lexical": 0.5, "example": 0.6}
     # an item squarely about the profile (topical z 3 each) that resembles the examples less (fit z 0)
-    on_topic = {"interest": 0.3, "lexical": 3.0, "example": 0.0, "design": 0.0}
+    on_topic = {"interest": 0.3, "lexical": 3.0, "example": 0.0}
     assert fuse(off_topic_trial, Calibration(GATED.stats)) > fuse(on_topic, Calibration(GATED.stats))  # plain sum
     assert fuse(on_topic, GATED) > fuse(off_topic_trial, GATED)
     # past the gate, the fit part counts in full: FIT_WEIGHT times its z
-    on_topic_trial = {**on_topic, "example": 0.3, "design": 3.0}
+    on_topic_trial = {**on_topic, "example": 0.6}
     gain = fuse(on_topic_trial, GATED) - fuse(on_topic, GATED)
     assert abs(gain - FIT_WEIGHT * 6.0 * GATED.gate_at(6.0)) < 1e-9 and GATED.gate_at(6.0) > 0.99
     assert GATED.gate_at(1.0) < 0.01
@@ -47,12 +46,13 @@ def test_fit_to_the_examples_counts_only_for_items_about_the_profile():
 
 def test_without_a_background_the_gate_holds_at_half_and_fusion_is_a_plain_sum():
     cal = Calibration(GATED.stats)
-    parts = {"interest": 0.2, "lexical": 1.0, "example": 0.1, "design": 0.5}
+    parts = {"interest": 0.2, "lexical": 1.0, "example": 0.1}
     assert cal.gate_at(-50.0) == cal.gate_at(50.0) == 0.5
     assert abs(fuse(parts, cal) - sum(cal.z(k, v) for k, v in parts.items())) < 1e-9
     assert Calibration.from_payload({"stats": {}, "cut": 9.0}).gate is None  # a profile stored before the gate
     # statistics of components since removed, stored by an earlier version, are left out
-    old = Calibration.from_payload({"stats": {"contrast": [0.0, 0.1], "lexical:brief": [0.2, 0.4]}, "cut": 9.0})
+    old = Calibration.from_payload({"stats": {"contrast": [0.0, 0.1], "design": [0.0, 1.0], "lexical:brief": [0.2, 0.4]},
+                                    "cut": 9.0})
     assert old.stats == Calibration().stats
 
 
@@ -78,21 +78,6 @@ def test_metrics():
     assert average_precision(["a", "x", "b"], {"a", "b"}) == (1 + 2 / 3) / 2
     assert ndcg_at(["a", "b"], {"a": 2, "b": 1}) == 1.0
     assert set_prf({"a", "x"}, {"a", "b"}) == {"precision": 0.5, "recall": 0.5, "f1": 0.5}
-
-
-def test_design_weights_favour_the_examples_designs_over_the_neighbourhoods():
-    trial, pk = frozenset({"randomised", "placebo"}), frozenset({"pharmacokinetic", "animal"})
-    weights = design_weights([trial] * 3, [trial] * 10 + [pk] * 30,
-                             ("randomised", "placebo", "pharmacokinetic", "animal", "survey"))
-    assert weights["randomised"][0] > 0 > weights["pharmacokinetic"][0]
-    assert design_score(weights, trial) > design_score(weights, frozenset()) > design_score(weights, pk)
-    assert design_weights([], [trial], ("randomised",)) == {}
-
-
-def test_design_weights_learn_nothing_when_examples_look_like_the_neighbourhood():
-    same = [frozenset({"review"}), frozenset()]
-    weights = design_weights(same, same * 20, ("review", "randomised"))
-    assert abs(design_score(weights, frozenset({"review"})) - design_score(weights, frozenset())) < 0.2
 
 
 def test_the_example_score_is_the_mean_of_the_cosines_to_the_examples():
