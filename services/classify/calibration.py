@@ -1,9 +1,8 @@
 """Fitting new profile models against the background items, many at once (numpy).
 
-Each model is calibrated against a sample of recent items (its background): the mean and spread
-of each score component, the gate, the cut (scoring.py). Models are fitted in chunks of CHUNK,
-every step an array operation over the chunk, so that loading a national population of profiles
-takes minutes, not days.
+Each model is calibrated against a sample of recent items (scoring.py): each component's mean
+and spread, the gate, the cut. Models are fitted in chunks of CHUNK, each step an array operation
+over the chunk, so that loading a national population of profiles takes minutes, not days.
 """
 
 from __future__ import annotations

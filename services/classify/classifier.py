@@ -94,10 +94,9 @@ class PreviewMatch:
     summary: str = ""  # the item's summary, cut short: what the e-mail shows under the title
 
 
-def _translated(item: RecentItem) -> bool:
-    """Whether a recent item's stored title is a bracketed translation (lexical.translated)."""
-    stored = item.payload.get("item", {})
-    return lexical.translated(item_text(stored.get("title", ""), stored.get("summary", "")))
+def _text(item: RecentItem) -> str:
+    """A recent item's stored title and summary, as it was embedded (embedder.item_text)."""
+    return item_text(item.payload["item"]["title"], item.payload["item"].get("summary", ""))
 
 
 class Classifier:
@@ -263,16 +262,13 @@ class Classifier:
         pool = self._neighbour_pool()
         out = []
         for items in self.recent.pages_since(since):
-            dense = as_matrix(items, self.dim)
-            block = ItemBlock(
-                dense, expand_all(pool, dense, [it.sparse for it in items], [it.item_id for it in items]),
-                [_translated(it) for it in items],
-                [it.payload.get("evidence_type", str(EvidenceType.other)) for it in items],
-                [it.payload["item"]["source_id"] for it in items],
-                [[TopicTag(**t) for t in it.payload.get("tags", [])] for it in items],
-                [frozenset(lexical.terms(item_text(it.payload["item"]["title"], it.payload["item"].get("summary", ""))))
-                 for it in items],
-            )
+            dense, texts = as_matrix(items, self.dim), [_text(it) for it in items]
+            block = ItemBlock(dense, expand_all(pool, dense, [it.sparse for it in items], [it.item_id for it in items]),
+                              [lexical.translated(t) for t in texts],
+                              [it.payload.get("evidence_type", str(EvidenceType.other)) for it in items],
+                              [it.payload["item"]["source_id"] for it in items],
+                              [[TopicTag(**t) for t in it.payload.get("tags", [])] for it in items],
+                              [frozenset(lexical.terms(t)) for t in texts])
             for it, ms in zip(items, matcher.match(block)):
                 for m in ms:
                     item = it.payload["item"]

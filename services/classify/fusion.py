@@ -1,19 +1,15 @@
 """Many profiles against many items at once (pure numpy): components, calibration, fused z.
 
-The arithmetic of scoring.py (its `fuse` is the one-profile definition) laid out as arrays, so
-that every profile in the table is scored against every item: no candidate list, no top-k, and
-the decision for each (item, profile) pair is the one exhaustive scoring gives. The same
-functions calibrate new profiles against the background items (calibration.py).
-
-A profile's components come from its parts (parts.py), each part compared with each item once:
-`Entries` lists which parts a profile has in each role, grouped by profile, and a segmented
-reduction (numpy's reduceat) gives the best statement, the mean over the examples, the
-weighted sum of the parts' BM25 scores, and so on, for all profiles in a few passes.
+The arithmetic of scoring.py as arrays: every profile in the table against every item, with no
+candidates and no top-k (horizon/bench/reference.py writes it out plainly for one profile). A
+profile's components come from its parts: `Entries` lists which parts each profile has in a
+role, and a segmented reduction (numpy's reduceat) gives the best statement, the mean over the
+examples and the weighted sum of the parts' BM25 scores for all profiles at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -74,8 +70,8 @@ def interest(entries: Entries, part_cos: np.ndarray) -> np.ndarray:
 
 
 def example(entries: Entries, part_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The mean of the example papers' cosines (scoring.example_score), and their plain maximum
-    (which an exclusion is weighed against)."""
+    """The mean of the example papers' cosines, and their plain maximum (which an exclusion is
+    weighed against)."""
     values = part_cos[entries.part]
     top = entries.reduce(np.maximum, values, -np.inf)
     mean = entries.reduce(np.add, values, 0.0) / np.maximum(entries.counts, 1)[:, None]
@@ -136,18 +132,22 @@ def _part(maps: Maps, comps: np.ndarray, which: Sequence[int]) -> np.ndarray:
     return out
 
 
-def gate_at(maps: Maps, topical: np.ndarray) -> np.ndarray:
-    """How much of the fit part counts, per profile and item (scoring.Calibration.gate_at)."""
-    mid, spread = maps.gate[:, :1], maps.gate[:, 1:]
+def _logistic(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^x), 0 where e^x overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
-        x = -GATE_SLOPE * (topical - mid) / np.maximum(spread, 1e-6)
-        open_ = np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
-    return np.where(np.isnan(mid), 0.5, open_)
+        return np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
+
+
+def gate_at(maps: Maps, topical: np.ndarray) -> np.ndarray:
+    """How much of the fit part counts (0 to 1), per profile and item."""
+    mid, spread = maps.gate[:, :1], maps.gate[:, 1:]
+    return np.where(np.isnan(mid), 0.5, _logistic(-GATE_SLOPE * (topical - mid) / np.maximum(spread, 1e-6)))
 
 
 def fused(maps: Maps, comps: np.ndarray, topical: np.ndarray | None = None) -> np.ndarray:
-    """The fused z of every profile against every item (scoring.fuse); -inf for a profile with
-    no component. `topical`: the topical part, where the caller has it already."""
+    """The fused z of every profile against every item: the topical part plus the gated fit part,
+    rescaled so that a profile missing a component (no examples, say) is not penalised; -inf for
+    a profile with none. `topical`: the topical part, where the caller has it already."""
     topical = _part(maps, comps, _TOPICAL) if topical is None else topical
     fit = _part(maps, comps, _FIT)
     z = (topical + FIT_WEIGHT * gate_at(maps, topical) * fit) * maps.rescale[:, None]
@@ -156,16 +156,14 @@ def fused(maps: Maps, comps: np.ndarray, topical: np.ndarray | None = None) -> n
 
 
 def calibrated(z: np.ndarray, cut: np.ndarray) -> np.ndarray:
-    """scoring.calibrated_score over arrays: 0.5 at each profile's cut."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        x = -Z_SLOPE * (z - cut[:, None])
-        out = np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
-    return np.where(np.isneginf(z), 0.0, out)
+    """The fused z as a score in [0, 1]: 0.5 at each profile's cut, 0 for -inf."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isneginf(z), 0.0, _logistic(-Z_SLOPE * (z - cut[:, None])))
 
 
 def calibrate_many(comps: np.ndarray, present: np.ndarray, min_items: int = 50) -> list[Calibration]:
-    """Each profile's Calibration from its components over the background items (scoring.calibrate
-    for many profiles): comps (components, n, B), present (n, components)."""
+    """Each profile's Calibration from its components over the background items: comps
+    (components, n, B), present (n, components)."""
     n, items = comps.shape[1], comps.shape[2]
     if items < min_items:
         return [Calibration() for _ in range(n)]
@@ -192,17 +190,3 @@ def calibrate_many(comps: np.ndarray, present: np.ndarray, min_items: int = 50) 
         out.append(Calibration(stats, float(cut[i]), g))
     return out
 
-
-def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50) -> Calibration:
-    """One profile's Calibration from its components' scores over the background items (named
-    columns; those missing are absent): calibrate_many for one profile."""
-    columns = {k: np.asarray(v, np.float64) for k, v in columns.items() if v is not None}
-    if not columns:
-        return Calibration()
-    n = len(next(iter(columns.values())))
-    comps = np.zeros((len(COMPONENTS), 1, n))
-    present = np.zeros((1, len(COMPONENTS)), bool)
-    for c, name in enumerate(COMPONENTS):
-        if name in columns:
-            comps[c, 0], present[0, c] = columns[name], True
-    return calibrate_many(comps, present, min_items)[0]

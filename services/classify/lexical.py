@@ -1,14 +1,10 @@
 """Lexical side of matching: words, their document frequencies, and BM25-weighted sparse vectors.
 
-An item becomes a sparse vector of BM25 document weights (saturated term frequency times IDF,
-IDF from the items classify has seen). A profile becomes a sparse vector of query-term weights:
-its statements' words plus the most telling words of its example papers (Rocchio/RM3-style
-expansion). Their dot product, which Qdrant computes over sparse vectors, is a BM25 score of the
-item against the expanded profile. Spelling is folded to one form (oestrogen/estrogen,
-paediatric/pediatric, tumour/tumor) because UK statements meet US-spelt abstracts.
-
-A title in square brackets (`translated`) is MEDLINE's English translation of the title of an
-article written in another language: the matcher demotes such items for readers of English.
+An item becomes a vector of BM25 document weights (IDF from the items seen); a profile a vector
+of query-term weights, its statements' words plus its example papers' most telling ones (RM3),
+so that their dot product is the item's BM25 score against the profile. Spelling is folded
+(oestrogen/estrogen, tumour/tumor): UK statements meet US-spelt abstracts. `translated` spots
+MEDLINE's bracketed English title of an article written in another language.
 """
 
 from __future__ import annotations

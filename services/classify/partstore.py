@@ -1,9 +1,8 @@
 """The parts every profile in the table is made of, as arrays (in memory; the index keeps them).
 
-One row per distinct part (parts.py): its dense vector, its lexical vector as a row of a sparse
-matrix over the parts' vocabulary, its label, its number of words and how many models use it.
-An item batch is compared with all rows at once: a matrix product for the cosines, a sparse
-one for the BM25 scores. Rows of parts no longer used are dropped when the table is compacted.
+One row per distinct part: its dense vector, its lexical vector (a row of a sparse matrix), its
+label, its number of words and how many models use it; a batch of items meets every row in one
+matrix product for the cosines and one sparse product for the BM25 scores.
 """
 
 from __future__ import annotations

@@ -1,12 +1,9 @@
 """Keeping the matching table and the profile index current from ProfileChanged events.
 
-An event applies only if its version is above the subscriber's stored one (or equal, when it is
-applied again because an example paper it awaited has arrived); a tombstone keeps its version,
-so a late, older event cannot resurrect a deleted profile. A live profile is reduced to its spec
-(profiles.spec_of); subscribers whose specs are the same share one model, fitted once
-(calibration.py) against the background items. Points are written parts first, then models,
-then subscribers, so that a subscriber point never names a model the index lacks; models no one
-holds are deleted, and parts no model uses once the table is compacted.
+An event applies only above the stored version (or at it, applied again when an awaited example
+paper arrives); a tombstone keeps its version. Subscribers with the same spec share one model,
+fitted once (calibration.py). Points are written parts, then models, then subscribers, so that a
+subscriber point never names a model the index lacks.
 """
 
 from __future__ import annotations

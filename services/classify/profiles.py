@@ -1,17 +1,10 @@
 """A subscriber's profile as the matcher sees it, and as points in the profile index (pure).
 
-What decides how items score against a profile is its content: statements, example papers,
-exclusions, items marked not relevant, chosen topics, content types and sources (`ProfileSpec`,
-canonical, with a key). Subscribers whose profiles say the same share one `ProfileModel`: one
-calibration, one row in the matching table, one decision per item fanned out to all of them.
-Whether an item reaches a subscriber thus depends on that subscriber's profile and the item
-alone, never on how many others hold the same wording.
-
-The index holds three kinds of point: a "part" per distinct statement, example paper,
-exclusion or disliked item (parts.py: its dense vector, lexical vector and label), a "model" per
-distinct calibrated profile (the parts it is made of, by key, and its calibration), and a "profile" point per subscriber (who, which organisation,
-which version, active or not, and which model). Flags are integers: qdrant-edge-py 0.9 never
-matches a filter on a boolean.
+Subscribers whose profiles say the same (`ProfileSpec`: statements, examples, exclusions, items
+marked not relevant, topics, content types, sources) share one `ProfileModel`: one calibration,
+one row in the matching table, one decision per item fanned out to all of them. The index holds
+a "part" point per distinct part (parts.py), a "model" point per model and a "profile" point per
+subscriber. Flags are integers: qdrant-edge-py 0.9 never matches a filter on a boolean.
 """
 
 from __future__ import annotations

@@ -1,26 +1,24 @@
 """A block of profile models as arrays, and how every one of them scores against items at once.
 
-The table (table.py) keeps its models in a few segments: each new batch of models is compiled
-into a segment of its own, and segments are merged as they accumulate. A segment holds, per
-model, which parts it has in each role (fusion.Entries), its calibration as affine maps, and
-what filters it sets (content types, sources), what it
-asks for (topics, kinds of evidence) and what it excludes. `evaluate` gives every model's fused
-z, score and decision for a batch of items: the scoring of matcher.py's reference
-(`reference.py`), for all models, without candidates.
+The table (table.py) keeps its models in segments: each batch of new models is compiled into
+one, and segments are merged as they accumulate. A segment holds, per model, which parts it has
+in each role (fusion.Entries), its calibration as affine maps, its filters (content types,
+sources), what it asks for (topics, kinds of evidence) and what it excludes. `evaluate` gives
+every model's fused z, score and decision for a batch of items.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from contracts import EvidenceType, TopicTag
 from services.classify import lexical
-from services.classify.fusion import EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
 from services.classify import fusion
+from services.classify.fusion import EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
 from services.classify.parts import DISLIKED, EXAMPLE as EXAMPLE_ROLE, EXCLUSION, INTEREST as INTEREST_ROLE, lexical_coefficients
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel
@@ -64,9 +62,7 @@ class ItemBlock:
         return len(self.dense)
 
     def rows(self, start: int, stop: int) -> "ItemBlock":
-        return ItemBlock(self.dense[start:stop], self.lexical[start:stop], self.translated[start:stop],
-                         self.evidence_type[start:stop], self.source_id[start:stop], self.tags[start:stop],
-                         self.terms[start:stop])
+        return ItemBlock(*(getattr(self, f.name)[start:stop] for f in fields(self)))
 
 
 @dataclass
@@ -74,7 +70,6 @@ class Evaluation:
     """A segment against a batch of items: every model's fused z and score, and the decision."""
 
     comps: np.ndarray  # (components, n, k)
-    example_top: np.ndarray  # (n, k): the closest example's plain cosine
     z: np.ndarray
     score: np.ndarray
     accepted: np.ndarray  # bool (n, k)
@@ -187,7 +182,7 @@ class Segment:
         if threshold is not None:
             accepted &= score >= threshold
         self._apply_word_exclusions(accepted, items)
-        return Evaluation(comps, top, z, score, accepted)
+        return Evaluation(comps, z, score, accepted)
 
     def _tag_scores(self, items: ItemBlock) -> np.ndarray:
         """The best score of a tag the model chose, per model and item (-inf: none)."""
@@ -257,8 +252,7 @@ class Segment:
 
         words = {int(renumber[row] + offset): w for (seg, keep, renumber), offset in zip(pieces, offsets)
                  for row, w in seg.word_exclusions.items() if keep[row]}
-        maps = Maps(*(np.concatenate([getattr(seg.maps, f)[keep] for seg, keep, _ in pieces])
-                      for f in ("scale", "offset", "present", "gate", "rescale", "cut")))
+        maps = Maps(*(np.concatenate([getattr(seg.maps, f.name)[keep] for seg, keep, _ in pieces]) for f in fields(Maps)))
         return cls(
             keys=[k for seg, keep, _ in pieces for k, alive in zip(seg.keys, keep) if alive],
             live=rows("live"), has_text=rows("has_text"), entries=entries, maps=maps,
