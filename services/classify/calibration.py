@@ -19,7 +19,7 @@ from scipy import sparse as sp
 from services.classify import lexical
 from services.classify.evidence import asked_evidence_types
 from services.classify.fusion import calibrate_many
-from services.classify.parts import DISLIKED, EXAMPLE, Part
+from services.classify.parts import DISLIKED, Part
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
 from services.classify.segment import Segment
@@ -77,16 +77,15 @@ def add_parts(store: PartStore, specs: Sequence[ProfileSpec], stats: lexical.Ter
     return by_spec, texts + items
 
 
-def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]], store: PartStore) -> ProfileModel:
-    """The model of a spec before calibration (the prior's statistics); its parts are in the store."""
-    interests = list(spec.interests)
+def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]]) -> ProfileModel:
+    """The model of a spec (its parts by role) before calibration: the prior's statistics."""
     return ProfileModel(
         key=spec.key, parts={role: [p.key for p in ps] for role, ps in roles.items()},
         example_refs=[label for label, _ in spec.examples],
         word_exclusions=[list(w) for w in spec.word_exclusions], topics=list(spec.topics),
         content_types=list(spec.content_types), sources=list(spec.sources),
-        asked_types=list(dict.fromkeys(str(k) for s in interests for k in asked_evidence_types(s))),
-        translated_ok=any(store.translated[store.row[p.key]] for p in roles[EXAMPLE]),
+        asked_types=list(dict.fromkeys(str(k) for s in spec.interests for k in asked_evidence_types(s))),
+        translated_ok=any(lexical.translated(text) for _, text in spec.examples),
     )
 
 

@@ -130,9 +130,3 @@ def item_vector(doc: Sequence[str], stats: TermStats) -> Sparse:
             i = term_id(t)
             out[i] = out.get(i, 0.0) + w
     return out
-
-
-def dot(a: Sparse, b: Sparse) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(i, 0.0) for i, w in a.items())

@@ -37,8 +37,6 @@ class Part:
     label: str
     #: The lexical vector (term id -> weight, summing to 1), empty for exclusions and disliked items.
     lexical: lexical.Sparse
-    #: Whether an example paper's title is a bracketed translation (lexical.translated).
-    translated: bool = False
 
 
 def statement_part(text: str) -> Part:
@@ -51,7 +49,7 @@ def example_part(label: str, text: str, stats: lexical.TermStats) -> Part:
     tf = Counter(lexical.terms(text))
     top = sorted(tf, key=lambda t: (-tf[t] * stats.idf(t), t))[:EXPANSION_TERMS]
     return Part(part_key(EXAMPLE, text), EXAMPLE, text, lexical.title_of(text) or label,
-                _distribution(Counter({t: tf[t] for t in top})), lexical.translated(text))
+                _distribution(Counter({t: tf[t] for t in top})))
 
 
 def exclusion_part(text: str) -> Part:

@@ -53,7 +53,6 @@ class PartStore:
         self.keys: list[str] = []
         self.labels: list[str] = []
         self.roles: list[str] = []
-        self.translated: list[bool] = []
         self.lengths = Grow(np.int64)
         self.refs = Grow(np.int64)
         self.dense = Grow(np.float64, dim)  # float64 once, not per item: every cosine exact to 1e-15
@@ -79,7 +78,6 @@ class PartStore:
             self.keys.append(p.key)
             self.labels.append(p.label)
             self.roles.append(p.role)
-            self.translated.append(p.translated)
         self.dense.extend(np.asarray([v for _, v in new], dtype=np.float64).reshape(len(new), self.dim))
         self.lengths.extend([len(lexical.terms(p.text)) if p.lexical else 0 for p, _ in new])
         self.refs.extend(np.zeros(len(new)))
@@ -145,7 +143,6 @@ class PartStore:
         self.keys = [self.keys[i] for i in kept]
         self.labels = [self.labels[i] for i in kept]
         self.roles = [self.roles[i] for i in kept]
-        self.translated = [self.translated[i] for i in kept]
         self.row = {k: n for n, k in enumerate(self.keys)}
         self.dense.replace(self.dense.data[kept])
         self.lengths.replace(self.lengths.data[kept])

@@ -89,7 +89,7 @@ def apply_profile_events(
 def _add_models(table: ProfileTable, index: ProfileIndex | None, specs: list[ProfileSpec], embed: EmbedFn,
                 stats: lexical.TermStats, background: Background | None, vectors: dict[str, np.ndarray]) -> None:
     roles, added = add_parts(table.parts, specs, stats, embed, vectors)
-    models = fit([unfitted(s, roles[s.key], table.parts) for s in specs], table.parts, background)
+    models = fit([unfitted(s, roles[s.key]) for s in specs], table.parts, background)
     if index is not None:
         index.upsert([part_point(p, table.parts.dense.data[table.parts.row[p.key]]) for p in added])
         index.upsert([model_point(m) for m in models])

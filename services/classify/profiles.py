@@ -145,15 +145,13 @@ def part_point(part: parts.Part, vector: np.ndarray) -> IndexPoint:
     terms = sorted(part.lexical)
     payload = {"kind": PART, "key": part.key, "role": part.role, "text": part.text, "label": part.label,
                "lexical_ids": terms, "lexical_weights": [part.lexical[t] for t in terms],
-               "translated": int(part.translated), "active": 0}
+               "active": 0}
     return IndexPoint(key_id(PART, part.key), payload, dense=[float(x) for x in vector])
 
 
 def part_from_payload(payload: dict) -> parts.Part:
     lex = dict(zip((int(i) for i in payload.get("lexical_ids") or ()), (float(w) for w in payload.get("lexical_weights") or ())))
-    # a part stored by an earlier version lists its markers under "design", "translated" among them
-    translated = payload.get("translated", "translated" in (payload.get("design") or ()))
-    return parts.Part(payload["key"], payload["role"], payload["text"], payload["label"], lex, bool(translated))
+    return parts.Part(payload["key"], payload["role"], payload["text"], payload["label"], lex)
 
 
 def model_point(m: ProfileModel) -> IndexPoint:

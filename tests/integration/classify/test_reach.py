@@ -242,10 +242,10 @@ def test_models_fitted_many_at_once_on_threads_are_fitted_as_each_alone(monkeypa
     specs = list({s.key: s for s in (spec_of(e) for e in population(rng, 120))}.values())
     table = ProfileTable(DIM)
     roles, _ = add_parts(table.parts, specs, STATS, fake_embed, {})
-    together = fit([unfitted(s, roles[s.key], table.parts) for s in specs], table.parts, bg)
+    together = fit([unfitted(s, roles[s.key]) for s in specs], table.parts, bg)
     assert len(specs) > 3 * calibration.CHUNK
     for spec, model in zip(specs, together):
-        [alone] = fit([unfitted(spec, roles[spec.key], table.parts)], table.parts, bg)
+        [alone] = fit([unfitted(spec, roles[spec.key])], table.parts, bg)
         assert model.key == alone.key
         assert model.calibration.cut == pytest.approx(alone.calibration.cut, abs=1e-9)
         assert model.calibration.stats.keys() == alone.calibration.stats.keys()

@@ -53,12 +53,3 @@ def test_a_bracketed_title_marks_an_article_not_in_english():
     # a bracketed isotope label or a bracket later in the title is not a translation
     assert not lexical.translated("[18F]FDG PET in heart failure. A cohort study.")
     assert not lexical.translated("Heart failure [corrected]. Results of a trial.")
-
-
-def test_an_example_part_stored_with_design_markers_keeps_its_translated_flag():
-    from services.classify.profiles import part_from_payload
-
-    old = {"key": "example:1", "role": "example", "text": "[Sturze im Pflegeheim]. Eine Studie.", "label": "x",
-           "lexical_ids": [], "lexical_weights": [], "design": ["randomised", "translated"]}  # as stored before
-    assert part_from_payload(old).translated
-    assert not part_from_payload({**old, "design": ["randomised"]}).translated
