@@ -109,7 +109,7 @@ def match_latency(n_points: int, dim: int, queries: int = 300, warmup: int = 20,
         v /= np.linalg.norm(v)
         # its words expanded from 20 neighbours: ~900 terms, as measured on journal abstracts
         expanded = {int(t): 0.05 for t in rng.integers(0, 50_000, 900)}
-        item = ItemBlock(v, [expanded], [False], ["article"], ["bench"], [[]], [frozenset()])
+        item = ItemBlock(v, [expanded], [frozenset()], ["article"], ["bench"], [[]], [frozenset()])
         start = time.perf_counter()
         matcher.match(item)
         if q >= warmup:

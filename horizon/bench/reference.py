@@ -17,13 +17,14 @@ from functools import cached_property
 import numpy as np
 
 from contracts import TopicTag
+from services.classify import lexical
 from services.classify.parts import DISLIKED, EXAMPLE, EXCLUSION, INTEREST, lexical_coefficients
 from services.classify.profiles import ProfileModel
 from services.classify.scoring import (
     COMPONENTS, FIT, FIT_WEIGHT, GATE_SLOPE, TOPICAL, WEIGHTS, Z_SLOPE, Calibration,
 )
 from services.classify.segment import (
-    ASKED_BONUS, DISLIKED_NEAR_COPY, EXCLUSION_MIN, TOPIC_BONUS, TRANSLATED_PENALTY,
+    ASKED_BONUS, DISLIKED_NEAR_COPY, EXCLUSION_MIN, FEATURES, TOPIC_BONUS, TRANSLATED_PENALTY,
 )
 
 
@@ -38,7 +39,7 @@ class RefPart:
 class RefItem:
     dense: np.ndarray
     lexical: Mapping[int, float]  # expanded from its neighbours, as the matcher scores it
-    translated: bool  # lexical.translated
+    design: frozenset[str]
     evidence_type: str
     source_id: str
     tags: Sequence[TopicTag]
@@ -51,7 +52,8 @@ class RefItems:
     def __init__(self, items: Sequence[RefItem]) -> None:
         self.items = list(items)
         self.dense = np.asarray([i.dense for i in items], np.float64)
-        self.translated = np.array([i.translated for i in items], bool)
+        self.translated = np.array([lexical.TRANSLATED in i.design for i in items])
+        self.markers = np.array([[f in i.design for f in FEATURES] for i in items], np.float64)
 
     def __len__(self) -> int:
         return len(self.items)
@@ -140,10 +142,16 @@ def decide_many(model: ProfileModel, parts: Mapping[str, RefPart], items: RefIte
         score = np.where(has_tag, tags, 0.0)
         return allowed & (score >= threshold), np.where(has_tag, tags, -np.inf), score
     vector = profile_lexical(model, parts) if lexical_vector is None else lexical_vector
+    design = None
+    if model.design:
+        present = np.array([model.design.get(f, (0.0, 0.0))[0] for f in FEATURES])
+        absent = np.array([model.design.get(f, (0.0, 0.0))[1] for f in FEATURES])
+        design = items.markers @ present + (1.0 - items.markers) @ absent
     components = {
         "interest": interests.max(axis=0) if len(interests) else None,
         "example": examples.mean(axis=0) if len(examples) else None,
         "lexical": items.dot(vector) if vector else np.zeros(k),
+        "design": design,
     }
     z = fuse_items(components, model.calibration, k)
     z = z + np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tags, 0.0), 0.0)

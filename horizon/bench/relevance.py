@@ -87,12 +87,12 @@ def dense_examples_scores(data: RelevanceData, doc_vectors: np.ndarray, embedder
 
 @dataclass
 class _Prepared:
-    """Each document's terms, BM25 vector, translated-title flag and evidence type, and the term statistics."""
+    """Each document's terms, BM25 vector, design markers and evidence type, and the term statistics."""
 
     doc_terms: list
     stats: lexical.TermStats
     sparse: list
-    translated: list
+    design: list
     pos: dict[str, int]
     evidence: list[str]
 
@@ -102,7 +102,7 @@ def _prepare(data: RelevanceData) -> _Prepared:
     stats = lexical.TermStats()
     stats.add(doc_terms)
     return _Prepared(doc_terms, stats, [lexical.item_vector(t, stats) for t in doc_terms],
-                     [lexical.translated(data.text(i)) for i in range(len(data.doc_ids))],
+                     [lexical.design_features(data.text(i)) for i in range(len(data.doc_ids))],
                      {d: i for i, d in enumerate(data.doc_ids)},
                      [str(infer_evidence_type(data.titles[i], data.abstracts[i], ContentType.journal_article))
                       for i in range(len(data.doc_ids))])
@@ -133,7 +133,7 @@ def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, ta
     for start in range(0, len(data.doc_ids), batch):
         stop = min(start + batch, len(data.doc_ids))
         expanded = expand_all(pool, doc_vectors[start:stop], prep.sparse[start:stop], data.doc_ids[start:stop])
-        block = ItemBlock(doc_vectors[start:stop], expanded, prep.translated[start:stop], prep.evidence[start:stop],
+        block = ItemBlock(doc_vectors[start:stop], expanded, prep.design[start:stop], prep.evidence[start:stop],
                           ["bench"] * (stop - start), [[]] * (stop - start),
                           [frozenset(t) for t in prep.doc_terms[start:stop]])
         by_model = matcher.scores(block)
@@ -158,7 +158,7 @@ def horizon_scores(
     prep = _prepare(data)
     # the background stands for the recent items: calibration's sample and the pool of neighbours
     pool = Pool(doc_vectors[background], [prep.sparse[i] for i in background], [data.doc_ids[i] for i in background])
-    bg = Background(pool.dense, within(pool))
+    bg = Background(pool.dense, within(pool), [prep.design[i] for i in background])
     table = ProfileTable(embedder.dim)
     apply_profile_events(table, None, _profile_events(data, prep), embedder.encode, prep.stats, bg)
     first = _score_all(data, doc_vectors, prep, table, pool, threshold)

@@ -119,7 +119,7 @@ def _classify(classifier, corpus, n: int, sample: int, progress: Progress):
         for j in range(len(batch)):
             if start + j in chosen:
                 item_id = batch[j].item.item_id
-                ref = RefItem(block.dense[j], block.lexical[j], block.translated[j], block.evidence_type[j],
+                ref = RefItem(block.dense[j], block.lexical[j], block.design[j], block.evidence_type[j],
                               block.source_id[j], block.tags[j], block.terms[j])
                 seen[start + j] = (ref, result.subscribers_of(item_id))
         progress("items classified", start + len(batch), n)

@@ -1,8 +1,10 @@
 """Fitting new profile models against the background items, many at once (numpy).
 
 Each model is calibrated against a sample of recent items (scoring.py): each component's mean
-and spread, the gate, the cut. Models are fitted in chunks of CHUNK, each step an array operation
-over the chunk, so that loading a national population of profiles takes minutes, not days.
+and spread, the gate, the cut. The background also gives a model its neighbourhood, the items it
+scores highest, against which its design-marker weights (what kind of study the examples are)
+are learnt. Models are fitted in chunks of CHUNK, each step an array operation over the chunk,
+so that loading a national population of profiles takes minutes, not days.
 """
 
 from __future__ import annotations
@@ -18,12 +20,17 @@ from scipy import sparse as sp
 
 from services.classify import lexical
 from services.classify.evidence import asked_evidence_types
-from services.classify.fusion import calibrate_many
-from services.classify.parts import DISLIKED, Part
+from services.classify.fusion import DESIGN, calibrate_many, fused
+from services.classify.parts import DISLIKED, EXAMPLE, Part
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
-from services.classify.segment import Segment
+from services.classify.scoring import Calibration, design_weights
+from services.classify.segment import FEATURES, Segment, markers as marker_rows
 
+MIN_BACKGROUND = 50
+#: Share of the background (and its bounds) whose design markers the examples' are compared with.
+DESIGN_NEIGHBOURHOOD = 0.2
+DESIGN_NEIGHBOURS = (50, 400)
 #: Models fitted together (memory: components x CHUNK x background floats per step).
 CHUNK = 512
 
@@ -32,14 +39,19 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class Background:
-    """The items profiles are calibrated against: vectors, and BM25 vectors expanded from their
-    neighbours (neighbours.within)."""
+    """The items profiles are calibrated against: vectors, BM25 vectors expanded from their
+    neighbours (neighbours.within), and design markers (None where unknown)."""
 
     dense: np.ndarray
     lexical: Sequence[lexical.Sparse]
+    design: Sequence[frozenset[str]] | None = None
 
     def __len__(self) -> int:
         return len(self.dense)
+
+    @cached_property
+    def markers(self) -> np.ndarray:
+        return marker_rows(self.design if self.design is not None else [frozenset()] * len(self))
 
     @cached_property
     def _terms(self) -> tuple[np.ndarray, sp.csr_matrix]:
@@ -90,13 +102,14 @@ def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]]) -> ProfileModel:
 
 
 def fit(models: Sequence[ProfileModel], store: PartStore, background: Background | None) -> list[ProfileModel]:
-    """The models calibrated against the background."""
+    """The models calibrated against the background, with their design weights (prior ->
+    design -> final statistics)."""
     if background is None or not len(background):
         return list(models)
     chunks = [list(models[start:start + CHUNK]) for start in range(0, len(models), CHUNK)]
     if len(chunks) == 1:
         return _fit_chunk(chunks[0], store, background)
-    store.matrix(), background.bm25(store, np.zeros(0, np.int64))  # built once, before the threads
+    store.matrix(), background.markers, background.bm25(store, np.zeros(0, np.int64))  # built once, before the threads
     # numpy lets go of the GIL in the array work: chunks fitted side by side use every core
     with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
         return [m for fitted in pool.map(lambda c: _fit_chunk(c, store, background), chunks) for m in fitted]
@@ -107,9 +120,40 @@ def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> 
     used = np.unique(segment.part_rows(np.ones(len(models), bool)))
     part_map = np.full(len(store), -1, np.int64)
     part_map[used] = np.arange(len(used))
-    seg = Segment.merge([segment], part_map)  # the parts renumbered to the rows of `used`
-    comps, _ = seg.components(store.cosines(bg.dense, used), bg.bm25(store, used))
-    return [replace(m, calibration=c) for m, c in zip(models, calibrate_many(comps, seg.present()))]
+    part_cos, part_lex = store.cosines(bg.dense, used), bg.bm25(store, used)
+
+    def evaluate(ms: list[ProfileModel], design: bool) -> tuple[Segment, np.ndarray, list[Calibration]]:
+        seg = Segment.merge([Segment.compile(ms, store)], part_map)
+        comps, _ = seg.components(part_cos, part_lex, bg.markers)
+        present = seg.present()
+        if not design:
+            present[:, DESIGN] = False
+        return seg, comps, calibrate_many(comps, present)
+
+    seg, comps, base = evaluate(models, design=False)
+    if len(bg) < MIN_BACKGROUND or bg.design is None:
+        return [replace(m, calibration=c) for m, c in zip(models, base)]
+    seg.calibrate(base)
+    designs = _designs(seg, fused(seg.maps, comps), [store.designs[r] for r in used], bg)
+    _, _, final = evaluate([replace(m, design=d) for m, d in zip(models, designs)], design=True)
+    return [replace(m, calibration=c, design=d) for m, c, d in zip(models, final, designs)]
+
+
+def _designs(seg: Segment, z: np.ndarray, designs: Sequence[frozenset[str]], bg: Background) -> list[dict | None]:
+    """Design-marker log-likelihood ratios of the examples against the neighbourhood
+    (scoring.design_weights), for each model with examples; `designs`: the segment's parts' markers."""
+    examples = seg.entries[EXAMPLE]
+    out: list[dict | None] = [None] * len(seg)
+    has = np.flatnonzero(examples.counts > 0)
+    if not len(has):
+        return out
+    k = int(np.clip(DESIGN_NEIGHBOURHOOD * len(bg), *DESIGN_NEIGHBOURS))
+    neighbours = np.argsort(-z[has], axis=1)[:, :k]
+    for row, nb in zip(has, neighbours):
+        ex = examples.part[examples.starts[row]:examples.starts[row] + examples.counts[row]]
+        found = np.array([[f in designs[r] for f in FEATURES] for r in ex], dtype=np.float64).sum(axis=0)
+        out[row] = design_weights(found, len(ex), bg.markers[nb].sum(axis=0), len(nb), FEATURES) or None
+    return out
 
 
 __all__ = ["Background", "add_parts", "fit", "unfitted"]

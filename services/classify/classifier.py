@@ -99,6 +99,15 @@ def _text(item: RecentItem) -> str:
     return item_text(item.payload["item"]["title"], item.payload["item"].get("summary", ""))
 
 
+def _design(item: RecentItem) -> frozenset[str]:
+    """The design markers of a recent item: as stored when it was classified, or (an item stored
+    before they were, or before the markers last changed: lexical.DESIGN_VERSION) found again in
+    its stored title and summary."""
+    if "design" in item.payload and item.payload.get("design_version") == lexical.DESIGN_VERSION:
+        return frozenset(item.payload["design"])
+    return lexical.design_features(_text(item))
+
+
 class Classifier:
     def __init__(
         self,
@@ -137,17 +146,18 @@ class Classifier:
         if key != self._pool_key or self._pool is None:
             self._pool = Pool(as_matrix(items, self.dim), [it.sparse for it in items], [it.item_id for it in items])
             self._pool_key, self._background_cache = key, None
+            self._pool_designs = [_design(it) for it in items]
         self._pool_age = 0
         return items
 
     def _background(self) -> Background:
         """The profiles' calibration background: the sample's vectors, its BM25 vectors expanded
         each from the others (neighbours.within: about a second for 2000 items, so kept until the
-        sample changes)."""
+        sample changes), and its design markers."""
         self._sample()
         assert self._pool is not None
         if self._background_cache is None:
-            self._background_cache = Background(self._pool.dense, within(self._pool))
+            self._background_cache = Background(self._pool.dense, within(self._pool), self._pool_designs)
         return self._background_cache
 
     def _neighbour_pool(self) -> Pool:
@@ -224,13 +234,14 @@ class Classifier:
         tags = self.enricher.tags(texts, vectors)
         evidence = [self.enricher.evidence_type(e.item) for e in events]
         urgent = [self.enricher.urgent(e.item, et, tg) for e, et, tg in zip(events, evidence, tags)]
-        block = ItemBlock(vectors, expanded, [lexical.translated(t) for t in texts], [str(et) for et in evidence],
-                          [e.item.source_id for e in events], tags, [frozenset(t) for t in doc_terms])
+        designs = [lexical.design_features(text) for text in texts]
+        block = ItemBlock(vectors, expanded, designs, [str(et) for et in evidence], [e.item.source_id for e in events],
+                          tags, [frozenset(t) for t in doc_terms])
         self.last_items = block  # what the last batch was scored as (benchmarks, diagnosis)
         matches = self.matcher.match(block)
         now = int(time.time())
         recent = []
-        for e, v, sp, tg, et, urg, ms in zip(events, vectors, sparse, tags, evidence, urgent, matches):
+        for e, v, sp, tg, et, urg, ms, design in zip(events, vectors, sparse, tags, evidence, urgent, matches, designs):
             result.classified.append(ItemClassified(
                 event_id=derived_event_id(e.event_id, "classified"), producer=PRODUCER, item=e.item,
                 revision=e.revision, tags=tg, evidence_type=et, urgent=urg, model=self.model_key,
@@ -238,7 +249,8 @@ class Classifier:
             result.groups.append((e, et, urg, ms))
             recent.append(RecentItem(e.item.item_id, now, v.tolist(), sp, {
                 "item": e.item.model_dump(mode="json"), "tags": [t.model_dump() for t in tg],
-                "evidence_type": str(et), "urgent": int(urg),
+                "evidence_type": str(et), "urgent": int(urg), "design": sorted(design),
+                "design_version": lexical.DESIGN_VERSION,
             }))
         self.recent.add(recent)
         self._pool_age += len(events)
@@ -264,7 +276,7 @@ class Classifier:
         for items in self.recent.pages_since(since):
             dense, texts = as_matrix(items, self.dim), [_text(it) for it in items]
             block = ItemBlock(dense, expand_all(pool, dense, [it.sparse for it in items], [it.item_id for it in items]),
-                              [lexical.translated(t) for t in texts],
+                              [_design(it) for it in items],
                               [it.payload.get("evidence_type", str(EvidenceType.other)) for it in items],
                               [it.payload["item"]["source_id"] for it in items],
                               [[TopicTag(**t) for t in it.payload.get("tags", [])] for it in items],

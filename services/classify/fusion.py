@@ -19,7 +19,7 @@ from services.classify.scoring import (
     GATE_SLOPE, PRIOR, TOPICAL, WEIGHTS, Z_FLOOR, Z_SLOPE, Calibration,
 )
 
-INTEREST, EXAMPLE, LEXICAL = range(len(COMPONENTS))
+INTEREST, EXAMPLE, LEXICAL, DESIGN = range(len(COMPONENTS))
 _TOPICAL = [COMPONENTS.index(c) for c in TOPICAL]
 _FIT = [COMPONENTS.index(c) for c in FIT]
 _WEIGHT = np.array([WEIGHTS[c] for c in COMPONENTS])

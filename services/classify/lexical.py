@@ -3,8 +3,13 @@
 An item becomes a vector of BM25 document weights (IDF from the items seen); a profile a vector
 of query-term weights, its statements' words plus its example papers' most telling ones (RM3),
 so that their dot product is the item's BM25 score against the profile. Spelling is folded
-(oestrogen/estrogen, tumour/tumor): UK statements meet US-spelt abstracts. `translated` spots
-MEDLINE's bracketed English title of an article written in another language.
+(oestrogen/estrogen, tumour/tumor): UK statements meet US-spelt abstracts.
+
+Design markers (`design_features`) say how a study was done rather than what it is about
+(randomised, placebo, pharmacokinetic, rats, in vitro, case report...), in the text and in the
+title; scoring.design_weights learns from a profile's example papers which of them it wants. One
+more marker, TRANSLATED (`translated`), is a language, not a design: MEDLINE's bracketed English
+title of an article written in another language.
 """
 
 from __future__ import annotations
@@ -58,8 +63,52 @@ def terms(text: str) -> list[str]:
     return [fold(w) for w in _WORD.findall(text.lower()) if w not in STOPWORDS and (len(w) > 1 or w.isdigit())]
 
 
+_DESIGN_MARKERS = {
+    "randomised": r"\brandomi[sz](?:ed|ation)|\brandomly (?:assigned|allocated)",
+    "blind": r"\b(?:double|single|triple)[\s-]?blind|\bmasked\b",
+    "placebo": r"\bplacebo",
+    "controlled": r"\bcontrolled (?:clinical )?(?:trial|study)",
+    "crossover": r"\bcross[\s-]?over\b",
+    "comparative": r"\bcompar(?:ed|ison|ing|ative)\b|\bversus\b|\bvs\.?\b|\bhead[\s-]to[\s-]head",
+    "multicentre": r"\bmulti[\s-]?cent(?:er|re)",
+    "duration": r"\b\d+[\s-](?:weeks?|months?)\b",
+    "sample": r"\b\d{2,5} (?:patients|subjects|participants|children|adults|women|men|volunteers)\b",
+    "observational": r"\bcohort\b|\bretrospective\b|\bobservational\b|\bcase[\s-]control\b|\bregistry\b",
+    "meta_analysis": r"\bmeta[\s-]?analys[ie]s\b|\bsystematic (?:literature )?review",
+    "review": r"\breview\b",
+    "pharmacokinetic": r"\bpharmacokinetic|\bbioavailab|\bbioequival|\bplasma concentrations?\b|\bhalf[\s-]life\b"
+                       r"|\bclearance\b|\bauc\b|\bcmax\b",
+    "healthy_volunteers": r"\bhealthy (?:volunteers|subjects|men|male)",
+    "animal": r"\brats?\b|\bmice\b|\bmouse\b|\bdogs?\b|\brabbits?\b|\bguinea[\s-]pigs?\b|\banimals?\b|\bporcine\b"
+              r"|\bcanine\b|\bmonkeys?\b",
+    "in_vitro": r"\bin vitro\b|\bcultured\b|\bcells?\b|\breceptors?\b|\bbinding\b|\bisolated\b",
+    "case_report": r"\bcase reports?\b|\bcase series\b|\ba case of\b|\bwe (?:report|describe) (?:a|an|two|three)\b",
+    "mechanism": r"\bmechanism|\bmolecular\b|\bgene\b|\bexpression\b",
+    "economic": r"\bcost|\beconomic",
+    "survey": r"\bsurvey|\bquestionnaire",
+    "efficacy": r"\befficacy\b|\beffective(?:ness)?\b",
+    "harms": r"\badverse|\bside[\s-]effects?\b|\btolerab|\bsafety\b",
+    "dose_finding": r"\bdose[\s-](?:response|ranging|finding)",
+    "open_label": r"\bopen[\s-]?label\b|\bopen (?:study|trial)\b",
+    "trial": r"\btrials?\b",
+    "study": r"\bstudy\b",
+    "significance": r"\bsignificant(?:ly)?\b|\bp\s*[<=]\s*0?\.\d",
+    "conclusions": r"\bconclusions?\b",
+    "commentary": r"^\s*(?:letter|comment|editorial)",
+}
+_DESIGN = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in _DESIGN_MARKERS.items())
+#: Every feature design_features can give: each marker in the text, and in the title.
+DESIGN_FEATURES = tuple(name for name, _ in _DESIGN) + tuple(f"title:{name}" for name, _ in _DESIGN)
 _TITLE_END = re.compile(r"[.?!](?:\s|$)")
+#: Marker of a title in square brackets: MEDLINE's way of giving the English translation of a
+#: title whose article is written in another language (not a design: scoring leaves it out of
+#: design_weights, and the matcher demotes such items for readers of English).
+TRANSLATED = "translated"
 _TRANSLATED_TITLE = re.compile(r"^\s*\[[^\]]{12,}\]")
+#: Version of what design_features marks, stored with each recent item's markers: raise it when a
+#: marker is added or changed, so that items stored before are read again (2: a "brief" marker,
+#: since removed; markers no longer known are ignored where stored).
+DESIGN_VERSION = 2
 
 
 def title_of(text: str, limit: int = 160) -> str:
@@ -67,6 +116,19 @@ def title_of(text: str, limit: int = 160) -> str:
     end = _TITLE_END.search(text)
     title = (text[: end.start() + 1] if end else text).strip()
     return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
+
+
+def design_features(text: str) -> frozenset[str]:
+    """The design markers of a title-plus-abstract text (embedder.item_text): each marker found
+    anywhere in it, and as `title:<marker>` where found in its first sentence (the title);
+    TRANSLATED where the title is a bracketed translation."""
+    end = _TITLE_END.search(text)
+    title = text[: end.start()] if end else text
+    found = {name for name, p in _DESIGN if p.search(text)}
+    found.update(f"title:{name}" for name, p in _DESIGN if name in found and p.search(title))
+    if translated(text):
+        found.add(TRANSLATED)
+    return frozenset(found)
 
 
 def translated(text: str) -> bool:

@@ -13,7 +13,7 @@ import numpy as np
 from scipy import sparse as sp
 
 from services.classify import lexical
-from services.classify.parts import Part
+from services.classify.parts import EXAMPLE, Part
 
 #: Rows of part vectors multiplied at once.
 CHUNK = 65536
@@ -53,6 +53,7 @@ class PartStore:
         self.keys: list[str] = []
         self.labels: list[str] = []
         self.roles: list[str] = []
+        self.designs: list[frozenset[str]] = []  # an example paper's design markers, from its text
         self.lengths = Grow(np.int64)
         self.refs = Grow(np.int64)
         self.dense = Grow(np.float64, dim)  # float64 once, not per item: every cosine exact to 1e-15
@@ -78,6 +79,7 @@ class PartStore:
             self.keys.append(p.key)
             self.labels.append(p.label)
             self.roles.append(p.role)
+            self.designs.append(lexical.design_features(p.text) if p.role == EXAMPLE else frozenset())
         self.dense.extend(np.asarray([v for _, v in new], dtype=np.float64).reshape(len(new), self.dim))
         self.lengths.extend([len(lexical.terms(p.text)) if p.lexical else 0 for p, _ in new])
         self.refs.extend(np.zeros(len(new)))
@@ -143,6 +145,7 @@ class PartStore:
         self.keys = [self.keys[i] for i in kept]
         self.labels = [self.labels[i] for i in kept]
         self.roles = [self.roles[i] for i in kept]
+        self.designs = [self.designs[i] for i in kept]
         self.row = {k: n for n, k in enumerate(self.keys)}
         self.dense.replace(self.dense.data[kept])
         self.lengths.replace(self.lengths.data[kept])

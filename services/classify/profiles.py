@@ -20,7 +20,7 @@ import numpy as np
 from contracts import Profile, ProfileChanged
 from services.classify import lexical, parts
 from services.classify.index import IndexPoint
-from services.classify.scoring import Calibration
+from services.classify.scoring import Calibration, DesignWeights
 
 _NS = uuid.UUID("0b6c3f39-5d3e-4f4e-8a57-6a0c3c1f2d10")
 
@@ -118,6 +118,7 @@ class ProfileModel:
     content_types: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     calibration: Calibration = field(default_factory=Calibration)
+    design: DesignWeights | None = None
     #: Evidence types the statements ask for by name (evidence.asked_evidence_types).
     asked_types: list[str] = field(default_factory=list)
     #: Whether one of its example papers is a bracketed translation (lexical.translated).
@@ -158,6 +159,7 @@ def model_point(m: ProfileModel) -> IndexPoint:
     payload = {
         "kind": MODEL, "key": m.key, "parts": m.parts, "example_refs": m.example_refs, "word_exclusions": m.word_exclusions, "topics": m.topics,
         "content_types": m.content_types, "sources": m.sources, "calibration": m.calibration.as_payload(),
+        "design": {f: [float(w[0]), float(w[1])] for f, w in m.design.items()} if m.design else None,
         "asked_types": m.asked_types, "translated_ok": int(m.translated_ok), "active": 0,
     }
     return IndexPoint(key_id(MODEL, m.key), payload, sparse={})
@@ -166,12 +168,14 @@ def model_point(m: ProfileModel) -> IndexPoint:
 def model_from_payload(payload: dict) -> ProfileModel:
     """The model a model point holds (one stored by an earlier version may carry a vector and
     fields since removed: they are ignored)."""
+    design = payload.get("design")
     return ProfileModel(
         key=payload["key"], parts={k: list(v) for k, v in payload["parts"].items()},
         example_refs=list(payload.get("example_refs") or ()),
         word_exclusions=[list(w) for w in payload.get("word_exclusions") or ()],
         topics=list(payload.get("topics") or ()), content_types=list(payload.get("content_types") or ()),
         sources=list(payload.get("sources") or ()), calibration=Calibration.from_payload(payload.get("calibration")),
+        design={f: (float(w[0]), float(w[1])) for f, w in design.items()} if design else None,
         asked_types=list(payload.get("asked_types") or ()), translated_ok=bool(payload.get("translated_ok", 0)),
     )
 

@@ -2,9 +2,9 @@
 
 The table (table.py) keeps its models in segments: each batch of new models is compiled into
 one, and segments are merged as they accumulate. A segment holds, per model, which parts it has
-in each role (fusion.Entries), its calibration as affine maps, its filters (content types,
-sources), what it asks for (topics, kinds of evidence) and what it excludes. `evaluate` gives
-every model's fused z, score and decision for a batch of items.
+in each role (fusion.Entries), its calibration as affine maps, its design weights, its filters
+(content types, sources), what it asks for (topics, kinds of evidence) and what it excludes.
+`evaluate` gives every model's fused z, score and decision for a batch of items.
 """
 
 from __future__ import annotations
@@ -18,7 +18,7 @@ import numpy as np
 from contracts import EvidenceType, TopicTag
 from services.classify import lexical
 from services.classify import fusion
-from services.classify.fusion import EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
+from services.classify.fusion import DESIGN, EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
 from services.classify.parts import DISLIKED, EXAMPLE as EXAMPLE_ROLE, EXCLUSION, INTEREST as INTEREST_ROLE, lexical_coefficients
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel
@@ -35,11 +35,21 @@ TOPIC_BONUS = 2.0
 #: the subject those of the asked kind come first; a preference, where content_types is a filter.
 ASKED_BONUS = 4.0
 #: Taken from the fused z of an item whose title is a bracketed translation (its article is not
-#: in English: lexical.translated), unless the profile's own examples include such a paper.
+#: in English: lexical.TRANSLATED), unless the profile's own examples include such a paper.
 TRANSLATED_PENALTY = 6.0
 
 EVIDENCE_BIT = {str(e): 1 << n for n, e in enumerate(EvidenceType)}
 ALL_EVIDENCE = (1 << len(EVIDENCE_BIT)) - 1
+FEATURES = lexical.DESIGN_FEATURES
+FEATURE_INDEX = {f: n for n, f in enumerate(FEATURES)}
+
+
+def markers(designs: Sequence[frozenset[str]]) -> np.ndarray:
+    """Each item's design markers as a row of 0/1 over FEATURES (markers no longer known: left out)."""
+    out = np.zeros((len(designs), len(FEATURES)))
+    for i, d in enumerate(designs):
+        out[i, [FEATURE_INDEX[f] for f in d if f in FEATURE_INDEX]] = 1.0
+    return out
 
 
 def bits(kinds: Sequence[str]) -> int:
@@ -52,7 +62,7 @@ class ItemBlock:
 
     dense: np.ndarray  # (k, dim) unit vectors
     lexical: Sequence[lexical.Sparse]  # each item's BM25 vector, expanded from its neighbours
-    translated: Sequence[bool]  # lexical.translated: a bracketed title
+    design: Sequence[frozenset[str]]  # lexical.design_features, TRANSLATED among them
     evidence_type: Sequence[str]
     source_id: Sequence[str]
     tags: Sequence[Sequence[TopicTag]]
@@ -60,6 +70,12 @@ class ItemBlock:
 
     def __len__(self) -> int:
         return len(self.dense)
+
+    def markers(self) -> np.ndarray:
+        return markers(self.design)
+
+    def translated(self) -> np.ndarray:
+        return np.array([lexical.TRANSLATED in d for d in self.design], dtype=bool)
 
     def rows(self, start: int, stop: int) -> "ItemBlock":
         return ItemBlock(*(getattr(self, f.name)[start:stop] for f in fields(self)))
@@ -82,6 +98,8 @@ class Segment:
     has_text: np.ndarray
     entries: dict[str, Entries]  # role -> entries; "lexical" for the lexical coefficients
     maps: Maps
+    design_row: np.ndarray  # each model's row in `design`, -1 for none
+    design: np.ndarray  # (D, 1 + features): a design score's base, then each marker's increment
     evidence: np.ndarray  # int64 bit masks of the content types accepted
     asked: np.ndarray  # int64 bit masks of the kinds asked for by name
     translated_ok: np.ndarray
@@ -100,6 +118,7 @@ class Segment:
         n = len(models)
         roles: dict[str, tuple[list[int], list[int]]] = {r: ([], []) for r in (INTEREST_ROLE, EXAMPLE_ROLE, EXCLUSION, DISLIKED)}
         lex_owner, lex_part, lex_weight = [], [], []
+        design_row, design = np.full(n, -1, np.int64), []
         sources: dict[str, list[int]] = defaultdict(list)
         topics: dict[str, list[int]] = defaultdict(list)
         words: dict[int, list[list[str]]] = {}
@@ -114,6 +133,14 @@ class Segment:
             lex_owner += [i] * (len(statements) + len(examples))
             lex_part += statements + examples
             lex_weight += s_coef + e_coef
+            if m.design:  # absent everywhere, plus (present - absent) for each marker found
+                design_row[i] = len(design)
+                row = np.zeros(1 + len(FEATURES))
+                row[0] = sum(w[1] for w in m.design.values())
+                for f, w in m.design.items():
+                    if f in FEATURE_INDEX:
+                        row[1 + FEATURE_INDEX[f]] = w[0] - w[1]
+                design.append(row)
             for s in m.sources:
                 sources[s].append(i)
             for t in m.topics:
@@ -125,6 +152,7 @@ class Segment:
         seg = cls(
             keys=[m.key for m in models], live=np.ones(n, bool), has_text=np.array([m.has_text for m in models], bool),
             entries=entries, maps=Maps.of([m.calibration for m in models], np.zeros((n, len(COMPONENTS)), bool)),
+            design_row=design_row, design=np.asarray(design, np.float64).reshape(len(design), 1 + len(FEATURES)),
             evidence=np.array([bits(m.content_types) if m.content_types else ALL_EVIDENCE for m in models], np.int64),
             asked=np.array([bits(m.asked_types) for m in models], np.int64),
             translated_ok=np.array([m.translated_ok for m in models], bool),
@@ -147,12 +175,14 @@ class Segment:
         out[:, INTEREST] = self.entries[INTEREST_ROLE].counts > 0
         out[:, EXAMPLE] = self.entries[EXAMPLE_ROLE].counts > 0
         out[:, LEXICAL] = self.has_text
+        out[:, DESIGN] = self.design_row >= 0
         return out
 
     def calibrate(self, calibrations: Sequence[Calibration]) -> None:
         self.maps = Maps.of(calibrations, self.present())
 
-    def components(self, part_cos: np.ndarray, part_lex: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def components(self, part_cos: np.ndarray, part_lex: np.ndarray,
+                   markers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """The components (COMPONENTS order) of every model against each item, 0 where a model
         lacks one; and the closest example's plain cosine."""
         n, k = len(self), part_cos.shape[1]
@@ -160,20 +190,26 @@ class Segment:
         comps[INTEREST] = fusion.interest(self.entries[INTEREST_ROLE], part_cos)
         comps[EXAMPLE], top = fusion.example(self.entries[EXAMPLE_ROLE], part_cos)
         comps[LEXICAL] = fusion.lexical(self.entries["lexical"], part_lex)
+        has = self.design_row >= 0
+        if has.any():
+            table = self.design[self.design_row[has]]
+            comps[DESIGN][has] = table[:, :1] + table[:, 1:] @ markers.T
         comps[~np.isfinite(comps)] = 0.0  # a missing component: left out by its present flag
         return comps, top
 
-    def evaluate(self, part_cos: np.ndarray, part_lex: np.ndarray, items: ItemBlock, threshold: float | None) -> Evaluation:
+    def evaluate(self, part_cos: np.ndarray, part_lex: np.ndarray, items: ItemBlock, threshold: float | None,
+                 markers: np.ndarray | None = None) -> Evaluation:
         """Every model's z, score and decision (score at or above `threshold`, filters passed,
         nothing excluding the item) for each item."""
-        comps, top = self.components(part_cos, part_lex)
+        markers = items.markers() if markers is None else markers
+        comps, top = self.components(part_cos, part_lex, markers)
         z = fused(self.maps, comps)
         tag = self._tag_scores(items)
         has_tag = np.isfinite(tag)
         z += np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tag, 0.0), 0.0)
         kind = np.array([EVIDENCE_BIT.get(e, 0) for e in items.evidence_type], np.int64)
         z += ASKED_BONUS * ((self.asked[:, None] & kind[None, :]) != 0)
-        z -= TRANSLATED_PENALTY * (np.asarray(items.translated, bool)[None, :] & ~self.translated_ok[:, None])
+        z -= TRANSLATED_PENALTY * (items.translated()[None, :] & ~self.translated_ok[:, None])
         score = calibrated(z, self.maps.cut)
         text = self.has_text[:, None]
         score = np.where(text, score, np.where(has_tag, tag, 0.0))
@@ -241,6 +277,16 @@ class Segment:
         def rows(name: str) -> np.ndarray:
             return np.concatenate([getattr(seg, name)[keep] for seg, keep, _ in pieces])
 
+        design_row, design, base = [], [], 0
+        for seg, keep, _ in pieces:  # the kept models' design rows, renumbered
+            idx = seg.design_row[keep]
+            used = idx >= 0
+            new = np.full(len(idx), -1, np.int64)
+            new[used] = base + np.arange(int(used.sum()))
+            design_row.append(new)
+            design.append(seg.design[idx[used]])
+            base += int(used.sum())
+
         def grouped(name: str) -> dict[str, np.ndarray]:
             out: dict[str, list[np.ndarray]] = defaultdict(list)
             for (seg, keep, renumber), offset in zip(pieces, offsets):
@@ -256,6 +302,7 @@ class Segment:
         return cls(
             keys=[k for seg, keep, _ in pieces for k, alive in zip(seg.keys, keep) if alive],
             live=rows("live"), has_text=rows("has_text"), entries=entries, maps=maps,
+            design_row=np.concatenate(design_row), design=np.concatenate(design),
             evidence=rows("evidence"), asked=rows("asked"),
             translated_ok=rows("translated_ok"), any_source=rows("any_source"),
             sources=grouped("sources"), topics=grouped("topics"),

@@ -212,6 +212,46 @@ def test_preview_shows_recent_items_a_draft_would_match(classifier):
     assert rows[0].reasons[0].kind == "interest"
 
 
+def test_recent_items_keep_their_design_markers_for_calibration(classifier):
+    """The markers found when an item was classified travel with it into the recent store, so
+    that applying a profile reads them rather than scanning every background text again."""
+    from services.classify import classifier as classifier_module
+    from services.classify import lexical
+    from services.classify.embedder import item_text
+
+    trial = item_event("doi:10.1/trial", "A randomised placebo-controlled trial of apixaban",
+                       "We randomised 300 patients in a double-blind trial over 12 weeks.")
+    classifier.classify([trial])
+    [stored] = [it for it in classifier.recent.since(0, limit=10) if it.item_id == "doi:10.1/trial"]
+    expected = lexical.design_features(item_text(trial.item.title, trial.item.summary))
+    assert {"randomised", "placebo", "blind"} <= expected
+    assert stored.payload["design"] == sorted(expected)
+    assert classifier_module._design(stored) == expected
+    from dataclasses import replace
+
+    older = replace(stored, payload={k: v for k, v in stored.payload.items() if k != "design"})
+    assert classifier_module._design(older) == expected  # an item stored before markers were kept
+
+
+def test_markers_stored_under_an_older_version_are_read_again(classifier):
+    """Markers stored under an older DESIGN_VERSION are found again in the stored text; those of
+    the current version are trusted as they are (no second scan of the text)."""
+    from dataclasses import replace
+
+    from services.classify import classifier as classifier_module
+    from services.classify import lexical
+
+    classifier.classify([item_event("doi:10.1/rct", "A randomised trial of apixaban after hip fracture", "")])
+    [stored] = [it for it in classifier.recent.since(0, limit=10) if it.item_id == "doi:10.1/rct"]
+    assert stored.payload["design_version"] == lexical.DESIGN_VERSION
+    assert "randomised" in classifier_module._design(stored)
+    old = {k: v for k, v in stored.payload.items() if k != "design_version"}
+    old["design"] = []  # as an older version stored it
+    assert "randomised" in classifier_module._design(replace(stored, payload=old))
+    trusted = {**stored.payload, "design": ["placebo"]}
+    assert classifier_module._design(replace(stored, payload=trusted)) == {"placebo"}
+
+
 def test_a_statement_asking_for_systematic_reviews_puts_them_first_and_says_why(classifier):
     warm(classifier)
     classifier.apply_profiles([profile_event(

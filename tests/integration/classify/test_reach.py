@@ -96,7 +96,7 @@ def items(rng: random.Random, bodies: list[str]) -> list[RefItem]:
         terms = lexical.terms(body)
         tags = [TopicTag(topic_id=t, label=label, score=round(rng.uniform(0.4, 0.9), 3))
                 for t, label in TOPICS if rng.random() < 0.3]
-        out.append(RefItem(fake_embed([body])[0], lexical.item_vector(terms, STATS), lexical.translated(body),
+        out.append(RefItem(fake_embed([body])[0], lexical.item_vector(terms, STATS), lexical.design_features(body),
                            rng.choice(kinds), rng.choice(["src-a", "src-b"]), tags, frozenset(terms)))
     return out
 
@@ -109,14 +109,14 @@ def background(rng: random.Random, n: int = 120) -> tuple[Background, Pool]:
     terms = [lexical.terms(t) for t in texts]
     STATS.add(terms)
     pool = Pool(fake_embed(texts), [lexical.item_vector(t, STATS) for t in terms], [f"bg{i}" for i in range(n)])
-    return Background(pool.dense, within(pool)), pool
+    return Background(pool.dense, within(pool), [lexical.design_features(t) for t in texts]), pool
 
 
 def block(refs: list[RefItem], pool: Pool) -> tuple[ItemBlock, list[RefItem]]:
     dense = np.stack([r.dense for r in refs])
     expanded = expand_all(pool, dense, [r.lexical for r in refs])
-    refs = [RefItem(r.dense, e, r.translated, r.evidence_type, r.source_id, r.tags, r.terms) for r, e in zip(refs, expanded)]
-    return ItemBlock(dense, expanded, [r.translated for r in refs], [r.evidence_type for r in refs],
+    refs = [RefItem(r.dense, e, r.design, r.evidence_type, r.source_id, r.tags, r.terms) for r, e in zip(refs, expanded)]
+    return ItemBlock(dense, expanded, [r.design for r in refs], [r.evidence_type for r in refs],
                      [r.source_id for r in refs], [r.tags for r in refs], [r.terms for r in refs]), refs
 
 
@@ -251,3 +251,6 @@ def test_models_fitted_many_at_once_on_threads_are_fitted_as_each_alone(monkeypa
         assert model.calibration.stats.keys() == alone.calibration.stats.keys()
         for name, stats in model.calibration.stats.items():
             assert stats == pytest.approx(alone.calibration.stats[name], abs=1e-9)
+        assert (model.design or {}).keys() == (alone.design or {}).keys()
+        for marker, weights in (model.design or {}).items():
+            assert weights == pytest.approx(alone.design[marker], abs=1e-9)

@@ -4,7 +4,7 @@ import numpy as np
 
 from horizon.bench.relevance_metrics import average_precision, ndcg_at, set_prf
 from services.classify import fusion
-from services.classify.scoring import COMPONENTS, FIT_WEIGHT, GATE_SHARE, Calibration
+from services.classify.scoring import COMPONENTS, FIT_WEIGHT, GATE_SHARE, Calibration, design_weights
 
 
 def calibrate(columns: dict) -> Calibration:
@@ -49,18 +49,19 @@ def test_missing_components_do_not_penalise_a_profile():
     assert abs(full - partial) < 1e-9
 
 
-GATED = Calibration({"interest": (0.0, 0.1), "example": (0.0, 0.1), "lexical": (0.0, 1.0)}, gate=(3.0, 1.5))
+GATED = Calibration({"interest": (0.0, 0.1), "example": (0.0, 0.1), "lexical": (0.0, 1.0), "design": (0.0, 1.0)},
+                    gate=(3.0, 1.5))
 
 
 def test_fit_to_the_examples_counts_only_for_items_about_the_profile():
-    # a trial that looks like the examples (fit z 6) but is barely about the profile (topical z 0.5 each)
-    off_topic_trial = {"interest": 0.05, "lexical": 0.5, "example": 0.6}
+    # a trial that looks like the examples (fit z 3 each) but is barely about the profile (topical z 0.5 each)
+    off_topic_trial = {"interest": 0.05, "lexical": 0.5, "example": 0.3, "design": 3.0}
     # an item squarely about the profile (topical z 3 each) that resembles the examples less (fit z 0)
-    on_topic = {"interest": 0.3, "lexical": 3.0, "example": 0.0}
+    on_topic = {"interest": 0.3, "lexical": 3.0, "example": 0.0, "design": 0.0}
     assert fuse(off_topic_trial, Calibration(GATED.stats)) > fuse(on_topic, Calibration(GATED.stats))  # plain sum
     assert fuse(on_topic, GATED) > fuse(off_topic_trial, GATED)
     # past the gate, the fit part counts in full: FIT_WEIGHT times its z
-    on_topic_trial = {**on_topic, "example": 0.6}
+    on_topic_trial = {**on_topic, "example": 0.3, "design": 3.0}
     gain = fuse(on_topic_trial, GATED) - fuse(on_topic, GATED)
     assert abs(gain - FIT_WEIGHT * 6.0 * gate_at(GATED, 6.0)) < 1e-9 and gate_at(GATED, 6.0) > 0.99
     assert gate_at(GATED, 1.0) < 0.01
@@ -68,13 +69,12 @@ def test_fit_to_the_examples_counts_only_for_items_about_the_profile():
 
 def test_without_a_background_the_gate_holds_at_half_and_fusion_is_a_plain_sum():
     cal = Calibration(GATED.stats)
-    parts = {"interest": 0.2, "lexical": 1.0, "example": 0.1}
+    parts = {"interest": 0.2, "lexical": 1.0, "example": 0.1, "design": 0.5}
     assert gate_at(cal, -50.0) == gate_at(cal, 50.0) == 0.5
     assert abs(fuse(parts, cal) - sum(z(cal, k, v) for k, v in parts.items())) < 1e-9
     assert Calibration.from_payload({"stats": {}, "cut": 9.0}).gate is None  # a profile stored before the gate
     # statistics of components since removed, stored by an earlier version, are left out
-    old = Calibration.from_payload({"stats": {"contrast": [0.0, 0.1], "design": [0.0, 1.0], "lexical:brief": [0.2, 0.4]},
-                                    "cut": 9.0})
+    old = Calibration.from_payload({"stats": {"contrast": [0.0, 0.1], "lexical:brief": [0.2, 0.4]}, "cut": 9.0})
     assert old.stats == Calibration().stats
 
 
@@ -107,3 +107,27 @@ def test_the_example_score_is_the_mean_of_the_cosines_to_the_examples_and_the_to
     mean, top = fusion.example(entries, cosines)
     assert np.allclose(mean[0], [0.4, 0.3]) and np.allclose(mean[2], [0.5, 0.1]) and np.isneginf(mean[1]).all()
     assert np.allclose(top[0], [0.5, 0.7])
+
+
+def weights_of(examples: list, neighbours: list, features: tuple) -> dict:
+    def count(designs: list) -> np.ndarray:
+        return np.array([sum(f in d for d in designs) for f in features], dtype=np.float64)
+    return design_weights(count(examples), len(examples), count(neighbours), len(neighbours), features)
+
+
+def design_score(weights: dict, found: frozenset) -> float:
+    return sum(w[0] if f in found else w[1] for f, w in weights.items())
+
+
+def test_design_weights_favour_the_examples_designs_over_the_neighbourhoods():
+    trial, pk = frozenset({"randomised", "placebo"}), frozenset({"pharmacokinetic", "animal"})
+    weights = weights_of([trial] * 3, [trial] * 10 + [pk] * 30,
+                         ("randomised", "placebo", "pharmacokinetic", "animal", "survey"))
+    assert weights["randomised"][0] > 0 > weights["pharmacokinetic"][0]
+    assert design_score(weights, trial) > design_score(weights, frozenset()) > design_score(weights, pk)
+
+
+def test_design_weights_learn_nothing_when_examples_look_like_the_neighbourhood():
+    same = [frozenset({"review"}), frozenset()]
+    weights = weights_of(same, same * 20, ("review", "randomised"))
+    assert abs(design_score(weights, frozenset({"review"})) - design_score(weights, frozenset())) < 0.2
