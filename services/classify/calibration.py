@@ -40,18 +40,18 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 @dataclass(frozen=True)
 class Background:
     """The items profiles are calibrated against: vectors, BM25 vectors expanded from their
-    neighbours (neighbours.within), and design markers (None where unknown)."""
+    neighbours (neighbours.within), and design markers."""
 
     dense: np.ndarray
     lexical: Sequence[lexical.Sparse]
-    design: Sequence[frozenset[str]] | None = None
+    design: Sequence[frozenset[str]]
 
     def __len__(self) -> int:
         return len(self.dense)
 
     @cached_property
     def markers(self) -> np.ndarray:
-        return marker_rows(self.design if self.design is not None else [frozenset()] * len(self))
+        return marker_rows(self.design)
 
     @cached_property
     def _terms(self) -> tuple[np.ndarray, sp.csr_matrix]:
@@ -122,20 +122,19 @@ def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> 
     part_map[used] = np.arange(len(used))
     part_cos, part_lex = store.cosines(bg.dense, used), bg.bm25(store, used)
 
-    def evaluate(ms: list[ProfileModel], design: bool) -> tuple[Segment, np.ndarray, list[Calibration]]:
-        seg = Segment.merge([Segment.compile(ms, store)], part_map)
+    def calibrations(compiled: Segment, design: bool) -> tuple[Segment, np.ndarray, list[Calibration]]:
+        seg = Segment.merge([compiled], part_map)  # the parts renumbered to the rows of `used`
         comps, _ = seg.components(part_cos, part_lex, bg.markers)
         present = seg.present()
-        if not design:
-            present[:, DESIGN] = False
+        present[:, DESIGN] &= design
         return seg, comps, calibrate_many(comps, present)
 
-    seg, comps, base = evaluate(models, design=False)
-    if len(bg) < MIN_BACKGROUND or bg.design is None:
+    seg, comps, base = calibrations(segment, design=False)
+    if len(bg) < MIN_BACKGROUND:
         return [replace(m, calibration=c) for m, c in zip(models, base)]
     seg.calibrate(base)
     designs = _designs(seg, fused(seg.maps, comps), [store.designs[r] for r in used], bg)
-    _, _, final = evaluate([replace(m, design=d) for m, d in zip(models, designs)], design=True)
+    _, _, final = calibrations(Segment.compile([replace(m, design=d) for m, d in zip(models, designs)], store), True)
     return [replace(m, calibration=c, design=d) for m, c, d in zip(models, final, designs)]
 
 

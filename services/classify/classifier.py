@@ -135,6 +135,7 @@ class Classifier:
         self._pool: Pool | None = None
         self._pool_age = 0
         self._pool_key: tuple = ()
+        self._pool_designs: list[frozenset[str]] = []
         self._background_cache: Background | None = None
         self.last_items: ItemBlock | None = None
 

@@ -198,10 +198,9 @@ class Segment:
         return comps, top
 
     def evaluate(self, part_cos: np.ndarray, part_lex: np.ndarray, items: ItemBlock, threshold: float | None,
-                 markers: np.ndarray | None = None) -> Evaluation:
+                 markers: np.ndarray) -> Evaluation:
         """Every model's z, score and decision (score at or above `threshold`, filters passed,
-        nothing excluding the item) for each item."""
-        markers = items.markers() if markers is None else markers
+        nothing excluding the item) for each item; `markers`: items.markers()."""
         comps, top = self.components(part_cos, part_lex, markers)
         z = fused(self.maps, comps)
         tag = self._tag_scores(items)
