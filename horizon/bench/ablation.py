@@ -56,10 +56,8 @@ PARTS: dict[str, Callable[[], AbstractContextManager]] = {
     "interest (statement cosine)": lambda: _without(fusion.INTEREST),
     "example (example papers' cosine)": lambda: _without(fusion.EXAMPLE),
     "lexical (BM25)": lambda: _without(fusion.LEXICAL),
-    "contrast (Rocchio)": lambda: _without(fusion.CONTRAST),
     "design markers": lambda: _without(fusion.DESIGN),
     "gate (-> plain sum)": lambda: mock.patch.object(fusion, "gate_at", lambda maps, topical: np.full(topical.shape, 0.5)),
-    "brief items' own statistics": lambda: mock.patch.object(fusion, "BRIEF_MIN", 10**9),
     "asked-for kind of evidence": lambda: mock.patch.object(segment, "ASKED_BONUS", 0.0),
     "translated title penalty": lambda: mock.patch.object(segment, "TRANSLATED_PENALTY", 0.0),
 }

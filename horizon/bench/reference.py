@@ -3,7 +3,7 @@
 The production matcher scores every model in the table at once, as arrays over models (segment.py,
 fusion.py). This module scores one profile at a time from its own parts, the long way round, over
 a handful of items: the components straight from the parts' vectors and words, standardised
-with the profile's Calibration as scoring.fuse does, and the matcher's rules for filters,
+with the profile's Calibration as scoring.py describes, and the matcher's rules for filters,
 exclusions and bonuses. `horizon bench scale` compares the production path's deliveries with
 this, profile by profile, and the tests compare the two on random populations.
 """
@@ -21,7 +21,7 @@ from services.classify import lexical
 from services.classify.parts import DISLIKED, EXAMPLE, EXCLUSION, INTEREST, lexical_coefficients
 from services.classify.profiles import ProfileModel
 from services.classify.scoring import (
-    COMPONENTS, FIT, FIT_WEIGHT, GATE_SLOPE, TOPICAL, WEIGHTS, Z_SLOPE, Calibration, example_score,
+    COMPONENTS, FIT, FIT_WEIGHT, GATE_SLOPE, TOPICAL, WEIGHTS, Z_SLOPE, Calibration,
 )
 from services.classify.segment import (
     ASKED_BONUS, DISLIKED_NEAR_COPY, EXCLUSION_MIN, FEATURES, TOPIC_BONUS, TRANSLATED_PENALTY,
@@ -52,7 +52,6 @@ class RefItems:
     def __init__(self, items: Sequence[RefItem]) -> None:
         self.items = list(items)
         self.dense = np.asarray([i.dense for i in items], np.float64)
-        self.brief = np.array([lexical.BRIEF in i.design for i in items])
         self.translated = np.array([lexical.TRANSLATED in i.design for i in items])
         self.markers = np.array([[f in i.design for f in FEATURES] for i in items], np.float64)
 
@@ -90,26 +89,26 @@ def profile_lexical(model: ProfileModel, parts: Mapping[str, RefPart]) -> dict[i
     return out
 
 
-def _z(calibration: Calibration, name: str, values: np.ndarray, brief: np.ndarray) -> np.ndarray:
-    """Calibration.z of one component for each item, a brief item with its own statistics."""
+def _z(calibration: Calibration, name: str, values: np.ndarray) -> np.ndarray:
+    """Calibration.z of one component for each item."""
     mean, std = calibration.stats_of(name)
-    b_mean, b_std = calibration.stats_of(name, brief=True)
-    return WEIGHTS[name] * np.where(brief, (values - b_mean) / max(b_std, 1e-6), (values - mean) / max(std, 1e-6))
+    return WEIGHTS[name] * (values - mean) / max(std, 1e-6)
 
 
-def fuse_items(components: Mapping[str, np.ndarray | None], calibration: Calibration, brief: np.ndarray) -> np.ndarray:
-    """scoring.fuse for each item."""
-    present = [k for k in COMPONENTS if components.get(k) is not None]
+def fuse_items(components: Mapping[str, np.ndarray | None], calibration: Calibration, k: int) -> np.ndarray:
+    """The fused z of each of k items: the topical part plus the gated fit part, rescaled for the
+    components missing (scoring.py)."""
+    present = [c for c in COMPONENTS if components.get(c) is not None]
     if not present:
-        return np.full(len(brief), -np.inf)
-    topical = sum((_z(calibration, k, components[k], brief) for k in TOPICAL if k in present), np.zeros(len(brief)))
-    fit = sum((_z(calibration, k, components[k], brief) for k in FIT if k in present), np.zeros(len(brief)))
+        return np.full(k, -np.inf)
+    topical = sum((_z(calibration, c, components[c]) for c in TOPICAL if c in present), np.zeros(k))
+    fit = sum((_z(calibration, c, components[c]) for c in FIT if c in present), np.zeros(k))
     if calibration.gate is None:
-        gate = np.full(len(brief), 0.5)
+        gate = np.full(k, 0.5)
     else:
         x = -GATE_SLOPE * (topical - calibration.gate[0]) / max(calibration.gate[1], 1e-6)
         gate = np.array([0.0 if v > 700 else 1.0 / (1.0 + np.exp(v)) for v in x])
-    return (topical + FIT_WEIGHT * gate * fit) * sum(WEIGHTS.values()) / sum(WEIGHTS[k] for k in present)
+    return (topical + FIT_WEIGHT * gate * fit) * sum(WEIGHTS.values()) / sum(WEIGHTS[c] for c in present)
 
 
 def decide_many(model: ProfileModel, parts: Mapping[str, RefPart], items: RefItems, threshold: float,
@@ -150,12 +149,11 @@ def decide_many(model: ProfileModel, parts: Mapping[str, RefPart], items: RefIte
         design = items.markers @ present + (1.0 - items.markers) @ absent
     components = {
         "interest": interests.max(axis=0) if len(interests) else None,
-        "example": example_score(examples.T) if len(examples) else None,
+        "example": examples.mean(axis=0) if len(examples) else None,
         "lexical": items.dot(vector) if vector else np.zeros(k),
-        "contrast": items.dense @ np.asarray(model.contrast, np.float64) if model.contrast is not None else None,
         "design": design,
     }
-    z = fuse_items(components, model.calibration, items.brief)
+    z = fuse_items(components, model.calibration, k)
     z = z + np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tags, 0.0), 0.0)
     z = z + ASKED_BONUS * np.array([i.evidence_type in model.asked_types for i in items.items])
     z = z - TRANSLATED_PENALTY * (items.translated & (not model.translated_ok))

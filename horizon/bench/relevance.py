@@ -33,8 +33,8 @@ from services.classify.profile_sync import apply_profile_events
 from services.classify.recent import RecentItem
 from horizon.bench.relevance_data import RelevanceData, cached_doc_vectors
 from horizon.bench.relevance_metrics import average_precision, macro, ndcg_at, precision_at, set_prf
-from services.classify.fusion import calibrate
-from services.classify.scoring import calibrated_score, fuse
+from services.classify.fusion import Maps, calibrate_many, calibrated, fused
+from services.classify.scoring import COMPONENTS
 from services.classify.segment import ItemBlock
 from services.classify.table import ProfileTable
 
@@ -45,9 +45,11 @@ Scores = dict[str, tuple[np.ndarray, np.ndarray]]  # topic -> (ranking score, ca
 
 
 def _single(name: str, raw: np.ndarray, background: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    cal = calibrate({name: raw[background]})
-    z = np.array([fuse({name: float(v)}, cal) for v in raw])
-    return raw, np.array([calibrated_score(float(v), cal.cut) for v in z])
+    """A baseline's one score, calibrated as a profile with that one component would be."""
+    present = np.array([[c == name for c in COMPONENTS]])
+    comps = np.where(present.T[:, :, None], raw, 0.0)  # (components, 1 profile, documents)
+    maps = Maps.of(calibrate_many(comps[:, :, background], present), present)
+    return raw, calibrated(fused(maps, comps), maps.cut)[0]
 
 
 def bm25_scores(data: RelevanceData, background: np.ndarray) -> Scores:
@@ -100,7 +102,7 @@ def _prepare(data: RelevanceData) -> _Prepared:
     stats = lexical.TermStats()
     stats.add(doc_terms)
     return _Prepared(doc_terms, stats, [lexical.item_vector(t, stats) for t in doc_terms],
-                     [lexical.design_features(data.text(i), doc_terms[i]) for i in range(len(data.doc_ids))],
+                     [lexical.design_features(data.text(i)) for i in range(len(data.doc_ids))],
                      {d: i for i, d in enumerate(data.doc_ids)},
                      [str(infer_evidence_type(data.titles[i], data.abstracts[i], ContentType.journal_article))
                       for i in range(len(data.doc_ids))])

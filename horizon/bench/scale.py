@@ -148,9 +148,9 @@ def _reach(classifier, chosen: set[int], seen: dict, progress: Progress) -> dict
                 holders[s.model].append(s.subscriber_id)
     expected: list[set[str]] = [set() for _ in order]
     done, total = 0, len(holders)
-    for page in index.scroll(MODEL, with_vectors=True):
+    for page in index.scroll(MODEL):
         for h in page:
-            model = model_from_payload(h.payload, None if h.dense is None else np.asarray(h.dense, np.float64))
+            model = model_from_payload(h.payload)
             ok, _, _ = decide_many(model, parts, items, classifier.matcher.threshold)
             for j in np.flatnonzero(ok):
                 expected[j].update(holders.get(model.key, ()))

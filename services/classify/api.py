@@ -1,15 +1,10 @@
 """classify's HTTP face: POST /preview, what a saved or draft profile would have received.
 
-Also GET /profiles/{subscriber_id} (a profile's state in the index), GET /health (liveness),
-GET /ready (Kafka and the profile index answer, else 503) and GET /metrics
-(services/classify/metrics.py and the shared ones).
-
-Every route but /health, /ready and /metrics needs a caller's service key
-(`Authorization: Bearer <HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY>`, services/common/service_auth.py).
-A preview's body is JSON, read only up to `max_request_bytes` (413 past it), and its profile must
-fit the bounds in limits.py (422 naming what is too large), so that no preview holds the index
-long. /health never waits for the index; /ready does not wait behind a preview or a batch (the
-index being in use is an answer). /docs and /openapi.json are served in development mode only.
+Also GET /profiles/{subscriber_id} (a profile's state), /health, /ready (Kafka and the index
+answer, else 503) and /metrics. Every route but the last three needs the caller's service key
+(`Authorization: Bearer <HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY>`). A preview's JSON body is read up
+to `max_request_bytes` (413), and its profile must fit limits.py (422), so that no preview holds
+the index long; /ready does not wait behind a preview or a batch. /docs only in development.
 """
 
 from __future__ import annotations
@@ -62,12 +57,6 @@ class PreviewResponse(BaseModel):
     items: list[PreviewItem]
 
 
-def preview(classifier: Classifier, request: PreviewRequest) -> PreviewResponse:
-    """The preview as a plain function (the same the endpoint serves)."""
-    rows = classifier.preview(request.profile, request.days)
-    return PreviewResponse(items=[PreviewItem(**asdict(r)) for r in rows])
-
-
 def create_api(
     classifier: Classifier | None = None, settings: ClassifySettings | None = None, lock: asyncio.Lock | None = None,
     kafka: KafkaSettings | None = None,
@@ -101,7 +90,8 @@ def create_api(
     @app.post("/preview", response_model=PreviewResponse)
     async def post_preview(body: PreviewRequest) -> PreviewResponse:
         async with lock:
-            return await run_in_threadpool(preview, app.state.classifier, body)
+            rows = await run_in_threadpool(app.state.classifier.preview, body.profile, body.days)
+        return PreviewResponse(items=[PreviewItem(**asdict(r)) for r in rows])
 
     @app.get("/profiles/{subscriber_id}")
     async def profile_state(subscriber_id: str) -> dict[str, object]:

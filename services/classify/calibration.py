@@ -1,12 +1,10 @@
 """Fitting new profile models against the background items, many at once (numpy).
 
-Each model is calibrated against a sample of recent items (its background): the mean and spread
-of each score component, the gate, the cut (scoring.py). The background also gives a model its
-neighbourhood, the items it scores highest, against which its contrast vector (Rocchio's
-negative term: what sets the examples apart from their topical neighbours) and its design-marker
-weights (what kind of study the examples are, against the neighbourhood) are learnt. Models are
-fitted in chunks of CHUNK, every step an array operation over the chunk, so that loading a
-national population of profiles takes minutes, not days.
+Each model is calibrated against a sample of recent items (scoring.py): each component's mean
+and spread, the gate, the cut. The background also gives a model its neighbourhood, the items it
+scores highest, against which its design-marker weights (what kind of study the examples are)
+are learnt. Models are fitted in chunks of CHUNK, each step an array operation over the chunk,
+so that loading a national population of profiles takes minutes, not days.
 """
 
 from __future__ import annotations
@@ -14,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from functools import cached_property
 
 import numpy as np
@@ -22,23 +20,18 @@ from scipy import sparse as sp
 
 from services.classify import lexical
 from services.classify.evidence import asked_evidence_types
-from services.classify.fusion import calibrate_many, fused
+from services.classify.fusion import DESIGN, calibrate_many, fused
 from services.classify.parts import DISLIKED, EXAMPLE, Part
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
-from services.classify.scoring import design_weights_of
-from services.classify.segment import FEATURES, ItemBlock, Segment
+from services.classify.scoring import Calibration, design_weights
+from services.classify.segment import FEATURES, Segment, markers as marker_rows
 
-#: Share of the background that is a profile's neighbourhood, and the weight of its centroid.
-NEIGHBOURHOOD = 0.05
-CONTRAST_GAMMA = 0.8
-#: Background items this close to an example are copies of it, not neighbours.
-NEAR_COPY = 0.98
 MIN_BACKGROUND = 50
 #: Share of the background (and its bounds) whose design markers the examples' are compared with.
 DESIGN_NEIGHBOURHOOD = 0.2
 DESIGN_NEIGHBOURS = (50, 400)
-#: Models fitted together (memory: 5 x CHUNK x background floats per step).
+#: Models fitted together (memory: components x CHUNK x background floats per step).
 CHUNK = 512
 
 EmbedFn = Callable[[Sequence[str]], np.ndarray]
@@ -47,29 +40,18 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 @dataclass(frozen=True)
 class Background:
     """The items profiles are calibrated against: vectors, BM25 vectors expanded from their
-    neighbours (neighbours.within), and design markers (None where unknown)."""
+    neighbours (neighbours.within), and design markers."""
 
     dense: np.ndarray
     lexical: Sequence[lexical.Sparse]
-    design: Sequence[frozenset[str]] | None = None
-    _cache: dict = field(default_factory=dict, compare=False, repr=False)
+    design: Sequence[frozenset[str]]
 
     def __len__(self) -> int:
         return len(self.dense)
 
     @cached_property
-    def block(self) -> ItemBlock:
-        n = len(self.dense)
-        design = list(self.design) if self.design is not None else [frozenset()] * n
-        return ItemBlock(self.dense, self.lexical, design, ["other"] * n, [""] * n, [[]] * n, [frozenset()] * n)
-
-    @cached_property
-    def brief(self) -> np.ndarray:
-        return np.zeros(len(self), bool) if self.design is None else self.block.flag(lexical.BRIEF)
-
-    @cached_property
     def markers(self) -> np.ndarray:
-        return self.block.markers()
+        return marker_rows(self.design)
 
     @cached_property
     def _terms(self) -> tuple[np.ndarray, sp.csr_matrix]:
@@ -107,30 +89,27 @@ def add_parts(store: PartStore, specs: Sequence[ProfileSpec], stats: lexical.Ter
     return by_spec, texts + items
 
 
-def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]], store: PartStore) -> ProfileModel:
-    """The model of a spec before calibration (the prior's statistics, no contrast or design);
-    its parts are in the store."""
-    interests = list(spec.interests)
+def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]]) -> ProfileModel:
+    """The model of a spec (its parts by role) before calibration: the prior's statistics."""
     return ProfileModel(
         key=spec.key, parts={role: [p.key for p in ps] for role, ps in roles.items()},
         example_refs=[label for label, _ in spec.examples],
         word_exclusions=[list(w) for w in spec.word_exclusions], topics=list(spec.topics),
         content_types=list(spec.content_types), sources=list(spec.sources),
-        asked_types=list(dict.fromkeys(str(k) for s in interests for k in asked_evidence_types(s))),
-        translated_ok=any(lexical.TRANSLATED in store.designs[store.row[p.key]] for p in roles[EXAMPLE]),
+        asked_types=list(dict.fromkeys(str(k) for s in spec.interests for k in asked_evidence_types(s))),
+        translated_ok=any(lexical.translated(text) for _, text in spec.examples),
     )
 
 
 def fit(models: Sequence[ProfileModel], store: PartStore, background: Background | None) -> list[ProfileModel]:
-    """The models calibrated against the background, with their contrast vectors and design
-    weights (profile_sync's order: prior -> contrast -> design -> final statistics)."""
+    """The models calibrated against the background, with their design weights (prior ->
+    design -> final statistics)."""
     if background is None or not len(background):
         return list(models)
     chunks = [list(models[start:start + CHUNK]) for start in range(0, len(models), CHUNK)]
     if len(chunks) == 1:
         return _fit_chunk(chunks[0], store, background)
-    store.matrix(), background.block, background.markers, background.brief  # built once, before the threads
-    background.bm25(store, np.zeros(0, np.int64))
+    store.matrix(), background.markers, background.bm25(store, np.zeros(0, np.int64))  # built once, before the threads
     # numpy lets go of the GIL in the array work: chunks fitted side by side use every core
     with ThreadPoolExecutor(max_workers=min(len(chunks), os.cpu_count() or 1)) as pool:
         return [m for fitted in pool.map(lambda c: _fit_chunk(c, store, background), chunks) for m in fitted]
@@ -138,54 +117,25 @@ def fit(models: Sequence[ProfileModel], store: PartStore, background: Background
 
 def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> list[ProfileModel]:
     segment = Segment.compile(models, store)
-    used = np.unique(np.concatenate([segment.part_rows(np.ones(len(models), bool)), np.zeros(0, np.int64)]))
+    used = np.unique(segment.part_rows(np.ones(len(models), bool)))
     part_map = np.full(len(store), -1, np.int64)
     part_map[used] = np.arange(len(used))
     part_cos, part_lex = store.cosines(bg.dense, used), bg.bm25(store, used)
 
-    def evaluate(ms: list[ProfileModel], design: bool) -> tuple[Segment, np.ndarray, np.ndarray, list[Calibration]]:
-        seg = Segment.merge([Segment.compile(ms, store)], part_map)
-        comps, top = seg.components(part_cos, part_lex, bg.dense, bg.markers)
+    def calibrations(compiled: Segment, design: bool) -> tuple[Segment, np.ndarray, list[Calibration]]:
+        seg = Segment.merge([compiled], part_map)  # the parts renumbered to the rows of `used`
+        comps, _ = seg.components(part_cos, part_lex, bg.markers)
         present = seg.present()
-        if not design:
-            present[:, 4] = False
-        return seg, comps, top, calibrate_many(comps, present, bg.brief)
+        present[:, DESIGN] &= design
+        return seg, comps, calibrate_many(comps, present)
 
-    seg, comps, top, base = evaluate(models, design=False)
+    seg, comps, base = calibrations(segment, design=False)
     if len(bg) < MIN_BACKGROUND:
         return [replace(m, calibration=c) for m, c in zip(models, base)]
     seg.calibrate(base)
-    z = fused(seg.maps, comps, bg.brief)
-    contrasts = _contrasts(seg, z, top, store.dense.data[used], bg)
-    models = [replace(m, calibration=c, contrast=v) for m, c, v in zip(models, base, contrasts)]
-    if bg.design is not None:
-        seg, comps, _, with_contrast = evaluate(models, design=False)
-        seg.calibrate(with_contrast)
-        z = fused(seg.maps, comps, bg.brief)
-        designs = _designs(seg, z, [store.designs[r] for r in used], bg)
-        models = [replace(m, design=d) for m, d in zip(models, designs)]
-    _, _, _, final = evaluate(models, design=bg.design is not None)
-    return [replace(m, calibration=c) for m, c in zip(models, final)]
-
-
-def _contrasts(seg: Segment, z: np.ndarray, top: np.ndarray, vectors: np.ndarray,
-               bg: Background) -> list[np.ndarray | None]:
-    """Examples' centroid minus CONTRAST_GAMMA times their neighbourhood's (profile_sync's
-    contrast vector), for each model with examples; `vectors`: the segment's parts' vectors."""
-    examples = seg.entries[EXAMPLE]
-    out: list[np.ndarray | None] = [None] * len(seg)
-    has = np.flatnonzero(examples.counts > 0)
-    if not len(has):
-        return out
-    k = int(np.clip(NEIGHBOURHOOD * len(bg), 10, 100))
-    ranked = np.where(top[has] > NEAR_COPY, -np.inf, z[has])
-    neighbours = np.argsort(-ranked, axis=1)[:, :k]
-    for row, nb in zip(has, neighbours):
-        ex = examples.part[examples.starts[row]:examples.starts[row] + examples.counts[row]]
-        v = vectors[ex].mean(axis=0) - CONTRAST_GAMMA * bg.dense[nb].mean(axis=0)
-        norm = float(np.linalg.norm(v))
-        out[row] = (v / norm).astype(np.float32) if norm > 0 else None
-    return out
+    designs = _designs(seg, fused(seg.maps, comps), [store.designs[r] for r in used], bg)
+    _, _, final = calibrations(Segment.compile([replace(m, design=d) for m, d in zip(models, designs)], store), True)
+    return [replace(m, calibration=c, design=d) for m, c, d in zip(models, final, designs)]
 
 
 def _designs(seg: Segment, z: np.ndarray, designs: Sequence[frozenset[str]], bg: Background) -> list[dict | None]:
@@ -201,7 +151,7 @@ def _designs(seg: Segment, z: np.ndarray, designs: Sequence[frozenset[str]], bg:
     for row, nb in zip(has, neighbours):
         ex = examples.part[examples.starts[row]:examples.starts[row] + examples.counts[row]]
         found = np.array([[f in designs[r] for f in FEATURES] for r in ex], dtype=np.float64).sum(axis=0)
-        out[row] = design_weights_of(found, len(ex), bg.markers[nb].sum(axis=0), len(nb), FEATURES) or None
+        out[row] = design_weights(found, len(ex), bg.markers[nb].sum(axis=0), len(nb), FEATURES) or None
     return out
 
 

@@ -94,14 +94,18 @@ class PreviewMatch:
     summary: str = ""  # the item's summary, cut short: what the e-mail shows under the title
 
 
+def _text(item: RecentItem) -> str:
+    """A recent item's stored title and summary, as it was embedded (embedder.item_text)."""
+    return item_text(item.payload["item"]["title"], item.payload["item"].get("summary", ""))
+
+
 def _design(item: RecentItem) -> frozenset[str]:
     """The design markers of a recent item: as stored when it was classified, or (an item stored
     before they were, or before the markers last changed: lexical.DESIGN_VERSION) found again in
     its stored title and summary."""
     if "design" in item.payload and item.payload.get("design_version") == lexical.DESIGN_VERSION:
         return frozenset(item.payload["design"])
-    stored = item.payload.get("item", {})
-    return lexical.design_features(item_text(stored.get("title", ""), stored.get("summary", "")))
+    return lexical.design_features(_text(item))
 
 
 class Classifier:
@@ -131,6 +135,7 @@ class Classifier:
         self._pool: Pool | None = None
         self._pool_age = 0
         self._pool_key: tuple = ()
+        self._pool_designs: list[frozenset[str]] = []
         self._background_cache: Background | None = None
         self.last_items: ItemBlock | None = None
 
@@ -235,7 +240,7 @@ class Classifier:
         tags = self.enricher.tags(texts, vectors)
         evidence = [self.enricher.evidence_type(e.item) for e in events]
         urgent = [self.enricher.urgent(e.item, et, tg) for e, et, tg in zip(events, evidence, tags)]
-        designs = [lexical.design_features(text, terms) for text, terms in zip(texts, doc_terms)]
+        designs = [lexical.design_features(text) for text in texts]
         block = ItemBlock(vectors, expanded, designs, [str(et) for et in evidence], [e.item.source_id for e in events],
                           tags, [frozenset(t) for t in doc_terms])
         self.last_items = block  # what the last batch was scored as (benchmarks, diagnosis)
@@ -275,16 +280,13 @@ class Classifier:
         pool = self._neighbour_pool()
         out = []
         for items in self.recent.pages_since(since):
-            dense = as_matrix(items, self.dim)
-            block = ItemBlock(
-                dense, expand_all(pool, dense, [it.sparse for it in items], [it.item_id for it in items]),
-                [_design(it) for it in items],
-                [it.payload.get("evidence_type", str(EvidenceType.other)) for it in items],
-                [it.payload["item"]["source_id"] for it in items],
-                [[TopicTag(**t) for t in it.payload.get("tags", [])] for it in items],
-                [frozenset(lexical.terms(item_text(it.payload["item"]["title"], it.payload["item"].get("summary", ""))))
-                 for it in items],
-            )
+            dense, texts = as_matrix(items, self.dim), [_text(it) for it in items]
+            block = ItemBlock(dense, expand_all(pool, dense, [it.sparse for it in items], [it.item_id for it in items]),
+                              [_design(it) for it in items],
+                              [it.payload.get("evidence_type", str(EvidenceType.other)) for it in items],
+                              [it.payload["item"]["source_id"] for it in items],
+                              [[TopicTag(**t) for t in it.payload.get("tags", [])] for it in items],
+                              [frozenset(lexical.terms(t)) for t in texts])
             for it, ms in zip(items, matcher.match(block)):
                 for m in ms:
                     item = it.payload["item"]
@@ -300,7 +302,7 @@ class Classifier:
         if held is None or not held.model:
             return None
         [hit] = self.index.retrieve([key_id(MODEL, held.model)])
-        return model_from_payload(hit.payload, None)
+        return model_from_payload(hit.payload)
 
     def save_stats(self) -> None:
         if self.stats_path is not None:

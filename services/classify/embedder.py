@@ -1,10 +1,7 @@
 """Turns item and profile texts into unit vectors with a sentence-transformers model.
 
-The text of an item is its title, then its cleaned abstract. all-MiniLM-L6-v2 reads at most
-256 word pieces; almost every title plus abstract is longer, so the truncation is a choice:
-256 tokens (the model's own limit, the default) keeps the methods and results sentences that
-carry most of the topical signal at ~30 texts/s on a 2-core CPU, far above the planned peak of
-20k items a day; 128 tokens runs ~2.4x faster. `horizon bench relevance` measures both.
+An item's text is its title, then its cleaned abstract, cut at 256 word pieces (the model's own
+limit): ~30 texts/s on a 2-core CPU, far above a peak day (`horizon bench pipeline`).
 """
 
 from __future__ import annotations

@@ -1,26 +1,19 @@
 """Infers what kind of evidence an item is, and whether it is urgent, from its source and text.
 
 Precedence, chosen on purpose:
-
-1. The source decides first where its kind is unambiguous. A safety-alert source gives
-   safety alerts; a news source gives news (a news story about "a trial of ..." or a
-   meta-analysis is still news); a guideline source gives guidelines and a policy source
-   policy, unless the title is a safety alert (NHS England publishes National Patient Safety
-   Alerts among its policy papers). An unknown source whose title reads as policy (a white
-   paper, a government response, a strategy) is policy.
-2. Journals, reports and unknown sources are read: the title first, then the abstract's
-   "Design:"/"Methods:" sentence, then the abstract, where a design counts only when it is
-   the study's own ("we conducted a ...", "this cohort study", "a randomised trial"), so that
-   "previous meta-analyses have shown ..." in a background sentence does not make a cohort
-   study a systematic review. Safety-alert wording counts only outside journals: a paper
-   about alerts is research, not an alert.
-3. Within one text the first rule that fits wins:
-   protocol (a protocol for a review or trial is not its results: `article`) > comment,
-   letter or correction (`article`) > systematic review / meta-analysis > randomised or
-   controlled trial (but target-trial emulation is observational) > qualitative >
-   observational (cohort, case-control, cross-sectional, registry, survey) > guideline
-   (so that "adherence to NICE guidelines: a cohort study" stays observational) > case
-   report (`article`) > narrative, scoping or rapid review.
+1. The source decides where its kind is unambiguous: safety-alert and news sources give alerts
+   and news (a news story about a trial is still news); guideline and policy sources give
+   guidelines and policy, unless the title is a safety alert (NHS England publishes National
+   Patient Safety Alerts among its policy papers); an unknown source's policy-like title
+   (white paper, government response, strategy) is policy.
+2. Journals, reports and unknown sources are read: the title, then the abstract's "Design:" or
+   "Methods:" sentence, then the abstract, where a design counts only as the study's own ("we
+   conducted a ...", "this cohort study"), not in "previous meta-analyses have shown ...".
+   Safety-alert wording counts only outside journals: a paper about alerts is research.
+3. Within one text the first rule that fits wins: protocol or comment/letter/correction
+   (`article`) > systematic review > trial (target-trial emulation is observational) >
+   qualitative > observational > guideline ("adherence to NICE guidelines: a cohort study"
+   stays observational) > case report (`article`) > narrative, scoping or rapid review.
 4. Nothing fits: the source's own kind (journal -> `article`, report -> `report`, ...).
 """
 

@@ -1,13 +1,9 @@
 """Example papers a profile names without their text, found among the items classify has seen.
 
-A librarian gives an example as 'doi:…', 'pmid:…' or a URL. Subscriptions sends its title and
-abstract where it could resolve it; where it could not, the paper may still be one that came
-through a feed in the last RECENT_DAYS, stored with its DOI, PMID and canonical URL: that
-item's title and abstract then stand for the example. Items the subscriber marked useful
-(Profile.liked) join the examples the same way; those marked not relevant (Profile.disliked)
-are kept as vectors, so that the same work is not sent again. An example found nowhere is
-awaited: when an item that is it arrives, the profile is applied again (`awaiting_keys`,
-`item_keys`, Classifier.classify).
+An example given as 'doi:…', 'pmid:…' or a URL that subscriptions could not resolve may be an
+item seen in the last RECENT_DAYS: its title and abstract then stand for it. Items marked useful
+join the examples the same way; those marked not relevant are kept as vectors. An example found
+nowhere is awaited, and the profile applied again when it arrives (`awaiting_keys`, `item_keys`).
 """
 
 from __future__ import annotations

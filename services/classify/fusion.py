@@ -1,29 +1,25 @@
 """Many profiles against many items at once (pure numpy): components, calibration, fused z.
 
-The arithmetic of scoring.py (its `fuse` is the one-profile definition) laid out as arrays, so
-that every profile in the table is scored against every item: no candidate list, no top-k, and
-the decision for each (item, profile) pair is the one exhaustive scoring gives. The same
-functions calibrate new profiles against the background items (calibration.py).
-
-A profile's components come from its parts (parts.py), each part compared with each item once:
-`Entries` lists which parts a profile has in each role, grouped by profile, and a segmented
-reduction (numpy's reduceat) gives the best statement, the mean over the examples, the
-weighted sum of the parts' BM25 scores, and so on, for all profiles in a few passes.
+The arithmetic of scoring.py as arrays: every profile in the table against every item, with no
+candidates and no top-k (horizon/bench/reference.py writes it out plainly for one profile). A
+profile's components come from its parts: `Entries` lists which parts each profile has in a
+role, and a segmented reduction (numpy's reduceat) gives the best statement, the mean over the
+examples and the weighted sum of the parts' BM25 scores for all profiles at once.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from services.classify.scoring import (
-    BRIEF_COMPONENTS, BRIEF_MIN, COMPONENTS, DELIVERY_RATE, FIT, FIT_WEIGHT, GATE_SHARE,
+    COMPONENTS, DELIVERY_RATE, FIT, FIT_WEIGHT, GATE_SHARE,
     GATE_SLOPE, PRIOR, TOPICAL, WEIGHTS, Z_FLOOR, Z_SLOPE, Calibration,
 )
 
-INTEREST, EXAMPLE, LEXICAL, CONTRAST, DESIGN = range(5)
+INTEREST, EXAMPLE, LEXICAL, DESIGN = range(len(COMPONENTS))
 _TOPICAL = [COMPONENTS.index(c) for c in TOPICAL]
 _FIT = [COMPONENTS.index(c) for c in FIT]
 _WEIGHT = np.array([WEIGHTS[c] for c in COMPONENTS])
@@ -74,8 +70,8 @@ def interest(entries: Entries, part_cos: np.ndarray) -> np.ndarray:
 
 
 def example(entries: Entries, part_cos: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The mean of the example papers' cosines (scoring.example_score), and their plain maximum
-    (which an exclusion is weighed against)."""
+    """The mean of the example papers' cosines, and their plain maximum (which an exclusion is
+    weighed against)."""
     values = part_cos[entries.part]
     top = entries.reduce(np.maximum, values, -np.inf)
     mean = entries.reduce(np.add, values, 0.0) / np.maximum(entries.counts, 1)[:, None]
@@ -90,13 +86,13 @@ def lexical(entries: Entries, part_lex: np.ndarray) -> np.ndarray:
 
 @dataclass(frozen=True)
 class Maps:
-    """Each profile's fusion as affine maps: z of component c = scale * value + offset, with a
-    brief item's own statistics in the second row; which components it has; its gate (nan: held
-    at one half); the rescaling for missing components; its cut."""
+    """Each profile's fusion as affine maps: z of component c = scale * value + offset; which
+    components it has; its gate (nan: held at one half); the rescaling for missing components;
+    its cut."""
 
-    scale: np.ndarray  # (n, 2, 5)
-    offset: np.ndarray  # (n, 2, 5)
-    present: np.ndarray  # (n, 5) bool
+    scale: np.ndarray  # (n, components)
+    offset: np.ndarray  # (n, components)
+    present: np.ndarray  # (n, components) bool
     gate: np.ndarray  # (n, 2)
     rescale: np.ndarray  # (n,)
     cut: np.ndarray  # (n,)
@@ -104,12 +100,11 @@ class Maps:
     @classmethod
     def of(cls, calibrations: Sequence[Calibration], present: np.ndarray) -> "Maps":
         n = len(calibrations)
-        mean, std = np.zeros((n, 2, 5)), np.ones((n, 2, 5))
+        mean, std = np.zeros((n, len(COMPONENTS))), np.ones((n, len(COMPONENTS)))
         gate = np.full((n, 2), np.nan)
         for i, cal in enumerate(calibrations):
             for c, name in enumerate(COMPONENTS):
-                mean[i, 0, c], std[i, 0, c] = cal.stats_of(name)
-                mean[i, 1, c], std[i, 1, c] = cal.stats_of(name, brief=True)
+                mean[i, c], std[i, c] = cal.stats_of(name)
             if cal.gate is not None:
                 gate[i] = cal.gate
         cut = np.array([cal.cut for cal in calibrations], dtype=np.float64)
@@ -125,113 +120,73 @@ class Maps:
         return cls(scale, -mean * scale, present.astype(bool), gate, rescale, cut)
 
 
-def _part(maps: Maps, comps: np.ndarray, brief: np.ndarray, which: Sequence[int]) -> np.ndarray:
-    """The summed z of some components (TOPICAL or FIT), per profile and item; a brief item's
-    columns with the brief statistics."""
-    n, k = comps.shape[1], comps.shape[2]
-    out = np.zeros((n, k))
-    columns = [(slice(None), 0)] if not brief.any() else [(np.flatnonzero(~brief), 0), (np.flatnonzero(brief), 1)]
+def _part(maps: Maps, comps: np.ndarray, which: Sequence[int]) -> np.ndarray:
+    """The summed z of some components (TOPICAL or FIT), per profile and item."""
+    out = np.zeros(comps.shape[1:])
     for c in which:
         has = maps.present[:, c]
-        if not has.any():
-            continue
-        for cols, row in columns:
-            scale = np.where(has, maps.scale[:, row, c], 0.0)[:, None]
-            offset = np.where(has, maps.offset[:, row, c], 0.0)[:, None]
-            if isinstance(cols, slice):
-                z = comps[c] * scale
-                z += offset
-                out += z
-            else:
-                out[:, cols] += comps[c][:, cols] * scale + offset
+        if has.any():
+            z = comps[c] * np.where(has, maps.scale[:, c], 0.0)[:, None]
+            z += np.where(has, maps.offset[:, c], 0.0)[:, None]
+            out += z
     return out
 
 
-def gate_at(maps: Maps, topical: np.ndarray) -> np.ndarray:
-    """How much of the fit part counts, per profile and item (scoring.Calibration.gate_at)."""
-    mid, spread = maps.gate[:, :1], maps.gate[:, 1:]
+def _logistic(x: np.ndarray) -> np.ndarray:
+    """1 / (1 + e^x), 0 where e^x overflows."""
     with np.errstate(over="ignore", invalid="ignore"):
-        x = -GATE_SLOPE * (topical - mid) / np.maximum(spread, 1e-6)
-        open_ = np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
-    return np.where(np.isnan(mid), 0.5, open_)
+        return np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
 
 
-def fused(maps: Maps, comps: np.ndarray, brief: np.ndarray, topical: np.ndarray | None = None) -> np.ndarray:
-    """The fused z of every profile against every item (scoring.fuse); -inf for a profile with
-    no component. `topical`: the topical part, where the caller has it already."""
-    topical = _part(maps, comps, brief, _TOPICAL) if topical is None else topical
-    fit = _part(maps, comps, brief, _FIT)
+def gate_at(maps: Maps, topical: np.ndarray) -> np.ndarray:
+    """How much of the fit part counts (0 to 1), per profile and item."""
+    mid, spread = maps.gate[:, :1], maps.gate[:, 1:]
+    return np.where(np.isnan(mid), 0.5, _logistic(-GATE_SLOPE * (topical - mid) / np.maximum(spread, 1e-6)))
+
+
+def fused(maps: Maps, comps: np.ndarray, topical: np.ndarray | None = None) -> np.ndarray:
+    """The fused z of every profile against every item: the topical part plus the gated fit part,
+    rescaled so that a profile missing a component (no examples, say) is not penalised; -inf for
+    a profile with none. `topical`: the topical part, where the caller has it already."""
+    topical = _part(maps, comps, _TOPICAL) if topical is None else topical
+    fit = _part(maps, comps, _FIT)
     z = (topical + FIT_WEIGHT * gate_at(maps, topical) * fit) * maps.rescale[:, None]
     z[~maps.present.any(axis=1)] = -np.inf
     return z
 
 
 def calibrated(z: np.ndarray, cut: np.ndarray) -> np.ndarray:
-    """scoring.calibrated_score over arrays: 0.5 at each profile's cut."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        x = -Z_SLOPE * (z - cut[:, None])
-        out = np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
-    return np.where(np.isneginf(z), 0.0, out)
+    """The fused z as a score in [0, 1]: 0.5 at each profile's cut, 0 for -inf."""
+    with np.errstate(invalid="ignore"):
+        return np.where(np.isneginf(z), 0.0, _logistic(-Z_SLOPE * (z - cut[:, None])))
 
 
-def calibrate_many(comps: np.ndarray, present: np.ndarray, brief: np.ndarray,
-                   min_items: int = 50) -> list[Calibration]:
-    """Each profile's Calibration from its components over the background items (scoring.calibrate
-    for many profiles): comps (5, n, B), present (n, 5), brief (B,)."""
+def calibrate_many(comps: np.ndarray, present: np.ndarray, min_items: int = 50) -> list[Calibration]:
+    """Each profile's Calibration from its components over the background items: comps
+    (components, n, B), present (n, components)."""
     n, items = comps.shape[1], comps.shape[2]
     if items < min_items:
         return [Calibration() for _ in range(n)]
-    prior = np.array([PRIOR[c] for c in COMPONENTS])  # (5, 2)
-    mean = np.broadcast_to(prior[:, 0], (n, 2, 5)).copy()
-    std = np.broadcast_to(prior[:, 1], (n, 2, 5)).copy()
-    own_mean, own_std = comps.mean(axis=2).T, comps.std(axis=2).T  # (n, 5)
-    own_std = np.where(own_std == 0, 1e-3, own_std)
-    mean[:, 0] = np.where(present, own_mean, mean[:, 0])
-    std[:, 0] = np.where(present, own_std, std[:, 0])
-    mean[:, 1], std[:, 1] = mean[:, 0], std[:, 0]
-    brief_stats = np.zeros((n, 5), bool)
-    if brief.sum() >= BRIEF_MIN:
-        for name in BRIEF_COMPONENTS:
-            c = COMPONENTS.index(name)
-            values = comps[c][:, brief]
-            s = values.std(axis=1)
-            mean[:, 1, c] = np.where(present[:, c], values.mean(axis=1), mean[:, 1, c])
-            std[:, 1, c] = np.where(present[:, c], np.where(s == 0, 1e-3, s), std[:, 1, c])
-            brief_stats[:, c] = present[:, c]
+    prior = np.array([PRIOR[c] for c in COMPONENTS])  # (components, 2)
+    own_std = comps.std(axis=2).T  # (n, components)
+    mean = np.where(present, comps.mean(axis=2).T, prior[:, 0])
+    std = np.where(present, np.where(own_std == 0, 1e-3, own_std), prior[:, 1])
     gated = present[:, _TOPICAL].any(axis=1) & present[:, _FIT].any(axis=1)
     no_gate = np.full((n, 2), np.nan)
     cut0 = np.zeros(n)
-    topical = _part(Maps.from_stats(mean, std, present, no_gate, cut0), comps, brief, _TOPICAL)
+    topical = _part(Maps.from_stats(mean, std, present, no_gate, cut0), comps, _TOPICAL)
     t_std = topical.std(axis=1)
     gate = np.where(gated[:, None], np.stack([np.quantile(topical, 1.0 - GATE_SHARE, axis=1),
                                               np.where(t_std == 0, 1e-3, t_std)], axis=1), np.nan)
-    z = fused(Maps.from_stats(mean, std, present, gate, cut0), comps, brief, topical)
+    z = fused(Maps.from_stats(mean, std, present, gate, cut0), comps, topical)
     scored = present.any(axis=1)  # a topics-only profile has no z: it keeps the default cut
     cut = np.where(scored, np.maximum(np.quantile(np.where(scored[:, None], z, 0.0), 1.0 - DELIVERY_RATE, axis=1),
                                       Z_FLOOR), Calibration().cut)
     out = []
     for i in range(n):
         stats = dict(PRIOR)
-        for c, name in enumerate(COMPONENTS):
-            if present[i, c]:
-                stats[name] = (float(mean[i, 0, c]), float(std[i, 0, c]))
-                if brief_stats[i, c]:
-                    stats[f"{name}:brief"] = (float(mean[i, 1, c]), float(std[i, 1, c]))
+        stats.update((name, (float(mean[i, c]), float(std[i, c]))) for c, name in enumerate(COMPONENTS) if present[i, c])
         g = (float(gate[i, 0]), float(gate[i, 1])) if gated[i] else None
         out.append(Calibration(stats, float(cut[i]), g))
     return out
 
-
-def calibrate(columns: Mapping[str, np.ndarray], min_items: int = 50, brief: np.ndarray | None = None) -> Calibration:
-    """One profile's Calibration from its components' scores over the background items (named
-    columns; those missing are absent): calibrate_many for one profile."""
-    columns = {k: np.asarray(v, np.float64) for k, v in columns.items() if v is not None}
-    if not columns:
-        return Calibration()
-    n = len(next(iter(columns.values())))
-    comps = np.zeros((5, 1, n))
-    present = np.zeros((1, 5), bool)
-    for c, name in enumerate(COMPONENTS):
-        if name in columns:
-            comps[c, 0], present[0, c] = columns[name], True
-    return calibrate_many(comps, present, np.zeros(n, bool) if brief is None else np.asarray(brief, bool), min_items)[0]

@@ -1,10 +1,8 @@
 """The profile index port: where classify keeps its profiles, whichever way Qdrant runs.
 
-Two adapters implement it: index_edge.py (Qdrant Edge, in process, the default) and
-index_client.py (the Qdrant server through qdrant-client, or its local mode in tests). The
-index is the durable store of the matching table (table.py): parts, models and subscribers as
-points (profiles.py), read back in pages at start. Matching itself scores every model in
-memory, so no search here has a result limit that could leave a subscriber out.
+index_edge.py (Qdrant Edge, in process, the default) and index_client.py (a Qdrant server, or its
+local mode in tests) implement it. It is the matching table's durable store, read back in pages
+at start; matching itself scores every model in memory, so no search can leave a subscriber out.
 """
 
 from __future__ import annotations

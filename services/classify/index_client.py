@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import warnings
 from collections.abc import Iterator, Sequence
 
@@ -10,9 +9,7 @@ from qdrant_client import QdrantClient, models
 
 from services.classify.index import DENSE, LEXICAL, PAGE, Hit, IndexPoint
 from services.classify.lexical import Sparse
-from services.classify.recent import REFERENCE_FIELDS, RecentItem, recent_id
-
-log = logging.getLogger(__name__)
+from services.classify.recent import REFERENCE_FIELDS, RecentItem, record_item, recent_id, take
 
 _KEYWORDS = ("subscriber_id", "kind", "awaiting")
 
@@ -28,22 +25,39 @@ def _hit(p) -> Hit:
                vector.get(DENSE) if isinstance(vector, dict) else None)
 
 
+def _pages(client: QdrantClient, collection: str, flt: models.Filter, with_vectors: bool,
+           size: int = PAGE) -> Iterator[list]:
+    """The points a filter selects, a page of records at a time."""
+    offset = None
+    while True:
+        records, offset = client.scroll(collection, scroll_filter=flt, limit=size, offset=offset,
+                                        with_payload=True, with_vectors=with_vectors)
+        if records:
+            yield records
+        if offset is None or not records:
+            return
+
+
+def _create(client: QdrantClient, collection: str, dim: int, indexes: dict[str, models.PayloadSchemaType]) -> None:
+    """The collection, created (with these payload indexes) unless it exists."""
+    if client.collection_exists(collection):
+        return
+    client.create_collection(collection,
+                             vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
+                             sparse_vectors_config={LEXICAL: models.SparseVectorParams()})
+    with warnings.catch_warnings():  # local mode ignores payload indexes, and says so
+        warnings.simplefilter("ignore", UserWarning)
+        for key, kind in indexes.items():
+            client.create_payload_index(collection, key, kind)
+
+
 class ClientProfileIndex:
     """ProfileIndex over one Qdrant collection."""
 
     def __init__(self, client: QdrantClient, collection: str, dim: int) -> None:
         self._client = client
         self.collection = collection
-        if not client.collection_exists(collection):
-            client.create_collection(
-                collection,
-                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
-                sparse_vectors_config={LEXICAL: models.SparseVectorParams()},
-            )
-            with warnings.catch_warnings():  # local mode ignores payload indexes, and says so
-                warnings.simplefilter("ignore", UserWarning)
-                for key in _KEYWORDS:
-                    client.create_payload_index(collection, key, models.PayloadSchemaType.KEYWORD)
+        _create(client, collection, dim, dict.fromkeys(_KEYWORDS, models.PayloadSchemaType.KEYWORD))
 
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         for start in range(0, len(points), PAGE):
@@ -68,26 +82,16 @@ class ClientProfileIndex:
                                                            with_payload=True)]
         return out
 
-    def _pages(self, flt: models.Filter, with_vectors: bool) -> Iterator[list[Hit]]:
-        offset = None
-        while True:
-            records, offset = self._client.scroll(self.collection, scroll_filter=flt, limit=PAGE, offset=offset,
-                                                  with_payload=True, with_vectors=with_vectors)
-            if records:
-                yield [_hit(r) for r in records]
-            if offset is None or not records:
-                return
-
     def scroll(self, kind: str, with_vectors: bool = False) -> Iterator[list[Hit]]:
         flt = models.Filter(must=[models.FieldCondition(key="kind", match=models.MatchValue(value=kind))])
-        return self._pages(flt, with_vectors)
+        return ([_hit(r) for r in page] for page in _pages(self._client, self.collection, flt, with_vectors))
 
     def awaiting(self, keys: Sequence[str]) -> list[Hit]:
         if not keys:
             return []
         flt = models.Filter(must=[models.FieldCondition(key="kind", match=models.MatchValue(value="awaiting")),
                                   models.FieldCondition(key="awaiting", match=models.MatchAny(any=list(keys)))])
-        return [h for page in self._pages(flt, False) for h in page]
+        return [_hit(r) for page in _pages(self._client, self.collection, flt, False) for r in page]
 
     def count(self) -> int:
         return int(self._client.count(self.collection, exact=True).count)
@@ -102,17 +106,8 @@ class ClientRecentItems:
     def __init__(self, client: QdrantClient, collection: str, dim: int) -> None:
         self._client = client
         self.collection = collection
-        if not client.collection_exists(collection):
-            client.create_collection(
-                collection,
-                vectors_config={DENSE: models.VectorParams(size=dim, distance=models.Distance.COSINE)},
-                sparse_vectors_config={LEXICAL: models.SparseVectorParams()},
-            )
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", UserWarning)
-                client.create_payload_index(collection, "seen_at", models.PayloadSchemaType.INTEGER)
-                for key in REFERENCE_FIELDS:
-                    client.create_payload_index(collection, key, models.PayloadSchemaType.KEYWORD)
+        _create(client, collection, dim, {"seen_at": models.PayloadSchemaType.INTEGER,
+                                          **dict.fromkeys(REFERENCE_FIELDS, models.PayloadSchemaType.KEYWORD)})
 
     def add(self, items: Sequence[RecentItem]) -> None:
         if items:
@@ -126,37 +121,20 @@ class ClientRecentItems:
             ], wait=True)
 
     def since(self, seen_at: int, limit: int | None = None) -> list[RecentItem]:
-        return self._scroll(models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(gte=seen_at))]),
-                            limit)
+        return take(self._items(_since(seen_at), limit), limit)
 
     def find(self, field: str, values: Sequence[str], limit: int | None = None) -> list[RecentItem]:
         if field not in REFERENCE_FIELDS or not values:
             return []
-        return self._scroll(models.Filter(must=[models.FieldCondition(key=field, match=models.MatchAny(any=list(values)))]),
-                            limit)
+        flt = models.Filter(must=[models.FieldCondition(key=field, match=models.MatchAny(any=list(values)))])
+        return take(self._items(flt, limit), limit)
 
     def pages_since(self, seen_at: int) -> Iterator[list[RecentItem]]:
-        flt = models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(gte=seen_at))])
-        return self._pages(flt, PAGE)
+        return self._items(_since(seen_at), None)
 
-    def _scroll(self, flt: models.Filter, limit: int | None) -> list[RecentItem]:
-        """The matching items, every one of them unless `limit` asks for a sample."""
-        out: list[RecentItem] = []
-        for page in self._pages(flt, PAGE if limit is None else min(PAGE, limit)):
-            out += page
-            if limit is not None and len(out) >= limit:
-                return out[:limit]
-        return out
-
-    def _pages(self, flt: models.Filter, size: int) -> Iterator[list[RecentItem]]:
-        offset = None
-        while True:
-            records, offset = self._client.scroll(self.collection, scroll_filter=flt, limit=size, offset=offset,
-                                                  with_payload=True, with_vectors=True)
-            if records:
-                yield [_recent(r) for r in records]
-            if offset is None or not records:
-                return
+    def _items(self, flt: models.Filter, limit: int | None) -> Iterator[list[RecentItem]]:
+        size = PAGE if limit is None else min(PAGE, limit)
+        return ([record_item(r) for r in page] for page in _pages(self._client, self.collection, flt, True, size))
 
     def prune(self, before: int) -> None:
         flt = models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(lt=before))])
@@ -166,8 +144,5 @@ class ClientRecentItems:
         """The client is shared with the profile index, which closes it."""
 
 
-def _recent(r) -> RecentItem:
-    vec, payload = r.vector or {}, dict(r.payload or {})
-    sp = vec.get(LEXICAL)
-    sparse = dict(zip(sp.indices, sp.values)) if sp is not None else {}
-    return RecentItem(payload["item_id"], int(payload["seen_at"]), vec.get(DENSE, []), sparse, payload)
+def _since(seen_at: int) -> models.Filter:
+    return models.Filter(must=[models.FieldCondition(key="seen_at", range=models.Range(gte=seen_at))])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 
@@ -27,9 +26,7 @@ from qdrant_edge import (
 
 from services.classify.index import DENSE, LEXICAL, PAGE, Hit, IndexPoint
 from services.classify.lexical import Sparse
-from services.classify.recent import REFERENCE_FIELDS, RecentItem, recent_id
-
-log = logging.getLogger(__name__)
+from services.classify.recent import REFERENCE_FIELDS, RecentItem, record_item, recent_id, take
 
 _KEYWORDS = ("subscriber_id", "kind", "awaiting")
 
@@ -46,34 +43,37 @@ def _hit(p) -> Hit:
                vector.get(DENSE) if isinstance(vector, dict) else None)
 
 
-def _pages(shard: EdgeShard, flt: Filter, with_vectors: bool) -> Iterator[list[Hit]]:
+def _pages(shard: EdgeShard, flt: Filter, with_vectors: bool, size: int = PAGE) -> Iterator[list]:
+    """The points a filter selects, a page of records at a time."""
     offset = None
     while True:
-        records, offset = shard.scroll(ScrollRequest(offset=offset, limit=PAGE, filter=flt, with_payload=True,
+        records, offset = shard.scroll(ScrollRequest(offset=offset, limit=size, filter=flt, with_payload=True,
                                                      with_vector=with_vectors))
         if records:
-            yield [_hit(r) for r in records]
+            yield records
         if offset is None or not records:
             return
+
+
+def _open(path: Path, dim: int, indexes: dict[str, PayloadSchemaType]) -> EdgeShard:
+    """The shard in a folder, created (with these payload indexes) on first use."""
+    path = Path(path)
+    config = EdgeConfig(vectors={DENSE: EdgeVectorParams(size=dim, distance=Distance.Cosine)},
+                        sparse_vectors={LEXICAL: EdgeSparseVectorParams()})
+    if (path / "edge_config.json").exists() or any(path.glob("segments*")):
+        return EdgeShard.load(str(path), config)
+    path.mkdir(parents=True, exist_ok=True)
+    shard = EdgeShard.create(str(path), config)
+    for key, kind in indexes.items():
+        shard.update(UpdateOperation.create_field_index(key, kind))
+    return shard
 
 
 class EdgeProfileIndex:
     """ProfileIndex over one Qdrant Edge shard in a folder (created on first use)."""
 
     def __init__(self, path: Path, dim: int) -> None:
-        path = Path(path)
-        config = EdgeConfig(
-            vectors={DENSE: EdgeVectorParams(size=dim, distance=Distance.Cosine)},
-            sparse_vectors={LEXICAL: EdgeSparseVectorParams()},
-        )
-        if (path / "edge_config.json").exists() or any(path.glob("segments*")):
-            self._shard = EdgeShard.load(str(path), config)
-        else:
-            path.mkdir(parents=True, exist_ok=True)
-            self._shard = EdgeShard.create(str(path), config)
-            for key in _KEYWORDS:
-                self._shard.update(UpdateOperation.create_field_index(key, PayloadSchemaType.Keyword))
-        self.path = path
+        self._shard = _open(path, dim, dict.fromkeys(_KEYWORDS, PayloadSchemaType.Keyword))
 
     def upsert(self, points: Sequence[IndexPoint]) -> None:
         for start in range(0, len(points), PAGE):
@@ -99,14 +99,15 @@ class EdgeProfileIndex:
         return out
 
     def scroll(self, kind: str, with_vectors: bool = False) -> Iterator[list[Hit]]:
-        return _pages(self._shard, Filter(must=[FieldCondition(key="kind", match=MatchValue(kind))]), with_vectors)
+        flt = Filter(must=[FieldCondition(key="kind", match=MatchValue(kind))])
+        return ([_hit(r) for r in page] for page in _pages(self._shard, flt, with_vectors))
 
     def awaiting(self, keys: Sequence[str]) -> list[Hit]:
         if not keys:
             return []
         flt = Filter(must=[FieldCondition(key="kind", match=MatchValue("awaiting")),
                            FieldCondition(key="awaiting", match=MatchAny(list(keys)))])
-        return [h for page in _pages(self._shard, flt, False) for h in page]
+        return [_hit(r) for page in _pages(self._shard, flt, False) for r in page]
 
     def count(self) -> int:
         return int(self._shard.count(CountRequest(exact=True)))
@@ -120,19 +121,8 @@ class EdgeRecentItems:
     """RecentItems in a second Qdrant Edge shard."""
 
     def __init__(self, path: Path, dim: int) -> None:
-        path = Path(path)
-        config = EdgeConfig(
-            vectors={DENSE: EdgeVectorParams(size=dim, distance=Distance.Cosine)},
-            sparse_vectors={LEXICAL: EdgeSparseVectorParams()},
-        )
-        if (path / "edge_config.json").exists():
-            self._shard = EdgeShard.load(str(path), config)
-        else:
-            path.mkdir(parents=True, exist_ok=True)
-            self._shard = EdgeShard.create(str(path), config)
-            self._shard.update(UpdateOperation.create_field_index("seen_at", PayloadSchemaType.Integer))
-            for key in REFERENCE_FIELDS:
-                self._shard.update(UpdateOperation.create_field_index(key, PayloadSchemaType.Keyword))
+        self._shard = _open(path, dim, {"seen_at": PayloadSchemaType.Integer,
+                                        **dict.fromkeys(REFERENCE_FIELDS, PayloadSchemaType.Keyword)})
 
     def add(self, items: Sequence[RecentItem]) -> None:
         if items:
@@ -143,35 +133,19 @@ class EdgeRecentItems:
             ]))
 
     def since(self, seen_at: int, limit: int | None = None) -> list[RecentItem]:
-        return self._scroll(Filter(must=[FieldCondition(key="seen_at", range=RangeFloat(gte=float(seen_at)))]), limit)
+        return take(self._items(_since(seen_at), limit), limit)
 
     def find(self, field: str, values: Sequence[str], limit: int | None = None) -> list[RecentItem]:
         if field not in REFERENCE_FIELDS or not values:
             return []
-        return self._scroll(Filter(must=[FieldCondition(key=field, match=MatchAny(list(values)))]), limit)
+        return take(self._items(Filter(must=[FieldCondition(key=field, match=MatchAny(list(values)))]), limit), limit)
 
     def pages_since(self, seen_at: int) -> Iterator[list[RecentItem]]:
-        flt = Filter(must=[FieldCondition(key="seen_at", range=RangeFloat(gte=float(seen_at)))])
-        return self._pages(flt, PAGE)
+        return self._items(_since(seen_at), None)
 
-    def _scroll(self, flt: Filter, limit: int | None) -> list[RecentItem]:
-        """The matching items, every one of them unless `limit` asks for a sample."""
-        out: list[RecentItem] = []
-        for page in self._pages(flt, PAGE if limit is None else min(PAGE, limit)):
-            out += page
-            if limit is not None and len(out) >= limit:
-                return out[:limit]
-        return out
-
-    def _pages(self, flt: Filter, size: int) -> Iterator[list[RecentItem]]:
-        offset = None
-        while True:
-            records, offset = self._shard.scroll(ScrollRequest(offset=offset, limit=size, filter=flt,
-                                                               with_payload=True, with_vector=True))
-            if records:
-                yield [_recent(r) for r in records]
-            if offset is None or not records:
-                return
+    def _items(self, flt: Filter, limit: int | None) -> Iterator[list[RecentItem]]:
+        size = PAGE if limit is None else min(PAGE, limit)
+        return ([record_item(r) for r in page] for page in _pages(self._shard, flt, True, size))
 
     def prune(self, before: int) -> None:
         flt = Filter(must=[FieldCondition(key="seen_at", range=RangeFloat(lt=float(before)))])
@@ -182,8 +156,5 @@ class EdgeRecentItems:
         self._shard.close()
 
 
-def _recent(r) -> RecentItem:
-    vec, payload = r.vector or {}, dict(r.payload or {})
-    sp = vec.get(LEXICAL)
-    sparse = dict(zip(sp.indices, sp.values)) if sp is not None else {}
-    return RecentItem(payload["item_id"], int(payload["seen_at"]), vec.get(DENSE, []), sparse, payload)
+def _since(seen_at: int) -> Filter:
+    return Filter(must=[FieldCondition(key="seen_at", range=RangeFloat(gte=float(seen_at)))])

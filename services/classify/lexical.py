@@ -1,19 +1,15 @@
 """Lexical side of matching: words, their document frequencies, and BM25-weighted sparse vectors.
 
-An item becomes a sparse vector of BM25 document weights (saturated term frequency times IDF,
-IDF from the items classify has seen). A profile becomes a sparse vector of query-term weights:
-its statements' words plus the most telling words of its example papers (Rocchio/RM3-style
-expansion). Their dot product, which Qdrant computes over sparse vectors, is a BM25 score of the
-item against the expanded profile. Spelling is folded to one form (oestrogen/estrogen,
-paediatric/pediatric, tumour/tumor) because UK statements meet US-spelt abstracts.
+An item becomes a vector of BM25 document weights (IDF from the items seen); a profile a vector
+of query-term weights, its statements' words plus its example papers' most telling ones (RM3),
+so that their dot product is the item's BM25 score against the profile. Spelling is folded
+(oestrogen/estrogen, tumour/tumor): UK statements meet US-spelt abstracts.
 
 Design markers (`design_features`) say how a study was done rather than what it is about
-(randomised, placebo, pharmacokinetic, rats, in vitro, case report, meta-analysis...), each
-noted in the title and anywhere in the text; scoring.design_weights learns from a profile's
-example papers which of them its subscriber wants. Two more markers say what form the text has,
-not how the study was done: TRANSLATED (a bracketed title, an article not in English) and BRIEF
-(a title with little or no abstract, which cannot share as many words with a profile as an
-abstract can: scoring compares its lexical score with those of brief items).
+(randomised, placebo, pharmacokinetic, rats, in vitro, case report...), in the text and in the
+title; scoring.design_weights learns from a profile's example papers which of them it wants. One
+more marker, TRANSLATED (`translated`), is a language, not a design: MEDLINE's bracketed English
+title of an article written in another language.
 """
 
 from __future__ import annotations
@@ -109,12 +105,9 @@ _TITLE_END = re.compile(r"[.?!](?:\s|$)")
 #: design_weights, and the matcher demotes such items for readers of English).
 TRANSLATED = "translated"
 _TRANSLATED_TITLE = re.compile(r"^\s*\[[^\]]{12,}\]")
-#: Marker of a brief text: fewer than BRIEF_TERMS index terms (a title alone has about 7, an
-#: abstract a hundred or more). Not a design either: it only selects the lexical statistics.
-BRIEF = "brief"
-BRIEF_TERMS = 30
 #: Version of what design_features marks, stored with each recent item's markers: raise it when a
-#: marker is added or changed, so that items stored before are read again (2: BRIEF).
+#: marker is added or changed, so that items stored before are read again (2: a "brief" marker,
+#: since removed; markers no longer known are ignored where stored).
 DESIGN_VERSION = 2
 
 
@@ -125,20 +118,23 @@ def title_of(text: str, limit: int = 160) -> str:
     return title if len(title) <= limit else title[: limit - 1].rsplit(" ", 1)[0] + "…"
 
 
-def design_features(text: str, text_terms: Sequence[str] | None = None) -> frozenset[str]:
+def design_features(text: str) -> frozenset[str]:
     """The design markers of a title-plus-abstract text (embedder.item_text): each marker found
     anywhere in it, and as `title:<marker>` where found in its first sentence (the title);
-    TRANSLATED where the title is a bracketed translation; BRIEF where the text is a title with
-    little or no abstract (`text_terms`: its terms(), where the caller has them already)."""
+    TRANSLATED where the title is a bracketed translation."""
     end = _TITLE_END.search(text)
     title = text[: end.start()] if end else text
     found = {name for name, p in _DESIGN if p.search(text)}
     found.update(f"title:{name}" for name, p in _DESIGN if name in found and p.search(title))
-    if _TRANSLATED_TITLE.match(text):
+    if translated(text):
         found.add(TRANSLATED)
-    if len(terms(text) if text_terms is None else text_terms) < BRIEF_TERMS:
-        found.add(BRIEF)
     return frozenset(found)
+
+
+def translated(text: str) -> bool:
+    """Whether a title-plus-abstract text (embedder.item_text) opens with a bracketed title: an
+    article not in English."""
+    return bool(_TRANSLATED_TITLE.match(text))
 
 
 def term_id(term: str) -> int:
@@ -196,9 +192,3 @@ def item_vector(doc: Sequence[str], stats: TermStats) -> Sparse:
             i = term_id(t)
             out[i] = out.get(i, 0.0) + w
     return out
-
-
-def dot(a: Sparse, b: Sparse) -> float:
-    if len(a) > len(b):
-        a, b = b, a
-    return sum(w * b.get(i, 0.0) for i, w in a.items())

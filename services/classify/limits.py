@@ -1,10 +1,8 @@
 """How large a profile the preview API fits: the bounds that keep one preview short.
 
-A preview fits the profile it is sent (each interest, exclusion and example is embedded and
-calibrated) while it holds the index, so its cost grows with the profile. These bounds are those
-a librarian's profile meets anyway (subscriptions' own input limits, and the feedback it keeps),
-with room for example abstracts; a profile past them is refused (422) with what is too large,
-and a body past `HORIZON_CLASSIFY_MAX_REQUEST_BYTES` before it is read (413).
+A preview embeds and calibrates the profile it is sent while it holds the index. These bounds are
+those a librarian's profile meets anyway (subscriptions' own limits), with room for abstracts: a
+profile past them is refused (422), a body past HORIZON_CLASSIFY_MAX_REQUEST_BYTES unread (413).
 """
 
 from __future__ import annotations

@@ -1,11 +1,8 @@
 """Matching items against every profile: decisions from the table, reasons, fan-out.
 
-The table (table.py) scores each item against every profile model it holds, exhaustively: there
-is no candidate search and no top-k, so whether an item reaches a subscriber depends only on the
-subscriber's profile and the item, never on how many others resemble it. For each model that
-accepts an item the reasons are built once (the closest statement, the example paper it is
-most like, the chosen topics it carries, the kind of evidence asked for) and the match is fanned
-out to every active subscriber holding that model.
+The table scores each item against every model, exhaustively (no candidates, no top-k), so whether
+an item reaches a subscriber depends only on their profile and the item. For each model that
+accepts an item the reasons are built once and the match is fanned out to its subscribers.
 """
 
 from __future__ import annotations
@@ -87,7 +84,7 @@ class Matcher:
             if len(parts):
                 cos = scored.part_cos[parts, j]
                 best = int(np.argmax(cos))
-                z = maps.scale[row, 0, c] * ev.comps[c, row, j] + maps.offset[row, 0, c]
+                z = maps.scale[row, c] * ev.comps[c, row, j] + maps.offset[row, c]
                 ranked.append((float(z), MatchReason(kind=role, text=labels[parts[best]], score=round(float(cos[best]), 4))))
         wanted = seg.topic_lists[row]
         for t in items.tags[item]:

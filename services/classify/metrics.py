@@ -1,8 +1,7 @@
 """classify's Prometheus metrics: items classified, matches and their fan-out, batch time, the table.
 
-`classify_batch` and `apply_profiles` are the Classifier's two use cases, timed and counted;
-the app calls them in its worker thread. With profile shards every shard classifies every item,
-so items classified count once per shard, while each shard counts only its own subscribers' matches.
+With profile shards every shard classifies every item (counted once per shard) and counts only
+its own subscribers' matches.
 """
 
 from __future__ import annotations

@@ -1,17 +1,10 @@
 """An item's words expanded with those of its nearest recent items (document expansion, pure).
 
-A paper's abstract uses some of its subject's words and not others: a trial of amlodipine may
-never say "calcium channel blocker", a title-only record says little at all. Its nearest
-neighbours by meaning among the recent items (the cluster hypothesis: close documents are
-relevant to the same requests) say the rest. The lexical component therefore scores the item's
-own BM25 vector mixed, half and half, with the mean of its NEIGHBOURS nearest recent items'
-(Tao et al. 2006, "Language model information retrieval with document expansion"; Liu and
-Croft 2004, cluster-based retrieval). Only the lexical component is expanded: the item's dense
-vector already places it among its neighbours, and its design markers are its own.
-
-The pool is the sample of recent items each profile is calibrated against (classifier's
-background), so a background item is expanded the same way as a new item, from the others.
-Below MIN_POOL recent items an item keeps its own words.
+A trial of amlodipine may never say "calcium channel blocker"; its nearest neighbours by meaning
+among the recent items do (the cluster hypothesis; Tao et al. 2006). The lexical component scores
+the item's own BM25 vector mixed half and half with the mean of its NEIGHBOURS nearest recent
+items'. The pool is the sample of recent items profiles are calibrated against, so a background
+item is expanded the same way, from the others; below MIN_POOL an item keeps its own words.
 """
 
 from __future__ import annotations
@@ -88,37 +81,3 @@ def within(pool: Pool) -> list[Sparse]:
     """The pool's own items expanded, each from the others (the calibration background)."""
     ids = list(pool.ids) or [str(n) for n in range(len(pool))]
     return expand_all(Pool(pool.dense, pool.sparse, ids), pool.dense, pool.sparse, ids)
-
-
-@dataclass(frozen=True)
-class Terms:
-    """A sparse vector as sorted term ids and their weights, for fast dot products."""
-
-    ids: np.ndarray
-    weights: np.ndarray
-
-    @classmethod
-    def of(cls, vector: Sparse) -> "Terms":
-        ids = np.fromiter(vector.keys(), dtype=np.int64, count=len(vector))
-        weights = np.fromiter(vector.values(), dtype=np.float64, count=len(vector))
-        order = np.argsort(ids)
-        return cls(ids[order], weights[order])
-
-
-def as_terms(vectors: Sequence[Sparse | Terms]) -> list[Terms]:
-    """Sparse vectors as Terms (those already converted are kept as they are)."""
-    return [v if isinstance(v, Terms) else Terms.of(v) for v in vectors]
-
-
-def dots(item: Terms, profiles: Sequence[Terms]) -> np.ndarray:
-    """The item's dot product with each profile's vector, in one pass over all their terms."""
-    if not profiles:
-        return np.zeros(0)
-    ids = np.concatenate([p.ids for p in profiles])
-    weights = np.concatenate([p.weights for p in profiles])
-    owner = np.repeat(np.arange(len(profiles)), [len(p.ids) for p in profiles])
-    if not len(item.ids) or not len(ids):
-        return np.zeros(len(profiles))
-    at = np.minimum(np.searchsorted(item.ids, ids), len(item.ids) - 1)
-    hit = item.ids[at] == ids
-    return np.bincount(owner[hit], weights=weights[hit] * item.weights[at[hit]], minlength=len(profiles))

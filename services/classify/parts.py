@@ -1,18 +1,10 @@
 """Profile parts: pieces of profile content that many profiles share, each compared with an item once.
 
-Librarians reuse wording: hundreds of nurses in one trust hold the same interest statement, and
-the same example paper is named in many profiles. A part is one such piece, named by its role
-and its text: an interest statement, an example paper (title and abstract), an exclusion
-matched by meaning, or an item a subscriber marked not relevant. It has a dense vector and,
-for statements and examples, a lexical vector (a distribution over its words). An item is
-compared with every part once; each profile's components are then gathered from its parts
-(fusion.py), so the cost of an item grows with the distinct wording held, and fanning a match
-out to everyone who shares a profile costs nothing more.
-
-A profile's lexical vector is a weighted sum of its parts' lexical vectors (RM3's query
-expansion): the statements' words, weighted by their length, and each example's most telling
-words with an equal share of the rest (`lexical_coefficients`); its BM25 score against an item is
-therefore the same weighted sum of the parts' scores.
+A part is an interest statement, an example paper, an exclusion matched by meaning or an item
+marked not relevant, named by its role and text: hundreds of nurses in one trust hold the same
+statement, so an item is compared with each distinct part once and each profile's components are
+gathered from its parts (fusion.py). A profile's lexical vector is a weighted sum of its parts'
+(RM3's query expansion: `lexical_coefficients`), so its BM25 score is the same sum of theirs.
 """
 
 from __future__ import annotations
@@ -45,8 +37,6 @@ class Part:
     label: str
     #: The lexical vector (term id -> weight, summing to 1), empty for exclusions and disliked items.
     lexical: lexical.Sparse
-    #: An example paper's design markers (lexical.design_features); empty for other roles.
-    design: frozenset[str] = frozenset()
 
 
 def statement_part(text: str) -> Part:
@@ -59,7 +49,7 @@ def example_part(label: str, text: str, stats: lexical.TermStats) -> Part:
     tf = Counter(lexical.terms(text))
     top = sorted(tf, key=lambda t: (-tf[t] * stats.idf(t), t))[:EXPANSION_TERMS]
     return Part(part_key(EXAMPLE, text), EXAMPLE, text, lexical.title_of(text) or label,
-                _distribution(Counter({t: tf[t] for t in top})), lexical.design_features(text))
+                _distribution(Counter({t: tf[t] for t in top})))
 
 
 def exclusion_part(text: str) -> Part:

@@ -1,9 +1,8 @@
 """The parts every profile in the table is made of, as arrays (in memory; the index keeps them).
 
-One row per distinct part (parts.py): its dense vector, its lexical vector as a row of a sparse
-matrix over the parts' vocabulary, its label, its number of words and how many models use it.
-An item batch is compared with all rows at once: a matrix product for the cosines, a sparse
-one for the BM25 scores. Rows of parts no longer used are dropped when the table is compacted.
+One row per distinct part: its dense vector, its lexical vector (a row of a sparse matrix), its
+label, its number of words and how many models use it; a batch of items meets every row in one
+matrix product for the cosines and one sparse product for the BM25 scores.
 """
 
 from __future__ import annotations
@@ -14,7 +13,7 @@ import numpy as np
 from scipy import sparse as sp
 
 from services.classify import lexical
-from services.classify.parts import Part
+from services.classify.parts import EXAMPLE, Part
 
 #: Rows of part vectors multiplied at once.
 CHUNK = 65536
@@ -54,7 +53,7 @@ class PartStore:
         self.keys: list[str] = []
         self.labels: list[str] = []
         self.roles: list[str] = []
-        self.designs: list[frozenset[str]] = []
+        self.designs: list[frozenset[str]] = []  # an example paper's design markers, from its text
         self.lengths = Grow(np.int64)
         self.refs = Grow(np.int64)
         self.dense = Grow(np.float64, dim)  # float64 once, not per item: every cosine exact to 1e-15
@@ -80,7 +79,7 @@ class PartStore:
             self.keys.append(p.key)
             self.labels.append(p.label)
             self.roles.append(p.role)
-            self.designs.append(p.design)
+            self.designs.append(lexical.design_features(p.text) if p.role == EXAMPLE else frozenset())
         self.dense.extend(np.asarray([v for _, v in new], dtype=np.float64).reshape(len(new), self.dim))
         self.lengths.extend([len(lexical.terms(p.text)) if p.lexical else 0 for p, _ in new])
         self.refs.extend(np.zeros(len(new)))

@@ -1,12 +1,9 @@
 """Keeping the matching table and the profile index current from ProfileChanged events.
 
-An event applies only if its version is above the subscriber's stored one (or equal, when it is
-applied again because an example paper it awaited has arrived); a tombstone keeps its version,
-so a late, older event cannot resurrect a deleted profile. A live profile is reduced to its spec
-(profiles.spec_of); subscribers whose specs are the same share one model, fitted once
-(calibration.py) against the background items. Points are written parts first, then models,
-then subscribers, so that a subscriber point never names a model the index lacks; models no one
-holds are deleted, and parts no model uses once the table is compacted.
+An event applies only above the stored version (or at it, applied again when an awaited example
+paper arrives); a tombstone keeps its version. Subscribers with the same spec share one model,
+fitted once (calibration.py). Points are written parts, then models, then subscribers, so that a
+subscriber point never names a model the index lacks.
 """
 
 from __future__ import annotations
@@ -92,7 +89,7 @@ def apply_profile_events(
 def _add_models(table: ProfileTable, index: ProfileIndex | None, specs: list[ProfileSpec], embed: EmbedFn,
                 stats: lexical.TermStats, background: Background | None, vectors: dict[str, np.ndarray]) -> None:
     roles, added = add_parts(table.parts, specs, stats, embed, vectors)
-    models = fit([unfitted(s, roles[s.key], table.parts) for s in specs], table.parts, background)
+    models = fit([unfitted(s, roles[s.key]) for s in specs], table.parts, background)
     if index is not None:
         index.upsert([part_point(p, table.parts.dense.data[table.parts.row[p.key]]) for p in added])
         index.upsert([model_point(m) for m in models])
@@ -107,9 +104,9 @@ def load_table(index: ProfileIndex, dim: int, owns: Callable[[str], bool] | None
         parts = [part_from_payload(h.payload) for h in page]
         table.parts.add(parts, np.asarray([h.dense for h in page], np.float32).reshape(len(page), dim))
     models, broken = [], []
-    for page in index.scroll(MODEL, with_vectors=True):
+    for page in index.scroll(MODEL):
         for h in page:
-            m = model_from_payload(h.payload, np.asarray(h.dense, np.float32) if h.dense is not None else None)
+            m = model_from_payload(h.payload)
             if all(k in table.parts for keys in m.parts.values() for k in keys):
                 models.append(m)
             else:

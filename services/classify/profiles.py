@@ -1,18 +1,10 @@
 """A subscriber's profile as the matcher sees it, and as points in the profile index (pure).
 
-What decides how items score against a profile is its content: statements, example papers,
-exclusions, items marked not relevant, chosen topics, content types and sources (`ProfileSpec`,
-canonical, with a key). Subscribers whose profiles say the same share one `ProfileModel`: one
-calibration, one row in the matching table, one decision per item fanned out to all of them.
-Whether an item reaches a subscriber thus depends on that subscriber's profile and the item
-alone, never on how many others hold the same wording.
-
-The index holds three kinds of point: a "part" per distinct statement, example paper,
-exclusion or disliked item (parts.py: its dense vector, lexical vector and label), a "model" per
-distinct calibrated profile (the parts it is made of, by key, and its calibration, contrast
-vector and design weights), and a "profile" point per subscriber (who, which organisation,
-which version, active or not, and which model). Flags are integers: qdrant-edge-py 0.9 never
-matches a filter on a boolean.
+Subscribers whose profiles say the same (`ProfileSpec`: statements, examples, exclusions, items
+marked not relevant, topics, content types, sources) share one `ProfileModel`: one calibration,
+one row in the matching table, one decision per item fanned out to all of them. The index holds
+a "part" point per distinct part (parts.py), a "model" point per model and a "profile" point per
+subscriber. Flags are integers: qdrant-edge-py 0.9 never matches a filter on a boolean.
 """
 
 from __future__ import annotations
@@ -126,11 +118,10 @@ class ProfileModel:
     content_types: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     calibration: Calibration = field(default_factory=Calibration)
-    contrast: np.ndarray | None = None
     design: DesignWeights | None = None
     #: Evidence types the statements ask for by name (evidence.asked_evidence_types).
     asked_types: list[str] = field(default_factory=list)
-    #: Whether one of its example papers is a bracketed translation (lexical.TRANSLATED).
+    #: Whether one of its example papers is a bracketed translation (lexical.translated).
     translated_ok: bool = False
 
     @property
@@ -155,14 +146,13 @@ def part_point(part: parts.Part, vector: np.ndarray) -> IndexPoint:
     terms = sorted(part.lexical)
     payload = {"kind": PART, "key": part.key, "role": part.role, "text": part.text, "label": part.label,
                "lexical_ids": terms, "lexical_weights": [part.lexical[t] for t in terms],
-               "design": sorted(part.design), "active": 0}
+               "active": 0}
     return IndexPoint(key_id(PART, part.key), payload, dense=[float(x) for x in vector])
 
 
 def part_from_payload(payload: dict) -> parts.Part:
     lex = dict(zip((int(i) for i in payload.get("lexical_ids") or ()), (float(w) for w in payload.get("lexical_weights") or ())))
-    return parts.Part(payload["key"], payload["role"], payload["text"], payload["label"], lex,
-                      frozenset(payload.get("design") or ()))
+    return parts.Part(payload["key"], payload["role"], payload["text"], payload["label"], lex)
 
 
 def model_point(m: ProfileModel) -> IndexPoint:
@@ -172,11 +162,12 @@ def model_point(m: ProfileModel) -> IndexPoint:
         "design": {f: [float(w[0]), float(w[1])] for f, w in m.design.items()} if m.design else None,
         "asked_types": m.asked_types, "translated_ok": int(m.translated_ok), "active": 0,
     }
-    dense = [float(x) for x in m.contrast] if m.contrast is not None else None
-    return IndexPoint(key_id(MODEL, m.key), payload, dense=dense, sparse=None if dense else {})
+    return IndexPoint(key_id(MODEL, m.key), payload, sparse={})
 
 
-def model_from_payload(payload: dict, contrast: np.ndarray | None) -> ProfileModel:
+def model_from_payload(payload: dict) -> ProfileModel:
+    """The model a model point holds (one stored by an earlier version may carry a vector and
+    fields since removed: they are ignored)."""
     design = payload.get("design")
     return ProfileModel(
         key=payload["key"], parts={k: list(v) for k, v in payload["parts"].items()},
@@ -184,7 +175,7 @@ def model_from_payload(payload: dict, contrast: np.ndarray | None) -> ProfileMod
         word_exclusions=[list(w) for w in payload.get("word_exclusions") or ()],
         topics=list(payload.get("topics") or ()), content_types=list(payload.get("content_types") or ()),
         sources=list(payload.get("sources") or ()), calibration=Calibration.from_payload(payload.get("calibration")),
-        contrast=contrast, design={f: (float(w[0]), float(w[1])) for f, w in design.items()} if design else None,
+        design={f: (float(w[0]), float(w[1])) for f, w in design.items()} if design else None,
         asked_types=list(payload.get("asked_types") or ()), translated_ok=bool(payload.get("translated_ok", 0)),
     )
 

@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
+from services.classify.index import DENSE, LEXICAL
 from services.classify.lexical import Sparse
 
 _NS = uuid.UUID("5a3f0e8e-7f0e-4a43-9d0e-2b8d7c1a9e42")
@@ -51,6 +52,24 @@ class RecentItems(Protocol):
     def prune(self, before: int) -> None: ...
 
     def close(self) -> None: ...
+
+
+def record_item(record: Any) -> RecentItem:
+    """A recent item from a point either Qdrant adapter returns (vectors by name, payload)."""
+    vectors, payload = record.vector or {}, dict(record.payload or {})
+    sparse = vectors.get(LEXICAL)
+    return RecentItem(payload["item_id"], int(payload["seen_at"]), vectors.get(DENSE, []),
+                      dict(zip(sparse.indices, sparse.values)) if sparse is not None else {}, payload)
+
+
+def take(pages: Iterator[list[RecentItem]], limit: int | None) -> list[RecentItem]:
+    """The items of these pages, every one of them unless `limit` asks for a sample."""
+    out: list[RecentItem] = []
+    for page in pages:
+        out += page
+        if limit is not None and len(out) >= limit:
+            return out[:limit]
+    return out
 
 
 def as_matrix(items: Sequence[RecentItem], dim: int) -> np.ndarray:

@@ -1,73 +1,53 @@
-"""How one item scores against one profile: components, calibration, fusion, decision (pure).
+"""What decides how an item scores against a profile: its components, their weights, and the
+profile's calibration (pure; fusion.py computes it for every profile at once).
 
-Components, each a similarity in its own scale:
-  interest  - best cosine to an interest statement
-  example   - the mean of the cosines to the example papers (`example_score`)
-  lexical   - BM25 of the item against the profile's words, expanded from its examples; the
-              item's own words mixed with its nearest recent items' (neighbours.py)
-  contrast  - similarity to what sets the examples apart from the profile's neighbourhood
-              (Rocchio with negative feedback: examples minus the nearest background items)
-  design    - how well the item's design markers (randomised, placebo, pharmacokinetic, rats...)
-              match those of the examples rather than those of the profile's neighbourhood: a
-              naive-Bayes log-likelihood ratio, each marker's example rate smoothed towards its
-              neighbourhood rate (`design_weights`). It learns "trials comparing drugs" from a
-              clinical profile's examples, and nothing clinical from a software-engineering one.
-Each is standardised against the profile's own background (its scores over recent items:
-mean and spread), so that scales and profiles become comparable; a brief item (a title with
-little or no abstract: lexical.BRIEF) has its lexical score standardised against the brief items
-of the background, since a title cannot share as many words with the profile as an abstract can
-(a relevant title-only paper otherwise sinks below hundreds of abstracts). The z-scores are
-summed with fixed weights (CombSUM over z-normalised scores), in two parts. The topical part
-(interest and lexical: what the subscriber said, by meaning and by words) says whether the item
-is about the profile at all; the fit part (example, contrast and design: likeness to the example
-papers and to their kind of study) says whether it is the item they want among those. Fit counts
-in proportion to a gate on the topical part: a logistic step at the topical z that only the top
-GATE_SHARE of the profile's background reaches. A randomised trial of beta blockers in heart
-failure is thus not sent to a calcium-channel-blocker profile because it looks like the trials in
-its examples: it has to be about calcium channel blockers first. Before the profile has a
-background the gate stays at one half, where the two parts count alike (plain CombSUM).
+Components, each a similarity in its own scale: interest (the best cosine to an interest
+statement), example (the mean cosine to the example papers), lexical (BM25 of the item's words,
+expanded from its nearest recent items, against the profile's words) and design (how well the
+item's design markers, randomised, placebo, pharmacokinetic, rats..., match those of the
+examples rather than those of the profile's neighbourhood: a naive-Bayes log-likelihood ratio,
+`design_weights`; it learns "trials comparing drugs" from a clinical profile's examples, and
+nothing clinical from a software-engineering one). Each is standardised against the profile's
+own background (mean and spread over recent items), and the z-scores are summed (CombSUM) in two
+parts: the topical part (interest and lexical: is the item about what the subscriber said?) and
+the fit part (example and design: is it like their example papers, and their kind of study?).
+Fit counts through a gate on the topical part, a logistic step at the topical z that only the
+top GATE_SHARE of the background reaches, so a trial that merely looks like the examples cannot
+outrank items on the subject; with no background yet the gate stays at one half (plain CombSUM).
 
-The fused z maps to a calibrated score in [0, 1] by a logistic curve centred on the profile's
-own cut: the fused z that only DELIVERY_RATE of its background items reach (and never below
-Z_FLOOR). A score of 0.5 thus means "as unusual for this profile as the top 0.4% of the
-stream", which holds the same meaning for a broad profile and a narrow one, for a clinical
-one and an out-of-domain one; raising the threshold above 0.5 delivers less.
+The fused z maps to a score in [0, 1] by a logistic curve centred on the profile's own cut, the
+fused z that only DELIVERY_RATE of its background reaches (never below Z_FLOOR): 0.5 means "as
+unusual for this profile as the top 0.4% of the stream", for a broad profile or a narrow one.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
-COMPONENTS = ("interest", "example", "lexical", "contrast", "design")
+COMPONENTS = ("interest", "example", "lexical", "design")
 #: What the item is about (the gate's input), and how well it fits the examples (what the gate lets through).
 TOPICAL = ("interest", "lexical")
-FIT = ("example", "contrast", "design")
+FIT = ("example", "design")
 
 #: Weights of the standardised components (dense and lexical evidence count alike).
-WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "contrast": 1.0, "design": 1.0}
+WEIGHTS = {"interest": 1.0, "example": 1.0, "lexical": 1.0, "design": 1.0}
 
 #: Background statistics assumed before any item has been seen (measured on the dev corpus).
-PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0), "contrast": (0.0, 0.1),
-         "design": (0.0, 1.0)}
-
-#: Components whose statistics a brief item has its own of (over the background's brief items,
-#: stored as "<name>:brief"), and how many brief background items that takes.
-BRIEF_COMPONENTS = ("lexical",)
-BRIEF_MIN = 20
+PRIOR = {"interest": (0.10, 0.08), "example": (0.15, 0.08), "lexical": (0.5, 1.0), "design": (0.0, 1.0)}
 
 #: Pseudo-count of the neighbourhood's rate in each marker's example rate (3 examples weigh
 #: less than this); the neighbourhood's own add-half smoothing.
 DESIGN_PRIOR = 8.0
 
 #: Share of background items a profile's cut lets through; the cut's floor; the cut before any
-#: background exists; the logistic slope around the cut.
+#: background exists (the floor and that cut: 1.6 and 2 z per component, as they were when the
+#: fused z summed five); the logistic slope around the cut.
 DELIVERY_RATE = 0.004
-Z_FLOOR = 8.0
-Z_MID = 10.0
+Z_FLOOR = 6.4
+Z_MID = 8.0
 Z_SLOPE = 1.0
 
 #: Share of the background whose topical z opens the gate; the gate's slope per background
@@ -87,23 +67,9 @@ class Calibration:
     #: The topical z at the gate's midpoint and its background spread; None: gate held at one half.
     gate: tuple[float, float] | None = None
 
-    def stats_of(self, name: str, brief: bool = False) -> tuple[float, float]:
-        """The component's background mean and spread; a brief item's from the brief background
-        where one was measured."""
-        key = f"{name}:brief"
-        return self.stats[key] if brief and key in self.stats else self.stats.get(name, PRIOR[name])
-
-    def z(self, name: str, value: float, brief: bool = False) -> float:
-        """The component's z (a brief item's: `brief`)."""
-        mean, std = self.stats_of(name, brief)
-        return (value - mean) / max(std, 1e-6)
-
-    def gate_at(self, topical: float) -> float:
-        """How much of the fit part counts (0 to 1) for an item of this topical z."""
-        if self.gate is None:
-            return 0.5
-        x = -GATE_SLOPE * (topical - self.gate[0]) / max(self.gate[1], 1e-6)
-        return 0.0 if x > 700 else 1.0 / (1.0 + math.exp(x))
+    def stats_of(self, name: str) -> tuple[float, float]:
+        """The component's background mean and spread."""
+        return self.stats.get(name, PRIOR[name])
 
     def as_payload(self) -> dict:
         out = {"stats": {k: [float(m), float(s)] for k, (m, s) in self.stats.items()}, "cut": float(self.cut)}
@@ -115,70 +81,24 @@ class Calibration:
     def from_payload(cls, raw: Mapping | None) -> "Calibration":
         if not raw:
             return cls()
-        stats = {k: (float(v[0]), float(v[1])) for k, v in raw.get("stats", {}).items()}
+        # statistics of components since removed (stored by an earlier version) are left out
+        stats = {k: (float(v[0]), float(v[1])) for k, v in raw.get("stats", {}).items() if k in PRIOR}
         gate = raw.get("gate")
         return cls({**PRIOR, **stats}, float(raw.get("cut", Z_MID)),
                    (float(gate[0]), float(gate[1])) if gate else None)
 
 
-def part_z(components: Mapping[str, float | None], calibration: Calibration, part: Sequence[str],
-           brief: bool = False) -> float:
-    """The weighted z of a part's components present (TOPICAL: the gate's input; FIT)."""
-    return sum(WEIGHTS[k] * calibration.z(k, v, brief) for k in part if (v := components.get(k)) is not None)
-
-
-def fuse(components: Mapping[str, float | None], calibration: Calibration, brief: bool = False) -> float:
-    """The topical part plus the gated fit part of the standardised components (of a brief item:
-    `brief`); missing ones (no examples, say) are left out and the sum is rescaled so that
-    profiles with fewer parts are not penalised."""
-    weight = sum(WEIGHTS[k] for k in COMPONENTS if components.get(k) is not None)
-    if weight == 0:
-        return float("-inf")
-    topical = part_z(components, calibration, TOPICAL, brief)
-    total = topical + FIT_WEIGHT * calibration.gate_at(topical) * part_z(components, calibration, FIT, brief)
-    return total * sum(WEIGHTS.values()) / weight
-
-
 DesignWeights = dict[str, tuple[float, float]]  # marker -> (weight if present, weight if absent)
 
 
-def example_score(cosines: np.ndarray | Sequence[float]) -> float | np.ndarray:
-    """The mean of the cosines to the example papers, along the last axis."""
-    out = np.asarray(cosines, dtype=np.float64).mean(axis=-1)
-    return float(out) if out.ndim == 0 else out
-
-
-def design_weights(
-    examples: Sequence[frozenset[str]], neighbours: Sequence[frozenset[str]], features: Sequence[str],
-) -> DesignWeights:
+def design_weights(in_examples: np.ndarray, n_examples: int, in_neighbours: np.ndarray, n_neighbours: int,
+                   features: Sequence[str]) -> DesignWeights:
     """Log-likelihood ratios of each design marker, present and absent, between the example
-    papers and the profile's neighbourhood; markers that tell nothing apart are left out."""
-    if not examples or not neighbours:
-        return {}
-    in_examples = np.array([sum(f in e for e in examples) for f in features], dtype=np.float64)
-    in_neighbours = np.array([sum(f in n for n in neighbours) for f in features], dtype=np.float64)
-    return design_weights_of(in_examples, len(examples), in_neighbours, len(neighbours), features)
-
-
-def design_weights_of(in_examples: np.ndarray, n_examples: int, in_neighbours: np.ndarray, n_neighbours: int,
-                      features: Sequence[str]) -> DesignWeights:
-    """design_weights from how many examples and neighbours carry each marker: each marker's
-    example rate smoothed towards its neighbourhood rate (DESIGN_PRIOR), against that rate."""
+    papers and the profile's neighbourhood, from how many of each carry it: each marker's example
+    rate smoothed towards its neighbourhood rate (DESIGN_PRIOR), against that rate. Markers that
+    tell nothing apart are left out."""
     q = (in_neighbours + 0.5) / (n_neighbours + 1.0)
     p = (in_examples + DESIGN_PRIOR * q) / (n_examples + DESIGN_PRIOR)
     present, absent = np.log(p / q), np.log((1.0 - p) / (1.0 - q))
     keep = (np.abs(present) > 1e-9) | (np.abs(absent) > 1e-9)
     return {f: (float(present[i]), float(absent[i])) for i, f in enumerate(features) if keep[i]}
-
-
-def design_score(weights: Mapping[str, Sequence[float]], features: frozenset[str]) -> float:
-    """The item's log-likelihood ratio of being designed like the examples."""
-    return sum(w[0] if f in features else w[1] for f, w in weights.items())
-
-
-def calibrated_score(z: float, cut: float = Z_MID) -> float:
-    """The fused z as a score in [0, 1]; 0.5 at the profile's cut."""
-    if z == float("-inf"):
-        return 0.0
-    x = -Z_SLOPE * (z - cut)
-    return 0.0 if x > 700 else 1.0 / (1.0 + math.exp(x))

@@ -1,30 +1,28 @@
 """A block of profile models as arrays, and how every one of them scores against items at once.
 
-The table (table.py) keeps its models in a few segments: each new batch of models is compiled
-into a segment of its own, and segments are merged as they accumulate. A segment holds, per
-model, which parts it has in each role (fusion.Entries), its calibration as affine maps, its
-contrast vector and design weights, and what filters it sets (content types, sources), what it
-asks for (topics, kinds of evidence) and what it excludes. `evaluate` gives every model's fused
-z, score and decision for a batch of items: the scoring of matcher.py's reference
-(`reference.py`), for all models, without candidates.
+The table (table.py) keeps its models in segments: each batch of new models is compiled into
+one, and segments are merged as they accumulate. A segment holds, per model, which parts it has
+in each role (fusion.Entries), its calibration as affine maps, its design weights, its filters
+(content types, sources), what it asks for (topics, kinds of evidence) and what it excludes.
+`evaluate` gives every model's fused z, score and decision for a batch of items.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 
 import numpy as np
 
 from contracts import EvidenceType, TopicTag
 from services.classify import lexical
-from services.classify.fusion import CONTRAST, DESIGN, EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
 from services.classify import fusion
+from services.classify.fusion import DESIGN, EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
 from services.classify.parts import DISLIKED, EXAMPLE as EXAMPLE_ROLE, EXCLUSION, INTEREST as INTEREST_ROLE, lexical_coefficients
 from services.classify.partstore import PartStore
 from services.classify.profiles import ProfileModel
-from services.classify.scoring import Calibration
+from services.classify.scoring import COMPONENTS, Calibration
 
 #: A meaning-matched exclusion removes an item at this cosine or above (if above the positives).
 EXCLUSION_MIN = 0.5
@@ -46,6 +44,14 @@ FEATURES = lexical.DESIGN_FEATURES
 FEATURE_INDEX = {f: n for n, f in enumerate(FEATURES)}
 
 
+def markers(designs: Sequence[frozenset[str]]) -> np.ndarray:
+    """Each item's design markers as a row of 0/1 over FEATURES (markers no longer known: left out)."""
+    out = np.zeros((len(designs), len(FEATURES)))
+    for i, d in enumerate(designs):
+        out[i, [FEATURE_INDEX[f] for f in d if f in FEATURE_INDEX]] = 1.0
+    return out
+
+
 def bits(kinds: Sequence[str]) -> int:
     return sum(EVIDENCE_BIT.get(k, 0) for k in set(kinds))
 
@@ -56,7 +62,7 @@ class ItemBlock:
 
     dense: np.ndarray  # (k, dim) unit vectors
     lexical: Sequence[lexical.Sparse]  # each item's BM25 vector, expanded from its neighbours
-    design: Sequence[frozenset[str]]
+    design: Sequence[frozenset[str]]  # lexical.design_features, TRANSLATED among them
     evidence_type: Sequence[str]
     source_id: Sequence[str]
     tags: Sequence[Sequence[TopicTag]]
@@ -66,28 +72,20 @@ class ItemBlock:
         return len(self.dense)
 
     def markers(self) -> np.ndarray:
-        out = np.zeros((len(self.design), len(FEATURES)))
-        for i, d in enumerate(self.design):
-            for f in d:
-                if f in FEATURE_INDEX:
-                    out[i, FEATURE_INDEX[f]] = 1.0
-        return out
+        return markers(self.design)
 
-    def flag(self, marker: str) -> np.ndarray:
-        return np.array([marker in d for d in self.design], dtype=bool)
+    def translated(self) -> np.ndarray:
+        return np.array([lexical.TRANSLATED in d for d in self.design], dtype=bool)
 
     def rows(self, start: int, stop: int) -> "ItemBlock":
-        return ItemBlock(self.dense[start:stop], self.lexical[start:stop], self.design[start:stop],
-                         self.evidence_type[start:stop], self.source_id[start:stop], self.tags[start:stop],
-                         self.terms[start:stop])
+        return ItemBlock(*(getattr(self, f.name)[start:stop] for f in fields(self)))
 
 
 @dataclass
 class Evaluation:
     """A segment against a batch of items: every model's fused z and score, and the decision."""
 
-    comps: np.ndarray  # (5, n, k)
-    example_top: np.ndarray  # (n, k): the closest example's plain cosine
+    comps: np.ndarray  # (components, n, k)
     z: np.ndarray
     score: np.ndarray
     accepted: np.ndarray  # bool (n, k)
@@ -100,11 +98,8 @@ class Segment:
     has_text: np.ndarray
     entries: dict[str, Entries]  # role -> entries; "lexical" for the lexical coefficients
     maps: Maps
-    contrast_row: np.ndarray
-    contrast: np.ndarray  # (C, dim) float64
-    design_row: np.ndarray
-    design_base: np.ndarray
-    design_delta: np.ndarray  # (D, features)
+    design_row: np.ndarray  # each model's row in `design`, -1 for none
+    design: np.ndarray  # (D, 1 + features): a design score's base, then each marker's increment
     evidence: np.ndarray  # int64 bit masks of the content types accepted
     asked: np.ndarray  # int64 bit masks of the kinds asked for by name
     translated_ok: np.ndarray
@@ -123,8 +118,7 @@ class Segment:
         n = len(models)
         roles: dict[str, tuple[list[int], list[int]]] = {r: ([], []) for r in (INTEREST_ROLE, EXAMPLE_ROLE, EXCLUSION, DISLIKED)}
         lex_owner, lex_part, lex_weight = [], [], []
-        contrast_row, contrasts = np.full(n, -1, np.int64), []
-        design_row, design_base, design_delta = np.full(n, -1, np.int64), [], []
+        design_row, design = np.full(n, -1, np.int64), []
         sources: dict[str, list[int]] = defaultdict(list)
         topics: dict[str, list[int]] = defaultdict(list)
         words: dict[int, list[list[str]]] = {}
@@ -139,17 +133,14 @@ class Segment:
             lex_owner += [i] * (len(statements) + len(examples))
             lex_part += statements + examples
             lex_weight += s_coef + e_coef
-            if m.contrast is not None:
-                contrast_row[i] = len(contrasts)
-                contrasts.append(m.contrast)
-            if m.design:
-                design_row[i] = len(design_base)
-                design_base.append(sum(w[1] for w in m.design.values()))
-                delta = np.zeros(len(FEATURES))
+            if m.design:  # absent everywhere, plus (present - absent) for each marker found
+                design_row[i] = len(design)
+                row = np.zeros(1 + len(FEATURES))
+                row[0] = sum(w[1] for w in m.design.values())
                 for f, w in m.design.items():
                     if f in FEATURE_INDEX:
-                        delta[FEATURE_INDEX[f]] = w[0] - w[1]
-                design_delta.append(delta)
+                        row[1 + FEATURE_INDEX[f]] = w[0] - w[1]
+                design.append(row)
             for s in m.sources:
                 sources[s].append(i)
             for t in m.topics:
@@ -160,11 +151,8 @@ class Segment:
         entries["lexical"] = Entries.build(n, lex_owner, lex_part, lex_weight)
         seg = cls(
             keys=[m.key for m in models], live=np.ones(n, bool), has_text=np.array([m.has_text for m in models], bool),
-            entries=entries, maps=Maps.of([m.calibration for m in models], np.zeros((n, 5), bool)),
-            contrast_row=contrast_row,
-            contrast=np.asarray(contrasts, np.float64).reshape(len(contrasts), parts.dim),
-            design_row=design_row, design_base=np.asarray(design_base, np.float64),
-            design_delta=np.asarray(design_delta, np.float64).reshape(len(design_base), len(FEATURES)),
+            entries=entries, maps=Maps.of([m.calibration for m in models], np.zeros((n, len(COMPONENTS)), bool)),
+            design_row=design_row, design=np.asarray(design, np.float64).reshape(len(design), 1 + len(FEATURES)),
             evidence=np.array([bits(m.content_types) if m.content_types else ALL_EVIDENCE for m in models], np.int64),
             asked=np.array([bits(m.asked_types) for m in models], np.int64),
             translated_ok=np.array([m.translated_ok for m in models], bool),
@@ -182,49 +170,45 @@ class Segment:
         return np.concatenate([e.part[rows[e.owner]] for role, e in self.entries.items() if role != "lexical"])
 
     def present(self) -> np.ndarray:
-        """Which components each model has: (n, 5)."""
-        out = np.zeros((len(self), 5), bool)
+        """Which components each model has: (n, components)."""
+        out = np.zeros((len(self), len(COMPONENTS)), bool)
         out[:, INTEREST] = self.entries[INTEREST_ROLE].counts > 0
         out[:, EXAMPLE] = self.entries[EXAMPLE_ROLE].counts > 0
         out[:, LEXICAL] = self.has_text
-        out[:, CONTRAST] = self.contrast_row >= 0
         out[:, DESIGN] = self.design_row >= 0
         return out
 
     def calibrate(self, calibrations: Sequence[Calibration]) -> None:
         self.maps = Maps.of(calibrations, self.present())
 
-    def components(self, part_cos: np.ndarray, part_lex: np.ndarray, dense: np.ndarray,
+    def components(self, part_cos: np.ndarray, part_lex: np.ndarray,
                    markers: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """The five components (COMPONENTS order) of every model against each item, 0 where a
-        model lacks one; and the closest example's plain cosine."""
+        """The components (COMPONENTS order) of every model against each item, 0 where a model
+        lacks one; and the closest example's plain cosine."""
         n, k = len(self), part_cos.shape[1]
-        comps = np.zeros((5, n, k))
+        comps = np.zeros((len(COMPONENTS), n, k))
         comps[INTEREST] = fusion.interest(self.entries[INTEREST_ROLE], part_cos)
         comps[EXAMPLE], top = fusion.example(self.entries[EXAMPLE_ROLE], part_cos)
         comps[LEXICAL] = fusion.lexical(self.entries["lexical"], part_lex)
-        has = self.contrast_row >= 0
-        if has.any():
-            comps[CONTRAST][has] = (self.contrast @ np.asarray(dense, np.float64).T)[self.contrast_row[has]]
         has = self.design_row >= 0
         if has.any():
-            comps[DESIGN][has] = (self.design_base[:, None] + self.design_delta @ markers.T)[self.design_row[has]]
+            table = self.design[self.design_row[has]]
+            comps[DESIGN][has] = table[:, :1] + table[:, 1:] @ markers.T
         comps[~np.isfinite(comps)] = 0.0  # a missing component: left out by its present flag
         return comps, top
 
     def evaluate(self, part_cos: np.ndarray, part_lex: np.ndarray, items: ItemBlock, threshold: float | None,
-                 markers: np.ndarray | None = None) -> Evaluation:
+                 markers: np.ndarray) -> Evaluation:
         """Every model's z, score and decision (score at or above `threshold`, filters passed,
-        nothing excluding the item) for each item."""
-        markers = items.markers() if markers is None else markers
-        comps, top = self.components(part_cos, part_lex, items.dense, markers)
-        z = fused(self.maps, comps, items.flag(lexical.BRIEF))
+        nothing excluding the item) for each item; `markers`: items.markers()."""
+        comps, top = self.components(part_cos, part_lex, markers)
+        z = fused(self.maps, comps)
         tag = self._tag_scores(items)
         has_tag = np.isfinite(tag)
         z += np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tag, 0.0), 0.0)
         kind = np.array([EVIDENCE_BIT.get(e, 0) for e in items.evidence_type], np.int64)
         z += ASKED_BONUS * ((self.asked[:, None] & kind[None, :]) != 0)
-        z -= TRANSLATED_PENALTY * (items.flag(lexical.TRANSLATED)[None, :] & ~self.translated_ok[:, None])
+        z -= TRANSLATED_PENALTY * (items.translated()[None, :] & ~self.translated_ok[:, None])
         score = calibrated(z, self.maps.cut)
         text = self.has_text[:, None]
         score = np.where(text, score, np.where(has_tag, tag, 0.0))
@@ -233,7 +217,7 @@ class Segment:
         if threshold is not None:
             accepted &= score >= threshold
         self._apply_word_exclusions(accepted, items)
-        return Evaluation(comps, top, z, score, accepted)
+        return Evaluation(comps, z, score, accepted)
 
     def _tag_scores(self, items: ItemBlock) -> np.ndarray:
         """The best score of a tag the model chose, per model and item (-inf: none)."""
@@ -292,22 +276,15 @@ class Segment:
         def rows(name: str) -> np.ndarray:
             return np.concatenate([getattr(seg, name)[keep] for seg, keep, _ in pieces])
 
-        def remap(index_name: str, table_name: str) -> tuple[np.ndarray, np.ndarray]:
-            index, tables, base = [], [], 0
-            for seg, keep, _ in pieces:
-                idx = getattr(seg, index_name)[keep]
-                used = idx >= 0
-                new = np.full(len(idx), -1, np.int64)
-                new[used] = base + np.arange(int(used.sum()))
-                index.append(new)
-                tables.append(getattr(seg, table_name)[idx[used]])
-                base += int(used.sum())
-            return np.concatenate(index), np.concatenate(tables)
-
-        contrast_row, contrast = remap("contrast_row", "contrast")
-        design_row, design_delta = remap("design_row", "design_delta")
-        design_base = np.concatenate([seg.design_base[seg.design_row[keep][seg.design_row[keep] >= 0]]
-                                      for seg, keep, _ in pieces])
+        design_row, design, base = [], [], 0
+        for seg, keep, _ in pieces:  # the kept models' design rows, renumbered
+            idx = seg.design_row[keep]
+            used = idx >= 0
+            new = np.full(len(idx), -1, np.int64)
+            new[used] = base + np.arange(int(used.sum()))
+            design_row.append(new)
+            design.append(seg.design[idx[used]])
+            base += int(used.sum())
 
         def grouped(name: str) -> dict[str, np.ndarray]:
             out: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -320,13 +297,12 @@ class Segment:
 
         words = {int(renumber[row] + offset): w for (seg, keep, renumber), offset in zip(pieces, offsets)
                  for row, w in seg.word_exclusions.items() if keep[row]}
-        maps = Maps(*(np.concatenate([getattr(seg.maps, f)[keep] for seg, keep, _ in pieces])
-                      for f in ("scale", "offset", "present", "gate", "rescale", "cut")))
+        maps = Maps(*(np.concatenate([getattr(seg.maps, f.name)[keep] for seg, keep, _ in pieces]) for f in fields(Maps)))
         return cls(
             keys=[k for seg, keep, _ in pieces for k, alive in zip(seg.keys, keep) if alive],
             live=rows("live"), has_text=rows("has_text"), entries=entries, maps=maps,
-            contrast_row=contrast_row, contrast=contrast, design_row=design_row, design_base=design_base,
-            design_delta=design_delta, evidence=rows("evidence"), asked=rows("asked"),
+            design_row=np.concatenate(design_row), design=np.concatenate(design),
+            evidence=rows("evidence"), asked=rows("asked"),
             translated_ok=rows("translated_ok"), any_source=rows("any_source"),
             sources=grouped("sources"), topics=grouped("topics"),
             topic_lists=[t for seg, keep, _ in pieces for t, alive in zip(seg.topic_lists, keep) if alive],

@@ -1,10 +1,8 @@
 """The matching table: every profile model in memory as arrays, and who holds each one.
 
-Parts (partstore.py) and models (segment.py) are shared: a model is held by every subscriber
-whose profile has its spec, and each item is scored against each model once, its decision fanned
-out to all of the model's subscribers. Models no subscriber holds any more are dropped, and the
-parts no model uses with them; segments are merged once they accumulate. The table is rebuilt
-from the index at start (profile_sync.load_table) and kept current by profile_sync.
+Parts (partstore.py) and models (segment.py) are shared by every subscriber whose profile has
+them; models no one holds are dropped, and segments merged as they accumulate. Rebuilt from the
+index at start (profile_sync.load_table) and kept current by profile_sync.
 """
 
 from __future__ import annotations

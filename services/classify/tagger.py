@@ -1,23 +1,10 @@
 """Tags items with taxonomy topics: embedding similarity plus the topic's own words in the text.
 
-Each topic is embedded once, from its label, description and synonyms. An item's tag score
-combines two signals, each in [0, 1]:
-
-- semantic: the cosine between the item's vector and the topic's, mapped linearly from
-  `floor` (nothing in common, 0) to `ceiling` (clearly on the topic, 1);
-- lexical: whole-word, case-insensitive hits of the topic's label and synonyms in the text,
-  saturating (1 hit 0.5, 2 hits 0.75, 3 hits 0.875, ...).
-
-score = (1 - lexical_weight) * semantic + lexical_weight * lexical. Neither signal alone is
-trusted: a word can appear in passing ("stroke volume", "children were excluded") and a vector
-can sit near a topic it never names. With the defaults (threshold 0.4) a topic is kept when
-the cosine alone reaches ~0.43, or one hit comes with a cosine of ~0.25, or two hits with
-~0.17, or the topic is named three times or more. On real abstracts (Cohen's drug-class review
-sets) about 93% of clinical items get a tag; of software-engineering abstracts ~14%, and of
-species descriptions from biodiversity journals none.
-
-The lexical side is a precompiled index of every topic's terms as word sequences, looked up
-once per text (about as fast as tokenising the text); the rest is numpy over the whole batch.
+A topic's score is (1 - lexical_weight) * semantic + lexical_weight * lexical: the cosine to the
+topic's embedded text mapped from `floor` (0) to `ceiling` (1), and whole-word hits of its label
+and synonyms, saturating (1 hit 0.5, 2 hits 0.75, ...). Neither alone is trusted: a word can
+appear in passing ("stroke volume"), a vector can sit near a topic it never names. With the
+defaults a topic is kept at a cosine of ~0.43 alone, or with one hit and a cosine of ~0.25.
 """
 
 from __future__ import annotations

@@ -58,40 +58,20 @@ class Topic(BaseModel):
 
 
 class Taxonomy:
-    """The topics, in file order, with lookup by id."""
+    """The topics, in file order."""
 
     def __init__(self, topics: Iterable[Topic]) -> None:
         self.topics: list[Topic] = list(topics)
-        self._by_id: dict[str, Topic] = {}
-        for topic in self.topics:
-            if topic.id in self._by_id:
-                raise TaxonomyError(f"duplicate topic id {topic.id!r}")
-            self._by_id[topic.id] = topic
+        ids = [t.id for t in self.topics]
+        if len(set(ids)) < len(ids):
+            raise TaxonomyError(f"duplicate topic id {next(i for i in ids if ids.count(i) > 1)!r}")
 
     def __len__(self) -> int:
         return len(self.topics)
 
-    def get(self, topic_id: str) -> Topic | None:
-        """The topic with this id, or None."""
-        return self._by_id.get(topic_id)
-
-    def ids(self) -> list[str]:
-        """Every topic id, in file order."""
-        return [t.id for t in self.topics]
-
     def urgent_ids(self) -> frozenset[str]:
         """Ids of the topics marked urgent: items strongly on them are sent at once."""
         return frozenset(t.id for t in self.topics if t.urgent)
-
-    def unknown(self, ids: Iterable[str]) -> list[str]:
-        """The ids (in the order given, without repeats) that name no topic: for validating profiles."""
-        seen: set[str] = set()
-        missing: list[str] = []
-        for topic_id in ids:
-            if topic_id not in self._by_id and topic_id not in seen:
-                missing.append(topic_id)
-            seen.add(topic_id)
-        return missing
 
 
 def load_taxonomy(path: Path | None = None) -> Taxonomy:

@@ -233,24 +233,23 @@ def test_recent_items_keep_their_design_markers_for_calibration(classifier):
     assert classifier_module._design(older) == expected  # an item stored before markers were kept
 
 
-def test_a_title_stored_before_the_brief_marker_is_read_again_as_brief(classifier):
-    """Markers stored under an older DESIGN_VERSION (here: before BRIEF existed) are found again
-    in the stored text, so calibration does not count old title-only items as full abstracts."""
+def test_markers_stored_under_an_older_version_are_read_again(classifier):
+    """Markers stored under an older DESIGN_VERSION are found again in the stored text; those of
+    the current version are trusted as they are (no second scan of the text)."""
     from dataclasses import replace
 
     from services.classify import classifier as classifier_module
     from services.classify import lexical
 
-    classifier.classify([item_event("doi:10.1/brief", "Apixaban after hip fracture surgery", "")])
-    [stored] = [it for it in classifier.recent.since(0, limit=10) if it.item_id == "doi:10.1/brief"]
+    classifier.classify([item_event("doi:10.1/rct", "A randomised trial of apixaban after hip fracture", "")])
+    [stored] = [it for it in classifier.recent.since(0, limit=10) if it.item_id == "doi:10.1/rct"]
     assert stored.payload["design_version"] == lexical.DESIGN_VERSION
-    assert lexical.BRIEF in classifier_module._design(stored)
+    assert "randomised" in classifier_module._design(stored)
     old = {k: v for k, v in stored.payload.items() if k != "design_version"}
-    old["design"] = [m for m in stored.payload["design"] if m != lexical.BRIEF]  # as version 1 stored it
-    assert lexical.BRIEF in classifier_module._design(replace(stored, payload=old))
-    # Stored markers of the current version are trusted as they are (no second scan of the text).
-    trusted = {**stored.payload, "design": ["randomised"]}
-    assert classifier_module._design(replace(stored, payload=trusted)) == {"randomised"}
+    old["design"] = []  # as an older version stored it
+    assert "randomised" in classifier_module._design(replace(stored, payload=old))
+    trusted = {**stored.payload, "design": ["placebo"]}
+    assert classifier_module._design(replace(stored, payload=trusted)) == {"placebo"}
 
 
 def test_a_statement_asking_for_systematic_reviews_puts_them_first_and_says_why(classifier):
@@ -288,28 +287,6 @@ def test_a_profile_whose_examples_include_a_translated_paper_takes_such_papers(c
         "s1", version=2, interests=["Falls prevention in care homes"], examples=["pmid:1"],
         example_texts=["[Falls in nursing homes: a prospective study]. Falls were recorded for a year."])])
     assert classifier.model_of("s1").translated_ok is True
-
-
-def test_a_title_without_an_abstract_is_weighed_against_other_titles(classifier):
-    """Feeds often carry a title alone. Its words are compared with those of the background's
-    other brief items, so it is not sunk by abstracts that share more words by being longer."""
-    subjects = ["knee replacement", "dental caries", "hospital discharge", "antibiotic stewardship", "asthma inhalers",
-                "diabetic foot ulcers", "hip fracture", "pressure ulcers", "sepsis screening", "stroke rehabilitation"]
-    abstracts = [item_event(f"doi:10.8/{n}", f"{s.capitalize()} in practice: study {n}",
-                            f"We studied {s} in {40 + n} patients across {n % 5 + 2} hospitals over {n % 9 + 3} months. "
-                            f"Outcomes included {s} recurrence, stroke, admissions, costs and quality of life; "
-                            "results were compared with usual care and national audit figures from previous years.")
-                 for n, s in enumerate(subjects * 5)]
-    titles = [item_event(f"doi:10.7/{n}", f"{s.capitalize()}: a commentary on service {n}")
-              for n, s in enumerate(subjects * 3)]
-    classifier.classify(abstracts + titles)
-    classifier.apply_profiles([profile_event("s1", interests=[AF_INTEREST])])
-    calibration = classifier.model_of("s1").calibration
-    # the abstracts all name strokes among their outcomes; the titles do not
-    assert calibration.stats["lexical:brief"][0] < calibration.stats["lexical"][0]
-    assert calibration.z("lexical", 2.0, brief=True) > calibration.z("lexical", 2.0)
-    title_only = item_event("doi:10.1/af-title", "Anticoagulation and stroke prevention in atrial fibrillation")
-    assert "doi:10.1/af-title" in matched_ids(classifier.classify([title_only]))
 
 
 def test_an_item_is_scored_with_the_words_of_its_nearest_recent_items(classifier):

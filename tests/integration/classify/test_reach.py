@@ -96,7 +96,7 @@ def items(rng: random.Random, bodies: list[str]) -> list[RefItem]:
         terms = lexical.terms(body)
         tags = [TopicTag(topic_id=t, label=label, score=round(rng.uniform(0.4, 0.9), 3))
                 for t, label in TOPICS if rng.random() < 0.3]
-        out.append(RefItem(fake_embed([body])[0], lexical.item_vector(terms, STATS), lexical.design_features(body, terms),
+        out.append(RefItem(fake_embed([body])[0], lexical.item_vector(terms, STATS), lexical.design_features(body),
                            rng.choice(kinds), rng.choice(["src-a", "src-b"]), tags, frozenset(terms)))
     return out
 
@@ -109,7 +109,7 @@ def background(rng: random.Random, n: int = 120) -> tuple[Background, Pool]:
     terms = [lexical.terms(t) for t in texts]
     STATS.add(terms)
     pool = Pool(fake_embed(texts), [lexical.item_vector(t, STATS) for t in terms], [f"bg{i}" for i in range(n)])
-    return Background(pool.dense, within(pool), [lexical.design_features(t, tt) for t, tt in zip(texts, terms)]), pool
+    return Background(pool.dense, within(pool), [lexical.design_features(t) for t in texts]), pool
 
 
 def block(refs: list[RefItem], pool: Pool) -> tuple[ItemBlock, list[RefItem]]:
@@ -142,7 +142,7 @@ def test_every_decision_is_the_one_scoring_each_profile_alone_gives():
                                        dict(zip(p.payload["lexical_ids"], p.payload["lexical_weights"])),
                                        len(lexical.terms(p.payload["text"])))
              for p in index.of_kind(PART)}
-    models = {p.payload["key"]: model_from_payload(p.payload, None if p.dense is None else np.asarray(p.dense, np.float32))
+    models = {p.payload["key"]: model_from_payload(p.payload)
               for p in index.of_kind(MODEL)}
     expected, ref_items = {}, RefItems(refs)
     for sub in table.subscribers.values():
@@ -242,18 +242,15 @@ def test_models_fitted_many_at_once_on_threads_are_fitted_as_each_alone(monkeypa
     specs = list({s.key: s for s in (spec_of(e) for e in population(rng, 120))}.values())
     table = ProfileTable(DIM)
     roles, _ = add_parts(table.parts, specs, STATS, fake_embed, {})
-    together = fit([unfitted(s, roles[s.key], table.parts) for s in specs], table.parts, bg)
+    together = fit([unfitted(s, roles[s.key]) for s in specs], table.parts, bg)
     assert len(specs) > 3 * calibration.CHUNK
     for spec, model in zip(specs, together):
-        [alone] = fit([unfitted(spec, roles[spec.key], table.parts)], table.parts, bg)
+        [alone] = fit([unfitted(spec, roles[spec.key])], table.parts, bg)
         assert model.key == alone.key
         assert model.calibration.cut == pytest.approx(alone.calibration.cut, abs=1e-9)
         assert model.calibration.stats.keys() == alone.calibration.stats.keys()
         for name, stats in model.calibration.stats.items():
             assert stats == pytest.approx(alone.calibration.stats[name], abs=1e-9)
-        assert (model.contrast is None) == (alone.contrast is None)
-        if model.contrast is not None:
-            assert np.allclose(model.contrast, alone.contrast, atol=1e-6)
         assert (model.design or {}).keys() == (alone.design or {}).keys()
         for marker, weights in (model.design or {}).items():
             assert weights == pytest.approx(alone.design[marker], abs=1e-9)

@@ -53,7 +53,7 @@ def test_design_features_name_the_design_in_the_text_and_in_the_title():
     assert {"randomised", "placebo", "comparative", "sample", "duration", "title:randomised", "title:placebo"} <= found
     assert "title:sample" not in found and "animal" not in found
     assert "animal" in lexical.design_features("Pharmacokinetics of amlodipine in rats. Plasma concentrations fell.")
-    assert set(lexical.design_features("Any text at all.")) <= {*lexical.DESIGN_FEATURES, lexical.BRIEF}
+    assert set(lexical.design_features("Any text at all.")) <= set(lexical.DESIGN_FEATURES)
 
 
 def test_a_bracketed_title_marks_an_article_not_in_english():
@@ -62,16 +62,5 @@ def test_a_bracketed_title_marks_an_article_not_in_english():
     assert lexical.TRANSLATED in translated
     assert lexical.TRANSLATED not in lexical.DESIGN_FEATURES  # a language, not a design to learn from examples
     # a bracketed isotope label or a bracket later in the title is not a translation
-    assert lexical.TRANSLATED not in lexical.design_features("[18F]FDG PET in heart failure. A cohort study.")
-    assert lexical.TRANSLATED not in lexical.design_features("Heart failure [corrected]. Results of a trial.")
-
-
-def test_a_title_with_little_or_no_abstract_is_marked_brief():
-    title = "Initiating angiotensin converting enzyme inhibitors in mild to moderate heart failure in general practice"
-    abstract = ("We randomly assigned 240 patients with mild to moderate heart failure seen in general practice to "
-                "enalapril or placebo for 12 weeks. Exercise time, symptoms, hospital admissions and deaths were "
-                "recorded; renal function and blood pressure were measured at every visit by practice nurses.")
-    assert lexical.BRIEF in lexical.design_features(title)
-    assert lexical.BRIEF in lexical.design_features(f"{title}. Correspondence.")
-    assert lexical.BRIEF not in lexical.design_features(f"{title}. {abstract}")
-    assert lexical.BRIEF not in lexical.DESIGN_FEATURES  # a form of text, not a design to learn from examples
+    assert not lexical.translated("[18F]FDG PET in heart failure. A cohort study.")
+    assert not lexical.translated("Heart failure [corrected]. Results of a trial.")

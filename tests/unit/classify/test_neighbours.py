@@ -6,7 +6,7 @@ import numpy as np
 
 from services.classify import lexical
 from services.classify.neighbours import (
-    MIN_POOL, NEIGHBOURS, SHARE, Pool, Terms, dots, expand, expand_all, nearest, within,
+    MIN_POOL, NEIGHBOURS, SHARE, Pool, expand, expand_all, nearest, within,
 )
 
 
@@ -56,13 +56,3 @@ def test_the_background_is_expanded_each_item_from_the_others():
     for n, vector in enumerate(within(pool)):
         assert vector[n] == 1 - SHARE  # its own word, at its own share only: it is not its own neighbour
         assert len(vector) == 1 + NEIGHBOURS
-
-
-def test_dots_equal_the_plain_sparse_dot_product():
-    rng = np.random.default_rng(11)
-    item = {int(t): float(w) for t, w in zip(rng.integers(0, 500, 200), rng.random(200))}
-    profiles = [{int(t): float(w) for t, w in zip(rng.integers(0, 500, n), rng.random(n))} for n in (0, 1, 30, 80)]
-    got = dots(Terms.of(item), [Terms.of(p) for p in profiles])
-    assert np.allclose(got, [lexical.dot(item, p) for p in profiles])
-    assert dots(Terms.of({}), [Terms.of(p) for p in profiles]).tolist() == [0.0] * 4
-    assert len(dots(Terms.of(item), [])) == 0
