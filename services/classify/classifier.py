@@ -42,6 +42,8 @@ log = logging.getLogger(__name__)
 PRODUCER = "classify"
 BACKGROUND_ITEMS = 2000
 SEEN_EVENTS = 100_000
+#: How often items older than RECENT_DAYS are dropped from the recent items (seconds).
+PRUNE_EVERY_S = 3600
 
 
 @dataclass
@@ -136,6 +138,7 @@ class Classifier:
         self._pool_age = 0
         self._pool_key: tuple = ()
         self._pool_designs: list[frozenset[str]] = []
+        self._pruned = 0
         self._background_cache: Background | None = None
         self.last_items: ItemBlock | None = None
 
@@ -259,6 +262,7 @@ class Classifier:
                 "design_version": lexical.DESIGN_VERSION,
             }))
         self.recent.add(recent)
+        self._prune(now)
         self._pool_age += len(events)
         self._apply_awaited(events)
         self._handled(events)
@@ -267,6 +271,12 @@ class Classifier:
             self.save_stats()
         log.info("items classified", extra={"items": len(events), "matches": result.match_count()})
         return result
+
+    def _prune(self, now: int) -> None:
+        """Items older than RECENT_DAYS leave the recent items (at most once an hour)."""
+        if now - self._pruned >= PRUNE_EVERY_S:
+            self.recent.prune(now - self.recent_days * 86400)
+            self._pruned = now
 
     def preview(self, profile: Profile, days: int = 7, now: datetime | None = None) -> list[PreviewMatch]:
         """Which of the last `days` days' items this profile (saved or draft) would match, and why:
