@@ -55,12 +55,12 @@ class Entries:
 
     def reduce(self, ufunc: np.ufunc, values: np.ndarray, empty: float) -> np.ndarray:
         """ufunc over each profile's entries of `values` (E, k); `empty` where a profile has none."""
-        k = values.shape[1]
-        if not len(self.starts):
-            return np.zeros((0, k))
-        padded = np.vstack([values, np.full((1, k), empty)])  # a profile with no entries at the end
-        out = ufunc.reduceat(padded, np.minimum(self.starts, len(values)), axis=0)
-        out[self.counts == 0] = empty
+        rows = np.flatnonzero(self.counts)
+        if len(rows) == len(self.counts):
+            return ufunc.reduceat(values, self.starts, axis=0) if len(rows) else np.zeros((0, values.shape[1]))
+        out = np.full((len(self.counts), values.shape[1]), empty)
+        if len(rows):
+            out[rows] = ufunc.reduceat(values, self.starts[rows], axis=0)
         return out
 
 
@@ -123,19 +123,23 @@ class Maps:
 def _part(maps: Maps, comps: np.ndarray, which: Sequence[int]) -> np.ndarray:
     """The summed z of some components (TOPICAL or FIT), per profile and item."""
     out = np.zeros(comps.shape[1:])
+    offset = np.zeros(comps.shape[1])
     for c in which:
         has = maps.present[:, c]
         if has.any():
-            z = comps[c] * np.where(has, maps.scale[:, c], 0.0)[:, None]
-            z += np.where(has, maps.offset[:, c], 0.0)[:, None]
-            out += z
+            out += comps[c] * np.where(has, maps.scale[:, c], 0.0)[:, None]
+            offset += np.where(has, maps.offset[:, c], 0.0)
+    out += offset[:, None]
     return out
 
 
 def _logistic(x: np.ndarray) -> np.ndarray:
-    """1 / (1 + e^x), 0 where e^x overflows."""
-    with np.errstate(over="ignore", invalid="ignore"):
-        return np.where(x > 700, 0.0, 1.0 / (1.0 + np.exp(np.minimum(x, 700))))
+    """1 / (1 + e^x), with e^x capped at e^700 (about 1e-304 where it would overflow); in place
+    on a copy, as this runs over every profile and item."""
+    out = np.minimum(x, 700.0)
+    np.exp(out, out=out)
+    out += 1.0
+    return np.reciprocal(out, out=out)
 
 
 def gate_at(maps: Maps, topical: np.ndarray) -> np.ndarray:

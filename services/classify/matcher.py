@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from contracts import MatchReason
-from services.classify.fusion import EXAMPLE, INTEREST
+from services.classify.fusion import EXAMPLE, INTEREST, Entries
 from services.classify.parts import EXAMPLE as EXAMPLE_ROLE, INTEREST as INTEREST_ROLE
-from services.classify.segment import EVIDENCE_BIT, TOPIC_BONUS, ItemBlock, Segment
+from services.classify.segment import EVIDENCE_BIT, TOPIC_BONUS, ItemBlock
 from services.classify.profiles import Subscriber
 from services.classify.table import ProfileTable, Scored
 
@@ -49,14 +49,14 @@ class Matcher:
         (a model held by tens of thousands is one Match: its reasons are built once)."""
         out: list[list[Match]] = [[] for _ in range(len(items))]
         for scored in self.table.evaluate(items, self.threshold):
-            ev = scored.evaluation
-            for row, j in zip(*np.nonzero(ev.accepted)):
-                holders = self.table.holders(scored.segment.keys[row])
-                if not holders:
-                    continue
-                item = scored.start + int(j)
-                reasons = self._reasons(scored, int(row), int(j), items, item)
-                out[item].append(Match(round(float(ev.score[row, j]), 6), float(ev.z[row, j]), reasons, holders))
+            ev, keys = scored.evaluation, scored.segment.keys
+            rows, cols = np.nonzero(ev.accepted)
+            reasons = self._reasons(scored, rows, cols, items)
+            scores, zs = np.round(ev.score[rows, cols], 6).tolist(), ev.z[rows, cols].tolist()
+            for n, (row, j) in enumerate(zip(rows.tolist(), cols.tolist())):
+                holders = self.table.holders(keys[row])
+                if holders:
+                    out[scored.start + j].append(Match(scores[n], zs[n], reasons[n], holders))
         for matches in out:
             matches.sort(key=lambda m: (-m.z, m.holders[0].subscriber_id))
         return out
@@ -75,30 +75,54 @@ class Matcher:
                 score[scored.start:stop] = np.where(keep, ev.score[row], 0.0)
         return out
 
-    def _reasons(self, scored: Scored, row: int, j: int, items: ItemBlock, item: int) -> list[MatchReason]:
+    def _reasons(self, scored: Scored, rows: np.ndarray, cols: np.ndarray, items: ItemBlock) -> list[list[MatchReason]]:
+        """Why each accepted (model, item) cell matched, strongest first: the closest statement
+        and the example it is most like (each ranked by its component's z), the chosen topics
+        the item carries; then the asked-for kind of evidence, a preference that lifted it."""
         seg, ev, labels = scored.segment, scored.evaluation, self.table.parts.labels
-        maps = seg.maps
-        ranked: list[tuple[float, MatchReason]] = []
+        made: dict[tuple, MatchReason] = {}  # models sharing a statement share its reason for an item
+
+        def reason(kind: str, text: str, score: float) -> MatchReason:
+            r = made.get((kind, text, score))
+            if r is None:
+                r = made[kind, text, score] = MatchReason.model_construct(kind=kind, text=text, score=score)
+            return r
+
+        ranked: list[list[tuple[float, MatchReason]]] = [[] for _ in range(len(rows))]
         for role, c in ((INTEREST_ROLE, INTEREST), (EXAMPLE_ROLE, EXAMPLE)):
-            parts = _parts_of(seg, role, row)
-            if len(parts):
-                cos = scored.part_cos[parts, j]
-                best = int(np.argmax(cos))
-                z = maps.scale[row, c] * ev.comps[c, row, j] + maps.offset[row, c]
-                ranked.append((float(z), MatchReason(kind=role, text=labels[parts[best]], score=round(float(cos[best]), 4))))
-        wanted = seg.topic_lists[row]
-        for t in items.tags[item]:
-            if t.topic_id in wanted:
-                ranked.append((TOPIC_BONUS * t.score, MatchReason(kind="topic", text=t.label, score=round(t.score, 4))))
-        ranked.sort(key=lambda r: -r[0])
-        reasons = [r for _, r in ranked]
-        kind = items.evidence_type[item]
-        if seg.has_text[row] and seg.asked[row] & EVIDENCE_BIT.get(kind, 0):
-            # a preference that lifted the item, never the reason it is grouped under
-            reasons.append(MatchReason(kind="evidence", text=kind.replace("_", " "), score=1.0))
-        return reasons
+            cells, part, cos = _closest(seg.entries[role], scored.part_cos, rows, cols)
+            z = seg.maps.scale[rows[cells], c] * ev.comps[c, rows[cells], cols[cells]] + seg.maps.offset[rows[cells], c]
+            for n, p, k, zz in zip(cells.tolist(), part.tolist(), np.round(cos, 4).tolist(), z.tolist()):
+                ranked[n].append((zz, reason(role, labels[p], k)))
+        start, bits_of = scored.start, [EVIDENCE_BIT.get(k, 0) for k in items.evidence_type]
+        out = []
+        for n, (row, j) in enumerate(zip(rows.tolist(), cols.tolist())):
+            wanted, item = seg.topic_lists[row], start + j
+            if wanted:
+                ranked[n] += [(TOPIC_BONUS * t.score, reason("topic", t.label, round(t.score, 4)))
+                              for t in items.tags[item] if t.topic_id in wanted]
+            ranked[n].sort(key=lambda r: -r[0])
+            reasons = [r for _, r in ranked[n]]
+            if seg.has_text[row] and seg.asked[row] & bits_of[item]:
+                kind = items.evidence_type[item]
+                reasons.append(reason("evidence", kind.replace("_", " "), 1.0))
+            out.append(reasons)
+        return out
 
 
-def _parts_of(seg: Segment, role: str, row: int) -> np.ndarray:
-    e = seg.entries[role]
-    return e.part[e.starts[row]:e.starts[row] + e.counts[row]]
+def _closest(entries: Entries, part_cos: np.ndarray, rows: np.ndarray, cols: np.ndarray
+             ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """For each (model row, item column) cell whose model has parts in this role: the cell's
+    index, its closest part (the first of equals) and that part's cosine, all cells at once."""
+    counts = entries.counts[rows]
+    cells = np.flatnonzero(counts)
+    if not len(cells):
+        return cells, cells, np.zeros(0)
+    n = counts[cells]
+    ends = np.cumsum(n)
+    owner = np.repeat(np.arange(len(cells)), n)
+    entry = np.repeat(entries.starts[rows[cells]], n) + np.arange(int(ends[-1])) - np.repeat(ends - n, n)
+    part = entries.part[entry]
+    cos = part_cos[part, cols[cells][owner]]
+    best = np.lexsort((np.arange(len(cos)), -cos, owner))[ends - n]
+    return cells, part[best], cos[best]

@@ -205,14 +205,19 @@ class Segment:
         z = fused(self.maps, comps)
         tag = self._tag_scores(items)
         has_tag = np.isfinite(tag)
-        z += np.where(has_tag, TOPIC_BONUS * np.where(has_tag, tag, 0.0), 0.0)
+        tag_or_0 = np.where(has_tag, tag, 0.0)
+        z += TOPIC_BONUS * tag_or_0
         kind = np.array([EVIDENCE_BIT.get(e, 0) for e in items.evidence_type], np.int64)
-        z += ASKED_BONUS * ((self.asked[:, None] & kind[None, :]) != 0)
-        z -= TRANSLATED_PENALTY * (items.translated()[None, :] & ~self.translated_ok[:, None])
+        asking = np.flatnonzero(self.asked)  # few models ask for a kind, few items are translated
+        for j in np.flatnonzero(kind):
+            z[asking[(self.asked[asking] & kind[j]) != 0], j] += ASKED_BONUS
+        for j in np.flatnonzero(items.translated()):
+            z[~self.translated_ok, j] -= TRANSLATED_PENALTY
         score = calibrated(z, self.maps.cut)
-        text = self.has_text[:, None]
-        score = np.where(text, score, np.where(has_tag, tag, 0.0))
-        z = np.where(text, z, np.where(has_tag, tag, -np.inf))
+        if not self.has_text.all():  # a topics-only model: the tag's own score
+            blank = ~self.has_text
+            score[blank] = tag_or_0[blank]
+            z[blank] = np.where(has_tag[blank], tag[blank], -np.inf)
         accepted = self.live[:, None] & self._allowed(items, kind) & ~self._removed(part_cos, comps, top)
         if threshold is not None:
             accepted &= score >= threshold
@@ -230,7 +235,9 @@ class Segment:
         return out
 
     def _allowed(self, items: ItemBlock, kind: np.ndarray) -> np.ndarray:
-        ok = (self.evidence[:, None] & kind[None, :]) != 0
+        ok = np.ones((len(self), len(items)), bool)
+        limited = np.flatnonzero(self.evidence != ALL_EVIDENCE)
+        ok[limited] = (self.evidence[limited, None] & kind[None, :]) != 0
         source = np.repeat(self.any_source[:, None], len(items), axis=1)
         for j, s in enumerate(items.source_id):
             rows = self.sources.get(s)
@@ -239,13 +246,22 @@ class Segment:
         return ok & source
 
     def _removed(self, part_cos: np.ndarray, comps: np.ndarray, top: np.ndarray) -> np.ndarray:
-        """Items an exclusion by meaning or a not-relevant near-copy takes away."""
-        disliked = self.entries[DISLIKED].reduce(np.maximum, part_cos[self.entries[DISLIKED].part], -np.inf)
-        exclusion = self.entries[EXCLUSION].reduce(np.maximum, part_cos[self.entries[EXCLUSION].part], -np.inf)
-        has_int = (self.entries[INTEREST_ROLE].counts > 0)[:, None]
-        has_ex = (self.entries[EXAMPLE_ROLE].counts > 0)[:, None]
-        positive = np.maximum(np.where(has_int, comps[INTEREST], -1.0), np.where(has_ex, top, -1.0))
-        return (disliked >= DISLIKED_NEAR_COPY) | ((exclusion >= EXCLUSION_MIN) & (exclusion >= positive))
+        """Items an exclusion by meaning or a not-relevant near-copy takes away (only the models
+        with exclusions or not-relevant items are looked at: most have neither)."""
+        out = np.zeros(comps.shape[1:], bool)
+        disliked, exclusion = self.entries[DISLIKED], self.entries[EXCLUSION]
+        if len(disliked.part):
+            rows = np.flatnonzero(disliked.counts)
+            near = np.maximum.reduceat(part_cos[disliked.part], disliked.starts[rows], axis=0)
+            out[rows] |= near >= DISLIKED_NEAR_COPY
+        if len(exclusion.part):
+            rows = np.flatnonzero(exclusion.counts)
+            worst = np.maximum.reduceat(part_cos[exclusion.part], exclusion.starts[rows], axis=0)
+            has_int = (self.entries[INTEREST_ROLE].counts[rows] > 0)[:, None]
+            has_ex = (self.entries[EXAMPLE_ROLE].counts[rows] > 0)[:, None]
+            positive = np.maximum(np.where(has_int, comps[INTEREST][rows], -1.0), np.where(has_ex, top[rows], -1.0))
+            out[rows] |= (worst >= EXCLUSION_MIN) & (worst >= positive)
+        return out
 
     def _apply_word_exclusions(self, accepted: np.ndarray, items: ItemBlock) -> None:
         if not self.word_exclusions:
