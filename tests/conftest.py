@@ -20,7 +20,6 @@ import functools
 import logging
 import os
 import shutil
-import socket
 import time
 import uuid
 import warnings
@@ -80,21 +79,6 @@ def requires_docker() -> None:
         pytest.skip("no Docker engine answers")
 
 
-def free_port_pair(host: str = "127.0.0.1") -> int:
-    """A free port p whose neighbour p+1 is free too (the broker's controller listens there)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind((host, 0))
-            port = first.getsockname()[1]
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind((host, port + 1))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free pair of ports")
 
 
 @pytest.fixture(scope="session")
@@ -119,7 +103,7 @@ def kafka_bootstrap(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     # PLAINTEXT, so that every test can reach it as it likes; the secure broker (SASL/SCRAM, ACLs),
     # what `horizon kafka start` runs by default, is tested on a broker of its own
     # (tests/integration/infra/test_kafka_secure.py)
-    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka"), port=free_port_pair(),
+    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka"), port=kafka_local.free_port_pair(),
                                               secure=False)
     fetched = kafka_local.fetch_jars(settings)
     if not fetched.ok:
@@ -143,7 +127,7 @@ def secure_kafka(tmp_path_factory: pytest.TempPathFactory) -> Iterator:
 
     if shutil.which("java") is None:
         unavailable("no Java 17 for the secure Kafka broker")
-    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka-secure"), port=free_port_pair())
+    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka-secure"), port=kafka_local.free_port_pair())
     fetched = kafka_local.fetch_jars(settings)
     if not fetched.ok:
         unavailable(f"no Kafka jars: {fetched.message}")

@@ -19,7 +19,7 @@ from horizon.kafka_local.credentials import (
 )
 from horizon.kafka_local.jars import fetch_jars
 from horizon.kafka_local.process import start, status, stop
-from horizon.kafka_local.settings import KAFKA_VERSION, POM, BrokerStatus, KafkaLocalSettings, Outcome
+from horizon.kafka_local.settings import KAFKA_VERSION, POM, BrokerStatus, KafkaLocalSettings, Outcome, free_port_pair
 from horizon.kafka_local.topics import create_topics, ensure_topics
 from horizon.kafka_local.wire import metadata_broker_count, metadata_request, probe, probe_secure
 
@@ -28,6 +28,7 @@ __all__ = [
     "PRINCIPALS",
     "BrokerSecurity",
     "Grant",
+    "free_port_pair",
     "create_acls",
     "grants",
     "principal_environment",

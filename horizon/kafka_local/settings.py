@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,3 +94,20 @@ class BrokerStatus:
 
 def tail(text: str, lines: int = 40) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
+
+
+def free_port_pair(host: str = "127.0.0.1") -> int:
+    """A free port p whose neighbour p+1 is free too (the broker's controller listens there)."""
+    for _ in range(50):
+        with socket.socket() as first:
+            first.bind((host, 0))
+            port = first.getsockname()[1]
+            if port >= 65535:
+                continue
+            with socket.socket() as second:
+                try:
+                    second.bind((host, port + 1))
+                except OSError:
+                    continue
+                return port
+    raise RuntimeError("no free pair of ports")

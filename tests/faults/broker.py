@@ -10,35 +10,19 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from horizon import kafka_local
 
 
-def free_port_pair(host: str = "127.0.0.1") -> int:
-    """A free port p whose neighbour p+1 is free too (the broker's controller listens there)."""
-    for _ in range(50):
-        with socket.socket() as first:
-            first.bind((host, 0))
-            port = first.getsockname()[1]
-            if port >= 65535:
-                continue
-            with socket.socket() as second:
-                try:
-                    second.bind((host, port + 1))
-                except OSError:
-                    continue
-                return port
-    raise RuntimeError("no free pair of ports")
 
 
 class LocalBroker:
     """One single-node broker of the suite's own, with the project's topics."""
 
     def __init__(self, home: Path) -> None:
-        self.settings = kafka_local.KafkaLocalSettings(home=home, port=free_port_pair(), secure=False)
+        self.settings = kafka_local.KafkaLocalSettings(home=home, port=kafka_local.free_port_pair(), secure=False)
 
     @property
     def bootstrap(self) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import asyncio
 import shutil
-import socket
 import subprocess
 import uuid
 from pathlib import Path
@@ -27,18 +26,6 @@ from services.common.kafka import KafkaSettings, make_broker
 
 pytestmark = [pytest.mark.kafka, pytest.mark.timeout(240)]
 
-def free_port_pair() -> int:
-    """A free port whose neighbour (the controller's) is free too."""
-    for _ in range(50):
-        with socket.socket() as first, socket.socket() as second:
-            first.bind(("127.0.0.1", 0))
-            port = first.getsockname()[1]
-            try:
-                second.bind(("127.0.0.1", port + 1))
-            except OSError:
-                continue
-            return port
-    raise RuntimeError("no free pair of ports")
 
 
 AUTHORIZATION_ERRORS = (TopicAuthorizationFailedError, GroupAuthorizationFailedError)
@@ -176,7 +163,7 @@ def tls_kafka(tmp_path_factory):
         pytest.skip("no openssl to make the test certificates")
     certs = tmp_path_factory.mktemp("certs")
     cert, key, ca = _certificates(certs)
-    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka-tls"), port=free_port_pair(),
+    settings = kafka_local.KafkaLocalSettings(home=tmp_path_factory.mktemp("kafka-tls"), port=kafka_local.free_port_pair(),
                                               ssl_certfile=cert, ssl_keyfile=key, ssl_cafile=ca)
     started = kafka_local.start(settings)
     if not started.ok:
