@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.errors import MessageError
@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from contracts import Frequency, Profile
 from services.notify.branding import Branding
-from services.notify.digest import Candidate, Digest, build_alert, build_digest
+from services.notify.digest import Candidate, Digest, Entry, SharedEntries, build_alert, build_digest, entry
 from services.notify.due import Due, Settled
 from services.notify.links import Links
 from services.notify.message import build_message, delivery_id, message_id
@@ -83,12 +83,13 @@ class Composer:
         self.tz = tz
 
     def visit_all(self, jobs: Sequence[Visit]) -> list[list[Intent]]:
+        shared = SharedEntries()  # one page's subscribers share items
         return [self.visit(j.due, j.candidates, j.now, force=j.force, period_done=j.period_done,
-                           forced_count=j.forced_count, quiet=j.quiet) for j in jobs]
+                           forced_count=j.forced_count, quiet=j.quiet, make=shared) for j in jobs]
 
     def visit(
         self, due: Due, candidates: list[Candidate], now: datetime, *, force: bool, period_done: bool,
-        forced_count: int = 0, quiet: str = "",
+        forced_count: int = 0, quiet: str = "", make: Callable[[Candidate], Entry] = entry,
     ) -> list[Intent]:
         """What goes to this subscriber now: an alert of urgent items (if they want alerts), then
         the digest of the rest if it is due and this period's has not gone (force: anyway, as an
@@ -100,7 +101,7 @@ class Composer:
             return intents
         urgent = [c for c in candidates if c.urgent] if profile.urgent_alerts else []
         if urgent:
-            alert = build_alert(urgent)
+            alert = build_alert(urgent, make)
             intents += self._intent(due, "alert", alert_period(local, list(alert.item_ids)), alert, now, "urgent")
             taken = set(alert.item_ids)
             candidates = [c for c in candidates if c.item.item_id not in taken]
@@ -114,7 +115,7 @@ class Composer:
             if not force:
                 return intents
             period = f"{period}.{forced_count + 1}"
-        digest = build_digest(candidates, self.settings.max_items, self.settings.corrections_and_letters)
+        digest = build_digest(candidates, self.settings.max_items, self.settings.corrections_and_letters, make)
         if digest.overflow_ids:  # a limit that keeps items out of the e-mail: said, never silent
             log.info("digest capped: the rest counted, not shown", extra={
                 "subscriber_id": due.subscriber_id, "period": period, "shown": len(digest.item_ids),

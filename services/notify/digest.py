@@ -8,6 +8,7 @@ are counted ("and 4 more"), and taken with the digest so they do not pile up for
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -147,7 +148,27 @@ def entry(candidate: Candidate) -> Entry:
     )
 
 
-def build_digest(candidates: list[Candidate], max_items: int, notices: str = "apart") -> Digest:
+class SharedEntries:
+    """entry() once per item and reason among the subscribers of one page: an item reaches many
+    people for the same statement, and its entry (cleaned text, summary, why) is the same for each.
+
+    Items are told apart by identity (one page's candidates share each item's object), so a
+    cache lives for one page only."""
+
+    def __init__(self) -> None:
+        self._made: dict[tuple, Entry] = {}
+
+    def __call__(self, candidate: Candidate) -> Entry:
+        key = (id(candidate.item), candidate.evidence_type, candidate.urgent,
+               tuple((r.kind, r.text) for r in candidate.reasons))
+        made = self._made.get(key)
+        if made is None:
+            made = self._made[key] = entry(candidate)
+        return made
+
+
+def build_digest(candidates: list[Candidate], max_items: int, notices: str = "apart",
+                 make: Callable[[Candidate], Entry] = entry) -> Digest:
     """The digest of these candidates: the top `max_items`, grouped by their first reason.
 
     Corrections and letters (`notices`): "apart" shows them after the papers under their own
@@ -158,13 +179,13 @@ def build_digest(candidates: list[Candidate], max_items: int, notices: str = "ap
     shown, overflow = papers[:max_items], papers[max_items:]
     groups: dict[str, list[Entry]] = {}
     for candidate in shown:
-        e = entry(candidate)
+        e = make(candidate)
         groups.setdefault(e.group, []).append(e)
     left_out: list[Candidate] = []
     if notices == "omit":
         left_out = about
     elif about:
-        groups[NOTICES_HEADING] = [entry(c) for c in about[:max_items]]
+        groups[NOTICES_HEADING] = [make(c) for c in about[:max_items]]
         shown, overflow = shown + about[:max_items], overflow + about[max_items:]
     return Digest(
         groups=tuple(Group(heading, tuple(entries)) for heading, entries in groups.items()),
@@ -174,8 +195,8 @@ def build_digest(candidates: list[Candidate], max_items: int, notices: str = "ap
     )
 
 
-def build_alert(candidates: list[Candidate]) -> Digest:
+def build_alert(candidates: list[Candidate], make: Callable[[Candidate], Entry] = entry) -> Digest:
     """A short urgent alert: every urgent candidate, in one group, nothing capped away."""
     urgent = [c for c in rank(candidates) if c.urgent]
-    entries = tuple(entry(c) for c in urgent)
+    entries = tuple(make(c) for c in urgent)
     return Digest(groups=(Group("Urgent", entries),) if entries else (), item_ids=tuple(e.item_id for e in entries))

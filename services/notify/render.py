@@ -21,7 +21,17 @@ from services.notify.links import Links
 
 TEMPLATES = Path(__file__).parent / "templates"
 
-_env = Environment(
+class _Environment(Environment):
+    """Templates read `e.title` from dicts (entries, links): the key is looked up first, where
+    Jinja would first try an attribute and catch the error, hundreds of times a message."""
+
+    def getattr(self, obj: Any, attribute: str) -> Any:
+        if type(obj) is dict and attribute in obj:
+            return obj[attribute]
+        return super().getattr(obj, attribute)
+
+
+_env = _Environment(
     loader=FileSystemLoader(TEMPLATES),
     autoescape=select_autoescape(["html"], default_for_string=True),
     undefined=StrictUndefined,

@@ -3,7 +3,7 @@
 from datetime import datetime, timedelta, timezone
 
 from contracts import EvidenceType, Item, MatchReason
-from services.notify.digest import Candidate, build_alert, build_digest
+from services.notify.digest import Candidate, SharedEntries, build_alert, build_digest
 
 T = datetime(2026, 11, 20, tzinfo=timezone.utc)
 
@@ -41,3 +41,18 @@ def test_alert_holds_only_urgent_items() -> None:
     alert = build_alert([cand("a", 0.9), cand("u", 0.3, urgent=True)])
     assert alert.item_ids == ("u",) and alert.groups[0].entries[0].urgent
     assert build_alert([cand("a", 0.9)]).groups == ()
+
+
+def test_subscribers_of_one_page_share_an_items_entry_only_where_it_reads_the_same() -> None:
+    item = cand("a", 0.9).item
+    alike = [Candidate(item=item, score=s, evidence_type=EvidenceType.guideline, urgent=False, matched_at=T,
+                       reasons=(MatchReason(kind="interest", text="Atrial fibrillation", score=s),)) for s in (0.9, 0.6)]
+    other = Candidate(item=item, score=0.8, evidence_type=EvidenceType.guideline, urgent=False, matched_at=T,
+                      reasons=(MatchReason(kind="interest", text="Stroke prevention", score=0.8),))
+    shared = SharedEntries()
+    first, second, third = (build_digest([c], 5, make=shared).groups[0].entries[0] for c in (*alike, other))
+    assert first is second  # same item, same statement: built once (the reason's score is not shown)
+    assert third is not first and third.group == "Stroke prevention" and first.group == "Atrial fibrillation"
+    assert [build_digest([c], 5, make=shared) for c in (*alike, other)] == [build_digest([c], 5) for c in (*alike, other)]
+    urgent = Candidate(item=item, score=0.9, evidence_type=EvidenceType.guideline, urgent=True, matched_at=T, reasons=alike[0].reasons)
+    assert build_alert([urgent], shared).groups[0].entries[0].urgent

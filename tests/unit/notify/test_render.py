@@ -6,7 +6,11 @@ import re
 from datetime import datetime, timezone
 from email import message_from_bytes, policy
 
+import pytest
+from jinja2 import UndefinedError
+
 from services.notify.branding import Branding, contrast_ratio, text_on
+from services.notify.render import _env
 
 MONDAY_8 = datetime(2026, 11, 23, 8, 0, tzinfo=timezone.utc)
 HOSTILE_TITLE = 'Apixaban <script>alert("title")</script> in <b>AF</b> <img src=x onerror="alert(2)">'
@@ -68,3 +72,10 @@ def test_brand_colours_keep_text_readable() -> None:
     assert pale.on_primary == "#212B32"
     assert contrast_ratio(pale.link, "#FFFFFF") >= 4.5 and contrast_ratio(pale.body_text, "#FFFFFF") >= 4.5
     assert text_on("#000000") == "#FFFFFF"
+
+
+def test_templates_read_dict_keys_first_and_keep_jinjas_rules_otherwise() -> None:
+    page = _env.from_string("{{ e.title }}|{{ e.links.click }}|{{ e.keys() | list | length }}|{{ obj.real }}")
+    assert page.render(e={"title": "A & B", "links": {"click": "https://x.org/c"}}, obj=3) == "A &amp; B|https://x.org/c|2|3"
+    with pytest.raises(UndefinedError):  # a missing key is still an error, not an empty string
+        _env.from_string("{{ e.summary }}").render(e={"title": "x"})
