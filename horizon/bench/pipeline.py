@@ -24,7 +24,7 @@ from services.classify import lexical
 from services.classify.embedder import Embedder, item_text
 from services.classify.enrich import Enricher
 from horizon.bench.relevance_data import load
-from services.classify.index_edge import EdgeProfileIndex, EdgeRecentItems
+from services.classify.index_edge import edge_stores
 from services.classify.matcher import Matcher
 from services.classify.parts import Part
 from services.classify.profiles import ProfileModel, Subscriber
@@ -57,9 +57,7 @@ def throughput(embedder: Embedder, docs: list[tuple[str, str]], batch: int = 64)
 
     published: list = []
     with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
-        classifier = Classifier(embedder.encode, embedder.key, embedder.dim,
-                                EdgeProfileIndex(Path(tmp) / "p", embedder.dim),
-                                EdgeRecentItems(Path(tmp) / "i", embedder.dim),
+        classifier = Classifier(embedder.encode, embedder.key, embedder.dim, *edge_stores(Path(tmp), embedder.dim),
                                 Enricher(embedder.encode), lexical.TermStats())
         classifier.apply_profiles([
             ProfileChanged(producer="bench", subscriber_id=f"s{n}", organisation_id="o", version=1,

@@ -26,11 +26,12 @@ from services.classify.embedder import Embedder
 from services.classify.evidence import infer_evidence_type
 from services.classify.calibration import Background
 from services.classify.examples import disliked_vectors, with_example_texts
-from services.classify.index_edge import EdgeRecentItems
+from services.classify.index import RECENT_FIELDS, RecentItems
+from services.classify.index_edge import EdgeEngine
 from services.classify.matcher import Matcher
 from services.classify.neighbours import Pool, expand_all, within
 from services.classify.profile_sync import apply_profile_events
-from services.classify.recent import RecentItem
+from services.classify.index import RecentItem
 from horizon.bench.relevance_data import RelevanceData, cached_doc_vectors
 from horizon.bench.relevance_metrics import average_precision, macro, ndcg_at, precision_at, set_prf
 from services.classify.fusion import Maps, calibrate_many, calibrated, fused
@@ -165,7 +166,7 @@ def horizon_scores(
     if not feedback_top:
         return first, [], {}
     with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
-        recent = EdgeRecentItems(Path(tmp) / "items", embedder.dim)
+        recent = RecentItems(EdgeEngine(Path(tmp) / "items", embedder.dim, RECENT_FIELDS))
         try:
             recent.add([RecentItem(d, 0, doc_vectors[i].tolist(), prep.sparse[i],
                                    {"item": {"item_id": d, "title": data.titles[i], "summary": data.abstracts[i]}})

@@ -25,14 +25,13 @@ def build_classifier(settings: ClassifySettings | None = None, embedder: Embedde
     embedder = embedder or Embedder(settings.model, settings.max_seq_length, settings.batch_size, settings.device)
     data_dir = settings.data_dir
     if settings.index_backend == "edge":
-        from services.classify.index_edge import EdgeProfileIndex, EdgeRecentItems
+        from services.classify.index_edge import edge_stores
 
-        index = EdgeProfileIndex(data_dir / "profiles", embedder.dim)
-        recent = EdgeRecentItems(data_dir / "items", embedder.dim)
+        index, recent = edge_stores(data_dir, embedder.dim)
     else:
         from qdrant_client import QdrantClient
 
-        from services.classify.index_client import ClientProfileIndex, ClientRecentItems
+        from services.classify.index_client import client_stores
 
         if settings.index_backend == "memory":
             client = QdrantClient(":memory:")
@@ -42,8 +41,7 @@ def build_classifier(settings: ClassifySettings | None = None, embedder: Embedde
         else:
             data_dir.mkdir(parents=True, exist_ok=True)
             client = QdrantClient(path=str(data_dir / "qdrant"))
-        index = ClientProfileIndex(client, PROFILES_COLLECTION, embedder.dim)
-        recent = ClientRecentItems(client, ITEMS_COLLECTION, embedder.dim)
+        index, recent = client_stores(client, PROFILES_COLLECTION, ITEMS_COLLECTION, embedder.dim)
     stats_path = data_dir / "term_stats.json" if settings.index_backend != "memory" else None
     stats = TermStats.load(stats_path) if stats_path else TermStats()
     log.info("classifier ready", extra={"backend": settings.index_backend, "model": embedder.key})

@@ -26,14 +26,13 @@ from services.classify.embedder import item_text
 from services.classify.enrich import Enricher
 from services.classify.calibration import Background
 from services.classify.examples import awaiting_keys, disliked_vectors, item_keys, with_example_texts
-from services.classify.index import ProfileIndex
+from services.classify.index import ProfileIndex, RecentItem, RecentItems, as_matrix
 from services.classify.matcher import Match, Matcher
 from services.classify.neighbours import MIN_POOL, Pool, expand_all, within
 from services.classify.profile_sync import apply_profile_events, latest_per_subscriber, load_table
 from services.classify.profiles import (
     AWAITING, MODEL, ProfileModel, awaiting_point, key_id, model_from_payload, point_id,
 )
-from services.classify.recent import RecentItem, RecentItems, as_matrix
 from services.classify.segment import ItemBlock
 from services.classify.table import ProfileTable
 

@@ -15,7 +15,7 @@ import numpy as np
 
 from contracts import Item, Profile, ProfileChanged
 from services.classify.embedder import item_text
-from services.classify.recent import RecentItem, RecentItems
+from services.classify.index import RecentItem, RecentItems
 from services.common.papers import canonical_ref, doi_in
 
 log = logging.getLogger(__name__)

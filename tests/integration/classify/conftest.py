@@ -58,16 +58,16 @@ def make_classifier(index, recent, threshold: float = 0.5) -> Classifier:
 @pytest.fixture(params=["edge", "client"])
 def classifier(request, tmp_path: Path):
     if request.param == "edge":
-        from services.classify.index_edge import EdgeProfileIndex, EdgeRecentItems
+        from services.classify.index_edge import edge_stores
 
-        index, recent = EdgeProfileIndex(tmp_path / "profiles", DIM), EdgeRecentItems(tmp_path / "items", DIM)
+        index, recent = edge_stores(tmp_path, DIM)
     else:
         from qdrant_client import QdrantClient
 
-        from services.classify.index_client import ClientProfileIndex, ClientRecentItems
+        from services.classify.index_client import client_stores
 
         client = QdrantClient(":memory:")
-        index, recent = ClientProfileIndex(client, "profiles", DIM), ClientRecentItems(client, "items", DIM)
+        index, recent = client_stores(client, "profiles", "items", DIM)
     c = make_classifier(index, recent)
     yield c
     c.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import time
 
-from services.classify.recent import RecentItem
+from services.classify.index import RecentItem
 
 from .conftest import DIM, item_event
 
