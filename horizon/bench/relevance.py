@@ -3,7 +3,7 @@
 Every topic is one subscriber: its statement is the interest, its seed papers the example
 papers (left out of scoring). bm25 ranks by BM25 of the statement (bm25s), dense by cosine
 to the statement's embedding, horizon through the production path: profiles applied with
-profile_sync, documents scored by the Matcher against the matching table, each document's words
+profile_sync, documents scored against the matching table, each document's words
 expanded from its nearest background documents (the recent items' pool, neighbours.py). "delivered" is
 the set at or above the production threshold; for the two baselines their single score goes
 through the same background calibration and threshold.
@@ -26,12 +26,10 @@ from services.classify.embedder import Embedder
 from services.classify.evidence import infer_evidence_type
 from services.classify.calibration import Background
 from services.classify.examples import disliked_vectors, with_example_texts
-from services.classify.index import RECENT_FIELDS, RecentItems
 from services.classify.index_edge import EdgeEngine
-from services.classify.matcher import Matcher
 from services.classify.neighbours import Pool, expand_all, within
 from services.classify.profile_sync import apply_profile_events
-from services.classify.index import RecentItem
+from services.classify.index import RECENT_FIELDS, RecentItem, RecentItems
 from horizon.bench.relevance_data import RelevanceData, cached_doc_vectors
 from horizon.bench.relevance_metrics import average_precision, macro, ndcg_at, precision_at, set_prf
 from services.classify.fusion import Maps, calibrate_many, calibrated, fused
@@ -125,19 +123,32 @@ def _profile_events(data: RelevanceData, prep: _Prepared, version: int = 1,
     return events
 
 
+def _model_scores(table: ProfileTable, items: ItemBlock) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Every model's fused z and calibrated score for each item, by model key (filters and
+    exclusions applied: -inf and 0 where one removes the item; no threshold)."""
+    out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+    for scored in table.evaluate(items, None):
+        seg, ev = scored.segment, scored.evaluation
+        stop = scored.start + ev.z.shape[1]
+        for row in np.flatnonzero(seg.live):
+            z, score = out.setdefault(seg.keys[row], (np.full(len(items), -np.inf), np.zeros(len(items))))
+            z[scored.start:stop] = np.where(ev.accepted[row], ev.z[row], -np.inf)
+            score[scored.start:stop] = np.where(ev.accepted[row], ev.score[row], 0.0)
+    return out
+
+
 def _score_all(data: RelevanceData, doc_vectors: np.ndarray, prep: _Prepared, table: ProfileTable, pool: Pool,
-               threshold: float, batch: int = 256) -> Scores:
+               batch: int = 256) -> Scores:
     z = {t.topic_id: np.full(len(data.doc_ids), -np.inf) for t in data.topics}
     score = {t.topic_id: np.zeros(len(data.doc_ids)) for t in data.topics}
     model = {t.topic_id: table.subscribers[t.topic_id].model for t in data.topics}
-    matcher = Matcher(table, threshold=threshold)
     for start in range(0, len(data.doc_ids), batch):
         stop = min(start + batch, len(data.doc_ids))
         expanded = expand_all(pool, doc_vectors[start:stop], prep.sparse[start:stop], data.doc_ids[start:stop])
         block = ItemBlock(doc_vectors[start:stop], expanded, prep.design[start:stop], prep.evidence[start:stop],
                           ["bench"] * (stop - start), [[]] * (stop - start),
                           [frozenset(t) for t in prep.doc_terms[start:stop]])
-        by_model = matcher.scores(block)
+        by_model = _model_scores(table, block)
         for topic, key in model.items():
             z[topic][start:stop], score[topic][start:stop] = by_model[key]
     return {t: (z[t], score[t]) for t in z}
@@ -162,7 +173,7 @@ def horizon_scores(
     bg = Background(pool.dense, within(pool), [prep.design[i] for i in background])
     table = ProfileTable(embedder.dim)
     apply_profile_events(table, None, _profile_events(data, prep), embedder.encode, prep.stats, bg)
-    first = _score_all(data, doc_vectors, prep, table, pool, threshold)
+    first = _score_all(data, doc_vectors, prep, table, pool)
     if not feedback_top:
         return first, [], {}
     with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
@@ -186,7 +197,7 @@ def horizon_scores(
                 events = [with_example_texts(e, recent) for e in _profile_events(data, prep, version, feedback)]
                 apply_profile_events(table, None, events, embedder.encode, prep.stats, bg,
                                      disliked=lambda e: disliked_vectors(e, recent, embedder.dim))
-                latest = _score_all(data, doc_vectors, prep, table, pool, threshold)
+                latest = _score_all(data, doc_vectors, prep, table, pool)
                 after.append(latest)
             return first, after, judged
         finally:

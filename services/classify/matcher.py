@@ -61,20 +61,6 @@ class Matcher:
             matches.sort(key=lambda m: (-m.z, m.holders[0].subscriber_id))
         return out
 
-    def scores(self, items: ItemBlock) -> dict[str, tuple[np.ndarray, np.ndarray]]:
-        """Every model's fused z and calibrated score for each item (filters and exclusions
-        applied: -inf and 0 where one removes it), by model key (benchmarks, previews)."""
-        out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-        for scored in self.table.evaluate(items, None):
-            seg, ev = scored.segment, scored.evaluation
-            stop = scored.start + ev.z.shape[1]
-            for row in np.flatnonzero(seg.live):
-                z, score = out.setdefault(seg.keys[row], (np.full(len(items), -np.inf), np.zeros(len(items))))
-                keep = ev.accepted[row]
-                z[scored.start:stop] = np.where(keep, ev.z[row], -np.inf)
-                score[scored.start:stop] = np.where(keep, ev.score[row], 0.0)
-        return out
-
     def _reasons(self, scored: Scored, rows: np.ndarray, cols: np.ndarray, items: ItemBlock) -> list[list[MatchReason]]:
         """Why each accepted (model, item) cell matched, strongest first: the closest statement
         and the example it is most like (each ranked by its component's z), the chosen topics
