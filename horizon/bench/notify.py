@@ -34,7 +34,6 @@ from typing import Any
 
 import aiosmtplib
 from aiosmtpd.controller import Controller
-from sqlmodel import select
 
 from contracts import EvidenceType, Item, ItemClassified, ItemMatched, MatchReason, Profile, ProfileChanged, TopicTag
 from contracts.topics import MATCHES, PARTITIONS
@@ -42,7 +41,6 @@ from services.notify.bootstrap import build_notifier
 from services.notify.notifier import Notifier
 from services.common.kafka import partition_of
 from services.notify.settings import NotifySettings
-from services.notify.tables import DeliveryRow
 
 log = logging.getLogger(__name__)
 
@@ -128,7 +126,7 @@ def _measure(notifier: Notifier, settings: NotifySettings, server: _SmtpProcess,
         log.warning("the database held other due subscribers", extra={"others": len(sent) - digests})
 
     say("notify: the same messages again from a minimal sender (the server's floor)")
-    raws = _sent_messages(notifier, run)
+    raws = [m for m in server.take() if m[1].startswith(f"bench-{run}-")]
     accepted = server.accepted
     floor_s = asyncio.run(_blast(raws, port, settings.smtp_connections))
     if server.accepted - accepted != len(raws):
@@ -184,14 +182,6 @@ def _matched(run: str, sid: str, i: int, k: int, n_items: int) -> ItemMatched:
     )
 
 
-def _sent_messages(notifier: Notifier, run: str) -> list[tuple[str, str, bytes]]:
-    with notifier.store.session() as s:
-        rows = s.exec(select(DeliveryRow.recipient, DeliveryRow.raw).where(
-            DeliveryRow.subscriber_id.like(f"bench-{run}-%"), DeliveryRow.status == "sent",  # type: ignore[attr-defined]
-        )).all()
-    return [(notifier.settings.from_address, recipient, raw) for recipient, raw in rows]
-
-
 async def _blast(messages: list[tuple[str, str, bytes]], port: int, connections: int) -> float:
     """Seconds a minimal sender needs for these messages on `connections` reused connections."""
     todo = list(reversed(messages))
@@ -209,23 +199,31 @@ async def _blast(messages: list[tuple[str, str, bytes]], port: int, connections:
     return time.perf_counter() - started
 
 
-class _Discarding:
-    """An SMTP handler that accepts every message and keeps only a count."""
+class _Keeping:
+    """An SMTP handler that accepts every message, counts it and keeps it until taken (notify
+    drops a message's bytes once sent: the floor resends what the server received)."""
 
     def __init__(self, accepted: Any) -> None:
         self.accepted = accepted
+        self.kept: list[tuple[str, str, bytes]] = []
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
+        self.kept += [(envelope.mail_from, to, envelope.original_content) for to in envelope.rcpt_tos]
         with self.accepted.get_lock():
             self.accepted.value += 1
         return "250 OK"
 
 
-def _serve(port: int, accepted: Any, ready: Any, stop: Any) -> None:
-    controller = Controller(_Discarding(accepted), hostname="127.0.0.1", port=port)
+def _serve(port: int, accepted: Any, ready: Any, stop: Any, conn: Any) -> None:
+    handler = _Keeping(accepted)
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
     controller.start()
     ready.set()
-    stop.wait()
+    while not stop.is_set():
+        if conn.poll(0.05):
+            conn.recv()
+            taken, handler.kept = handler.kept, []
+            conn.send(taken)
     controller.stop()
 
 
@@ -238,11 +236,18 @@ class _SmtpProcess:
         self.port = _free_port()
         self._accepted = ctx.Value("q", 0)
         self._ready, self._stop = ctx.Event(), ctx.Event()
-        self._process = ctx.Process(target=_serve, args=(self.port, self._accepted, self._ready, self._stop), daemon=True)
+        self._conn, theirs = ctx.Pipe()
+        self._process = ctx.Process(target=_serve, args=(self.port, self._accepted, self._ready, self._stop, theirs),
+                                    daemon=True)
 
     @property
     def accepted(self) -> int:
         return int(self._accepted.value)
+
+    def take(self) -> list[tuple[str, str, bytes]]:
+        """(sender, recipient, bytes) of every message received since last taken."""
+        self._conn.send("take")
+        return self._conn.recv()
 
     def __enter__(self) -> _SmtpProcess:
         self._process.start()

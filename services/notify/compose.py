@@ -155,7 +155,7 @@ class Composer:
         return DeliveryRow(
             subscriber_id=recipient.subscriber_id, kind=kind, period=period, organisation_id=recipient.organisation_id,
             digest_id=digest_id, message_id=mid, recipient=recipient.email,
-            status="sending", item_ids=item_ids, raw=raw, html=rendered.html, created_at=as_utc(now),
+            status="sending", item_ids=item_ids, raw=raw, created_at=as_utc(now),
             link_id=self.links.link_id(digest_id),
         )
 

@@ -34,8 +34,12 @@ def delivery_tag(kind: str, period: str) -> str:
 
 
 class DeliveryLog:
-    def __init__(self, store: NotifyStore) -> None:
+    """`keep_sent`: keep a sent message's bytes; by default a delivery drops them once sent (its
+    facts stay: recipient, message id, items, times), so the log does not grow by every message."""
+
+    def __init__(self, store: NotifyStore, keep_sent: bool = False) -> None:
         self.store = store
+        self.keep_sent = keep_sent
 
     def claim(self, row: DeliveryRow, take_item_ids: list[str]) -> bool:
         """Record the intent and take the items; False if this (subscriber, kind, period) exists."""
@@ -139,13 +143,16 @@ class DeliveryLog:
         table = DeliveryRow.__table__  # type: ignore[attr-defined]
         stmt = update(table).where(
             table.c.subscriber_id == bindparam("sid"), table.c.kind == bindparam("k"), table.c.period == bindparam("p"),
-        ).values(status="sent", sent_at=as_utc(at), attempts=table.c.attempts + 1, last_error="", owner=None, lease_until=None)
+        ).values(status="sent", sent_at=as_utc(at), attempts=table.c.attempts + 1, last_error="", owner=None, lease_until=None,
+                 **({} if self.keep_sent else {"raw": b""}))
         with self.store.session() as s:
             s.connection().execute(stmt, [{"sid": r.subscriber_id, "k": r.kind, "p": r.period} for r in rows])
             s.commit()
         for r in rows:
             r.status, r.sent_at, r.attempts, r.last_error = "sent", as_utc(at), r.attempts + 1, ""
             r.owner, r.lease_until = None, None
+            if not self.keep_sent:
+                r.raw = b""
         return list(rows)
 
     def mark_failed_attempt(

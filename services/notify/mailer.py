@@ -17,6 +17,7 @@ import threading
 import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
+from email import message_from_bytes, policy
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import parse_qs, unquote, urlsplit
@@ -37,7 +38,12 @@ class Outgoing:
     sender: str
     recipient: str
     raw: bytes
-    html: str
+
+    @property
+    def html(self) -> str:
+        """The HTML part, decoded ("" when it has none): the outbox writes it beside the message."""
+        part = message_from_bytes(self.raw, policy=policy.default).get_body(("html",))
+        return part.get_content().replace("\r\n", "\n") if part is not None else ""
 
 
 @dataclass(frozen=True)

@@ -82,7 +82,7 @@ class Notifier:
         self.settings = settings
         self.ownership = ownership or Ownership()
         self.store = store
-        self.log = DeliveryLog(store)
+        self.log = DeliveryLog(store, self.settings.keep_sent_messages)
         self.schedule = Schedule(store)
         self.transport = transport
         self.links = links
@@ -225,7 +225,7 @@ class Notifier:
         outgoing = [
             Outgoing(
                 name=safe_name(r.kind, r.period, r.subscriber_id), message_id=r.message_id,
-                sender=self.settings.from_address, recipient=r.recipient, raw=r.raw, html=r.html,
+                sender=self.settings.from_address, recipient=r.recipient, raw=r.raw,
             )
             for r in rows
         ]

@@ -9,6 +9,7 @@
 | HORIZON_NOTIFY_SMTP_BACKOFF_S | 1.0 | first back-off between attempts; doubles each time |
 | HORIZON_NOTIFY_SMTP_TIMEOUT_S | 30 | SMTP connection/command timeout |
 | HORIZON_NOTIFY_SMTP_CONNECTIONS | 4 | SMTP connections kept open and sent on in parallel |
+| HORIZON_NOTIFY_KEEP_SENT_MESSAGES | false | keep each sent message's bytes in the delivery log (audits); by default a delivery keeps its facts (recipient, Message-ID, items, times) and drops its 20-50 KB body once sent |
 | HORIZON_NOTIFY_MAX_DELIVERY_RUNS | 20 | runs a delivery is retried before it is recorded as failed |
 | HORIZON_NOTIFY_FROM_ADDRESS | evidence@library.example.org | sender address; its domain names Message-IDs |
 | HORIZON_NOTIFY_MAX_ITEMS | 12 | items shown in one digest (the rest are counted, not shown) |
@@ -71,6 +72,7 @@ class NotifySettings(BaseSettings):
     smtp_timeout_s: float = Field(default=30.0, gt=0)
     smtp_connections: int = Field(default=4, ge=1)
     max_delivery_runs: int = Field(default=20, ge=1)
+    keep_sent_messages: bool = False
     from_address: str = "evidence@library.example.org"
     max_items: int = Field(default=12, ge=1)
     corrections_and_letters: Literal["apart", "omit"] = "apart"

@@ -120,8 +120,10 @@ class DeliveryRow(SQLModel, table=True):
     recipient: str
     status: str = Field(index=True)
     item_ids: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    #: The message's bytes until it is sent (kept after only with NotifySettings.keep_sent_messages).
     raw: bytes = Field(sa_column=Column(LargeBinary, nullable=False))
-    html: str = Field(sa_column=Column(Text, nullable=False))
+    #: No longer written (the HTML is inside `raw`); kept so that databases made before still insert.
+    html: str = Field(default="", sa_column=Column(Text, nullable=False, default=""))
     attempts: int = 0
     last_error: str = ""
     next_attempt_at: datetime | None = None

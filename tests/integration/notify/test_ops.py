@@ -97,7 +97,7 @@ def test_smtp_sends_are_timed_and_the_server_is_checked_without_logging_in(smtp_
     before = value("horizon_notify_smtp_send_duration_seconds_count", outcome="ok")
     try:
         result = transport.send(Outgoing(name="m", message_id="<m@x>", sender="a@example.org",
-                                         recipient="b@example.org", raw=b"Subject: hi\r\n\r\nhello\r\n", html=""))
+                                         recipient="b@example.org", raw=b"Subject: hi\r\n\r\nhello\r\n"))
     finally:
         transport.close()
     assert result.ok and len(inbox.envelopes) == 1

@@ -249,3 +249,47 @@ def test_an_item_not_in_english_says_so(make, ev) -> None:
     assert not meta["[Trial] Atrial fibrillation in older people"].endswith("English")
     assert meta["[Trial] An item in an unlisted language"].endswith(" - Not in English")
     assert html.count("In German") == 1 and "Not in English" in html
+
+
+def _stored(n, subscriber_id: str):  # type: ignore[no-untyped-def]
+    from sqlmodel import select
+
+    from services.notify.tables import DeliveryRow
+
+    with n.store.session() as s:
+        return s.exec(select(DeliveryRow).where(DeliveryRow.subscriber_id == subscriber_id)).one()
+
+
+def test_a_sent_delivery_keeps_its_facts_not_its_message(make, ev) -> None:
+    n, t = make()
+    for e in (ev.profile("asha"), ev.classified("doi:1"), ev.matched("asha", "doi:1")):
+        n.handle(e)
+    [sent] = n.run_due(MONDAY_8)
+    row = _stored(n, "asha")
+    assert row.status == "sent" and row.raw == b"" and row.html == ""
+    assert row.message_id == sent.message_id and row.item_ids == ["doi:1"] and row.recipient
+    assert len(t.sent[0].raw) > 1000  # what went out was the whole message
+
+
+def test_keep_sent_messages_keeps_the_bytes_that_went_out(make, ev) -> None:
+    n, t = make(keep_sent_messages=True)
+    for e in (ev.profile("asha"), ev.classified("doi:1"), ev.matched("asha", "doi:1")):
+        n.handle(e)
+    n.run_due(MONDAY_8)
+    assert _stored(n, "asha").raw == t.sent[0].raw
+
+
+def test_a_delivery_not_yet_sent_keeps_its_message_for_the_retry(make, ev, recording) -> None:
+    class Down(recording):  # type: ignore[misc,valid-type]
+        def send(self, message):  # type: ignore[no-untyped-def]
+            return SendResult(ok=False, error="421 try later")
+
+    n, _ = make(Down())
+    for e in (ev.profile("asha"), ev.classified("doi:1"), ev.matched("asha", "doi:1")):
+        n.handle(e)
+    assert n.run_due(MONDAY_8) == []
+    row = _stored(n, "asha")
+    assert row.status == "sending" and len(row.raw) > 1000
+    n2, again = make()
+    [sent] = n2.run_due(MONDAY_8 + timedelta(hours=2))
+    assert again.sent[0].raw == row.raw and _stored(n2, "asha").raw == b""
