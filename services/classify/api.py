@@ -11,15 +11,14 @@ from __future__ import annotations
 
 import asyncio
 from contextlib import asynccontextmanager
-from dataclasses import asdict
 
 from fastapi import FastAPI, HTTPException
 from pydantic import BaseModel, Field, model_validator
 from starlette.concurrency import run_in_threadpool
 
-from contracts import MatchReason, Profile
+from contracts import Profile
 from services.classify import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
-from services.classify.classifier import Classifier
+from services.classify.classifier import Classifier, PreviewMatch
 from services.classify.limits import profile_problems
 from services.classify.settings import ClassifySettings
 from services.common.http_guard import BodyTypes, api_docs
@@ -41,20 +40,8 @@ class PreviewRequest(BaseModel):
         return self
 
 
-class PreviewItem(BaseModel):
-    item_id: str
-    title: str
-    url: str = ""
-    source_id: str = ""
-    published_at: str | None = None
-    evidence_type: str = ""
-    score: float
-    reasons: list[MatchReason]
-    summary: str = ""
-
-
 class PreviewResponse(BaseModel):
-    items: list[PreviewItem]
+    items: list[PreviewMatch]
 
 
 def create_api(
@@ -91,7 +78,7 @@ def create_api(
     async def post_preview(body: PreviewRequest) -> PreviewResponse:
         async with lock:
             rows = await run_in_threadpool(app.state.classifier.preview, body.profile, body.days)
-        return PreviewResponse(items=[PreviewItem(**asdict(r)) for r in rows])
+        return PreviewResponse(items=rows)
 
     @app.get("/profiles/{subscriber_id}")
     async def profile_state(subscriber_id: str) -> dict[str, object]:
