@@ -70,6 +70,12 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
+def sparse_fields(v: Sparse) -> dict[str, list]:
+    """A sparse vector as both engines' SparseVector takes it: indices in order, and their values."""
+    items = sorted(v.items())
+    return {"indices": [i for i, _ in items], "values": [float(w) for _, w in items]}
+
+
 def pages(engine: Engine, where: Sequence[Where], with_vectors: bool = False, size: int = PAGE) -> Iterator[list[Hit]]:
     """Every point matching `where`, a page at a time."""
     offset = None

@@ -8,7 +8,9 @@ from typing import Any
 
 from qdrant_client import QdrantClient, models
 
-from services.classify.index import DENSE, LEXICAL, PROFILE_FIELDS, RECENT_FIELDS, Hit, IndexPoint, ProfileIndex, RecentItems, Where
+from services.classify.index import (
+    DENSE, LEXICAL, PROFILE_FIELDS, RECENT_FIELDS, Hit, IndexPoint, ProfileIndex, RecentItems, Where, sparse_fields,
+)
 
 _SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD, "integer": models.PayloadSchemaType.INTEGER}
 
@@ -54,8 +56,7 @@ class ClientEngine:
             if p.dense is not None:
                 vector[DENSE] = [float(x) for x in p.dense]
             if p.sparse is not None:
-                items = sorted(p.sparse.items())
-                vector[LEXICAL] = models.SparseVector(indices=[i for i, _ in items], values=[float(w) for _, w in items])
+                vector[LEXICAL] = models.SparseVector(**sparse_fields(p.sparse))
             out.append(models.PointStruct(id=p.id, vector=vector, payload=p.payload))
         self.client.upsert(self.collection, out, wait=True)
 

@@ -12,7 +12,7 @@ from qdrant_edge import (
 )
 
 from services.classify.index import (
-    DENSE, LEXICAL, PROFILE_FIELDS, RECENT_FIELDS, Hit, IndexPoint, ProfileIndex, RecentItems, Where,
+    DENSE, LEXICAL, PROFILE_FIELDS, RECENT_FIELDS, Hit, IndexPoint, ProfileIndex, RecentItems, Where, sparse_fields,
 )
 
 _SCHEMA = {"keyword": PayloadSchemaType.Keyword, "integer": PayloadSchemaType.Integer}
@@ -56,8 +56,7 @@ class EdgeEngine:
             if p.dense is not None:
                 vector[DENSE] = list(p.dense)
             if p.sparse is not None:
-                items = sorted(p.sparse.items())
-                vector[LEXICAL] = SparseVector(indices=[i for i, _ in items], values=[float(w) for _, w in items])
+                vector[LEXICAL] = SparseVector(**sparse_fields(p.sparse))
             out.append(Point(p.id, vector, p.payload))
         self.shard.update(UpdateOperation.upsert_points(out))
 
