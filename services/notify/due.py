@@ -103,26 +103,31 @@ class Schedule:
 
     def candidates(self, subscriber_ids: Sequence[str]) -> dict[str, list[Candidate]]:
         """The pending items of these subscribers: matched, classified, not yet taken."""
-        columns = (
-            MatchRow.subscriber_id, MatchRow.item_id, MatchRow.score, MatchRow.urgent, MatchRow.matched_at,
-            MatchRow.reasons, ItemRow.item, ItemRow.evidence_type, ItemRow.urgent, ItemRow.tags,
-        )
-        out: dict[str, list[Candidate]] = {}
-        items: dict[str, tuple[Item, tuple[TopicTag, ...]]] = {}
+        matches = (MatchRow.subscriber_id, MatchRow.item_id, MatchRow.score, MatchRow.urgent, MatchRow.matched_at, MatchRow.reasons)
         with self.store.session() as s:
-            for part in chunks(sorted(subscriber_ids)):
-                query = (
-                    select(*columns).join(ItemRow, ItemRow.item_id == MatchRow.item_id)
-                    .where(MatchRow.subscriber_id.in_(part), MatchRow.delivery == None)  # type: ignore[attr-defined]  # noqa: E711
-                )
-                for sid, item_id, score, urgent, matched_at, reasons, item, evidence, item_urgent, tags in s.exec(query).all():  # type: ignore[call-overload]
-                    if item_id not in items:  # subscribers share items: each is read once a page
-                        items[item_id] = (Item.model_validate(item), tuple(TopicTag.model_validate(t) for t in tags))
-                    out.setdefault(sid, []).append(Candidate(
-                        item=items[item_id][0], score=score, evidence_type=EvidenceType(evidence),
-                        urgent=urgent or item_urgent, matched_at=aware(matched_at),
-                        reasons=tuple(MatchReason.model_validate(r) for r in reasons), tags=items[item_id][1],
-                    ))
+            rows = [
+                row for part in chunks(sorted(subscriber_ids))
+                for row in s.exec(select(*matches).where(  # type: ignore[call-overload]
+                    MatchRow.subscriber_id.in_(part), MatchRow.delivery == None,  # type: ignore[attr-defined]  # noqa: E711
+                )).all()
+            ]
+            # subscribers share items: each is read and validated once a page, not once a match
+            items = {
+                item_id: (Item.model_validate(item), EvidenceType(evidence), urgent, tuple(TopicTag.model_validate(t) for t in tags))
+                for part in chunks(sorted({row[1] for row in rows}))
+                for item_id, item, evidence, urgent, tags in s.exec(select(  # type: ignore[call-overload]
+                    ItemRow.item_id, ItemRow.item, ItemRow.evidence_type, ItemRow.urgent, ItemRow.tags,
+                ).where(ItemRow.item_id.in_(part))).all()  # type: ignore[attr-defined]
+            }
+        out: dict[str, list[Candidate]] = {}
+        for sid, item_id, score, urgent, matched_at, reasons in rows:
+            if item_id not in items:  # matched, not yet classified here: it waits for its ItemClassified
+                continue
+            item, evidence, item_urgent, tags = items[item_id]
+            out.setdefault(sid, []).append(Candidate(
+                item=item, score=score, evidence_type=evidence, urgent=urgent or item_urgent, matched_at=aware(matched_at),
+                reasons=tuple(MatchReason.model_validate(r) for r in reasons), tags=tags,
+            ))
         return out
 
     def settle(self, visits: Sequence[Settled]) -> int:
