@@ -1,11 +1,14 @@
-"""The message written out directly is, byte for byte, the one the email package builds."""
+"""The message written out directly is the one the email package builds: the same headers byte for
+byte, the same parts once decoded, every body line within what RFC 2045 allows."""
 
 from __future__ import annotations
 
+import html
 import random
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.errors import MessageError
+from html.parser import HTMLParser
 
 import pytest
 
@@ -43,10 +46,76 @@ def pairs(seed: int, n: int):  # type: ignore[no-untyped-def]
         )
 
 
+def read(part: tuple[str, str, str | None]) -> tuple[str, str]:
+    """What a reader sees of a part: HTML with its character references resolved."""
+    kind, text, _ = part
+    return kind, html.unescape(text) if kind == "text/html" else text
+
+
+def parts(raw: bytes) -> list[tuple[str, str, str | None]]:
+    """Each leaf part as a mail reader gets it: (content type, decoded text with its line breaks as
+    LF, transfer encoding)."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    return [(p.get_content_type(), p.get_content().replace("\r\n", "\n"), p["Content-Transfer-Encoding"])
+            for p in msg.walk() if not p.is_multipart()]
+
+
 @pytest.mark.parametrize("seed", range(4))
-def test_the_same_bytes_as_the_email_package(seed: int) -> None:
+def test_the_same_message_as_the_email_package(seed: int) -> None:
     for fields in pairs(seed, 120):
-        assert build_message(**fields) == email_package_message(**fields), fields
+        ours, theirs = build_message(**fields), email_package_message(**fields)
+        assert ours.split(b"\r\n\r\n")[0] == theirs.split(b"\r\n\r\n")[0], fields  # the headers, byte for byte
+        assert [read(p) for p in parts(ours)] == [read(p) for p in parts(theirs)], fields
+        for mine, its in zip(parts(ours), parts(theirs)):  # what the email package sends as it is, so do we
+            assert its[2] != "7bit" or mine[2] == "7bit", fields
+        lines = ours.split(b"\r\n")
+        assert b"\n" not in ours.replace(b"\r\n", b"") and b"\r" not in ours.replace(b"\r\n", b"")
+        assert all(len(line) <= 998 for line in lines) and ours.isascii()
+
+
+def test_encoded_bodies_keep_to_rfc_2045_lines_and_choose_the_shorter_encoding() -> None:
+    fields = next(pairs(1, 1))
+    mostly_ascii = "An accent here: café, and a very long line " + "word " * 400 + "\n"
+    mostly_not = "Łódź Żółć " * 300 + "\n"
+    for text, cte in ((mostly_ascii, "quoted-printable"), (mostly_not, "base64")):
+        raw = build_message(**(fields | {"text": text}))
+        assert parts(raw)[0] == ("text/plain", text, cte)
+        body = raw.split(b"\r\n\r\n", 2)[2].split(b"\r\n--")[0]
+        assert max(map(len, body.split(b"\r\n"))) <= 76
+
+
+class Page(HTMLParser):
+    """The tags, attributes and text of a page, as a browser's parser reads them."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.seen: list[tuple[str, object]] = []
+        self.feed(source)
+        self.close()
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.seen.append((tag, attrs))
+
+    def handle_endtag(self, tag: str) -> None:
+        self.seen.append(("/" + tag, None))
+
+    def handle_data(self, data: str) -> None:
+        self.seen.append(("text", data))
+
+
+def test_html_goes_as_ascii_lines_breaking_only_between_attributes() -> None:
+    fields = next(pairs(2, 1))
+    cell = '<td class="entry" style="padding: 8px; color: #005EB8" title="Zoë’s “pick”" data-x="a b">Café · 5 mg/L</td>'
+    page = "<table><tr>" + cell * 40 + "</tr></table>\n<p>Short line — fine</p>\n"
+    raw = build_message(**(fields | {"html": page}))
+    (_, html_part, cte) = parts(raw)[1]
+    assert cte == "7bit" and html_part.isascii()
+    assert max(map(len, html_part.splitlines())) <= 998 and len(html_part.splitlines()) > 3
+    assert Page(html_part).seen == Page(page).seen  # the same elements, attributes and text
+
+    no_gap = "<p>" + "é" * 1200 + "</p>\n"  # nowhere to break: encoded, and read back the same
+    (_, same, cte) = parts(build_message(**(fields | {"html": no_gap})))[1]
+    assert cte != "7bit" and html.unescape(same) == no_gap
 
 
 def test_attachments_and_refused_addresses_behave_as_before() -> None:
