@@ -11,8 +11,8 @@ local mode the tests use).
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 import numpy as np
@@ -36,16 +36,10 @@ _NS = uuid.UUID("5a3f0e8e-7f0e-4a43-9d0e-2b8d7c1a9e42")
 
 @dataclass(frozen=True)
 class IndexPoint:
+    """A point as written, and as read back (its vectors only where asked for)."""
+
     id: str
     payload: dict[str, Any]
-    dense: Sequence[float] | None = None
-    sparse: Sparse | None = None
-
-
-@dataclass(frozen=True)
-class Hit:
-    id: str
-    payload: dict[str, Any] = field(default_factory=dict)
     dense: Sequence[float] | None = None
     sparse: Sparse | None = None
 
@@ -59,9 +53,9 @@ class Engine(Protocol):
 
     def delete_where(self, where: Sequence[Where]) -> None: ...
 
-    def retrieve(self, ids: Sequence[str]) -> list[Hit]: ...
+    def retrieve(self, ids: Sequence[str]) -> list[IndexPoint]: ...
 
-    def scroll(self, where: Sequence[Where], offset: Any, limit: int, with_vectors: bool) -> tuple[list[Hit], Any]:
+    def scroll(self, where: Sequence[Where], offset: Any, limit: int, with_vectors: bool) -> tuple[list[IndexPoint], Any]:
         """A page of the points matching every condition, and the offset of the next (None: the end)."""
         ...
 
@@ -70,13 +64,26 @@ class Engine(Protocol):
     def close(self) -> None: ...
 
 
-def sparse_fields(v: Sparse) -> dict[str, list]:
-    """A sparse vector as both engines' SparseVector takes it: indices in order, and their values."""
-    items = sorted(v.items())
-    return {"indices": [i for i, _ in items], "values": [float(w) for _, w in items]}
+def vectors_of(p: IndexPoint, sparse_vector: Callable[..., Any]) -> dict[str, Any]:
+    """A point's named vectors as both engines take them (`sparse_vector`: the engine's own
+    SparseVector, given its indices in order and their values)."""
+    out: dict[str, Any] = {}
+    if p.dense is not None:
+        out[DENSE] = [float(x) for x in p.dense]
+    if p.sparse is not None:
+        items = sorted(p.sparse.items())
+        out[LEXICAL] = sparse_vector(indices=[i for i, _ in items], values=[float(w) for _, w in items])
+    return out
 
 
-def pages(engine: Engine, where: Sequence[Where], with_vectors: bool = False, size: int = PAGE) -> Iterator[list[Hit]]:
+def read_point(point_id: Any, payload: dict[str, Any], vector: dict[str, Any] | None) -> IndexPoint:
+    """A point as either engine returns it, its vectors (where asked for) by name."""
+    sparse = (vector or {}).get(LEXICAL)
+    return IndexPoint(str(point_id), payload, (vector or {}).get(DENSE),
+                      dict(zip(sparse.indices, sparse.values)) if sparse is not None else None)
+
+
+def pages(engine: Engine, where: Sequence[Where], with_vectors: bool = False, size: int = PAGE) -> Iterator[list[IndexPoint]]:
     """Every point matching `where`, a page at a time."""
     offset = None
     while True:
@@ -99,14 +106,14 @@ class ProfileIndex:
         if ids:
             self.engine.delete(list(ids))
 
-    def retrieve(self, ids: Sequence[str]) -> list[Hit]:
+    def retrieve(self, ids: Sequence[str]) -> list[IndexPoint]:
         return [h for start in range(0, len(ids), PAGE) for h in self.engine.retrieve(list(ids[start:start + PAGE]))]
 
-    def scroll(self, kind: str, with_vectors: bool = False) -> Iterator[list[Hit]]:
+    def scroll(self, kind: str, with_vectors: bool = False) -> Iterator[list[IndexPoint]]:
         """Every point of one kind, a page at a time."""
         return pages(self.engine, [("kind", "is", kind)], with_vectors)
 
-    def awaiting(self, keys: Sequence[str]) -> list[Hit]:
+    def awaiting(self, keys: Sequence[str]) -> list[IndexPoint]:
         """Every "awaiting" point (profiles.awaiting_point) waiting for any of these lookup keys."""
         if not keys:
             return []
@@ -135,7 +142,7 @@ class RecentItem:
     payload: dict[str, Any]
 
 
-def _recent(hit: Hit) -> RecentItem:
+def _recent(hit: IndexPoint) -> RecentItem:
     return RecentItem(hit.payload["item_id"], int(hit.payload["seen_at"]), hit.dense or [], hit.sparse or {},
                       hit.payload)
 

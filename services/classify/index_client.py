@@ -9,7 +9,7 @@ from typing import Any
 from qdrant_client import QdrantClient, models
 
 from services.classify.index import (
-    DENSE, LEXICAL, PROFILE_FIELDS, RECENT_FIELDS, Hit, IndexPoint, ProfileIndex, RecentItems, Where, sparse_fields,
+    DENSE, LEXICAL, PROFILE_FIELDS, RECENT_FIELDS, IndexPoint, ProfileIndex, RecentItems, Where, read_point, vectors_of,
 )
 
 _SCHEMA = {"keyword": models.PayloadSchemaType.KEYWORD, "integer": models.PayloadSchemaType.INTEGER}
@@ -25,11 +25,8 @@ def _filter(where: Sequence[Where]) -> models.Filter:
     return models.Filter(must=[condition(*w) for w in where])
 
 
-def _hit(p) -> Hit:
-    vector = getattr(p, "vector", None) or {}
-    sparse = vector.get(LEXICAL)
-    return Hit(str(p.id), dict(p.payload or {}), vector.get(DENSE),
-               dict(zip(sparse.indices, sparse.values)) if sparse is not None else None)
+def _read(p) -> IndexPoint:
+    return read_point(p.id, dict(p.payload or {}), getattr(p, "vector", None))
 
 
 class ClientEngine:
@@ -50,14 +47,7 @@ class ClientEngine:
                 client.create_payload_index(collection, key, _SCHEMA[kind])
 
     def upsert(self, points: Sequence[IndexPoint]) -> None:
-        out = []
-        for p in points:
-            vector: dict = {}
-            if p.dense is not None:
-                vector[DENSE] = [float(x) for x in p.dense]
-            if p.sparse is not None:
-                vector[LEXICAL] = models.SparseVector(**sparse_fields(p.sparse))
-            out.append(models.PointStruct(id=p.id, vector=vector, payload=p.payload))
+        out = [models.PointStruct(id=p.id, vector=vectors_of(p, models.SparseVector), payload=p.payload) for p in points]
         self.client.upsert(self.collection, out, wait=True)
 
     def delete(self, ids: Sequence[str]) -> None:
@@ -66,13 +56,13 @@ class ClientEngine:
     def delete_where(self, where: Sequence[Where]) -> None:
         self.client.delete(self.collection, models.FilterSelector(filter=_filter(where)), wait=True)
 
-    def retrieve(self, ids: Sequence[str]) -> list[Hit]:
-        return [_hit(r) for r in self.client.retrieve(self.collection, list(ids), with_payload=True)]
+    def retrieve(self, ids: Sequence[str]) -> list[IndexPoint]:
+        return [_read(r) for r in self.client.retrieve(self.collection, list(ids), with_payload=True)]
 
-    def scroll(self, where: Sequence[Where], offset: Any, limit: int, with_vectors: bool) -> tuple[list[Hit], Any]:
+    def scroll(self, where: Sequence[Where], offset: Any, limit: int, with_vectors: bool) -> tuple[list[IndexPoint], Any]:
         records, offset = self.client.scroll(self.collection, scroll_filter=_filter(where), limit=limit, offset=offset,
                                              with_payload=True, with_vectors=with_vectors)
-        return [_hit(r) for r in records], offset
+        return [_read(r) for r in records], offset
 
     def count(self) -> int:
         return int(self.client.count(self.collection, exact=True).count)

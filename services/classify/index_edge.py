@@ -12,7 +12,7 @@ from qdrant_edge import (
 )
 
 from services.classify.index import (
-    DENSE, LEXICAL, PROFILE_FIELDS, RECENT_FIELDS, Hit, IndexPoint, ProfileIndex, RecentItems, Where, sparse_fields,
+    DENSE, LEXICAL, PROFILE_FIELDS, RECENT_FIELDS, IndexPoint, ProfileIndex, RecentItems, Where, read_point, vectors_of,
 )
 
 _SCHEMA = {"keyword": PayloadSchemaType.Keyword, "integer": PayloadSchemaType.Integer}
@@ -26,12 +26,9 @@ def _condition(key: str, op: str, value: Any) -> FieldCondition:
     return FieldCondition(key=key, range=RangeFloat(gte=float(value)) if op == ">=" else RangeFloat(lt=float(value)))
 
 
-def _hit(p) -> Hit:
-    payload = p.payload  # a fresh dict from the engine on each access: read once, no copy
-    vector = getattr(p, "vector", None) or {}
-    sparse = vector.get(LEXICAL)
-    return Hit(str(p.id), payload if payload is not None else {}, vector.get(DENSE),
-               dict(zip(sparse.indices, sparse.values)) if sparse is not None else None)
+def _read(p) -> IndexPoint:
+    # the payload: a fresh dict from the engine on each access, read once, no copy
+    return read_point(p.id, p.payload or {}, getattr(p, "vector", None))
 
 
 class EdgeEngine:
@@ -50,15 +47,8 @@ class EdgeEngine:
             self.shard.update(UpdateOperation.create_field_index(key, _SCHEMA[kind]))
 
     def upsert(self, points: Sequence[IndexPoint]) -> None:
-        out = []
-        for p in points:
-            vector: dict = {}
-            if p.dense is not None:
-                vector[DENSE] = list(p.dense)
-            if p.sparse is not None:
-                vector[LEXICAL] = SparseVector(**sparse_fields(p.sparse))
-            out.append(Point(p.id, vector, p.payload))
-        self.shard.update(UpdateOperation.upsert_points(out))
+        self.shard.update(UpdateOperation.upsert_points([Point(p.id, vectors_of(p, SparseVector), p.payload)
+                                                         for p in points]))
 
     def delete(self, ids: Sequence[str]) -> None:
         self.shard.update(UpdateOperation.delete_points(list(ids)))
@@ -66,14 +56,14 @@ class EdgeEngine:
     def delete_where(self, where: Sequence[Where]) -> None:
         self.shard.update(UpdateOperation.delete_points_by_filter(Filter(must=[_condition(*w) for w in where])))
 
-    def retrieve(self, ids: Sequence[str]) -> list[Hit]:
-        return [_hit(r) for r in self.shard.retrieve(list(ids), with_payload=True, with_vector=False)]
+    def retrieve(self, ids: Sequence[str]) -> list[IndexPoint]:
+        return [_read(r) for r in self.shard.retrieve(list(ids), with_payload=True, with_vector=False)]
 
-    def scroll(self, where: Sequence[Where], offset: Any, limit: int, with_vectors: bool) -> tuple[list[Hit], Any]:
+    def scroll(self, where: Sequence[Where], offset: Any, limit: int, with_vectors: bool) -> tuple[list[IndexPoint], Any]:
         records, offset = self.shard.scroll(ScrollRequest(offset=offset, limit=limit, with_payload=True,
                                                           with_vector=with_vectors,
                                                           filter=Filter(must=[_condition(*w) for w in where])))
-        return [_hit(r) for r in records], offset
+        return [_read(r) for r in records], offset
 
     def count(self) -> int:
         return int(self.shard.count(CountRequest(exact=True)))
