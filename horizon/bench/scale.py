@@ -69,7 +69,7 @@ def run(subscribers: int = 1_000_000, items: int = 20_000, sample: int = 200, da
                 progress("profiles applied", done, subscribers)
             out["index_build_s"] = round(time.perf_counter() - started, 1)
             table = classifier.table
-            out["distinct_statements"] = sum(1 for r in table.parts.roles if r == "interest")
+            out["distinct_statements"] = sum(1 for k in table.parts.keys if k.startswith("interest:"))
             out["distinct_profiles"] = table.model_count()
             out["interest_points"] = _interest_points(classifier)
             out["index_mb"] = round(_disk_mb(Path(tmp) / "profiles"), 1)
@@ -121,7 +121,8 @@ def _classify(classifier, corpus, n: int, sample: int, progress: Progress):
                 item_id = batch[j].item.item_id
                 ref = RefItem(block.dense[j], block.lexical[j], block.design[j], block.evidence_type[j],
                               block.source_id[j], block.tags[j], block.terms[j])
-                seen[start + j] = (ref, result.subscribers_of(item_id))
+                seen[start + j] = (ref, {s for e, _, _, ms in result.groups if e.item.item_id == item_id
+                                         for m in ms for s in m.subscriber_ids})
         progress("items classified", start + len(batch), n)
     elapsed = time.perf_counter() - started
     return {"classify_items_per_s": round(n / elapsed, 2), "matched_events": matched,

@@ -140,7 +140,6 @@ def create_app(settings: ClassifySettings | None = None, kafka: KafkaSettings | 
     return app
 
 
-
 async def check_partitions(kafka: KafkaSettings, expected: int) -> None:
     """Fail fast when the profiles topic's partitions are not what the shards were told: each
     shard would then own the wrong subscribers, and some profiles no shard at all."""

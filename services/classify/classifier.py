@@ -76,9 +76,6 @@ class ClassifyResult:
         """ItemMatched events in the batch (of one item, if given)."""
         return sum(len(m.holders) for e, _, _, ms in self.groups if item_id in (None, e.item.item_id) for m in ms)
 
-    def subscribers_of(self, item_id: str) -> set[str]:
-        return {s for e, _, _, ms in self.groups if e.item.item_id == item_id for m in ms for s in m.subscriber_ids}
-
 
 @dataclass(frozen=True)
 class PreviewMatch:

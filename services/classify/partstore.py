@@ -52,7 +52,6 @@ class PartStore:
         self.row: dict[str, int] = {}
         self.keys: list[str] = []
         self.labels: list[str] = []
-        self.roles: list[str] = []
         self.designs: list[frozenset[str]] = []  # an example paper's design markers, from its text
         self.lengths = Grow(np.int64)
         self.refs = Grow(np.int64)
@@ -78,7 +77,6 @@ class PartStore:
             self.row[p.key] = start + n
             self.keys.append(p.key)
             self.labels.append(p.label)
-            self.roles.append(p.role)
             self.designs.append(lexical.design_features(p.text) if p.role == EXAMPLE else frozenset())
         self.dense.extend(np.asarray([v for _, v in new], dtype=np.float64).reshape(len(new), self.dim))
         self.lengths.extend([len(lexical.terms(p.text)) if p.lexical else 0 for p, _ in new])
@@ -144,7 +142,6 @@ class PartStore:
         kept = np.flatnonzero(keep)
         self.keys = [self.keys[i] for i in kept]
         self.labels = [self.labels[i] for i in kept]
-        self.roles = [self.roles[i] for i in kept]
         self.designs = [self.designs[i] for i in kept]
         self.row = {k: n for n, k in enumerate(self.keys)}
         self.dense.replace(self.dense.data[kept])

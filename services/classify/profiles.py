@@ -59,10 +59,6 @@ class ProfileSpec:
         raw = json.dumps(asdict(self), ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
-    @property
-    def has_text(self) -> bool:
-        return bool(self.interests or self.examples)
-
 
 def example_labels(p: Profile) -> list[str]:
     """A reference for each example text: its DOI/PMID/URL when given, else its opening words

@@ -135,7 +135,6 @@ class Tagger:
     ) -> None:
         if not 0.0 <= lexical_weight <= 1.0 or ceiling <= floor:
             raise ValueError("need 0 <= lexical_weight <= 1 and floor < ceiling")
-        self.taxonomy = taxonomy
         self.threshold = threshold
         self.floor, self.ceiling, self.lexical_weight = floor, ceiling, lexical_weight
         self._topics = list(taxonomy.topics)
