@@ -27,6 +27,7 @@ from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
 from services.classify.scoring import Calibration, design_weights
 from services.classify.segment import FEATURES, Segment, markers as marker_rows
 
+#: Fewer background items than this leave a model at the prior's statistics (as fusion.calibrate_many).
 MIN_BACKGROUND = 50
 #: Share of the background (and its bounds) whose design markers the examples' are compared with.
 DESIGN_NEIGHBOURHOOD = 0.2
@@ -103,8 +104,8 @@ def unfitted(spec: ProfileSpec, roles: dict[str, list[Part]]) -> ProfileModel:
 
 def fit(models: Sequence[ProfileModel], store: PartStore, background: Background | None) -> list[ProfileModel]:
     """The models calibrated against the background, with their design weights (prior ->
-    design -> final statistics)."""
-    if background is None or not len(background):
+    design -> final statistics); unfitted models as they are, where the background is too small."""
+    if background is None or len(background) < MIN_BACKGROUND:
         return list(models)
     chunks = [list(models[start:start + CHUNK]) for start in range(0, len(models), CHUNK)]
     if len(chunks) == 1:
@@ -130,8 +131,6 @@ def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> 
         return seg, comps, calibrate_many(comps, present)
 
     seg, comps, base = calibrations(segment, design=False)
-    if len(bg) < MIN_BACKGROUND:
-        return [replace(m, calibration=c) for m, c in zip(models, base)]
     seg.calibrate(base)
     designs = _designs(seg, fused(seg.maps, comps), [store.designs[r] for r in used], bg)
     _, _, final = calibrations(Segment.compile([replace(m, design=d) for m, d in zip(models, designs)], store), True)
@@ -153,6 +152,3 @@ def _designs(seg: Segment, z: np.ndarray, designs: Sequence[frozenset[str]], bg:
         found = np.array([[f in designs[r] for f in FEATURES] for r in ex], dtype=np.float64).sum(axis=0)
         out[row] = design_weights(found, len(ex), bg.markers[nb].sum(axis=0), len(nb), FEATURES) or None
     return out
-
-
-__all__ = ["Background", "add_parts", "fit", "unfitted"]
