@@ -276,11 +276,7 @@ class Segment:
     @classmethod
     def merge(cls, segments: Sequence["Segment"], part_map: np.ndarray | None = None) -> "Segment":
         """The live models of several segments as one (part rows mapped through `part_map`)."""
-        pieces = []
-        for seg in segments:
-            keep = seg.live
-            renumber = np.cumsum(keep) - 1
-            pieces.append((seg, keep, renumber))
+        pieces = [(seg, seg.live, np.cumsum(seg.live) - 1) for seg in segments]  # kept rows, their new numbers
         offsets = np.cumsum([0] + [int(k.sum()) for _, k, _ in pieces])
         entries = {}
         for role in segments[0].entries:
@@ -292,15 +288,9 @@ class Segment:
         def rows(name: str) -> np.ndarray:
             return np.concatenate([getattr(seg, name)[keep] for seg, keep, _ in pieces])
 
-        design_row, design, base = [], [], 0
-        for seg, keep, _ in pieces:  # the kept models' design rows, renumbered
-            idx = seg.design_row[keep]
-            used = idx >= 0
-            new = np.full(len(idx), -1, np.int64)
-            new[used] = base + np.arange(int(used.sum()))
-            design_row.append(new)
-            design.append(seg.design[idx[used]])
-            base += int(used.sum())
+        # the kept models' design rows, in model order (a model's new row: how many have one before it)
+        design = np.concatenate([seg.design[seg.design_row[keep & (seg.design_row >= 0)]] for seg, keep, _ in pieces])
+        has_design = rows("design_row") >= 0
 
         def grouped(name: str) -> dict[str, np.ndarray]:
             out: dict[str, list[np.ndarray]] = defaultdict(list)
@@ -317,7 +307,7 @@ class Segment:
         return cls(
             keys=[k for seg, keep, _ in pieces for k, alive in zip(seg.keys, keep) if alive],
             live=rows("live"), has_text=rows("has_text"), entries=entries, maps=maps,
-            design_row=np.concatenate(design_row), design=np.concatenate(design),
+            design_row=np.where(has_design, np.cumsum(has_design) - 1, -1), design=design,
             evidence=rows("evidence"), asked=rows("asked"),
             translated_ok=rows("translated_ok"), any_source=rows("any_source"),
             sources=grouped("sources"), topics=grouped("topics"),
