@@ -155,9 +155,7 @@ def infer_evidence_type(title: str, summary: str, content_type: ContentType) -> 
         found = _first(_RULES, design.group(1)) if design else None
     if found is None and not _PROTOCOL_OWN.search(summary):
         found = _first(_OWN_RULES, summary)
-    if found is not None:
-        return found
-    return _BY_SOURCE[content_type]
+    return found if found is not None else _BY_SOURCE[content_type]
 
 
 def asked_evidence_types(statement: str) -> list[EvidenceType]:
@@ -168,10 +166,7 @@ def asked_evidence_types(statement: str) -> list[EvidenceType]:
 
 
 def _first(rules: Iterable[tuple[re.Pattern[str], EvidenceType]], text: str) -> EvidenceType | None:
-    for pattern, kind in rules:
-        if pattern.search(text):
-            return kind
-    return None
+    return next((kind for pattern, kind in rules if pattern.search(text)), None)
 
 
 @cache

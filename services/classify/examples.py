@@ -47,11 +47,8 @@ def awaiting_keys(profile: Profile, own: int) -> list[str]:
 
 def item_keys(item: Item) -> list[str]:
     """The lookup keys under which an arriving item may be an awaited example paper."""
-    keys = [f"item_id={item.item_id}"]
-    keys += [f"item.doi={item.doi}"] if item.doi else []
-    keys += [f"item.pmid={item.pmid}"] if item.pmid else []
-    keys += [f"item.url={item.url}"] if item.url else []
-    return keys
+    given = (("item.doi", item.doi), ("item.pmid", item.pmid), ("item.url", item.url))
+    return [f"item_id={item.item_id}", *(f"{field}={value}" for field, value in given if value)]
 
 
 def _value(item: RecentItem, field: str) -> str | None:
