@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field, fields
+from functools import cached_property
 
 import numpy as np
 
@@ -71,7 +72,9 @@ class ItemBlock:
     def __len__(self) -> int:
         return len(self.dense)
 
+    @cached_property
     def markers(self) -> np.ndarray:
+        """markers(design), made once however many segments score the items."""
         return markers(self.design)
 
     def translated(self) -> np.ndarray:
@@ -197,11 +200,10 @@ class Segment:
         comps[~np.isfinite(comps)] = 0.0  # a missing component: left out by its present flag
         return comps, top
 
-    def evaluate(self, part_cos: np.ndarray, part_lex: np.ndarray, items: ItemBlock, threshold: float | None,
-                 markers: np.ndarray) -> Evaluation:
+    def evaluate(self, part_cos: np.ndarray, part_lex: np.ndarray, items: ItemBlock, threshold: float | None) -> Evaluation:
         """Every model's z, score and decision (score at or above `threshold`, filters passed,
-        nothing excluding the item) for each item; `markers`: items.markers()."""
-        comps, top = self.components(part_cos, part_lex, markers)
+        nothing excluding the item) for each item."""
+        comps, top = self.components(part_cos, part_lex, items.markers)
         z = fused(self.maps, comps)
         tag = self._tag_scores(items)
         has_tag = np.isfinite(tag)

@@ -150,10 +150,9 @@ class ProfileTable:
             chunk = items.rows(start, start + ITEM_CHUNK)
             part_cos = self.parts.cosines(chunk.dense)
             part_lex = self.parts.bm25(lex_items[:, start:start + ITEM_CHUNK])
-            markers = chunk.markers()
             for seg in self.segments:
                 if seg.live.any():
-                    yield Scored(seg, start, seg.evaluate(part_cos, part_lex, chunk, threshold, markers), part_cos)
+                    yield Scored(seg, start, seg.evaluate(part_cos, part_lex, chunk, threshold), part_cos)
 
     def holders(self, key: str) -> list[Subscriber]:
         """The live, active subscribers holding a model, in a stable order (kept until its
