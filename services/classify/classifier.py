@@ -228,10 +228,8 @@ class Classifier:
         if not events:
             return result
         texts = [item_text(e.item.title, e.item.summary) for e in events]
-        unique = list(dict.fromkeys(texts))
-        vectors_u = self.embed(unique)
-        row = {t: n for n, t in enumerate(unique)}
-        vectors = vectors_u[[row[t] for t in texts]]
+        row = {t: n for n, t in enumerate(dict.fromkeys(texts))}  # each distinct text embedded once
+        vectors = self.embed(list(row))[[row[t] for t in texts]]
         doc_terms = [lexical.terms(t) for t in texts]
         self.stats.add(doc_terms)
         sparse = [lexical.item_vector(t, self.stats) for t in doc_terms]
@@ -274,10 +272,10 @@ class Classifier:
             self.recent.prune(now - self.recent_days * 86400)
             self._pruned = now
 
-    def preview(self, profile: Profile, days: int = 7, now: datetime | None = None) -> list[PreviewMatch]:
+    def preview(self, profile: Profile, days: int = 7) -> list[PreviewMatch]:
         """Which of the last `days` days' items this profile (saved or draft) would match, and why:
         the profile fitted on its own, as classify fits it, and scored against every such item."""
-        since = int((now.timestamp() if now else time.time()) - days * 86400)
+        since = int(time.time() - days * 86400)
         event = with_example_texts(ProfileChanged(producer=PRODUCER, subscriber_id="preview",
                                                   organisation_id="preview", version=1, profile=profile), self.recent)
         table = ProfileTable(self.dim)

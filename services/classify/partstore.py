@@ -129,10 +129,9 @@ class PartStore:
             out[start:start + CHUNK] = source[start:start + CHUNK] @ items
         return out
 
-    def bm25(self, items: sp.csc_matrix, rows: np.ndarray | None = None) -> np.ndarray:
+    def bm25(self, items: sp.csc_matrix) -> np.ndarray:
         """Each part's lexical score against each item: (parts x items)."""
-        matrix = self.matrix() if rows is None else self.matrix()[rows]
-        return np.asarray((matrix @ items).todense(), dtype=np.float64).reshape(matrix.shape[0], items.shape[1])
+        return np.asarray((self.matrix() @ items).todense(), dtype=np.float64).reshape(len(self), items.shape[1])
 
     def compact(self) -> np.ndarray:
         """Drop parts no model uses; returns the new row of each old one (-1 for dropped)."""
