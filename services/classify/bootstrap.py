@@ -45,19 +45,10 @@ def build_classifier(settings: ClassifySettings | None = None, embedder: Embedde
     stats_path = data_dir / "term_stats.json" if settings.index_backend != "memory" else None
     stats = TermStats.load(stats_path) if stats_path else TermStats()
     log.info("classifier ready", extra={"backend": settings.index_backend, "model": embedder.key})
-    return Classifier(
-        embed=embedder.encode,
-        model_key=embedder.key,
-        dim=embedder.dim,
-        index=index,
-        recent=recent,
-        enricher=Enricher(embedder.encode, settings.max_tags, settings.taxonomy_path, settings.tag_threshold),
-        stats=stats,
-        threshold=settings.threshold,
-        recent_days=settings.recent_days,
-        stats_path=stats_path,
-        owns=owner(settings),
-    )
+    enricher = Enricher(embedder.encode, settings.max_tags, settings.taxonomy_path, settings.tag_threshold)
+    return Classifier(embedder.encode, embedder.key, embedder.dim, index, recent, enricher, stats,
+                      threshold=settings.threshold, recent_days=settings.recent_days, stats_path=stats_path,
+                      owns=owner(settings))
 
 
 def owner(settings: ClassifySettings):

@@ -107,20 +107,9 @@ def _design(item: RecentItem) -> frozenset[str]:
 
 
 class Classifier:
-    def __init__(
-        self,
-        embed: Callable[[Sequence[str]], np.ndarray],
-        model_key: str,
-        dim: int,
-        index: ProfileIndex,
-        recent: RecentItems,
-        enricher: Enricher,
-        stats: lexical.TermStats,
-        threshold: float = 0.5,
-        recent_days: int = 30,
-        stats_path: Path | None = None,
-        owns: Callable[[str], bool] | None = None,
-    ) -> None:
+    def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], model_key: str, dim: int, index: ProfileIndex,
+                 recent: RecentItems, enricher: Enricher, stats: lexical.TermStats, threshold: float = 0.5,
+                 recent_days: int = 30, stats_path: Path | None = None, owns: Callable[[str], bool] | None = None) -> None:
         self.embed, self.model_key, self.dim = embed, model_key, dim
         self.index, self.recent, self.enricher, self.stats = index, recent, enricher, stats
         self.owns = owns

@@ -26,13 +26,7 @@ def default_model_path() -> str:
 class Embedder:
     """A loaded sentence-transformers model: batched, normalised float32 vectors."""
 
-    def __init__(
-        self,
-        model: str = "",
-        max_seq_length: int = 256,
-        batch_size: int = 32,
-        device: str | None = None,
-    ) -> None:
+    def __init__(self, model: str = "", max_seq_length: int = 256, batch_size: int = 32, device: str | None = None) -> None:
         from sentence_transformers import SentenceTransformer
 
         self.model_name = model or "all-MiniLM-L6-v2"
@@ -42,10 +36,8 @@ class Embedder:
         self.max_seq_length = self._model.max_seq_length
         self.batch_size = batch_size
         self.dim = int(self._model.get_embedding_dimension())
-        log.info(
-            "embedding model loaded",
-            extra={"model": self.model_name, "max_seq_length": self.max_seq_length, "dim": self.dim},
-        )
+        log.info("embedding model loaded",
+                 extra={"model": self.model_name, "max_seq_length": self.max_seq_length, "dim": self.dim})
 
     @property
     def key(self) -> str:
@@ -57,11 +49,6 @@ class Embedder:
         and time left on stderr (long work on a terminal)."""
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
-        vectors = self._model.encode(
-            list(texts),
-            batch_size=self.batch_size,
-            normalize_embeddings=True,
-            convert_to_numpy=True,
-            show_progress_bar=progress,
-        )
+        vectors = self._model.encode(list(texts), batch_size=self.batch_size, normalize_embeddings=True,
+                                     convert_to_numpy=True, show_progress_bar=progress)
         return np.asarray(vectors, dtype=np.float32)

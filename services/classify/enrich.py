@@ -16,13 +16,8 @@ from services.classify.taxonomy import load_taxonomy
 class Enricher:
     """Tags items against the taxonomy and infers their evidence type and urgency, batch by batch."""
 
-    def __init__(
-        self,
-        embed: Callable[[list[str]], np.ndarray],
-        max_tags: int = 5,
-        taxonomy_path: Path | None = None,
-        tag_threshold: float = 0.4,
-    ) -> None:
+    def __init__(self, embed: Callable[[list[str]], np.ndarray], max_tags: int = 5, taxonomy_path: Path | None = None,
+                 tag_threshold: float = 0.4) -> None:
         taxonomy = load_taxonomy(taxonomy_path)
         self.max_tags = max_tags
         self._urgent_topics = taxonomy.urgent_ids()

@@ -176,13 +176,8 @@ def _packaged_urgent_topics() -> frozenset[str]:
     return load_taxonomy().urgent_ids()
 
 
-def is_urgent(
-    item: Item,
-    evidence_type: EvidenceType,
-    tags: list[TopicTag],
-    urgent_topics: Collection[str] | None = None,
-    min_tag_score: float = 0.5,
-) -> bool:
+def is_urgent(item: Item, evidence_type: EvidenceType, tags: list[TopicTag], urgent_topics: Collection[str] | None = None,
+              min_tag_score: float = 0.5) -> bool:
     """Whether to send the item straight away rather than in the next digest.
 
     Urgent: a safety alert; new guidance from a guideline source (not a draft or consultation);
@@ -192,11 +187,8 @@ def is_urgent(
     """
     if evidence_type == EvidenceType.safety_alert or item.content_type == ContentType.safety_alert:
         return True
-    if (
-        item.content_type == ContentType.guideline
-        and evidence_type == EvidenceType.guideline
-        and not _NOT_FINAL.search(item.title)
-    ):
+    if (item.content_type == ContentType.guideline and evidence_type == EvidenceType.guideline
+            and not _NOT_FINAL.search(item.title)):
         return True
     if item.content_type == ContentType.journal_article:
         return False

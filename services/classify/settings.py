@@ -17,25 +17,19 @@ class ClassifySettings(BaseSettings):
 
     model_config = SettingsConfigDict(env_prefix="HORIZON_CLASSIFY_", extra="ignore")
 
-    model: str = Field(
-        default="",
-        description="sentence-transformers model name or path; empty = packaged all-MiniLM-L6-v2.",
-    )
+    model: str = Field(default="",
+                       description="sentence-transformers model name or path; empty = packaged all-MiniLM-L6-v2.")
     max_seq_length: int = Field(
         default=256, ge=16, le=512, description="Token truncation of title + abstract (see embedder.py)."
     )
     batch_size: int = Field(default=32, ge=1, description="Encode batch size.")
     device: str | None = Field(default=None, description="torch device; None = auto (GPU when present).")
     index_backend: Literal["edge", "client", "memory"] = Field(
-        default="edge",
-        description="edge = Qdrant Edge on disk; client = Qdrant server (or local mode); "
-        "memory = qdrant-client in-memory (tests, demos).",
-    )
+        default="edge", description="edge = Qdrant Edge on disk; client = Qdrant server (or local mode); "
+        "memory = qdrant-client in-memory (tests, demos).")
     qdrant_url: str | None = Field(
-        default=None,
-        validation_alias=AliasChoices("HORIZON_CLASSIFY_QDRANT_URL", "QDRANT_URL"),
-        description="Qdrant server URL for index_backend=client; unset = local mode under data_dir.",
-    )
+        default=None, validation_alias=AliasChoices("HORIZON_CLASSIFY_QDRANT_URL", "QDRANT_URL"),
+        description="Qdrant server URL for index_backend=client; unset = local mode under data_dir.")
     qdrant_api_key: SecretStr | None = Field(default=None, description="Qdrant server API key, if any.")
     data_dir: Path = Field(default=Path("var/classify"), description="Where the index and stats live.")
     threshold: float = Field(
@@ -51,8 +45,7 @@ class ClassifySettings(BaseSettings):
     api_port: int = Field(default=8002, ge=0, description="Port of the preview API; 0 = do not serve.")
     subscriptions_key: SecretStr = Field(
         default=SecretStr(DEV_KEY),
-        description="The key subscriptions (the librarian UI) calls the preview API with; must be set unless DEV.",
-    )
+        description="The key subscriptions (the librarian UI) calls the preview API with; must be set unless DEV.")
     max_request_bytes: int = Field(
         default=512 * 1024, ge=1024, description="Largest request body the preview API reads (a profile); 413 above."
     )
@@ -60,10 +53,8 @@ class ClassifySettings(BaseSettings):
     shards: int = Field(default=1, ge=1, description="classify processes the profiles are split between.")
     shard: int = Field(default=0, ge=0, description="This process's shard: it owns the profiles topic's "
                        "partitions p with p % shards == shard, and reads every item.")
-    profile_partitions: int = Field(
-        default=PARTITIONS[PROFILES], ge=1,
-        description="Partitions of the profiles topic (checked against the broker at start).",
-    )
+    profile_partitions: int = Field(default=PARTITIONS[PROFILES], ge=1,
+                                    description="Partitions of the profiles topic (checked against the broker at start).")
 
     @model_validator(mode="after")
     def _shard_in_range(self) -> "ClassifySettings":

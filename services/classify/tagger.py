@@ -108,13 +108,8 @@ class TermIndex:
         return hits
 
 
-def combine(
-    cosines: np.ndarray,
-    hits: np.ndarray,
-    floor: float = FLOOR,
-    ceiling: float = CEILING,
-    lexical_weight: float = LEXICAL_WEIGHT,
-) -> np.ndarray:
+def combine(cosines: np.ndarray, hits: np.ndarray, floor: float = FLOOR, ceiling: float = CEILING,
+            lexical_weight: float = LEXICAL_WEIGHT) -> np.ndarray:
     """Tag scores in [0, 1] from cosines and lexical hit counts (same shapes)."""
     semantic = np.clip((cosines - floor) / (ceiling - floor), 0.0, 1.0)
     lexical = 1.0 - np.power(np.float32(0.5), hits)
@@ -124,15 +119,8 @@ def combine(
 class Tagger:
     """Scores items against every topic of a taxonomy; built once, used per batch."""
 
-    def __init__(
-        self,
-        taxonomy: Taxonomy,
-        embed: Embed,
-        threshold: float = THRESHOLD,
-        floor: float = FLOOR,
-        ceiling: float = CEILING,
-        lexical_weight: float = LEXICAL_WEIGHT,
-    ) -> None:
+    def __init__(self, taxonomy: Taxonomy, embed: Embed, threshold: float = THRESHOLD, floor: float = FLOOR,
+                 ceiling: float = CEILING, lexical_weight: float = LEXICAL_WEIGHT) -> None:
         if not 0.0 <= lexical_weight <= 1.0 or ceiling <= floor:
             raise ValueError("need 0 <= lexical_weight <= 1 and floor < ceiling")
         self.threshold = threshold
@@ -157,9 +145,8 @@ class Tagger:
         hits = self.terms.counts(texts)
         return combine(cosines, hits, self.floor, self.ceiling, self.lexical_weight)
 
-    def tag(
-        self, texts: list[str], vectors: np.ndarray, top_k: int = 5, threshold: float | None = None
-    ) -> list[list[TopicTag]]:
+    def tag(self, texts: list[str], vectors: np.ndarray, top_k: int = 5,
+            threshold: float | None = None) -> list[list[TopicTag]]:
         """For each text, up to top_k tags scoring at least the threshold, best first."""
         if not texts:
             return []
