@@ -13,6 +13,7 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -113,6 +114,7 @@ class Classifier:
         self.embed, self.model_key, self.dim = embed, model_key, dim
         self.index, self.recent, self.enricher, self.stats = index, recent, enricher, stats
         self.owns = owns
+        self._disliked = partial(disliked_vectors, recent=recent, dim=dim)  # a profile's not-relevant items, where seen
         self.table = load_table(index, dim, owns)
         self.matcher = Matcher(self.table, threshold=threshold)
         self.recent_days = recent_days
@@ -190,9 +192,6 @@ class Classifier:
             waiting = [ProfileChanged.model_validate_json(h.payload["event"]) for h in hits]
             changed = self.apply_profiles(waiting, again=True)
             log.info("profiles applied again: an awaited example paper arrived", extra={"profiles": len(changed)})
-
-    def _disliked(self, event: ProfileChanged) -> tuple[list[str], np.ndarray]:
-        return disliked_vectors(event, self.recent, self.dim)
 
     def _fresh(self, events: Sequence[ItemDiscovered]) -> list[ItemDiscovered]:
         """The batch's events not yet handled in this process (and no repeats within it)."""
