@@ -44,10 +44,8 @@ class PreviewResponse(BaseModel):
     items: list[PreviewMatch]
 
 
-def create_api(
-    classifier: Classifier | None = None, settings: ClassifySettings | None = None, lock: asyncio.Lock | None = None,
-    kafka: KafkaSettings | None = None,
-) -> FastAPI:
+def create_api(classifier: Classifier | None = None, settings: ClassifySettings | None = None,
+               lock: asyncio.Lock | None = None, kafka: KafkaSettings | None = None) -> FastAPI:
     """The FastAPI app; builds its own Classifier (model and index) at startup unless given one.
 
     Given the classify app's classifier, pass the app's lock too: the index is not shared
@@ -64,8 +62,6 @@ def create_api(
             from services.classify.bootstrap import build_classifier
 
             app.state.classifier = await run_in_threadpool(build_classifier, settings)
-        else:
-            app.state.classifier = classifier
         yield
         if owned:
             app.state.classifier.close()
