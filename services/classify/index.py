@@ -69,7 +69,7 @@ def vectors_of(p: IndexPoint, sparse_vector: Callable[..., Any]) -> dict[str, An
     SparseVector, given its indices in order and their values)."""
     out: dict[str, Any] = {}
     if p.dense is not None:
-        out[DENSE] = [float(x) for x in p.dense]
+        out[DENSE] = np.asarray(p.dense, dtype=float).tolist()
     if p.sparse is not None:
         items = sorted(p.sparse.items())
         out[LEXICAL] = sparse_vector(indices=[i for i, _ in items], values=[float(w) for _, w in items])
