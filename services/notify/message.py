@@ -118,8 +118,18 @@ def _folded(name: str, value: object) -> bytes:
     return _POLICY.fold_binary(name, _POLICY.header_store_parse(name, value)[1])
 
 
-# A space inside a tag, before an attribute: a line of HTML can break there and the page is the same.
-_ATTRIBUTE_GAP = re.compile(r'(?<=") (?=[a-z-]+=")')
+# An attribute's start: a line of HTML can break at the space before one (after a quoted value)
+# and the page is the same.
+_ATTRIBUTE = re.compile(r'[a-z-]+="')
+
+
+def _attribute_gap(line: str, limit: int) -> int:
+    """The last such space before `limit`, or -1."""
+    pos = limit
+    while (pos := line.rfind('" ', 0, pos)) > 0:
+        if _ATTRIBUTE.match(line, pos + 2):
+            return pos + 1
+    return -1
 
 
 def _html_for_7bit(html: str) -> str:
@@ -136,12 +146,9 @@ def _html_for_7bit(html: str) -> str:
         return html
     lines: list[str] = []
     for line in html.splitlines():
-        while len(line) > limit:
-            gaps = [m.start() for m in _ATTRIBUTE_GAP.finditer(line, 0, limit)]
-            if not gaps or gaps[-1] == 0:
-                break
-            lines.append(line[: gaps[-1]])
-            line = line[gaps[-1] + 1 :]
+        while len(line) > limit and (gap := _attribute_gap(line, limit)) > 0:
+            lines.append(line[:gap])
+            line = line[gap + 1 :]
         lines.append(line)
     return "\n".join(lines) + ("\n" if html.endswith(("\n", "\r")) else "")
 
