@@ -121,6 +121,7 @@ def _folded(name: str, value: object) -> bytes:
 # An attribute's start: a line of HTML can break at the space before one (after a quoted value)
 # and the page is the same.
 _ATTRIBUTE = re.compile(r'[a-z-]+="')
+_STYLE = re.compile(r"<style.*?</style>", re.S | re.I)
 
 
 def _attribute_gap(line: str, limit: int) -> int:
@@ -137,8 +138,7 @@ def _html_for_7bit(html: str) -> str:
     character reference, lines over 998 octets broken between a tag's attributes. A page whose
     <style> holds other characters (where references are not read), or with a line that has no
     such place to break, is left as it is, to be encoded."""
-    style = html.find("<style")
-    if style >= 0 and not html[style : html.find("</style>", style)].isascii():
+    if any(not block.isascii() for block in _STYLE.findall(html)):
         return html
     html = html.encode("ascii", "xmlcharrefreplace").decode("ascii")
     limit = _POLICY.max_line_length

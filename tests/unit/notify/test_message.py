@@ -113,6 +113,10 @@ def test_html_goes_as_ascii_lines_breaking_only_between_attributes() -> None:
     assert max(map(len, html_part.splitlines())) <= 998 and len(html_part.splitlines()) > 3
     assert Page(html_part).seen == Page(page).seen  # the same elements, attributes and text
 
+    styled = '<style>p { color: red }</style>\n<p>Zoë</p>\n<style>li::before { content: "→" }</style>\n'
+    (_, same, cte) = parts(build_message(**(fields | {"html": styled})))[1]  # CSS does not read references
+    assert cte != "7bit" and same == styled
+
     no_gap = "<p>" + "é" * 1200 + "</p>\n"  # nowhere to break: encoded, and read back the same
     (_, same, cte) = parts(build_message(**(fields | {"html": no_gap})))[1]
     assert cte != "7bit" and html.unescape(same) == no_gap
