@@ -5,11 +5,12 @@ The Message-ID is derived from the delivery key (subscriber, kind, period), so t
 always carries the same id: a resend after a crash can be recognised as the same message.
 
 The email package builds a message in about 3 ms, most of it parsing and folding headers whose
-values are plain already. A digest's message is always the same shape, so it is written out
-directly, header by header, giving the headers the email package gives, byte for byte, and the
-same parts once decoded (tested against it): a header value that is not plain ASCII text (a name
-with accents, a long subject) is still folded and encoded by the email package, and a message
-with attachments is built by it whole. Bodies are encoded as RFC 2045 has them (below).
+values are plain already, and under our header policy (998-octet lines, below) it writes encoded
+bodies in lines of up to 998 octets too, where RFC 2045 allows 76. A message is always of the same
+few shapes, so it is written out directly, header by header, giving the headers the email package
+gives, byte for byte, and the same parts once decoded (tested against it): a header value that is
+not plain ASCII text (a name with accents, a long subject, a file name) is still folded and encoded
+by the email package. Bodies are encoded as RFC 2045 has them (below), attachments in base64.
 """
 
 from __future__ import annotations
@@ -23,9 +24,8 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime
 from email.headerregistry import Address
-from email.message import EmailMessage
 from email.policy import SMTP
-from email.utils import format_datetime
+from email.utils import format_datetime, quote
 
 # Long header lines (signed unsubscribe URLs) must stay plain ASCII, not RFC 2047-encoded words.
 _POLICY = SMTP.clone(max_line_length=998, cte_type="7bit")
@@ -56,18 +56,23 @@ def build_message(
 ) -> bytes:
     """The exact bytes SMTP carries (CRLF line ends), as also written to the outbox.
 
-    `boundary` fixes the MIME boundary (tests); by default it is random, as the email package's.
+    The text and the HTML are alternatives; images the HTML shows by cid (`inline`: content id,
+    type, bytes) make the HTML part multipart/related, and `attachments` (file name, type, bytes)
+    put the alternatives first in a multipart/mixed. `boundary` fixes the outermost MIME boundary
+    (tests); by default it is random, as the email package's.
     """
-    if attachments or inline:
-        return email_package_message(
-            sender_name=sender_name, sender=sender, to_name=to_name, to=to, subject=subject, text=text, html=html,
-            message_id=message_id, date=date, list_unsubscribe=list_unsubscribe, kind=kind,
-            attachments=attachments, boundary=boundary, inline=inline,
-        )
-    text_cte, text_body = _encode_text(text)
-    html_cte, html_body = _encode_text(_html_for_7bit(html))
-    bodies = text_body + html_body
-    boundary = boundary or _boundary(bodies)
+    html_part = _text_part("html", _html_for_7bit(html))
+    if inline:
+        html_part = _multipart("related", [html_part, *(
+            _binary_part(content_type, data, b"Content-Disposition: inline\r\n" + _header("Content-ID", f"<{content_id}>"))
+            for content_id, content_type, data in inline
+        )])
+    top = _multipart("alternative", [_text_part("plain", text), html_part], None if attachments else boundary)
+    if attachments:
+        top = _multipart("mixed", [top, *(
+            _binary_part(content_type, data, _folded("Content-Disposition", f'attachment; filename="{quote(filename)}"'))
+            for filename, content_type, data in attachments
+        )], boundary)
     head = b"".join([
         _address_header("From", sender_name, sender),
         _address_header("To", to_name, to),
@@ -79,18 +84,36 @@ def build_message(
         b"Auto-Submitted: auto-generated\r\n",
         _header("X-Horizon-Kind", kind),
         b"MIME-Version: 1.0\r\n",
-        f'Content-Type: multipart/alternative; boundary="{boundary}"\r\n'.encode("ascii"),
     ])
-    return b"".join([
-        head, b"\r\n",
-        f"--{boundary}\r\n".encode("ascii"),
-        f'Content-Type: text/plain; charset="utf-8"\r\nContent-Transfer-Encoding: {text_cte}\r\n\r\n'.encode("ascii"),
-        _crlf(text_body),
-        f"\r\n--{boundary}\r\n".encode("ascii"),
-        f'Content-Type: text/html; charset="utf-8"\r\nContent-Transfer-Encoding: {html_cte}\r\nMIME-Version: 1.0\r\n\r\n'.encode("ascii"),
-        _crlf(html_body),
-        f"\r\n--{boundary}--\r\n".encode("ascii"),
-    ])
+    return head + top[0] + b"\r\n" + top[1]
+
+
+# A part: (its headers, its body), each line ending CRLF.
+Part = tuple[bytes, bytes]
+
+
+def _text_part(subtype: str, string: str) -> Part:
+    cte, body = _encode_text(string)
+    version = b"MIME-Version: 1.0\r\n" if subtype == "html" else b""  # where the email package writes it too
+    head = f'Content-Type: text/{subtype}; charset="utf-8"\r\nContent-Transfer-Encoding: {cte}\r\n'
+    return head.encode("ascii") + version, _crlf(body)
+
+
+def _binary_part(content_type: str, data: bytes, disposition: bytes) -> Part:
+    """Base64 in lines of 76 (RFC 2045)."""
+    if not _CONTENT_TYPE.fullmatch(content_type):
+        raise ValueError(f"not a content type: {content_type!r}")
+    head = f"Content-Type: {content_type}\r\nContent-Transfer-Encoding: base64\r\n".encode("ascii")
+    return head + disposition, base64.encodebytes(data).replace(b"\n", b"\r\n")
+
+
+def _multipart(subtype: str, parts: Sequence[Part], boundary: str | None = None) -> Part:
+    """Each part after the boundary; a random boundary is one that no line of the parts starts with."""
+    inner = [head + b"\r\n" + body for head, body in parts]
+    boundary = boundary or _boundary(b"".join(inner))
+    delimiter = f"--{boundary}\r\n".encode("ascii")
+    body = b"".join(delimiter + part + b"\r\n" for part in inner) + f"--{boundary}--\r\n".encode("ascii")
+    return f'Content-Type: multipart/{subtype}; boundary="{boundary}"\r\n'.encode("ascii"), body
 
 
 # A value written as it is: printable ASCII words single-spaced, nothing that reads as an
@@ -122,6 +145,7 @@ def _folded(name: str, value: object) -> bytes:
 # and the page is the same.
 _ATTRIBUTE = re.compile(r'[a-z-]+="')
 _STYLE = re.compile(r"<style.*?</style>", re.S | re.I)
+_CONTENT_TYPE = re.compile(r"[a-z]+/[a-z0-9.+-]+")
 
 
 def _attribute_gap(line: str, limit: int) -> int:
@@ -172,41 +196,10 @@ def _crlf(body: str) -> bytes:
     return body.encode("ascii").replace(b"\n", b"\r\n")
 
 
-def _boundary(bodies: str) -> str:
-    """A random boundary in the email package's style that no line of the bodies starts with."""
+def _boundary(parts: bytes) -> str:
+    """A random boundary in the email package's style that the parts do not hold."""
     while True:
         boundary = "=" * 15 + f"{random.randrange(sys.maxsize):019d}" + "=="
-        if f"--{boundary}" not in bodies:
+        if f"--{boundary}".encode("ascii") not in parts:
             return boundary
 
-
-def email_package_message(
-    *, sender_name: str, sender: str, to_name: str, to: str, subject: str, text: str, html: str,
-    message_id: str, date: datetime, list_unsubscribe: str, kind: str,
-    attachments: Sequence[tuple[str, str, bytes]] = (), boundary: str | None = None,
-    inline: Sequence[tuple[str, str, bytes]] = (),
-) -> bytes:
-    """The message built by the email package, header by header (what build_message matches)."""
-    msg = EmailMessage(policy=_POLICY)
-    msg["From"] = Address(display_name=sender_name, addr_spec=sender)
-    msg["To"] = Address(display_name=to_name, addr_spec=to)
-    msg["Subject"] = subject
-    msg["Date"] = format_datetime(date)
-    msg["Message-ID"] = message_id
-    msg["List-Unsubscribe"] = f"<{list_unsubscribe}>"
-    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    msg["Auto-Submitted"] = "auto-generated"
-    msg["X-Horizon-Kind"] = kind
-    msg.set_content(text, subtype="plain", charset="utf-8")
-    msg.add_alternative(html, subtype="html", charset="utf-8")
-    if inline:  # images the HTML shows by cid: the HTML part becomes multipart/related
-        html_part = msg.get_body(preferencelist=("html",))
-        for content_id, content_type, data in inline:
-            maintype, _, subtype = content_type.partition("/")
-            html_part.add_related(data, maintype=maintype, subtype=subtype, cid=f"<{content_id}>", disposition="inline")
-    for filename, content_type, data in attachments:  # the alternatives become the first part of multipart/mixed
-        maintype, _, subtype = content_type.partition("/")
-        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    if boundary is not None:
-        msg.set_boundary(boundary)
-    return msg.as_bytes()

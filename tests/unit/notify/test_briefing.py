@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
+from html import unescape
 from datetime import datetime, timezone
 from email import message_from_bytes, policy
 
@@ -59,7 +60,7 @@ def test_briefing_goes_once_to_board_members_after_the_month(make, ev) -> None:
     [chair] = [m for m in t.sent if m.recipient.startswith("chair@")]
     msg = message_from_bytes(chair.raw, policy=policy.default)
     assert msg["Subject"] == "Board horizon-scanning briefing: November 2026 - Example Hospitals NHS Trust"
-    html = msg.get_body(preferencelist=("html",)).get_content()
+    html = unescape(msg.get_body(preferencelist=("html",)).get_content())  # as a browser shows it
     text = msg.get_body(preferencelist=("plain",)).get_content()
     for part in (html, text):
         flat = part.replace("</strong>", "").replace("<strong>", "")

@@ -5,14 +5,18 @@ from __future__ import annotations
 
 import html
 import random
+from collections.abc import Sequence
 from datetime import datetime, timedelta, timezone
 from email import message_from_bytes, policy
 from email.errors import MessageError
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
 from html.parser import HTMLParser
 
 import pytest
 
-from services.notify.message import build_message, email_package_message
+from services.notify.message import _POLICY, build_message
 
 BOUNDARY = "===============0123456789012345678=="
 NAMES = [
@@ -30,6 +34,38 @@ TEXTS = [
     "\n".join(["line · " * 30] * 15), "tab at the end\t\nspace at the end \n", "é" * 700 + "\n",
     *("a" * n + "é = \t\n" for n in (990, 993, 994, 995, 996, 997)),  # escapes and spaces where quoted-printable cuts
 ]
+
+
+def email_package_message(
+    *, sender_name: str, sender: str, to_name: str, to: str, subject: str, text: str, html: str,
+    message_id: str, date: datetime, list_unsubscribe: str, kind: str,
+    attachments: Sequence[tuple[str, str, bytes]] = (), boundary: str | None = None,
+    inline: Sequence[tuple[str, str, bytes]] = (),
+) -> bytes:
+    """The message as the email package builds it, header by header: what build_message matches."""
+    msg = EmailMessage(policy=_POLICY)
+    msg["From"] = Address(display_name=sender_name, addr_spec=sender)
+    msg["To"] = Address(display_name=to_name, addr_spec=to)
+    msg["Subject"] = subject
+    msg["Date"] = format_datetime(date)
+    msg["Message-ID"] = message_id
+    msg["List-Unsubscribe"] = f"<{list_unsubscribe}>"
+    msg["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    msg["Auto-Submitted"] = "auto-generated"
+    msg["X-Horizon-Kind"] = kind
+    msg.set_content(text, subtype="plain", charset="utf-8")
+    msg.add_alternative(html, subtype="html", charset="utf-8")
+    if inline:  # images the HTML shows by cid: the HTML part becomes multipart/related
+        html_part = msg.get_body(preferencelist=("html",))
+        for content_id, content_type, data in inline:
+            maintype, _, subtype = content_type.partition("/")
+            html_part.add_related(data, maintype=maintype, subtype=subtype, cid=f"<{content_id}>", disposition="inline")
+    for filename, content_type, data in attachments:  # the alternatives become the first part of multipart/mixed
+        maintype, _, subtype = content_type.partition("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    if boundary is not None:
+        msg.set_boundary(boundary)
+    return msg.as_bytes()
 
 
 def pairs(seed: int, n: int):  # type: ignore[no-untyped-def]
@@ -122,18 +158,53 @@ def test_html_goes_as_ascii_lines_breaking_only_between_attributes() -> None:
     assert cte != "7bit" and html.unescape(same) == no_gap
 
 
-def test_attachments_and_refused_addresses_behave_as_before() -> None:
+def leaves(raw: bytes) -> list[tuple[str, object, str | None, str | None]]:
+    """Each leaf part of any message as a reader gets it: (type, content, file name, content id)."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    return [(p.get_content_type(), read((p.get_content_type(), p.get_content(), None))[1] if p.get_content_maintype() == "text"
+             else p.get_content(), p.get_filename(), p["Content-ID"])
+            for p in msg.walk() if not p.is_multipart()]
+
+
+def encoded_lines(raw: bytes) -> list[int]:
+    """The lengths of the lines of every quoted-printable or base64 body."""
+    msg = message_from_bytes(raw, policy=policy.default)
+    return [len(line) for p in msg.walk() if p["Content-Transfer-Encoding"] in ("base64", "quoted-printable")
+            for line in p.get_payload().splitlines()]
+
+
+PDF = bytes(random.Random(5).randrange(256) for _ in range(5000))
+PNG = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 3
+
+
+@pytest.mark.parametrize("filename", ["board-briefing-2026-11.pdf", "Zoë’s briefing.pdf", 'say "hi".pdf', "long " * 40 + ".pdf"])
+def test_a_briefing_with_its_pdf_and_chart_is_the_email_packages_in_rfc_2045_lines(filename: str) -> None:
+    for fields in pairs(11, 12):
+        fields |= {"attachments": [(filename, "application/pdf", PDF)], "inline": [("chart@horizon", "image/png", PNG)]}
+        ours, theirs = build_message(**fields), email_package_message(**fields)
+        assert ours.split(b"\r\n\r\n")[0] == theirs.split(b"\r\n\r\n")[0]  # the headers, byte for byte
+        msg = message_from_bytes(ours, policy=policy.default)
+        assert [p.get_content_type() for p in msg.walk()] == [
+            "multipart/mixed", "multipart/alternative", "text/plain", "multipart/related", "text/html", "image/png",
+            "application/pdf",
+        ]
+        assert leaves(ours) == leaves(theirs)
+        assert leaves(ours)[-2:] == [("image/png", PNG, None, "<chart@horizon>"), ("application/pdf", PDF, filename, None)]
+        assert max(encoded_lines(ours)) <= 76 < max(encoded_lines(theirs))  # the email package's run to 998
+        assert ours.isascii() and max(map(len, ours.split(b"\r\n"))) <= 998
+    with pytest.raises(ValueError):
+        build_message(**(fields | {"attachments": [("x.pdf", "application/pdf\r\nBcc: x@example.org", PDF)]}))
+
+
+def test_refused_addresses_behave_as_before() -> None:
     fields = next(pairs(9, 1)) | {"attachments": [("b.pdf", "application/pdf", b"%PDF-1.4 x")]}
-    with_pdf = message_from_bytes(build_message(**fields), policy=policy.default)  # built by the email package
-    assert [p.get_content_type() for p in with_pdf.walk()] == [
-        "multipart/mixed", "multipart/alternative", "text/plain", "text/html", "application/pdf",
-    ]
     for bad in ("not an address", "two@@example.org", "a@b@c"):
-        with pytest.raises((ValueError, MessageError)) as before:
-            email_package_message(**(fields | {"to": bad}))
-        with pytest.raises((ValueError, MessageError)) as now:
-            build_message(**(fields | {"to": bad}))
-        assert type(now.value) is type(before.value)
+        for attachments in ((), fields["attachments"]):
+            with pytest.raises((ValueError, MessageError)) as before:
+                email_package_message(**(fields | {"to": bad, "attachments": attachments}))
+            with pytest.raises((ValueError, MessageError)) as now:
+                build_message(**(fields | {"to": bad, "attachments": attachments}))
+            assert type(now.value) is type(before.value)
 
 
 def test_a_message_parses_back() -> None:
