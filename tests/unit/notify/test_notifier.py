@@ -22,14 +22,15 @@ def test_digest_includes_only_classified_items(make, ev) -> None:
     n, t = make()
     n.handle(ev.profile("asha"))
     n.handle(ev.matched("asha", "doi:1"))
-    n.handle(ev.classified("doi:1"))
-    n.handle(ev.classified("doi:2"))
+    n.handle(ev.classified("doi:1", title='Zoë’s “trial” of 5\\10 mg: a "pilot"'))
+    n.handle(ev.classified("doi:2", title="Falls in care homes"))
     n.handle(ev.matched("asha", "doi:2"))
     n.handle(ev.matched("asha", "doi:3"))
     [sent] = n.run_due(MONDAY_8)
     assert sent.kind == "digest" and sent.period == "2026-W48"
     assert sorted(sent.item_ids) == ["doi:1", "doi:2"]
-    assert len(sent.item_titles) == 2 and all(sent.item_titles)  # a librarian's delivery log shows them
+    titles = dict(zip(sent.item_ids, sent.item_titles))  # a librarian's delivery log shows them
+    assert titles == {"doi:1": 'Zoë’s “trial” of 5\\10 mg: a "pilot"', "doi:2": "Falls in care homes"}
     # doi:3 arrives later: it waits for next week's digest, not a second one this week
     n.handle(ev.classified("doi:3"))
     assert n.run_due(MONDAY_8 + timedelta(hours=3)) == []
