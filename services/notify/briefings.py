@@ -32,7 +32,7 @@ from services.notify.ownership import Ownership
 from services.notify.schedule import due_briefing_month, month_bounds, month_key, previous_month
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyStore
-from services.notify.tables import DeliveryRow
+from services.notify.tables import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -51,9 +51,9 @@ class Notifier(Protocol):
     ownership: Ownership
     schedule: Schedule
 
-    def hold(self, rows: Sequence[DeliveryRow]) -> None: ...
+    def hold(self, rows: Sequence[Delivery]) -> None: ...
 
-    def dispatch(self, rows: list[DeliveryRow], now: datetime) -> list[DigestSent]: ...
+    def dispatch(self, rows: list[Delivery], now: datetime) -> list[DigestSent]: ...
 
 
 def _brief(item_row, subscribers: int = 0, best: float = 0.0, reached: tuple[str, ...] = ()) -> BriefItem:  # type: ignore[no-untyped-def]

@@ -25,7 +25,7 @@ from services.notify.message import build_message, delivery_id, message_id
 from services.notify.render import Recipient, Rendered, render_digest
 from services.notify.schedule import due_period, local_instant, next_due_at, period_key
 from services.notify.settings import NotifySettings
-from services.notify.tables import DeliveryRow, as_utc
+from services.notify.tables import Delivery, as_utc
 
 log = logging.getLogger(__name__)
 
@@ -65,12 +65,12 @@ class Visit:
 class Intent:
     """A delivery to record and then send, and the matched items it takes (shown and overflow)."""
 
-    row: DeliveryRow
+    row: Delivery
     take: tuple[str, ...]
 
     @property
     def key(self) -> tuple[str, str, str]:
-        return (self.row.subscriber_id, self.row.kind, self.row.period)
+        return self.row.key
 
 
 class Composer:
@@ -136,7 +136,7 @@ class Composer:
 
     def compose(
         self, recipient: Recipient, kind: str, period: str, rendered: Rendered, item_ids: list[str], now: datetime
-    ) -> DeliveryRow | None:
+    ) -> Delivery | None:
         """The intent row of one delivery: the finished message and what it covers."""
         s = self.settings
         mid = message_id(recipient.subscriber_id, kind, period, s.mail_domain)
@@ -152,11 +152,10 @@ class Composer:
             log.error("message not composed", extra={"subscriber_id": recipient.subscriber_id, "error": str(exc)})
             return None
         digest_id = delivery_id(recipient.subscriber_id, kind, period)
-        return DeliveryRow(
+        return Delivery(
             subscriber_id=recipient.subscriber_id, kind=kind, period=period, organisation_id=recipient.organisation_id,
-            digest_id=digest_id, message_id=mid, recipient=recipient.email,
-            status="sending", item_ids=item_ids, raw=raw, created_at=as_utc(now),
-            link_id=self.links.link_id(digest_id),
+            digest_id=digest_id, message_id=mid, recipient=recipient.email, item_ids=item_ids, raw=raw,
+            created_at=as_utc(now), link_id=self.links.link_id(digest_id),
         )
 
 

@@ -14,7 +14,7 @@ from datetime import datetime
 
 from typing import TYPE_CHECKING
 
-from sqlalchemy import bindparam, func, tuple_, update
+from sqlalchemy import bindparam, func, insert, tuple_, update
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import select
 
@@ -22,10 +22,13 @@ from contracts import DigestSent, FeedbackGiven
 from services.notify.apply import chunks
 from services.notify.message import digest_sent_event_id
 from services.notify.store import NotifyStore, aware, as_utc
-from services.notify.tables import DeliveryRow, FeedbackRow, ItemRow, MatchRow, ScheduleRow
+from services.notify.tables import Delivery, DeliveryRow, FeedbackRow, ItemRow, MatchRow, ScheduleRow
 
 if TYPE_CHECKING:
     from services.notify.compose import Intent
+
+
+_DELIVERY = DeliveryRow.__table__  # type: ignore[attr-defined]
 
 
 def delivery_tag(kind: str, period: str) -> str:
@@ -41,12 +44,12 @@ class DeliveryLog:
         self.store = store
         self.keep_sent = keep_sent
 
-    def claim(self, row: DeliveryRow, take_item_ids: list[str]) -> bool:
+    def claim(self, row: Delivery, take_item_ids: list[str]) -> bool:
         """Record the intent and take the items; False if this (subscriber, kind, period) exists."""
         with self.store.session() as s:
-            if s.get(DeliveryRow, (row.subscriber_id, row.kind, row.period)) is not None:
+            if s.get(DeliveryRow, row.key) is not None:
                 return False
-            s.add(row)
+            s.connection().execute(insert(_DELIVERY), [row.values()])
             if take_item_ids:
                 s.exec(  # type: ignore[call-overload]
                     update(MatchRow)
@@ -77,8 +80,8 @@ class DeliveryLog:
                     )).all()
                 }
                 fresh = [i for i in intents if i.key not in taken]
-                s.add_all([i.row for i in fresh])
-                s.flush()
+                if fresh:
+                    s.connection().execute(insert(_DELIVERY), [i.row.values() for i in fresh])
                 takes = [
                     {"sid": i.row.subscriber_id, "item": item, "tag": delivery_tag(i.row.kind, i.row.period)}
                     for i in fresh for item in i.take
@@ -136,7 +139,7 @@ class DeliveryLog:
     def count_digests(self, subscriber_id: str, period: str) -> int:
         return self.count_like(subscriber_id, "digest", period)
 
-    def mark_all_sent(self, rows: Sequence[DeliveryRow], at: datetime) -> list[DeliveryRow]:
+    def mark_all_sent(self, rows: Sequence[Delivery], at: datetime) -> list[Delivery]:
         """Mark these intents sent, in one transaction; the same rows, updated to match."""
         if not rows:
             return []
@@ -156,8 +159,8 @@ class DeliveryLog:
         return list(rows)
 
     def mark_failed_attempt(
-        self, row: DeliveryRow, error: str, *, permanent: bool, max_runs: int, retry_at: datetime
-    ) -> DeliveryRow:
+        self, row: Delivery, error: str, *, permanent: bool, max_runs: int, retry_at: datetime
+    ) -> Delivery:
         """Count a failed run; after `max_runs` (or a permanent refusal) the delivery is 'failed'.
         The lease ends: whichever instance owns the subscriber then retries it at `retry_at`."""
         attempts = row.attempts + 1
@@ -167,16 +170,16 @@ class DeliveryLog:
             owner=None, lease_until=None,
         )
 
-    def _update(self, row: DeliveryRow, **values: object) -> DeliveryRow:
+    def _update(self, row: Delivery, **values: object) -> Delivery:
         with self.store.session() as s:
-            fresh = s.get(DeliveryRow, (row.subscriber_id, row.kind, row.period))
+            fresh = s.get(DeliveryRow, row.key)
             if fresh is None:  # the subscriber was deleted meanwhile
                 return row
             for key, value in values.items():
                 setattr(fresh, key, value)
             s.add(fresh)
             s.commit()
-            return fresh
+            return Delivery.of(fresh)
 
     # --- the outbox of events -------------------------------------------------------------
 
@@ -246,7 +249,7 @@ class DeliveryLog:
         return {f"sent_{k}": n for k, n in sent} | {str(v): n for v, n in fb}
 
 
-def digest_sent(row: DeliveryRow, titles: dict[str, str] | None = None) -> DigestSent:
+def digest_sent(row: Delivery | DeliveryRow, titles: dict[str, str] | None = None) -> DigestSent:
     return DigestSent(
         event_id=digest_sent_event_id(row.subscriber_id, row.kind, row.period),
         occurred_at=aware(row.sent_at or row.created_at),

@@ -17,7 +17,7 @@ from sqlalchemy import and_, bindparam, or_, select, tuple_, update
 
 from services.notify.apply import chunks
 from services.notify.store import NotifyStore
-from services.notify.tables import DeliveryRow, ScheduleRow, as_utc
+from services.notify.tables import Delivery, DeliveryRow, ScheduleRow, as_utc
 
 
 def _free(me: str, now: datetime):  # type: ignore[no-untyped-def]
@@ -32,7 +32,7 @@ class Leases:
     def take_unfinished(
         self, now: datetime, until: datetime, *, after: tuple[str, str, str] | None, limit: int,
         partitions: frozenset[int] | None,
-    ) -> tuple[list[DeliveryRow], tuple[str, str, str] | None, set[tuple[str, str, str]]]:
+    ) -> tuple[list[Delivery], tuple[str, str, str] | None, set[tuple[str, str, str]]]:
         """Lease the next `limit` unfinished intents due for a retry (after `after`, in key order,
         of subscribers in `partitions`) whose lease is free; (rows now held, last key looked at,
         keys of those an instance still held: handed over for sending, outcome never recorded)."""
@@ -64,9 +64,9 @@ class Leases:
             held = s.exec(select(DeliveryRow).where(
                 key.in_(keys), DeliveryRow.owner == self.owner, DeliveryRow.status == "sending",
             ).order_by(*key)).scalars().all()  # type: ignore[call-overload]
-        return list(held), keys[-1], interrupted  # type: ignore[return-value]
+        return [Delivery.of(row) for row in held], keys[-1], interrupted
 
-    def renew(self, rows: Sequence[DeliveryRow], until: datetime) -> int:
+    def renew(self, rows: Sequence[Delivery], until: datetime) -> int:
         """Extend this instance's lease on rows still being sent; how many it still holds."""
         table = DeliveryRow.__table__  # type: ignore[attr-defined]
         stmt = update(table).where(

@@ -52,7 +52,7 @@ from services.notify.ownership import Ownership
 from services.notify.schedule import local_instant, period_key
 from services.notify.settings import NotifySettings
 from services.notify.store import NotifyEvent, NotifyStore
-from services.notify.tables import DeliveryRow
+from services.notify.tables import Delivery
 
 log = logging.getLogger(__name__)
 
@@ -184,7 +184,7 @@ class Notifier:
     def _lease_until(self) -> datetime:
         return self.clock() + timedelta(seconds=self.settings.send_lease_s)
 
-    def hold(self, rows: Sequence[DeliveryRow]) -> None:
+    def hold(self, rows: Sequence[Delivery]) -> None:
         """Make these intents this instance's to send, for a lease's time."""
         until = self._lease_until()
         for row in rows:
@@ -207,7 +207,7 @@ class Notifier:
             jobs.append(Visit(d, candidates.get(d.subscriber_id, []), now, force, period_done, forced, quiet))
         return Composing(jobs, self.compose_pool.submit(jobs))
 
-    def _claim(self, composing: Composing, now: datetime) -> list[DeliveryRow]:
+    def _claim(self, composing: Composing, now: datetime) -> list[Delivery]:
         """Claim what was composed for a page and settle its subscribers' rows; the rows to send."""
         plans = list(zip(composing.jobs, composing.intents.result()))
         intents = [i for _, its in plans for i in its]
@@ -216,7 +216,7 @@ class Notifier:
         self.schedule.settle([visited(job, its, claimed, now, self.tz) for job, its in plans])
         return [i.row for i in intents if i.key in claimed]
 
-    def dispatch(self, rows: list[DeliveryRow], now: datetime) -> list[DigestSent]:
+    def dispatch(self, rows: list[Delivery], now: datetime) -> list[DigestSent]:
         """Send recorded intents (in parallel where the transport can) and record each outcome as
         it comes in: sent, or a failed attempt to retry later. Outcomes that arrive together are
         recorded together; each is recorded before the rest are waited for."""
@@ -250,7 +250,7 @@ class Notifier:
                 renewed = time.monotonic()
         return sent
 
-    def _record(self, rows: list[DeliveryRow], outcomes: list[tuple[int, SendResult]], now: datetime) -> list[DigestSent]:
+    def _record(self, rows: list[Delivery], outcomes: list[tuple[int, SendResult]], now: datetime) -> list[DigestSent]:
         """Record a group of outcomes: the sent in one transaction, each failure on its own."""
         delivered = self.log.mark_all_sent([rows[i] for i, result in outcomes if result.ok], now)
         for row in delivered:
@@ -262,12 +262,12 @@ class Notifier:
         titles = self.log.item_titles([i for row in delivered for i in row.item_ids])
         return [digest_sent(row, titles) for row in delivered]
 
-    def _renew(self, rows: list[DeliveryRow]) -> None:
+    def _renew(self, rows: list[Delivery]) -> None:
         held = self.leases.renew(rows, self._lease_until())
         if held < len(rows):  # only if this instance stalled past its lease: another may resend
             log.warning("lease lost while sending", extra={"instance": self.instance, "rows": len(rows), "held": held})
 
-    def _failed(self, row: DeliveryRow, result: SendResult, now: datetime) -> None:
+    def _failed(self, row: Delivery, result: SendResult, now: datetime) -> None:
         wait = min(self.settings.scheduler_interval_s * 2 ** row.attempts, 3600.0)
         failed = self.log.mark_failed_attempt(
             row, result.error, permanent=result.permanent, max_runs=self.settings.max_delivery_runs,
