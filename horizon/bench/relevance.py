@@ -127,13 +127,12 @@ def _model_scores(table: ProfileTable, items: ItemBlock) -> dict[str, tuple[np.n
     """Every model's fused z and calibrated score for each item, by model key (filters and
     exclusions applied: -inf and 0 where one removes the item; no threshold)."""
     out: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for scored in table.evaluate(items, None):
-        seg, ev = scored.segment, scored.evaluation
-        stop = scored.start + ev.z.shape[1]
+    for start, ev in table.evaluate(items, None):
+        seg, stop = ev.segment, start + ev.z.shape[1]
         for row in np.flatnonzero(seg.live):
             z, score = out.setdefault(seg.keys[row], (np.full(len(items), -np.inf), np.zeros(len(items))))
-            z[scored.start:stop] = np.where(ev.accepted[row], ev.z[row], -np.inf)
-            score[scored.start:stop] = np.where(ev.accepted[row], ev.score[row], 0.0)
+            z[start:stop] = np.where(ev.accepted[row], ev.z[row], -np.inf)
+            score[start:stop] = np.where(ev.accepted[row], ev.score[row], 0.0)
     return out
 
 

@@ -16,9 +16,9 @@ import numpy as np
 from contracts import MatchReason
 from services.classify.fusion import EXAMPLE, INTEREST, Entries
 from services.classify.parts import EXAMPLE as EXAMPLE_ROLE, INTEREST as INTEREST_ROLE
-from services.classify.segment import EVIDENCE_BIT, TOPIC_BONUS, ItemBlock
+from services.classify.segment import EVIDENCE_BIT, TOPIC_BONUS, Evaluation, ItemBlock
 from services.classify.profiles import Subscriber
-from services.classify.table import ProfileTable, Scored
+from services.classify.table import ProfileTable
 
 log = logging.getLogger(__name__)
 
@@ -48,24 +48,24 @@ class Matcher:
         """For each item, the models it matches, best first, each with the subscribers it goes to
         (a model held by tens of thousands is one Match: its reasons are built once)."""
         out: list[list[Match]] = [[] for _ in range(len(items))]
-        for scored in self.table.evaluate(items, self.threshold):
-            ev, keys = scored.evaluation, scored.segment.keys
+        for start, ev in self.table.evaluate(items, self.threshold):
             rows, cols = np.nonzero(ev.accepted)
-            reasons = self._reasons(scored, rows, cols, items)
+            reasons = self._reasons(ev, start, rows, cols, items)
             scores, zs = np.round(ev.score[rows, cols], 6).tolist(), ev.z[rows, cols].tolist()
             for n, (row, j) in enumerate(zip(rows.tolist(), cols.tolist())):
-                holders = self.table.holders(keys[row])
+                holders = self.table.holders(ev.segment.keys[row])
                 if holders:
-                    out[scored.start + j].append(Match(scores[n], zs[n], reasons[n], holders))
+                    out[start + j].append(Match(scores[n], zs[n], reasons[n], holders))
         for matches in out:
             matches.sort(key=lambda m: (-m.z, m.holders[0].subscriber_id))
         return out
 
-    def _reasons(self, scored: Scored, rows: np.ndarray, cols: np.ndarray, items: ItemBlock) -> list[list[MatchReason]]:
+    def _reasons(self, ev: Evaluation, start: int, rows: np.ndarray, cols: np.ndarray,
+                 items: ItemBlock) -> list[list[MatchReason]]:
         """Why each accepted (model, item) cell matched, strongest first: the closest statement
         and the example it is most like (each ranked by its component's z), the chosen topics
         the item carries; then the asked-for kind of evidence, a preference that lifted it."""
-        seg, ev, labels = scored.segment, scored.evaluation, self.table.parts.labels
+        seg, labels = ev.segment, self.table.parts.labels
         made: dict[tuple, MatchReason] = {}  # models sharing a statement share its reason for an item
 
         def reason(kind: str, text: str, score: float) -> MatchReason:
@@ -76,11 +76,11 @@ class Matcher:
 
         ranked: list[list[tuple[float, MatchReason]]] = [[] for _ in range(len(rows))]
         for role, c in ((INTEREST_ROLE, INTEREST), (EXAMPLE_ROLE, EXAMPLE)):
-            cells, part, cos = _closest(seg.entries[role], scored.part_cos, rows, cols)
+            cells, part, cos = _closest(seg.entries[role], ev.part_cos, rows, cols)
             z = seg.maps.scale[rows[cells], c] * ev.comps[c, rows[cells], cols[cells]] + seg.maps.offset[rows[cells], c]
             for n, p, k, zz in zip(cells.tolist(), part.tolist(), np.round(cos, 4).tolist(), z.tolist()):
                 ranked[n].append((zz, reason(role, labels[p], k)))
-        start, bits_of = scored.start, [EVIDENCE_BIT.get(k, 0) for k in items.evidence_type]
+        bits_of = [EVIDENCE_BIT.get(k, 0) for k in items.evidence_type]
         out = []
         for n, (row, j) in enumerate(zip(rows.tolist(), cols.tolist())):
             wanted, item = seg.topic_lists[row], start + j

@@ -86,8 +86,11 @@ class ItemBlock:
 
 @dataclass
 class Evaluation:
-    """A segment against a batch of items: every model's fused z and score, and the decision."""
+    """A segment against a batch of items: every model's fused z and score, and the decision; the
+    parts' cosines to the items (the matcher's reasons name the closest part)."""
 
+    segment: Segment
+    part_cos: np.ndarray  # (parts, k)
     comps: np.ndarray  # (components, n, k)
     z: np.ndarray
     score: np.ndarray
@@ -224,7 +227,7 @@ class Segment:
         if threshold is not None:
             accepted &= score >= threshold
         self._apply_word_exclusions(accepted, items)
-        return Evaluation(comps, z, score, accepted)
+        return Evaluation(self, part_cos, comps, z, score, accepted)
 
     def _tag_scores(self, items: ItemBlock) -> np.ndarray:
         """The best score of a tag the model chose, per model and item (-inf: none)."""

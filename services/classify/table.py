@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
@@ -24,16 +23,6 @@ MAX_SEGMENTS = 8
 DEAD_SHARE = 0.25
 #: Items scored together against the whole table (memory: 5 x models x this many floats).
 ITEM_CHUNK = 8
-
-
-@dataclass(frozen=True)
-class Scored:
-    """One segment's evaluation against a chunk of items (`start` is the chunk's first item)."""
-
-    segment: Segment
-    start: int
-    evaluation: Evaluation
-    part_cos: np.ndarray
 
 
 class ProfileTable:
@@ -141,8 +130,9 @@ class ProfileTable:
 
     # --- scoring ----------------------------------------------------------------------------
 
-    def evaluate(self, items: ItemBlock, threshold: float | None) -> Iterator[Scored]:
-        """Every model's evaluation against the items, a chunk of items at a time."""
+    def evaluate(self, items: ItemBlock, threshold: float | None) -> Iterator[tuple[int, Evaluation]]:
+        """Every model's evaluation against the items, a chunk of items at a time (with the
+        chunk's first item)."""
         if not self.segments or not len(items):
             return
         lex_items = self.parts.items_matrix(items.lexical)
@@ -152,7 +142,7 @@ class ProfileTable:
             part_lex = self.parts.bm25(lex_items[:, start:start + ITEM_CHUNK])
             for seg in self.segments:
                 if seg.live.any():
-                    yield Scored(seg, start, seg.evaluate(part_cos, part_lex, chunk, threshold), part_cos)
+                    yield start, seg.evaluate(part_cos, part_lex, chunk, threshold)
 
     def holders(self, key: str) -> list[Subscriber]:
         """The live, active subscribers holding a model, in a stable order (kept until its
