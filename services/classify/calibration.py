@@ -22,7 +22,7 @@ from services.classify import lexical
 from services.classify.evidence import asked_evidence_types
 from services.classify.fusion import DESIGN, calibrate_many, fused
 from services.classify.parts import DISLIKED, EXAMPLE, Part
-from services.classify.partstore import PartStore
+from services.classify.partstore import PartStore, coordinates, vocab_matrix
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
 from services.classify.scoring import Calibration, design_weights
 from services.classify.segment import FEATURES, Segment, markers as marker_rows
@@ -56,20 +56,14 @@ class Background:
 
     @cached_property
     def _terms(self) -> tuple[np.ndarray, sp.csr_matrix]:
-        ids = np.fromiter((t for v in self.lexical for t in v), dtype=np.int64)
-        weights = np.fromiter((w for v in self.lexical for w in v.values()), dtype=np.float64)
-        owner = np.repeat(np.arange(len(self.lexical)), [len(v) for v in self.lexical])
+        rows, ids, weights = coordinates(self.lexical)
         vocab = np.unique(ids)
-        matrix = sp.csr_matrix((weights, (owner, np.searchsorted(vocab, ids))), shape=(len(self.lexical), len(vocab)))
-        return vocab, matrix
+        return vocab, vocab_matrix(rows, ids, weights, len(self.lexical), vocab)
 
     def bm25(self, parts: PartStore, rows: np.ndarray) -> np.ndarray:
         """The lexical score of each part in `rows` against each background item: (rows x items)."""
         vocab, matrix = self._terms
-        r, terms, weights = parts.lexical_of(rows)
-        cols = np.searchsorted(vocab, terms)
-        hit = (cols < len(vocab)) & (vocab[np.minimum(cols, max(len(vocab) - 1, 0))] == terms) if len(vocab) else cols < 0
-        part_matrix = sp.csr_matrix((weights[hit], (r[hit], cols[hit])), shape=(len(rows), len(vocab)))
+        part_matrix = vocab_matrix(*parts.lexical_of(rows), len(rows), vocab)
         return np.asarray((part_matrix @ matrix.T).todense(), dtype=np.float64).reshape(len(rows), len(self))
 
 

@@ -19,6 +19,21 @@ from services.classify.parts import EXAMPLE, Part
 CHUNK = 65536
 
 
+def coordinates(vectors: Sequence[lexical.Sparse]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Sparse vectors as coordinates: each entry's vector (its row), term id and weight."""
+    rows = np.repeat(np.arange(len(vectors)), [len(v) for v in vectors])
+    ids = np.fromiter((t for v in vectors for t in v), dtype=np.int64)
+    return rows, ids, np.fromiter((w for v in vectors for w in v.values()), dtype=np.float64)
+
+
+def vocab_matrix(rows: np.ndarray, ids: np.ndarray, weights: np.ndarray, n: int, vocab: np.ndarray) -> sp.csr_matrix:
+    """n sparse vectors given as coordinates, over a sorted vocabulary of term ids: (n x vocabulary);
+    terms the vocabulary lacks are left out (they add nothing to a product with vectors over it)."""
+    cols = np.searchsorted(vocab, ids)
+    hit = (cols < len(vocab)) & (vocab[np.minimum(cols, len(vocab) - 1)] == ids) if len(vocab) else cols < 0
+    return sp.csr_matrix((weights[hit], (rows[hit], cols[hit])), shape=(n, len(vocab)))
+
+
 class Grow:
     """A numpy array that grows by doubling (rows appended in amortised constant time)."""
 
@@ -89,21 +104,15 @@ class PartStore:
     def rows(self, keys: Sequence[str]) -> list[int]:
         return [self.row[k] for k in keys]
 
-    def vocab(self) -> np.ndarray:
-        self.matrix()
-        return self._vocab
-
     def matrix(self) -> sp.csr_matrix:
         """The parts' lexical vectors as a sparse (parts x vocabulary) matrix."""
         if self._matrix is None:
-            terms = self._lex_terms.data
-            self._vocab = np.unique(terms)
-            cols = np.searchsorted(self._vocab, terms)
-            self._matrix = sp.csr_matrix((self._lex_weights.data, (self._lex_rows.data, cols)),
-                                         shape=(len(self.keys), len(self._vocab)))
+            self._vocab = np.unique(self._lex_terms.data)
+            self._matrix = vocab_matrix(self._lex_rows.data, self._lex_terms.data, self._lex_weights.data,
+                                        len(self.keys), self._vocab)
         return self._matrix
 
-    def lexical_of(self, rows: np.ndarray) -> sp.csr_matrix:
+    def lexical_of(self, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """The lexical vectors of some parts as a (len(rows) x term id) matrix in coordinates:
         (row within `rows`, term id, weight)."""
         sub = self.matrix()[rows].tocoo()
@@ -112,13 +121,8 @@ class PartStore:
     def items_matrix(self, vectors: Sequence[lexical.Sparse]) -> sp.csc_matrix:
         """Items' sparse vectors over the parts' vocabulary (vocabulary x items); words no part
         has are left out, as they add nothing to any score."""
-        vocab = self.vocab()
-        ids = np.fromiter((t for v in vectors for t in v), dtype=np.int64)
-        weights = np.fromiter((w for v in vectors for w in v.values()), dtype=np.float64)
-        owner = np.repeat(np.arange(len(vectors)), [len(v) for v in vectors])
-        cols = np.searchsorted(vocab, ids)
-        hit = (cols < len(vocab)) & (vocab[np.minimum(cols, len(vocab) - 1)] == ids) if len(vocab) else cols < 0
-        return sp.csc_matrix((weights[hit], (cols[hit], owner[hit])), shape=(len(vocab), len(vectors)))
+        self.matrix()  # sets the vocabulary
+        return vocab_matrix(*coordinates(vectors), len(vectors), self._vocab).T
 
     def cosines(self, dense: np.ndarray, rows: np.ndarray | None = None) -> np.ndarray:
         """Cosines of every part (or those in `rows`) to each item: (parts x items), float64."""
