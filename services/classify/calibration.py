@@ -25,7 +25,7 @@ from services.classify.parts import DISLIKED, EXAMPLE, Part
 from services.classify.partstore import PartStore, coordinates, vocab_matrix
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
 from services.classify.scoring import Calibration, design_weights
-from services.classify.segment import FEATURES, Segment, markers as marker_rows
+from services.classify.segment import FEATURES, Items, Segment
 
 #: Fewer background items than this leave a model at the prior's statistics (as fusion.calibrate_many).
 MIN_BACKGROUND = 50
@@ -39,20 +39,9 @@ EmbedFn = Callable[[Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
-class Background:
+class Background(Items):
     """The items profiles are calibrated against: vectors, BM25 vectors expanded from their
     neighbours (neighbours.within), and design markers."""
-
-    dense: np.ndarray
-    lexical: Sequence[lexical.Sparse]
-    design: Sequence[frozenset[str]]
-
-    def __len__(self) -> int:
-        return len(self.dense)
-
-    @cached_property
-    def markers(self) -> np.ndarray:
-        return marker_rows(self.design)
 
     @cached_property
     def _terms(self) -> tuple[np.ndarray, sp.csr_matrix]:

@@ -58,16 +58,12 @@ def bits(kinds: Sequence[str]) -> int:
 
 
 @dataclass(frozen=True)
-class ItemBlock:
-    """Items as the scorer needs them; the derived arrays are computed once."""
+class Items:
+    """Items as every model's components need them (the calibration background is these alone)."""
 
     dense: np.ndarray  # (k, dim) unit vectors
     lexical: Sequence[lexical.Sparse]  # each item's BM25 vector, expanded from its neighbours
     design: Sequence[frozenset[str]]  # lexical.design_features, TRANSLATED among them
-    evidence_type: Sequence[str]
-    source_id: Sequence[str]
-    tags: Sequence[Sequence[TopicTag]]
-    terms: Sequence[frozenset[str]]
 
     def __len__(self) -> int:
         return len(self.dense)
@@ -76,6 +72,16 @@ class ItemBlock:
     def markers(self) -> np.ndarray:
         """markers(design), made once however many segments score the items."""
         return markers(self.design)
+
+
+@dataclass(frozen=True)
+class ItemBlock(Items):
+    """Items to match: also what the filters, bonuses, exclusions and reasons read."""
+
+    evidence_type: Sequence[str]
+    source_id: Sequence[str]
+    tags: Sequence[Sequence[TopicTag]]
+    terms: Sequence[frozenset[str]]
 
     def translated(self) -> np.ndarray:
         return np.array([lexical.TRANSLATED in d for d in self.design], dtype=bool)
@@ -257,8 +263,7 @@ class Segment:
         disliked, exclusion = self.entries[DISLIKED], self.entries[EXCLUSION]
         if len(disliked.part):
             rows = np.flatnonzero(disliked.counts)
-            near = np.maximum.reduceat(part_cos[disliked.part], disliked.starts[rows], axis=0)
-            out[rows] |= near >= DISLIKED_NEAR_COPY
+            out[rows] = np.maximum.reduceat(part_cos[disliked.part], disliked.starts[rows], axis=0) >= DISLIKED_NEAR_COPY
         if len(exclusion.part):
             rows = np.flatnonzero(exclusion.counts)
             worst = np.maximum.reduceat(part_cos[exclusion.part], exclusion.starts[rows], axis=0)
