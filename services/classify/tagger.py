@@ -73,11 +73,10 @@ class TermIndex:
                     if index not in holders:
                         holders.append(index)
         self._owners = owners
-        by_first: dict[str, list[tuple[str, ...]]] = {}
-        for words in owners:
-            by_first.setdefault(words[0], []).append(words)
         #: first token -> the terms starting with it, longest first
-        self._by_first = {k: sorted(v, key=len, reverse=True) for k, v in by_first.items()}
+        self._by_first: dict[str, list[tuple[str, ...]]] = {}
+        for words in sorted(owners, key=len, reverse=True):
+            self._by_first.setdefault(words[0], []).append(words)
 
     def __len__(self) -> int:
         return len(self._owners)
@@ -152,16 +151,6 @@ class Tagger:
             return []
         limit = self.threshold if threshold is None else threshold
         scores = self.scores(texts, vectors)
-        k = max(0, min(top_k, scores.shape[1]))
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-        result: list[list[TopicTag]] = []
-        for row, columns in enumerate(order):
-            tags = []
-            for col in columns:
-                score = float(scores[row, col])
-                if score < limit:
-                    break
-                topic = self._topics[col]
-                tags.append(TopicTag(topic_id=topic.id, label=topic.label, score=round(score, 4)))
-            result.append(tags)
-        return result
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :max(0, top_k)]
+        best = [[(self._topics[col], float(scores[row, col])) for col in columns] for row, columns in enumerate(order)]
+        return [[TopicTag(topic_id=t.id, label=t.label, score=round(s, 4)) for t, s in tags if s >= limit] for tags in best]
