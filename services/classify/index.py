@@ -48,11 +48,8 @@ class Engine(Protocol):
     """One Qdrant collection (or Edge shard), created with its payload indexes on first use."""
 
     def upsert(self, points: Sequence[IndexPoint]) -> None: ...
-
     def delete(self, ids: Sequence[str]) -> None: ...
-
     def delete_where(self, where: Sequence[Where]) -> None: ...
-
     def retrieve(self, ids: Sequence[str]) -> list[IndexPoint]: ...
 
     def scroll(self, where: Sequence[Where], offset: Any, limit: int, with_vectors: bool) -> tuple[list[IndexPoint], Any]:
@@ -60,7 +57,6 @@ class Engine(Protocol):
         ...
 
     def count(self) -> int: ...
-
     def close(self) -> None: ...
 
 
@@ -127,10 +123,6 @@ class ProfileIndex:
         self.engine.close()
 
 
-def recent_id(item_id: str) -> str:
-    return str(uuid.uuid5(_NS, item_id))
-
-
 @dataclass(frozen=True)
 class RecentItem:
     """An item as classified: its vectors and what preview shows (payload: item, tags, evidence)."""
@@ -153,8 +145,8 @@ class RecentItems:
 
     def add(self, items: Sequence[RecentItem]) -> None:
         if items:
-            self.engine.upsert([IndexPoint(recent_id(it.item_id), {**it.payload, "item_id": it.item_id,
-                                                                   "seen_at": it.seen_at}, it.dense, it.sparse)
+            self.engine.upsert([IndexPoint(str(uuid.uuid5(_NS, it.item_id)), {**it.payload, "item_id": it.item_id,
+                                                                              "seen_at": it.seen_at}, it.dense, it.sparse)
                                 for it in items])
 
     def since(self, seen_at: int, limit: int | None = None) -> list[RecentItem]:
