@@ -123,23 +123,21 @@ class Classifier:
         self._unsaved = 0
         self._pool: Pool | None = None
         self._pool_age = 0
-        self._pool_key: tuple = ()
+        self._pool_key: tuple | None = None
         self._pool_designs: list[frozenset[str]] = []
         self._pruned = 0
         self._background_cache: Background | None = None
         self.last_items: ItemBlock | None = None
 
-    def _sample(self) -> list[RecentItem]:
-        """A sample of the recent items (the store's own order, which is not by time), for calibration
-        and as the pool items' words are expanded from; the pool is renewed with it."""
+    def _sample(self) -> None:
+        """Renew the pool with a sample of the recent items (the store's own order, which is not by
+        time), for calibration and as the pool items' words are expanded from."""
         items = self.recent.since(int(time.time()) - self.recent_days * 86400, limit=BACKGROUND_ITEMS)
         key = tuple((it.item_id, it.seen_at) for it in items)
-        if key != self._pool_key or self._pool is None:
+        if key != self._pool_key:
             self._pool = Pool(as_matrix(items, self.dim), [it.sparse for it in items], [it.item_id for it in items])
-            self._pool_key, self._background_cache = key, None
-            self._pool_designs = [_design(it) for it in items]
+            self._pool_key, self._pool_designs, self._background_cache = key, [_design(it) for it in items], None
         self._pool_age = 0
-        return items
 
     def _background(self) -> Background:
         """The profiles' calibration background: the sample's vectors, its BM25 vectors expanded
@@ -244,7 +242,9 @@ class Classifier:
                 "design_version": lexical.DESIGN_VERSION,
             }))
         self.recent.add(recent)
-        self._prune(now)
+        if now - self._pruned >= PRUNE_EVERY_S:  # items older than recent_days go, at most once an hour
+            self.recent.prune(now - self.recent_days * 86400)
+            self._pruned = now
         self._pool_age += len(events)
         self._apply_awaited(events)
         self._handled(events)
@@ -253,12 +253,6 @@ class Classifier:
             self.save_stats()
         log.info("items classified", extra={"items": len(events), "matches": result.match_count()})
         return result
-
-    def _prune(self, now: int) -> None:
-        """Items older than RECENT_DAYS leave the recent items (at most once an hour)."""
-        if now - self._pruned >= PRUNE_EVERY_S:
-            self.recent.prune(now - self.recent_days * 86400)
-            self._pruned = now
 
     def preview(self, profile: Profile, days: int = 7) -> list[PreviewMatch]:
         """Which of the last `days` days' items this profile (saved or draft) would match, and why:
