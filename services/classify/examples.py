@@ -82,11 +82,9 @@ def fill_example_texts(profile: Profile, recent: RecentItems) -> Profile:
             text = item_text(stored.get("title", ""), stored.get("summary", ""))
             if value and text.strip():
                 found.setdefault((field, value), text)
-    resolved = 0
     for n in missing:
-        text = next((found[k] for k in lookups(profile.examples[n]) if k in found), "")
-        texts[n] = text
-        resolved += bool(text)
+        texts[n] = next((found[k] for k in lookups(profile.examples[n]) if k in found), "")
+    resolved = sum(bool(texts[n]) for n in missing)
     if resolved:
         log.info("example papers found among seen items", extra={"resolved": resolved, "missing": len(missing)})
     return profile.model_copy(update={"example_texts": texts + list(profile.example_texts[len(profile.examples):])})

@@ -37,14 +37,11 @@ class Entries:
 
     @classmethod
     def build(cls, n: int, owner: Sequence[int], part: Sequence[int], weight: Sequence[float] | None = None) -> "Entries":
-        owner_a = np.asarray(owner, dtype=np.int64)
-        order = np.argsort(owner_a, kind="stable")
-        owner_a = owner_a[order]
-        part_a = np.asarray(part, dtype=np.int64)[order]
-        weight_a = (np.ones(len(owner_a)) if weight is None else np.asarray(weight, dtype=np.float64)[order])
+        order = np.argsort(np.asarray(owner, dtype=np.int64), kind="stable")
+        owner_a = np.asarray(owner, dtype=np.int64)[order]
+        weight_a = np.ones(len(order)) if weight is None else np.asarray(weight, dtype=np.float64)[order]
         counts = np.bincount(owner_a, minlength=n).astype(np.int64)
-        starts = np.concatenate([[0], np.cumsum(counts)[:-1]]).astype(np.int64) if n else np.zeros(0, np.int64)
-        return cls(owner_a, part_a, weight_a, starts, counts)
+        return cls(owner_a, np.asarray(part, dtype=np.int64)[order], weight_a, np.cumsum(counts) - counts, counts)
 
     def take(self, rows: np.ndarray, renumber: np.ndarray, part_map: np.ndarray | None = None) -> "Entries":
         """The entries of profiles `rows` (a boolean mask), owners renumbered by `renumber`, parts

@@ -45,7 +45,7 @@ def nearest(pool: Pool, dense: np.ndarray, ids: Sequence[str | None] = (), k: in
     if leave_out:
         row_of = {item_id: n for n, item_id in enumerate(pool.ids)}
         for i, item_id in enumerate(ids):
-            if item_id is not None and item_id in row_of:
+            if item_id in row_of:
                 sims[i, row_of[item_id]] = -np.inf
     k = min(k, len(pool) - int(leave_out))
     if k <= 0:

@@ -62,22 +62,21 @@ class ProfileTable:
         """Record a subscriber (its model must be held, unless a tombstone); returns the keys of
         models no subscriber holds any more, now dropped."""
         old = self.subscribers.get(subscriber.subscriber_id)
+        old_model = old.model if old is not None else ""
         self.subscribers[subscriber.subscriber_id] = subscriber
         self._holders.pop(subscriber.model, None)
-        if old is not None:
-            self._holders.pop(old.model, None)
+        self._holders.pop(old_model, None)
         if subscriber.model:
             self.members[subscriber.model].add(subscriber.subscriber_id)
-        dropped = []
-        if old is not None and old.model and old.model != subscriber.model:
-            held = self.members.get(old.model)
-            if held is not None:
-                held.discard(subscriber.subscriber_id)
-                if not held:
-                    self._drop(old.model)
-                    dropped.append(old.model)
-                    self._maybe_merge()
-        return dropped
+        held = self.members.get(old_model) if old_model != subscriber.model else None  # no model: ""
+        if held is None:
+            return []
+        held.discard(subscriber.subscriber_id)
+        if held:
+            return []
+        self._drop(old_model)
+        self._maybe_merge()
+        return [old_model]
 
     def _drop(self, key: str) -> None:
         del self.members[key]
