@@ -21,8 +21,7 @@ from scipy import sparse as sp
 from services.classify import lexical
 from services.classify.evidence import asked_evidence_types
 from services.classify.fusion import DESIGN, calibrate_many, fused
-from services.classify.parts import DISLIKED, EXAMPLE, Part
-from services.classify.partstore import PartStore, coordinates, vocab_matrix
+from services.classify.parts import DISLIKED, EXAMPLE, Part, PartStore, coordinates, vocab_matrix
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
 from services.classify.scoring import Calibration, design_weights
 from services.classify.segment import FEATURES, Items, Segment

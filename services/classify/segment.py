@@ -17,11 +17,11 @@ from functools import cached_property
 import numpy as np
 
 from contracts import EvidenceType, TopicTag
-from services.classify import lexical
-from services.classify import fusion
+from services.classify import fusion, lexical
 from services.classify.fusion import DESIGN, EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
-from services.classify.parts import DISLIKED, EXAMPLE as EXAMPLE_ROLE, EXCLUSION, INTEREST as INTEREST_ROLE, lexical_coefficients
-from services.classify.partstore import PartStore
+from services.classify.parts import (
+    DISLIKED, EXAMPLE as EXAMPLE_ROLE, EXCLUSION, INTEREST as INTEREST_ROLE, PartStore, lexical_coefficients,
+)
 from services.classify.profiles import ProfileModel
 from services.classify.scoring import COMPONENTS, Calibration
 

@@ -1,6 +1,6 @@
 """The matching table: every profile model in memory as arrays, and who holds each one.
 
-Parts (partstore.py) and models (segment.py) are shared by every subscriber whose profile has
+Parts (parts.py) and models (segment.py) are shared by every subscriber whose profile has
 them; models no one holds are dropped, and segments merged as they accumulate. Rebuilt from the
 index at start (profile_sync.load_table) and kept current by profile_sync.
 """
@@ -12,7 +12,7 @@ from collections.abc import Iterator, Sequence
 
 import numpy as np
 
-from services.classify.partstore import PartStore
+from services.classify.parts import PartStore
 from services.classify.profiles import ProfileModel, Subscriber
 from services.classify.segment import Evaluation, ItemBlock, Segment
 
