@@ -3,8 +3,9 @@
 Also GET /profiles/{subscriber_id} (a profile's state), /health, /ready (Kafka and the index
 answer, else 503) and /metrics. Every route but the last three needs the caller's service key
 (`Authorization: Bearer <HORIZON_CLASSIFY_SUBSCRIPTIONS_KEY>`). A preview's JSON body is read up
-to `max_request_bytes` (413), and its profile must fit limits.py (422), so that no preview holds
-the index long; /ready does not wait behind a preview or a batch. /docs only in development.
+to `max_request_bytes` (413), and its profile must fit LIST_LIMITS and TEXT_LIMIT (422: those a
+librarian's profile meets anyway, subscriptions' own, with room for abstracts), so that no preview
+holds the index long; /ready does not wait behind a preview or a batch. /docs only in development.
 """
 
 from __future__ import annotations
@@ -19,13 +20,43 @@ from starlette.concurrency import run_in_threadpool
 from contracts import Profile
 from services.classify import metrics  # noqa: F401  (registered at start: a dashboard shows zeros, not gaps)
 from services.classify.classifier import Classifier, PreviewMatch
-from services.classify.limits import profile_problems
 from services.classify.settings import ClassifySettings
 from services.common.http_guard import BodyTypes, api_docs
 from services.common.kafka import KafkaSettings
 from services.common.ops import instrument
 from services.common.readiness import kafka_check
 from services.common.service_auth import DOC_PATHS, OPEN_PATHS, ServiceAuth, ServiceKeys
+
+#: field -> (most entries, most characters in one entry)
+LIST_LIMITS: dict[str, tuple[int, int]] = {
+    "interests": (50, 1000),
+    "exclude": (50, 1000),
+    "topics": (100, 200),
+    "sources": (100, 200),
+    "examples": (50, 500),
+    "example_texts": (50, 8000),
+    "liked": (100, 300),
+    "disliked": (100, 300),
+    "content_types": (50, 100),
+}
+#: the profile's single strings (name, e-mail, role, organisation name)
+TEXT_LIMIT = 1000
+
+
+def profile_problems(profile: Profile) -> list[str]:
+    """What makes this profile too large for a preview; empty when it fits."""
+    problems = []
+    for name, (most, chars) in LIST_LIMITS.items():
+        values = [str(v) for v in getattr(profile, name)]
+        if len(values) > most:
+            problems.append(f"profile.{name} has {len(values)} entries; at most {most}")
+        longest = max((len(v) for v in values), default=0)
+        if longest > chars:
+            problems.append(f"profile.{name} has an entry of {longest} characters; at most {chars}")
+    for name in ("name", "email", "role", "organisation_name"):
+        if len(getattr(profile, name)) > TEXT_LIMIT:
+            problems.append(f"profile.{name} is longer than {TEXT_LIMIT} characters")
+    return problems
 
 
 class PreviewRequest(BaseModel):
