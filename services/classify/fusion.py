@@ -97,15 +97,11 @@ class Maps:
     @classmethod
     def of(cls, calibrations: Sequence[Calibration], present: np.ndarray) -> "Maps":
         n = len(calibrations)
-        mean, std = np.zeros((n, len(COMPONENTS))), np.ones((n, len(COMPONENTS)))
-        gate = np.full((n, 2), np.nan)
-        for i, cal in enumerate(calibrations):
-            for c, name in enumerate(COMPONENTS):
-                mean[i, c], std[i, c] = cal.stats_of(name)
-            if cal.gate is not None:
-                gate[i] = cal.gate
+        stats = np.array([[cal.stats_of(name) for name in COMPONENTS] for cal in calibrations], dtype=np.float64)
+        stats = stats.reshape(n, len(COMPONENTS), 2)  # mean and spread of each component
+        gate = np.array([cal.gate or (np.nan, np.nan) for cal in calibrations], dtype=np.float64).reshape(n, 2)
         cut = np.array([cal.cut for cal in calibrations], dtype=np.float64)
-        return cls.from_stats(mean, std, present, gate, cut)
+        return cls.from_stats(stats[..., 0], stats[..., 1], present, gate, cut)
 
     @classmethod
     def from_stats(cls, mean: np.ndarray, std: np.ndarray, present: np.ndarray, gate: np.ndarray,

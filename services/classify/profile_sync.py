@@ -103,15 +103,10 @@ def load_table(index: ProfileIndex, dim: int, owns: Callable[[str], bool] | None
     for page in index.scroll(PART, with_vectors=True):
         parts = [part_from_payload(h.payload) for h in page]
         table.parts.add(parts, np.asarray([h.dense for h in page], np.float32).reshape(len(page), dim))
-    models, broken = [], []
-    for page in index.scroll(MODEL):
-        for h in page:
-            m = model_from_payload(h.payload)
-            if all(k in table.parts for keys in m.parts.values() for k in keys):
-                models.append(m)
-            else:
-                broken.append(m.key)
-    table.add_models(models)
+    models = [model_from_payload(h.payload) for page in index.scroll(MODEL) for h in page]
+    whole = [all(k in table.parts for keys in m.parts.values() for k in keys) for m in models]
+    table.add_models([m for m, ok in zip(models, whole) if ok])
+    broken = [m.key for m, ok in zip(models, whole) if not ok]
     orphans, foreign = 0, []
     for page in index.scroll(PROFILE):
         for h in page:
