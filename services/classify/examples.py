@@ -15,7 +15,7 @@ import numpy as np
 
 from contracts import Item, Profile, ProfileChanged
 from services.classify.embedder import item_text
-from services.classify.index import RecentItem, RecentItems
+from services.classify.index import RecentItems
 from services.common.papers import canonical_ref, doi_in
 
 log = logging.getLogger(__name__)
@@ -51,13 +51,6 @@ def item_keys(item: Item) -> list[str]:
     return [f"item_id={item.item_id}", *(f"{field}={value}" for field, value in given if value)]
 
 
-def _value(item: RecentItem, field: str) -> str | None:
-    if field == "item_id":
-        return item.item_id
-    value = item.payload.get("item", {}).get(field.removeprefix("item."))
-    return str(value) if value else None
-
-
 def _aligned_texts(profile: Profile) -> list[str]:
     """One text per example ("" where none came), whatever the length of example_texts."""
     n = len(profile.examples)
@@ -77,11 +70,11 @@ def fill_example_texts(profile: Profile, recent: RecentItems) -> Profile:
     found: dict[Lookup, str] = {}
     for field, values in wanted.items():
         for item in recent.find(field, sorted(values), limit=len(values) * 2):
-            value = _value(item, field)
             stored = item.payload.get("item", {})
+            value = item.item_id if field == "item_id" else stored.get(field.removeprefix("item."))
             text = item_text(stored.get("title", ""), stored.get("summary", ""))
             if value and text.strip():
-                found.setdefault((field, value), text)
+                found.setdefault((field, str(value)), text)
     for n in missing:
         texts[n] = next((found[k] for k in lookups(profile.examples[n]) if k in found), "")
     resolved = sum(bool(texts[n]) for n in missing)

@@ -217,16 +217,13 @@ class PartStore:
         new_row = np.full(len(self.keys), -1, dtype=np.int64)
         new_row[keep] = np.arange(int(keep.sum()))
         kept = np.flatnonzero(keep)
-        self.keys = [self.keys[i] for i in kept]
-        self.labels = [self.labels[i] for i in kept]
-        self.designs = [self.designs[i] for i in kept]
+        self.keys, self.labels, self.designs = ([xs[i] for i in kept] for xs in (self.keys, self.labels, self.designs))
         self.row = {k: n for n, k in enumerate(self.keys)}
-        self.dense.replace(self.dense.data[kept])
-        self.lengths.replace(self.lengths.data[kept])
-        self.refs.replace(self.refs.data[kept])
+        for grown in (self.dense, self.lengths, self.refs):
+            grown.replace(grown.data[kept])
         lex_keep = keep[self._lex_rows.data]
         self._lex_rows.replace(new_row[self._lex_rows.data[lex_keep]])
-        self._lex_terms.replace(self._lex_terms.data[lex_keep])
-        self._lex_weights.replace(self._lex_weights.data[lex_keep])
+        for grown in (self._lex_terms, self._lex_weights):
+            grown.replace(grown.data[lex_keep])
         self._matrix = None
         return new_row

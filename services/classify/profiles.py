@@ -17,7 +17,7 @@ from functools import cached_property
 
 import numpy as np
 
-from contracts import Profile, ProfileChanged
+from contracts import ProfileChanged
 from services.classify import lexical, parts
 from services.classify.index import IndexPoint
 from services.classify.scoring import Calibration, DesignWeights
@@ -60,18 +60,15 @@ class ProfileSpec:
         return hashlib.sha256(raw.encode("utf-8")).hexdigest()[:32]
 
 
-def example_labels(p: Profile) -> list[str]:
-    """A reference for each example text: its DOI/PMID/URL when given, else its opening words
-    (example_texts is aligned with examples; an empty text is an example not resolved)."""
-    return [p.examples[i] if i < len(p.examples) else text[:80] for i, text in enumerate(p.example_texts)]
-
-
 def spec_of(event: ProfileChanged, disliked: tuple[str, ...] = ()) -> ProfileSpec:
     """The canonical content of a live profile (with its examples' texts filled in already);
     `disliked`: the items marked not relevant whose vectors could be found."""
     p = event.profile
     assert p is not None, "tombstones have no spec"
-    examples = [(label, text.strip()) for label, text in zip(example_labels(p), p.example_texts) if text.strip()]
+    # each example text's reference: its DOI/PMID/URL when given, else its opening words (example_texts
+    # is aligned with examples; an empty text is an example not resolved)
+    labels = [p.examples[i] if i < len(p.examples) else text[:80] for i, text in enumerate(p.example_texts)]
+    examples = [(label, text.strip()) for label, text in zip(labels, p.example_texts) if text.strip()]
     words = [e for e in p.exclude if 0 < len(lexical.terms(e)) <= EXCLUSION_WORDS_MAX]
     return ProfileSpec(
         interests=tuple(sorted(s.strip() for s in p.interests if s.strip())),
