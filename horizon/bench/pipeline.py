@@ -22,7 +22,8 @@ import numpy as np
 from contracts import Item, ItemDiscovered, Profile, ProfileChanged
 from services.classify import lexical
 from services.classify.embedder import Embedder, item_text
-from services.classify.enrich import Enricher
+from services.classify.tagger import Tagger
+from services.classify.taxonomy import load_taxonomy
 from horizon.bench.relevance_data import load
 from services.classify.index_edge import edge_stores
 from services.classify.matcher import Matcher
@@ -58,7 +59,7 @@ def throughput(embedder: Embedder, docs: list[tuple[str, str]], batch: int = 64)
     published: list = []
     with tempfile.TemporaryDirectory(prefix="horizon-bench-") as tmp:
         classifier = Classifier(embedder.encode, embedder.key, embedder.dim, *edge_stores(Path(tmp), embedder.dim),
-                                Enricher(embedder.encode), lexical.TermStats())
+                                Tagger(load_taxonomy(), embedder.encode), lexical.TermStats())
         classifier.apply_profiles([
             ProfileChanged(producer="bench", subscriber_id=f"s{n}", organisation_id="o", version=1,
                            profile=Profile(name="b", email="b@example.org", interests=[title]))

@@ -6,7 +6,8 @@ import logging
 
 from services.classify.classifier import Classifier
 from services.classify.embedder import Embedder
-from services.classify.enrich import Enricher
+from services.classify.tagger import Tagger
+from services.classify.taxonomy import load_taxonomy
 from services.classify.lexical import TermStats
 from services.classify.settings import ClassifySettings
 from services.common.kafka import partition_of
@@ -45,8 +46,9 @@ def build_classifier(settings: ClassifySettings | None = None, embedder: Embedde
     stats_path = data_dir / "term_stats.json" if settings.index_backend != "memory" else None
     stats = TermStats.load(stats_path) if stats_path else TermStats()
     log.info("classifier ready", extra={"backend": settings.index_backend, "model": embedder.key})
-    enricher = Enricher(embedder.encode, settings.max_tags, settings.taxonomy_path, settings.tag_threshold)
-    return Classifier(embedder.encode, embedder.key, embedder.dim, index, recent, enricher, stats,
+    tagger = Tagger(load_taxonomy(settings.taxonomy_path), embedder.encode, threshold=settings.tag_threshold,
+                    top_k=settings.max_tags) if settings.max_tags else None  # no tags wanted: no topics to embed
+    return Classifier(embedder.encode, embedder.key, embedder.dim, index, recent, tagger, stats,
                       threshold=settings.threshold, recent_days=settings.recent_days, stats_path=stats_path,
                       owns=owner(settings))
 

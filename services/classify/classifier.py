@@ -24,7 +24,7 @@ from contracts import (
 )
 from services.classify import lexical
 from services.classify.embedder import item_text
-from services.classify.enrich import Enricher
+from services.classify.evidence import infer_evidence_type, is_urgent
 from services.classify.calibration import Background
 from services.classify.examples import awaiting_keys, disliked_vectors, item_keys, with_example_texts
 from services.classify.index import ProfileIndex, RecentItem, RecentItems, as_matrix
@@ -36,6 +36,7 @@ from services.classify.profiles import (
 )
 from services.classify.segment import ItemBlock
 from services.classify.table import ProfileTable
+from services.classify.tagger import Tagger
 
 log = logging.getLogger(__name__)
 
@@ -109,10 +110,10 @@ def _design(item: RecentItem) -> frozenset[str]:
 
 class Classifier:
     def __init__(self, embed: Callable[[Sequence[str]], np.ndarray], model_key: str, dim: int, index: ProfileIndex,
-                 recent: RecentItems, enricher: Enricher, stats: lexical.TermStats, threshold: float = 0.5,
+                 recent: RecentItems, tagger: Tagger | None, stats: lexical.TermStats, threshold: float = 0.5,
                  recent_days: int = 30, stats_path: Path | None = None, owns: Callable[[str], bool] | None = None) -> None:
         self.embed, self.model_key, self.dim = embed, model_key, dim
-        self.index, self.recent, self.enricher, self.stats = index, recent, enricher, stats
+        self.index, self.recent, self.tagger, self.stats = index, recent, tagger, stats  # no tagger: no tags wanted
         self.owns = owns
         self._disliked = partial(disliked_vectors, recent=recent, dim=dim)  # a profile's not-relevant items, where seen
         self.table = load_table(index, dim, owns)
@@ -220,9 +221,10 @@ class Classifier:
         self.stats.add(doc_terms)
         sparse = [lexical.item_vector(t, self.stats) for t in doc_terms]
         expanded = expand_all(self._neighbour_pool(), vectors, sparse, [e.item.item_id for e in events])
-        tags = self.enricher.tags(texts, vectors)
-        evidence = [self.enricher.evidence_type(e.item) for e in events]
-        urgent = [self.enricher.urgent(e.item, et, tg) for e, et, tg in zip(events, evidence, tags)]
+        tags = self.tagger.tag(texts, vectors) if self.tagger else [[] for _ in texts]
+        evidence = [infer_evidence_type(e.item.title, e.item.summary, e.item.content_type) for e in events]
+        urgent_topics = self.tagger.urgent_topics if self.tagger else frozenset()
+        urgent = [is_urgent(e.item, et, tg, urgent_topics) for e, et, tg in zip(events, evidence, tags)]
         designs = [lexical.design_features(text) for text in texts]
         block = ItemBlock(vectors, expanded, designs, [str(et) for et in evidence], [e.item.source_id for e in events],
                           tags, [frozenset(t) for t in doc_terms])

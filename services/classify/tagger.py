@@ -116,13 +116,15 @@ def combine(cosines: np.ndarray, hits: np.ndarray, floor: float = FLOOR, ceiling
 
 
 class Tagger:
-    """Scores items against every topic of a taxonomy; built once, used per batch."""
+    """Scores items against every topic of a taxonomy; built once, used per batch. Keeps up to
+    `top_k` tags an item, and knows the topics the taxonomy marks urgent (evidence.is_urgent)."""
 
     def __init__(self, taxonomy: Taxonomy, embed: Embed, threshold: float = THRESHOLD, floor: float = FLOOR,
-                 ceiling: float = CEILING, lexical_weight: float = LEXICAL_WEIGHT) -> None:
+                 ceiling: float = CEILING, lexical_weight: float = LEXICAL_WEIGHT, top_k: int = 5) -> None:
         if not 0.0 <= lexical_weight <= 1.0 or ceiling <= floor:
             raise ValueError("need 0 <= lexical_weight <= 1 and floor < ceiling")
-        self.threshold = threshold
+        self.threshold, self.top_k = threshold, top_k
+        self.urgent_topics = taxonomy.urgent_ids()
         self.floor, self.ceiling, self.lexical_weight = floor, ceiling, lexical_weight
         self._topics = list(taxonomy.topics)
         vectors = np.asarray(embed([topic_text(t) for t in self._topics]), dtype=np.float32)
@@ -144,13 +146,13 @@ class Tagger:
         hits = self.terms.counts(texts)
         return combine(cosines, hits, self.floor, self.ceiling, self.lexical_weight)
 
-    def tag(self, texts: list[str], vectors: np.ndarray, top_k: int = 5,
+    def tag(self, texts: list[str], vectors: np.ndarray, top_k: int | None = None,
             threshold: float | None = None) -> list[list[TopicTag]]:
         """For each text, up to top_k tags scoring at least the threshold, best first."""
         if not texts:
             return []
         limit = self.threshold if threshold is None else threshold
         scores = self.scores(texts, vectors)
-        order = np.argsort(-scores, axis=1, kind="stable")[:, :max(0, top_k)]
+        order = np.argsort(-scores, axis=1, kind="stable")[:, :max(0, self.top_k if top_k is None else top_k)]
         best = [[(self._topics[col], float(scores[row, col])) for col in columns] for row, columns in enumerate(order)]
         return [[TopicTag(topic_id=t.id, label=t.label, score=round(s, 4)) for t, s in tags if s >= limit] for tags in best]

@@ -17,7 +17,6 @@ import pytest
 from contracts import Item, ItemDiscovered, Profile, ProfileChanged
 from services.classify import lexical
 from services.classify.classifier import Classifier
-from services.classify.enrich import Enricher
 
 DIM = 64
 
@@ -50,9 +49,8 @@ def item_event(item_id: str, title: str, summary: str = "", **fields) -> ItemDis
 
 
 def make_classifier(index, recent, threshold: float = 0.5) -> Classifier:
-    enricher = Enricher(fake_embed, max_tags=0)
     return Classifier(embed=fake_embed, model_key="fake", dim=DIM, index=index, recent=recent,
-                      enricher=enricher, stats=lexical.TermStats(), threshold=threshold)
+                      tagger=None, stats=lexical.TermStats(), threshold=threshold)
 
 
 @pytest.fixture(params=["edge", "client"])

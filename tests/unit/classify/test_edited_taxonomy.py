@@ -1,11 +1,13 @@
-"""The enricher applies a librarian-edited taxonomy file, evidence type and urgency."""
+"""A librarian-edited taxonomy file decides an item's tags and, with its evidence type, its urgency."""
 
 from __future__ import annotations
 
 import numpy as np
 
 from contracts import ContentType, EvidenceType, Item
-from services.classify.enrich import Enricher
+from services.classify.evidence import infer_evidence_type, is_urgent
+from services.classify.tagger import Tagger
+from services.classify.taxonomy import load_taxonomy
 
 EDITED = """
 version: 1
@@ -37,23 +39,19 @@ def _items(texts: list[str]) -> np.ndarray:
 def test_a_librarian_edited_taxonomy_file_is_used_for_tags_and_urgency(tmp_path):
     path = tmp_path / "taxonomy.yaml"
     path.write_text(EDITED)
-    enricher = Enricher(_embed, max_tags=3, taxonomy_path=path, tag_threshold=0.2)
+    tagger = Tagger(load_taxonomy(path), _embed, threshold=0.2, top_k=3)
     texts = ["Preventing pressure ulcers with wound care bundles on older people's wards",
              "Atrial fibrillation and anticoagulation"]
-    tags = enricher.tags(texts, _items(texts))
+    tags = tagger.tag(texts, _items(texts))
     assert [t.topic_id for t in tags[0]] == ["tissue_viability"]
     assert tags[1] == []
 
     recall = Item(item_id="url:x", source_id="alerts", title="Product recall: dressing packs withdrawn from use",
                   content_type=ContentType.news)
-    recall_tags = enricher.tags([recall.title], _items([recall.title]))
-    assert [t.topic_id for t in recall_tags[0]] == ["product_recalls"]
-    kind = enricher.evidence_type(recall)
-    assert enricher.urgent(recall, kind, [t.model_copy(update={"score": 0.9}) for t in recall_tags[0]])
-
-
-def test_no_tags_wanted_means_no_tagger_and_no_tags():
-    enricher = Enricher(_embed, max_tags=0)
-    assert enricher.tags(["Heart failure"], _items(["Heart failure"])) == [[]]
-    trial = Item(item_id="doi:10.5555/t", source_id="j", title="A randomised controlled trial of apixaban")
-    assert enricher.evidence_type(trial) == EvidenceType.trial
+    recall_tags = tagger.tag([recall.title], _items([recall.title]))
+    assert [t.topic_id for t in recall_tags[0]] == ["product_recalls"] and tagger.urgent_topics == {"product_recalls"}
+    kind = infer_evidence_type(recall.title, recall.summary, recall.content_type)
+    strong = [t.model_copy(update={"score": 0.9}) for t in recall_tags[0]]
+    assert is_urgent(recall, kind, strong, tagger.urgent_topics)
+    assert not is_urgent(recall, kind, strong, frozenset())  # urgent only through the file's urgent topic
+    assert [len(t) for t in tagger.tag(texts, _items(texts), top_k=0)] == [0, 0]
