@@ -3,7 +3,7 @@
 The production matcher scores every model in the table at once, as arrays over models (segment.py,
 fusion.py). This module scores one profile at a time from its own parts, the long way round, over
 a handful of items: the components straight from the parts' vectors and words, standardised
-with the profile's Calibration as scoring.py describes, and the matcher's rules for filters,
+with the profile's Calibration as fusion.py describes, and the matcher's rules for filters,
 exclusions and bonuses. `horizon bench scale` compares the production path's deliveries with
 this, profile by profile, and the tests compare the two on random populations.
 """
@@ -20,7 +20,7 @@ from contracts import TopicTag
 from services.classify import lexical
 from services.classify.parts import DISLIKED, EXAMPLE, EXCLUSION, INTEREST, lexical_coefficients
 from services.classify.profiles import ProfileModel
-from services.classify.scoring import (
+from services.classify.fusion import (
     COMPONENTS, FIT, FIT_WEIGHT, GATE_SLOPE, TOPICAL, WEIGHTS, Z_SLOPE, Calibration,
 )
 from services.classify.segment import (
@@ -97,7 +97,7 @@ def _z(calibration: Calibration, name: str, values: np.ndarray) -> np.ndarray:
 
 def fuse_items(components: Mapping[str, np.ndarray | None], calibration: Calibration, k: int) -> np.ndarray:
     """The fused z of each of k items: the topical part plus the gated fit part, rescaled for the
-    components missing (scoring.py)."""
+    components missing (fusion.py)."""
     present = [c for c in COMPONENTS if components.get(c) is not None]
     if not present:
         return np.full(k, -np.inf)

@@ -32,8 +32,7 @@ from services.classify.profile_sync import apply_profile_events
 from services.classify.index import RECENT_FIELDS, RecentItem, RecentItems
 from horizon.bench.relevance_data import RelevanceData, cached_doc_vectors
 from horizon.bench.relevance_metrics import average_precision, macro, ndcg_at, precision_at, set_prf
-from services.classify.fusion import Maps, calibrate_many, calibrated, fused
-from services.classify.scoring import COMPONENTS
+from services.classify.fusion import COMPONENTS, Maps, calibrate_many, calibrated, fused
 from services.classify.segment import ItemBlock
 from services.classify.table import ProfileTable
 

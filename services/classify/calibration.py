@@ -1,6 +1,6 @@
 """Fitting new profile models against the background items, many at once (numpy).
 
-Each model is calibrated against a sample of recent items (scoring.py): each component's mean
+Each model is calibrated against a sample of recent items (fusion.py): each component's mean
 and spread, the gate, the cut. The background also gives a model its neighbourhood, the items it
 scores highest, against which its design-marker weights (what kind of study the examples are)
 are learnt. Models are fitted in chunks of CHUNK, each step an array operation over the chunk,
@@ -20,10 +20,9 @@ from scipy import sparse as sp
 
 from services.classify import lexical
 from services.classify.evidence import asked_evidence_types
-from services.classify.fusion import DESIGN, calibrate_many, fused
+from services.classify.fusion import DESIGN, Calibration, calibrate_many, design_weights, fused
 from services.classify.parts import DISLIKED, EXAMPLE, Part, PartStore, coordinates, vocab_matrix
 from services.classify.profiles import ProfileModel, ProfileSpec, spec_parts
-from services.classify.scoring import Calibration, design_weights
 from services.classify.segment import FEATURES, Items, Segment
 
 #: Fewer background items than this leave a model at the prior's statistics (as fusion.calibrate_many).
@@ -121,7 +120,7 @@ def _fit_chunk(models: list[ProfileModel], store: PartStore, bg: Background) -> 
 
 def _designs(seg: Segment, z: np.ndarray, designs: Sequence[frozenset[str]], bg: Background) -> list[dict | None]:
     """Design-marker log-likelihood ratios of the examples against the neighbourhood
-    (scoring.design_weights), for each model with examples; `designs`: the segment's parts' markers."""
+    (fusion.design_weights), for each model with examples; `designs`: the segment's parts' markers."""
     examples = seg.entries[EXAMPLE]
     out: list[dict | None] = [None] * len(seg)
     has = np.flatnonzero(examples.counts > 0)

@@ -7,7 +7,7 @@ so that their dot product is the item's BM25 score against the profile. Spelling
 
 Design markers (`design_features`) say how a study was done rather than what it is about
 (randomised, placebo, pharmacokinetic, rats, in vitro, case report...), in the text and in the
-title; scoring.design_weights learns from a profile's example papers which of them it wants. One
+title; fusion.design_weights learns from a profile's example papers which of them it wants. One
 more marker, TRANSLATED (`translated`), is a language, not a design: MEDLINE's bracketed English
 title of an article written in another language.
 """

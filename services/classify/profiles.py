@@ -20,7 +20,7 @@ import numpy as np
 from contracts import ProfileChanged
 from services.classify import lexical, parts
 from services.classify.index import IndexPoint
-from services.classify.scoring import Calibration, DesignWeights
+from services.classify.fusion import Calibration, DesignWeights
 
 _NS = uuid.UUID("0b6c3f39-5d3e-4f4e-8a57-6a0c3c1f2d10")
 

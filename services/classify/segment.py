@@ -18,12 +18,11 @@ import numpy as np
 
 from contracts import EvidenceType, TopicTag
 from services.classify import fusion, lexical
-from services.classify.fusion import DESIGN, EXAMPLE, INTEREST, LEXICAL, Entries, Maps, calibrated, fused
+from services.classify.fusion import COMPONENTS, DESIGN, EXAMPLE, INTEREST, LEXICAL, Calibration, Entries, Maps, calibrated, fused
 from services.classify.parts import (
     DISLIKED, EXAMPLE as EXAMPLE_ROLE, EXCLUSION, INTEREST as INTEREST_ROLE, PartStore, lexical_coefficients,
 )
 from services.classify.profiles import ProfileModel
-from services.classify.scoring import COMPONENTS, Calibration
 
 #: A meaning-matched exclusion removes an item at this cosine or above (if above the positives).
 EXCLUSION_MIN = 0.5

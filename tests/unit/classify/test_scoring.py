@@ -4,7 +4,7 @@ import numpy as np
 
 from horizon.bench.relevance_metrics import average_precision, ndcg_at, set_prf
 from services.classify import fusion
-from services.classify.scoring import COMPONENTS, FIT_WEIGHT, GATE_SHARE, Calibration, design_weights
+from services.classify.fusion import COMPONENTS, FIT_WEIGHT, GATE_SHARE, Calibration, design_weights
 
 
 def calibrate(columns: dict) -> Calibration:
