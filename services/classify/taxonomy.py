@@ -9,7 +9,7 @@ half-loaded taxonomy would quietly mis-tag every item.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
 
 import yaml
@@ -57,14 +57,11 @@ class Topic(BaseModel):
         return cleaned
 
 
+@dataclass(frozen=True)
 class Taxonomy:
-    """The topics, in file order."""
+    """The topics, in file order (parse_taxonomy refuses two with one id)."""
 
-    def __init__(self, topics: Iterable[Topic]) -> None:
-        self.topics: list[Topic] = list(topics)
-        ids = [t.id for t in self.topics]
-        if len(set(ids)) < len(ids):
-            raise TaxonomyError(f"duplicate topic id {next(i for i in ids if ids.count(i) > 1)!r}")
+    topics: list[Topic]
 
     def __len__(self) -> int:
         return len(self.topics)
