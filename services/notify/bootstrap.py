@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from services.notify.links import build_links
-from services.notify.mailer import OutboxTransport, SmtpTransport, Transport, parse_smtp_url
+from services.notify.mailer import OutboxTransport, SmtpProcess, SmtpTransport, Transport, parse_smtp_url
 from services.notify.notifier import Notifier
 from services.notify.ownership import Ownership
 from services.notify.settings import NotifySettings
@@ -11,14 +11,14 @@ from services.notify.store import NotifyStore
 
 
 def build_transport(settings: NotifySettings) -> Transport:
-    """SMTP when a URL is set, else the outbox folder."""
+    """SMTP when a URL is set (its connections in a process of their own unless smtp_process is
+    off), else the outbox folder."""
     url = settings.smtp_url.get_secret_value()
     if not url:
         return OutboxTransport(settings.outbox_dir)
     config = parse_smtp_url(url, timeout_s=settings.smtp_timeout_s)
-    return SmtpTransport(
-        config, retries=settings.smtp_retries, backoff_s=settings.smtp_backoff_s, connections=settings.smtp_connections
-    )
+    smtp = SmtpProcess if settings.smtp_process else SmtpTransport
+    return smtp(config, retries=settings.smtp_retries, backoff_s=settings.smtp_backoff_s, connections=settings.smtp_connections)
 
 
 def build_notifier(

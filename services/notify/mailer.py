@@ -3,19 +3,22 @@
 A transport's `send` returns a `SendResult`; an expected failure (server down, address refused)
 is a value, never an exception. SMTP keeps a few connections open and sends on them in parallel
 (`send_all`); it retries transient failures with exponential back-off; a 5xx answer is
-permanent and is not retried.
+permanent and is not retried. `SmtpProcess` runs those connections in a process of their own.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import logging
+import multiprocessing
 import os
 import queue
 import re
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -140,11 +143,13 @@ class SmtpTransport:
     handed to two connections.
     """
 
-    def __init__(self, config: SmtpConfig, *, retries: int = 3, backoff_s: float = 1.0, connections: int = 4) -> None:
+    def __init__(self, config: SmtpConfig, *, retries: int = 3, backoff_s: float = 1.0, connections: int = 4,
+                 on_attempt: Callable[[str, float], None] | None = None) -> None:
         self.config = config
         self.retries = retries
         self.backoff_s = backoff_s
         self.connections = connections
+        self.on_attempt = on_attempt or _observe  # each attempt's outcome ("ok", "error") and seconds
         self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
         self._pool: list[_Connection] = []
@@ -212,10 +217,10 @@ class SmtpTransport:
             started = time.perf_counter()
             try:
                 await connection.send(message)
-                metrics.SMTP_SECONDS.labels(outcome="ok").observe(time.perf_counter() - started)
+                self.on_attempt("ok", time.perf_counter() - started)
                 return SendResult(ok=True)
             except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-                metrics.SMTP_SECONDS.labels(outcome="error").observe(time.perf_counter() - started)
+                self.on_attempt("error", time.perf_counter() - started)
                 connection.drop()  # the session's state is unknown after a failure: start afresh
                 error = f"{type(exc).__name__}: {exc}"
                 if _is_permanent(exc):
@@ -228,6 +233,119 @@ class SmtpTransport:
     async def _close_all(self) -> None:
         for connection in self._pool:
             await connection.quit()
+
+
+def _observe(outcome: str, seconds: float) -> None:
+    metrics.SMTP_SECONDS.labels(outcome=outcome).observe(seconds)
+
+
+class SmtpProcess:
+    """An SmtpTransport in a process of its own, started on first use: the Python work of the
+    SMTP sessions (aiosmtplib passes two regular expressions over every message, and runs the
+    protocol) then runs beside the composing of the next page instead of taking turns with it
+    for the interpreter. A batch goes over a pipe; its outcomes come back as they finish, with
+    the attempts' timings and the log records, which this process reports as its own. The child
+    writes to the pipe at least every `wait_s`, so it ends at once when its parent has died."""
+
+    def __init__(self, config: SmtpConfig, *, retries: int = 3, backoff_s: float = 1.0, connections: int = 4) -> None:
+        self.config, self.connections = config, connections
+        self._args = (config, retries, backoff_s, connections)
+        self._process: multiprocessing.process.BaseProcess | None = None
+        self._conn: multiprocessing.connection.Connection | None = None
+        self._lock = threading.Lock()  # one batch at a time on the pipe
+        self._batches = itertools.count()
+
+    def send(self, message: Outgoing) -> SendResult:
+        return next(result for group in self.send_all([message]) for _, result in group)
+
+    def send_all(self, messages: Sequence[Outgoing], wait_s: float = 5.0) -> Iterator[list[tuple[int, SendResult]]]:
+        """As SmtpTransport.send_all."""
+        if not messages:
+            return
+        with self._lock:
+            conn, batch = self._started(), next(self._batches)
+            conn.send((batch, list(messages), wait_s))
+            remaining = len(messages)
+            while remaining:
+                if not conn.poll(wait_s * 2):
+                    if self._process is not None and not self._process.is_alive():
+                        raise RuntimeError(f"the SMTP process stopped (exit code {self._process.exitcode})")
+                    yield []
+                    continue
+                tag, group, attempts, records = conn.recv()
+                for outcome, seconds in attempts:
+                    _observe(outcome, seconds)
+                for record in records:
+                    if (logger := logging.getLogger(record.name)).isEnabledFor(record.levelno):
+                        logger.handle(record)
+                if tag != batch:  # the rest of a batch whose reader gave up: not this one's
+                    continue
+                remaining -= len(group)
+                yield group
+
+    def _started(self) -> multiprocessing.connection.Connection:
+        if self._process is not None and not self._process.is_alive():  # died: a new one takes over
+            log.error("SMTP process stopped; starting another", extra={"exit_code": self._process.exitcode})
+            self._conn.close()  # type: ignore[union-attr]
+            self._conn = self._process = None
+        if self._conn is None:
+            ctx = multiprocessing.get_context("spawn")  # not fork: this process runs threads
+            self._conn, theirs = ctx.Pipe()
+            self._process = ctx.Process(target=_serve_smtp, args=(theirs, *self._args), name="notify-smtp", daemon=True)
+            self._process.start()
+            theirs.close()
+            log.info("SMTP process started", extra={"pid": self._process.pid, "connections": self.connections})
+        return self._conn
+
+    def close(self) -> None:
+        with self._lock:
+            if self._conn is None or self._process is None:
+                return
+            try:
+                self._conn.send(None)
+            except OSError:
+                pass  # it is gone already
+            self._process.join(timeout=self.config.timeout_s + 10)
+            if self._process.is_alive():
+                self._process.terminate()
+            self._conn.close()
+            self._conn, self._process = None, None
+
+
+class _Records(logging.Handler):
+    """Log records kept to be sent to the parent, their messages formatted (arguments may not pickle)."""
+
+    def __init__(self) -> None:
+        super().__init__(logging.INFO)
+        self.records: deque[logging.LogRecord] = deque()
+
+    def emit(self, record: logging.LogRecord) -> None:
+        record.msg, record.args, record.exc_info = record.getMessage(), None, None
+        self.records.append(record)
+
+
+def _serve_smtp(conn: multiprocessing.connection.Connection, config: SmtpConfig, retries: int, backoff_s: float,
+                connections: int) -> None:
+    """The SMTP process: send each batch that comes in, and report as SmtpProcess.send_all reads."""
+    attempts: deque[tuple[str, float]] = deque()  # filled by the transport's thread
+    kept = _Records()
+    logging.getLogger().addHandler(kept)
+    logging.getLogger().setLevel(logging.INFO)
+    transport = SmtpTransport(config, retries=retries, backoff_s=backoff_s, connections=connections,
+                              on_attempt=lambda outcome, seconds: attempts.append((outcome, seconds)))
+    try:
+        while (work := conn.recv()) is not None:
+            batch, messages, wait_s = work
+            for group in transport.send_all(messages, wait_s=wait_s):
+                conn.send((batch, group, _drain(attempts), _drain(kept.records)))
+    except (EOFError, OSError):
+        os._exit(0)  # the parent has gone: stop sending at once, its successor resumes what is left
+    transport.close()
+
+
+def _drain(items: deque) -> list:
+    """What another thread appended so far, taken out (deque appends and pops are atomic)."""
+    return [items.popleft() for _ in range(len(items))]
 
 
 class _Connection:

@@ -71,6 +71,7 @@ class NotifySettings(BaseSettings):
     smtp_backoff_s: float = Field(default=1.0, ge=0)
     smtp_timeout_s: float = Field(default=30.0, gt=0)
     smtp_connections: int = Field(default=4, ge=1)
+    smtp_process: bool = True
     max_delivery_runs: int = Field(default=20, ge=1)
     keep_sent_messages: bool = False
     from_address: str = "evidence@library.example.org"

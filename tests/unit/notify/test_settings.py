@@ -6,7 +6,7 @@ import pytest
 from pydantic import ValidationError
 
 from services.notify.bootstrap import build_transport
-from services.notify.mailer import OutboxTransport, SmtpTransport, parse_smtp_url
+from services.notify.mailer import OutboxTransport, SmtpProcess, SmtpTransport, parse_smtp_url
 from services.notify.settings import NotifySettings
 
 
@@ -36,6 +36,9 @@ def test_smtp_url_from_either_variable(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SMTP_URL", "smtp://relay.example.org:2525")
     assert NotifySettings().smtp_url.get_secret_value() == "smtp://relay.example.org:2525"
     monkeypatch.setenv("HORIZON_NOTIFY_SMTP_URL", "smtp://u:p@mail.example.org?starttls=1")
+    transport = build_transport(NotifySettings())  # its connections in a process of their own (not started yet)
+    assert isinstance(transport, SmtpProcess) and transport.config.host == "mail.example.org"
+    monkeypatch.setenv("HORIZON_NOTIFY_SMTP_PROCESS", "false")
     transport = build_transport(NotifySettings())
     assert isinstance(transport, SmtpTransport) and transport.config.host == "mail.example.org"
     assert "p@" not in repr(NotifySettings())  # the password stays secret
