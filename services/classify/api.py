@@ -43,29 +43,23 @@ LIST_LIMITS: dict[str, tuple[int, int]] = {
 TEXT_LIMIT = 1000
 
 
-def profile_problems(profile: Profile) -> list[str]:
-    """What makes this profile too large for a preview; empty when it fits."""
-    problems = []
-    for name, (most, chars) in LIST_LIMITS.items():
-        values = [str(v) for v in getattr(profile, name)]
-        if len(values) > most:
-            problems.append(f"profile.{name} has {len(values)} entries; at most {most}")
-        longest = max((len(v) for v in values), default=0)
-        if longest > chars:
-            problems.append(f"profile.{name} has an entry of {longest} characters; at most {chars}")
-    for name in ("name", "email", "role", "organisation_name"):
-        if len(getattr(profile, name)) > TEXT_LIMIT:
-            problems.append(f"profile.{name} is longer than {TEXT_LIMIT} characters")
-    return problems
-
-
 class PreviewRequest(BaseModel):
     profile: Profile
     days: int = Field(default=7, ge=1, le=90)
 
     @model_validator(mode="after")
     def _profile_fits(self) -> "PreviewRequest":
-        problems = profile_problems(self.profile)
+        """Refused, saying what is too large, unless the profile fits the limits above."""
+        problems = []
+        for name, (most, chars) in LIST_LIMITS.items():
+            values = [str(v) for v in getattr(self.profile, name)]
+            if len(values) > most:
+                problems.append(f"profile.{name} has {len(values)} entries; at most {most}")
+            longest = max((len(v) for v in values), default=0)
+            if longest > chars:
+                problems.append(f"profile.{name} has an entry of {longest} characters; at most {chars}")
+        problems += [f"profile.{name} is longer than {TEXT_LIMIT} characters"
+                     for name in ("name", "email", "role", "organisation_name") if len(getattr(self.profile, name)) > TEXT_LIMIT]
         if problems:
             raise ValueError("profile too large for a preview: " + "; ".join(problems))
         return self

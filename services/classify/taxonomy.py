@@ -63,9 +63,6 @@ class Taxonomy:
 
     topics: list[Topic]
 
-    def __len__(self) -> int:
-        return len(self.topics)
-
     def urgent_ids(self) -> frozenset[str]:
         """Ids of the topics marked urgent: items strongly on them are sent at once."""
         return frozenset(t.id for t in self.topics if t.urgent)
@@ -81,7 +78,7 @@ def load_taxonomy(path: Path | None = None) -> Taxonomy:
     except yaml.YAMLError as exc:
         raise TaxonomyError(f"{path}: not valid YAML: {exc}") from exc
     taxonomy = parse_taxonomy(raw, source=str(path))
-    log.info("taxonomy loaded", extra={"path": str(path), "topics": len(taxonomy)})
+    log.info("taxonomy loaded", extra={"path": str(path), "topics": len(taxonomy.topics)})
     return taxonomy
 
 
@@ -98,7 +95,8 @@ def parse_taxonomy(raw: object, source: str = "taxonomy") -> Taxonomy:
     topics: list[Topic] = []
     first_seen: dict[str, int] = {}
     for number, entry in enumerate(entries, start=1):
-        where = _where(source, number, entry)
+        topic_id = entry.get("id") if isinstance(entry, dict) else None
+        where = f"{source}: topic #{number}" + (f" (id {topic_id!r})" if topic_id else "")
         if not isinstance(entry, dict):
             raise TaxonomyError(f"{where}: expected a mapping of fields, got {type(entry).__name__}")
         try:
@@ -112,11 +110,6 @@ def parse_taxonomy(raw: object, source: str = "taxonomy") -> Taxonomy:
         first_seen[topic.id] = number
         topics.append(topic)
     return Taxonomy(topics)
-
-
-def _where(source: str, number: int, entry: object) -> str:
-    topic_id = entry.get("id") if isinstance(entry, dict) else None
-    return f"{source}: topic #{number}" + (f" (id {topic_id!r})" if topic_id else "")
 
 
 def _describe(exc: ValidationError) -> str:

@@ -32,7 +32,7 @@ class OneHotEmbed:
 
     def __init__(self, taxonomy: Taxonomy) -> None:
         self.texts = {topic_text(t): i for i, t in enumerate(taxonomy.topics)}
-        self.dim = len(taxonomy) + 1
+        self.dim = len(taxonomy.topics) + 1
         self.calls: list[list[str]] = []
 
     def __call__(self, texts: list[str]) -> np.ndarray:
@@ -90,7 +90,7 @@ def test_combine_is_bounded_and_monotone() -> None:
 def test_tag_combines_semantic_and_lexical_signals_best_first() -> None:
     embed = OneHotEmbed(SMALL)
     tagger = Tagger(SMALL, embed)
-    assert len(embed.calls) == 1 and len(embed.calls[0]) == len(SMALL)  # topics embedded once
+    assert len(embed.calls) == 1 and len(embed.calls[0]) == len(SMALL.topics)  # topics embedded once
     texts = [
         "Outcomes after a transient ischaemic attack",  # one hit, vector on 'stroke'
         "A nurse, a nurse and another nurse",  # three hits, vector unrelated
