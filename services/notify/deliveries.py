@@ -143,7 +143,7 @@ class DeliveryLog:
         """Mark these intents sent, in one transaction; the same rows, updated to match."""
         if not rows:
             return []
-        table = DeliveryRow.__table__  # type: ignore[attr-defined]
+        table = _DELIVERY
         stmt = update(table).where(
             table.c.subscriber_id == bindparam("sid"), table.c.kind == bindparam("k"), table.c.period == bindparam("p"),
         ).values(status="sent", sent_at=as_utc(at), attempts=table.c.attempts + 1, last_error="", owner=None, lease_until=None,

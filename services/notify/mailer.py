@@ -11,13 +11,13 @@ from __future__ import annotations
 import asyncio
 import itertools
 import logging
+import logging.handlers
 import multiprocessing
 import os
 import queue
 import re
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from email import message_from_bytes, policy
@@ -312,40 +312,29 @@ class SmtpProcess:
             self._conn, self._process = None, None
 
 
-class _Records(logging.Handler):
-    """Log records kept to be sent to the parent, their messages formatted (arguments may not pickle)."""
-
-    def __init__(self) -> None:
-        super().__init__(logging.INFO)
-        self.records: deque[logging.LogRecord] = deque()
-
-    def emit(self, record: logging.LogRecord) -> None:
-        record.msg, record.args, record.exc_info = record.getMessage(), None, None
-        self.records.append(record)
-
-
 def _serve_smtp(conn: multiprocessing.connection.Connection, config: SmtpConfig, retries: int, backoff_s: float,
                 connections: int) -> None:
     """The SMTP process: send each batch that comes in, and report as SmtpProcess.send_all reads."""
-    attempts: deque[tuple[str, float]] = deque()  # filled by the transport's thread
-    kept = _Records()
-    logging.getLogger().addHandler(kept)
+    # filled by the transport's thread; QueueHandler formats a record's message so that it pickles
+    attempts: queue.SimpleQueue[tuple[str, float]] = queue.SimpleQueue()
+    records: queue.SimpleQueue[logging.LogRecord] = queue.SimpleQueue()
+    logging.getLogger().addHandler(logging.handlers.QueueHandler(records))
     logging.getLogger().setLevel(logging.INFO)
     transport = SmtpTransport(config, retries=retries, backoff_s=backoff_s, connections=connections,
-                              on_attempt=lambda outcome, seconds: attempts.append((outcome, seconds)))
+                              on_attempt=lambda outcome, seconds: attempts.put((outcome, seconds)))
     try:
         while (work := conn.recv()) is not None:
             batch, messages, wait_s = work
             for group in transport.send_all(messages, wait_s=wait_s):
-                conn.send((batch, group, _drain(attempts), _drain(kept.records)))
+                conn.send((batch, group, _drain(attempts), _drain(records)))
     except (EOFError, OSError):
         os._exit(0)  # the parent has gone: stop sending at once, its successor resumes what is left
     transport.close()
 
 
-def _drain(items: deque) -> list:
-    """What another thread appended so far, taken out (deque appends and pops are atomic)."""
-    return [items.popleft() for _ in range(len(items))]
+def _drain(items: queue.SimpleQueue) -> list:
+    """What another thread put in so far, taken out."""
+    return [items.get_nowait() for _ in range(items.qsize())]
 
 
 class _Connection:
